@@ -1,0 +1,372 @@
+package container
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+
+	"mydocker/constant"
+	"mydocker/utils"
+)
+
+// Container states, as Docker names them.
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusExited  = "exited"
+)
+
+// Resources are the limits of a container (applied by the cgroups package).
+type Resources struct {
+	Memory     int64  `json:"Memory,omitempty"`     // bytes
+	CPUQuota   int64  `json:"CpuQuota,omitempty"`   // microseconds per period
+	CPUPeriod  uint64 `json:"CpuPeriod,omitempty"`  // microseconds
+	CpusetCpus string `json:"CpusetCpus,omitempty"` // e.g. "0-1"
+	PidsLimit  int64  `json:"PidsLimit,omitempty"`
+}
+
+// PortMapping publishes a container port on the host.
+type PortMapping struct {
+	HostPort      int    `json:"HostPort"`
+	ContainerPort int    `json:"ContainerPort"`
+	Protocol      string `json:"Protocol"`
+}
+
+// Config is what the user asked for; it does not change after creation.
+type Config struct {
+	Cmd        []string      `json:"Cmd"`
+	Env        []string      `json:"Env"`
+	WorkingDir string        `json:"WorkingDir"`
+	Hostname   string        `json:"Hostname"`
+	Tty        bool          `json:"Tty"`
+	OpenStdin  bool          `json:"OpenStdin"`
+	AutoRemove bool          `json:"AutoRemove"`
+	Volumes    []Mount       `json:"Volumes"`
+	Resources  Resources     `json:"Resources"`
+	Network    string        `json:"Network,omitempty"`
+	Ports      []PortMapping `json:"Ports,omitempty"`
+}
+
+// State is what the container is doing now.
+type State struct {
+	Status       string    `json:"Status"`
+	Pid          int       `json:"Pid"`
+	PidStartTime uint64    `json:"PidStartTime,omitempty"` // /proc/<pid>/stat starttime, tells pid reuse apart
+	MonitorPid   int       `json:"MonitorPid,omitempty"`
+	ExitCode     int       `json:"ExitCode"`
+	OOMKilled    bool      `json:"OOMKilled"`
+	Error        string    `json:"Error,omitempty"`
+	StartedAt    time.Time `json:"StartedAt"`
+	FinishedAt   time.Time `json:"FinishedAt"`
+}
+
+// NetworkSettings is filled in by the network package.
+type NetworkSettings struct {
+	Network    string        `json:"Network,omitempty"`
+	IPAddress  string        `json:"IPAddress,omitempty"`
+	Gateway    string        `json:"Gateway,omitempty"`
+	MacAddress string        `json:"MacAddress,omitempty"`
+	Ports      []PortMapping `json:"Ports,omitempty"`
+	VethHost   string        `json:"VethHost,omitempty"`
+}
+
+// Record is a container's config.json: everything needed to show, restart
+// and clean up the container.
+type Record struct {
+	ID              string          `json:"Id"`
+	Name            string          `json:"Name"`
+	Image           string          `json:"Image"`
+	ImageDigest     string          `json:"ImageDigest"`
+	Layers          []string        `json:"Layers"` // unpacked image layers, lowest first
+	Created         time.Time       `json:"Created"`
+	Config          Config          `json:"Config"`
+	State           State           `json:"State"`
+	NetworkSettings NetworkSettings `json:"NetworkSettings"`
+}
+
+// Store keeps container records under <root>/containers.
+type Store struct{ Layout constant.Layout }
+
+// NewStore returns the record store of a state root.
+func NewStore(root string) *Store { return &Store{Layout: constant.Layout{Root: root}} }
+
+// Dir is the record directory of container id.
+func (s *Store) Dir(id string) string { return filepath.Join(s.Layout.ContainerDir(), id) }
+
+// LogPath is the container's log file.
+func (s *Store) LogPath(id string) string { return filepath.Join(s.Dir(id), constant.LogName) }
+
+// WorkspaceDir is the container's overlay directory.
+func (s *Store) WorkspaceDir(id string) string { return filepath.Join(s.Layout.OverlayDir(), id) }
+
+func (s *Store) configPath(id string) string { return filepath.Join(s.Dir(id), constant.ConfigName) }
+
+// globalLock serialises creating and removing records, so that names stay
+// unique and ID resolution never sees a half-made container.
+func (s *Store) globalLock() (*utils.FileLock, error) {
+	return utils.Lock(filepath.Join(s.Layout.ContainerDir(), ".lock"))
+}
+
+// Lock takes container id's own lock, held while its record is changed or
+// its mounts are set up or torn down.
+func (s *Store) Lock(id string) (*utils.FileLock, error) {
+	return utils.Lock(filepath.Join(s.Layout.ContainerDir(), ".locks", id))
+}
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// ValidateName checks a container name as Docker does.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) || len(name) > 128 {
+		return errors.Errorf("invalid container name %q: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
+	}
+	return nil
+}
+
+// Create assigns rec an ID (and a name if it has none) and writes its first
+// record. The name check and the write happen under one lock, so two
+// parallel `run --name web` cannot both succeed.
+func (s *Store) Create(rec *Record) error {
+	if err := os.MkdirAll(s.Layout.ContainerDir(), 0o700); err != nil {
+		return errors.Wrap(err, "create container dir")
+	}
+	lock, err := s.globalLock()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	existing, err := s.list()
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, r := range existing {
+		names[r.Name] = true
+	}
+	if rec.Name != "" && names[rec.Name] {
+		return errors.Errorf("container name %q is already in use", rec.Name)
+	}
+	rec.ID = utils.NewID()
+	if rec.Name == "" {
+		rec.Name = generateName(rec.ID, names)
+	}
+	if err := os.Mkdir(s.Dir(rec.ID), 0o700); err != nil {
+		return errors.Wrap(err, "create record dir")
+	}
+	return s.write(rec)
+}
+
+func (s *Store) write(rec *Record) error {
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, "encode record")
+	}
+	return utils.WriteFileAtomic(s.configPath(rec.ID), data, 0o600)
+}
+
+// Save writes rec; the caller holds rec's lock.
+func (s *Store) Save(rec *Record) error { return s.write(rec) }
+
+// Update loads container id under its lock, applies fn and saves the result.
+func (s *Store) Update(id string, fn func(*Record) error) (*Record, error) {
+	lock, err := s.Lock(id)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	rec, err := s.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(rec); err != nil {
+		return rec, err
+	}
+	return rec, s.write(rec)
+}
+
+// Load reads the record of container id as stored, without reconciling.
+func (s *Store) Load(id string) (*Record, error) {
+	data, err := os.ReadFile(s.configPath(id))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, errors.Errorf("no such container: %s", utils.ShortID(id))
+		}
+		return nil, errors.Wrapf(err, "read record of %s", utils.ShortID(id))
+	}
+	var rec Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, errors.Wrapf(err, "corrupt record of container %s", id)
+	}
+	return &rec, nil
+}
+
+// CorruptError reports a record that exists but cannot be read.
+type CorruptError struct {
+	ID  string
+	Err error
+}
+
+func (e *CorruptError) Error() string { return fmt.Sprintf("container %s: %v", e.ID, e.Err) }
+
+// List reads every record. A record that cannot be read is returned as a
+// CorruptError beside the good ones, so one bad file never hides the rest.
+func (s *Store) List() ([]*Record, []error) {
+	ids, err := s.ids()
+	if err != nil {
+		return nil, []error{err}
+	}
+	var recs []*Record
+	var errs []error
+	for _, id := range ids {
+		rec, err := s.Load(id)
+		if err != nil {
+			if _, statErr := os.Stat(s.Dir(id)); os.IsNotExist(statErr) {
+				continue // removed while we listed
+			}
+			errs = append(errs, &CorruptError{ID: id, Err: errors.Cause(err)})
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Created.Before(recs[j].Created) })
+	return recs, errs
+}
+
+func (s *Store) list() ([]*Record, error) {
+	recs, errs := s.List()
+	for _, e := range errs {
+		if _, ok := e.(*CorruptError); !ok {
+			return nil, e
+		}
+	}
+	return recs, nil
+}
+
+func (s *Store) ids() ([]string, error) {
+	entries, err := os.ReadDir(s.Layout.ContainerDir())
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, "read container dir")
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// Resolve finds the container a user means by ref: a full ID, a name, or a
+// unique ID prefix, in that order (as Docker resolves them).
+func (s *Store) Resolve(ref string) (string, error) {
+	if ref == "" {
+		return "", errors.New("empty container reference")
+	}
+	ids, err := s.ids()
+	if err != nil {
+		return "", err
+	}
+	var prefixed []string
+	for _, id := range ids {
+		if id == ref {
+			return id, nil
+		}
+		if strings.HasPrefix(id, ref) {
+			prefixed = append(prefixed, id)
+		}
+	}
+	for _, id := range ids {
+		rec, err := s.Load(id)
+		if err == nil && rec.Name == ref {
+			return id, nil
+		}
+	}
+	switch len(prefixed) {
+	case 0:
+		return "", errors.Errorf("no such container: %s", ref)
+	case 1:
+		return prefixed[0], nil
+	}
+	short := make([]string, len(prefixed))
+	for i, id := range prefixed {
+		short[i] = utils.ShortID(id)
+	}
+	return "", errors.Errorf("container reference %q is ambiguous: matches %s", ref, strings.Join(short, ", "))
+}
+
+// Delete removes the record directory; the caller has already released
+// everything the container held.
+func (s *Store) Delete(id string) error {
+	lock, err := s.globalLock()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	if err := os.RemoveAll(s.Dir(id)); err != nil {
+		return errors.Wrapf(err, "remove record of %s", utils.ShortID(id))
+	}
+	if err := os.Remove(filepath.Join(s.Layout.ContainerDir(), ".locks", id)); err != nil && !os.IsNotExist(err) {
+		return errors.Wrapf(err, "remove lock of %s", utils.ShortID(id))
+	}
+	return nil
+}
+
+// ProcStartTime reads the start time of pid (field 22 of /proc/pid/stat),
+// which tells a live container apart from an unrelated process that
+// reused its pid. It returns 0 if pid does not exist.
+func ProcStartTime(pid int) uint64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// comm may contain spaces and parentheses: fields start after the last ')'.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	if len(fields) < 20 {
+		return 0
+	}
+	v, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// Alive reports whether the recorded process is still the one we started.
+func (st *State) Alive() bool {
+	if st.Pid <= 0 {
+		return false
+	}
+	t := ProcStartTime(st.Pid)
+	return t != 0 && t == st.PidStartTime
+}
+
+var adjectives = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty", "proud", "quirky", "serene", "sharp", "stoic", "tender", "vivid", "witty", "zealous"}
+var nouns = []string{"babbage", "curie", "darwin", "euler", "fermi", "gauss", "hopper", "kepler", "lovelace", "mayer", "newton", "noether", "pascal", "ritchie", "shannon", "tesla", "thompson", "turing", "wozniak", "yalow"}
+
+// generateName picks a Docker-style adjective_noun name from the ID's bits,
+// adding a digit suffix while it clashes.
+func generateName(id string, taken map[string]bool) string {
+	n, _ := strconv.ParseUint(id[:8], 16, 64)
+	base := adjectives[n%uint64(len(adjectives))] + "_" + nouns[(n/uint64(len(adjectives)))%uint64(len(nouns))]
+	name := base
+	for i := 2; taken[name]; i++ {
+		name = base + strconv.Itoa(i)
+	}
+	return name
+}
