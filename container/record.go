@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 
 	"mydocker/constant"
 	"mydocker/utils"
@@ -118,8 +119,26 @@ func (s *Store) globalLock() (*utils.FileLock, error) {
 
 // Lock takes container id's own lock, held while its record is changed or
 // its mounts are set up or torn down.
+// Locking a container that does not exist (or was removed while we
+// waited) fails without leaving a lock file behind.
 func (s *Store) Lock(id string) (*utils.FileLock, error) {
-	return utils.Lock(filepath.Join(s.Layout.ContainerDir(), ".locks", id))
+	notFound := errors.Errorf("no such container: %s", utils.ShortID(id))
+	if _, err := os.Stat(s.Dir(id)); err != nil {
+		return nil, notFound
+	}
+	path := filepath.Join(s.Layout.ContainerDir(), ".locks", id)
+	lock, err := utils.Lock(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(s.Dir(id)); err != nil {
+		if rmErr := os.Remove(path); rmErr != nil && !os.IsNotExist(rmErr) {
+			log.Warnf("remove stale lock %s: %v", path, rmErr)
+		}
+		lock.Unlock()
+		return nil, notFound
+	}
+	return lock, nil
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)

@@ -27,5 +27,14 @@ type InitConfig struct {
 	Cwd      string   `json:"cwd"`
 	Hostname string   `json:"hostname"`
 	Tty      bool     `json:"tty"`
-	Debug    bool     `json:"debug"`
+	// ConsoleSize is the caller's window size, set on the pty before the
+	// command starts so it never sees a 0x0 terminal.
+	ConsoleSize *ConsoleSize `json:"consoleSize,omitempty"`
+	Debug       bool         `json:"debug"`
+}
+
+// ConsoleSize is a terminal's size in characters.
+type ConsoleSize struct {
+	Rows uint16 `json:"rows"`
+	Cols uint16 `json:"cols"`
 }

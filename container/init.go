@@ -1,0 +1,177 @@
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/utils"
+)
+
+// initError is a setup failure inside init with the exit code to report.
+type initError struct {
+	code int
+	err  error
+}
+
+func (e *initError) Error() string { return e.err.Error() }
+
+func fail(code int, err error) error { return &initError{code: code, err: err} }
+
+// InitMain is the body of the hidden `mydocker init` command: the first
+// process inside the container's new namespaces. It must run on the
+// thread main() started on (the caller locks it), because unshare and the
+// final exec act on the calling thread.
+//
+// It never returns on success: the user's command replaces it.
+func InitMain() {
+	sync := os.NewFile(initSyncFd, "sync")
+	if len(os.Args) > 2 && os.Args[2] == initLogArg {
+		log.SetOutput(os.NewFile(initLogFd, "log"))
+		log.SetLevel(log.DebugLevel)
+	} else {
+		log.SetOutput(io.Discard)
+	}
+	err := runInit(sync)
+	// Only reached on failure: tell the parent why, then exit with the code.
+	code, msg := 125, err.Error()
+	if ie, ok := err.(*initError); ok {
+		code = ie.code
+	}
+	data, jerr := json.Marshal(syncMsg{Type: msgError, Code: code, Message: msg})
+	if jerr == nil {
+		_, jerr = sync.Write(data)
+	}
+	if jerr != nil {
+		fmt.Fprintln(os.Stderr, "mydocker init:", msg)
+	}
+	os.Exit(code)
+}
+
+// runInit sets the container up in the order the namespaces require:
+// config, cgroup namespace, mounts and pivot_root, hostname, network,
+// terminal, working directory, and finally exec.
+func runInit(sync *os.File) error {
+	cfg, err := readInitConfig()
+	if err != nil {
+		return err
+	}
+	log.Debugf("init: pid %d in new uts, pid, mount, ipc and net namespaces", os.Getpid())
+
+	// The parent has put this process in its cgroups before sending the
+	// config, so a new cgroup namespace is rooted at the container's cgroup.
+	if _, err := os.Stat("/proc/self/ns/cgroup"); err == nil {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return errors.Wrap(err, "unshare cgroup namespace")
+		}
+		log.Debug("init: new cgroup namespace")
+	}
+	if err := setupRootfs(cfg); err != nil {
+		return err
+	}
+	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+		return errors.Wrapf(err, "set hostname %q", cfg.Hostname)
+	}
+	log.Debugf("init: hostname %s", cfg.Hostname)
+	if err := loopbackUp(); err != nil {
+		return err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return errors.Wrap(err, "setsid")
+	}
+	if cfg.Tty {
+		if err := setupConsole(sync, cfg.ConsoleSize); err != nil {
+			return err
+		}
+	}
+	if err := enterWorkdir(cfg.Cwd); err != nil {
+		return err
+	}
+	path, err := lookPath(cfg.Args[0], lookupEnv(cfg.Env, "PATH"))
+	if err != nil {
+		return err
+	}
+	// The user's command gets only fds 0-2: not init's pipes, and not
+	// whatever the shell that ran mydocker left open.
+	if err := utils.CloseExecFrom(3); err != nil {
+		return err
+	}
+	log.Debugf("init: exec %q", cfg.Args)
+	if err := sendMsg(sync, syncMsg{Type: msgExec}, nil); err != nil {
+		return err
+	}
+	err = unix.Exec(path, cfg.Args, cfg.Env)
+	return execError(cfg.Args[0], err)
+}
+
+func readInitConfig() (*InitConfig, error) {
+	f := os.NewFile(initConfigFd, "config")
+	defer f.Close()
+	var cfg InitConfig
+	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+		return nil, errors.Wrap(err, "read init config")
+	}
+	if len(cfg.Args) == 0 {
+		return nil, errors.New("no command given")
+	}
+	return &cfg, nil
+}
+
+// sendMsg writes one message to the parent, with an optional descriptor.
+func sendMsg(sync *os.File, msg syncMsg, fd *os.File) error {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return errors.Wrap(err, "encode sync message")
+	}
+	var oob []byte
+	if fd != nil {
+		oob = unix.UnixRights(int(fd.Fd()))
+	}
+	if err := unix.Sendmsg(int(sync.Fd()), data, oob, nil, 0); err != nil {
+		return errors.Wrapf(err, "send %s to parent", msg.Type)
+	}
+	return nil
+}
+
+// loopbackUp brings lo up in the new network namespace (it starts down).
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return errors.Wrap(err, "socket for lo")
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return errors.Wrap(err, "lo")
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return errors.Wrap(err, "get lo flags")
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return errors.Wrap(err, "bring lo up")
+	}
+	log.Debug("init: lo up")
+	return nil
+}
+
+// enterWorkdir creates the working directory if the image lacks it, as
+// Docker does, and changes into it. It runs after pivot_root, so the path
+// cannot leave the container's root.
+func enterWorkdir(dir string) error {
+	if dir == "" {
+		dir = "/"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrapf(err, "create workdir %s", dir)
+	}
+	if err := unix.Chdir(dir); err != nil {
+		return errors.Wrapf(err, "change to workdir %s", dir)
+	}
+	return nil
+}

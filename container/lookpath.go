@@ -1,0 +1,87 @@
+package container
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"mydocker/constant"
+)
+
+// lookPath finds the user's command in the container's PATH, after
+// pivot_root, the way a shell does. Its errors carry the contract's exit
+// codes: 127 when nothing is found, 126 when something is found but
+// cannot be executed.
+func lookPath(name, path string) (string, error) {
+	if strings.Contains(name, "/") {
+		if err := checkExecutable(name); err != nil {
+			return "", execError(name, err)
+		}
+		return name, nil
+	}
+	if path == "" {
+		path = constant.DefaultPath
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		err := checkExecutable(p)
+		if err == nil {
+			return p, nil
+		}
+		if err != unix.ENOENT && err != unix.ENOTDIR && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", execError(name, denied)
+	}
+	return "", fail(constant.ExitNotFound, fmt.Errorf("exec %q: executable file not found in $PATH", name))
+}
+
+// checkExecutable reports ENOENT, EISDIR or EACCES for p.
+func checkExecutable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return unix.ENOENT
+		}
+		return unix.EACCES
+	}
+	if fi.IsDir() {
+		return unix.EISDIR
+	}
+	if fi.Mode()&0o111 == 0 {
+		return unix.EACCES
+	}
+	return nil
+}
+
+// execError maps a failed lookup or execve to the code a shell would use.
+func execError(name string, err error) error {
+	var code int
+	switch err {
+	case unix.ENOENT, unix.ENOTDIR:
+		code = constant.ExitNotFound
+	default: // EACCES, EISDIR, ENOEXEC, EPERM: found but not runnable
+		code = constant.ExitNotExecutable
+	}
+	var reason string
+	switch err {
+	case unix.ENOENT:
+		reason = "no such file or directory"
+	case unix.EISDIR:
+		reason = "is a directory"
+	case unix.EACCES:
+		reason = "permission denied"
+	default:
+		reason = err.Error()
+	}
+	return fail(code, fmt.Errorf("exec %q: %s", name, reason))
+}

@@ -1,0 +1,245 @@
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
+)
+
+// The init process finds its pipes at fixed descriptors (the ExtraFiles of
+// its exec.Cmd, which start at 3).
+const (
+	initConfigFd = 3 // read: one InitConfig as JSON, then EOF
+	initSyncFd   = 4 // seqpacket socket: init's messages to the parent
+	initLogFd    = 5 // with initLogArg: where init's own logrus output goes
+)
+
+// initLogArg tells init that fd 5 is its log. It cannot probe the fd: the
+// Go runtime may itself have opened fd 5 (netpoll) by then.
+const initLogArg = "--log-fd-5"
+
+// Messages init sends the parent over the sync socket. EOF after msgExec
+// means the user's command was exec'd; EOF without it means init died.
+const (
+	msgPty   = "pty"   // carries the pty master as SCM_RIGHTS
+	msgExec  = "exec"  // init is about to exec the user's command
+	msgError = "error" // setup or exec failed; Code is the exit code to report
+)
+
+type syncMsg struct {
+	Type    string `json:"type"`
+	Code    int    `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// StartError is a failure to start the container's command, with the exit
+// code the contract gives it (125, 126 or 127).
+type StartError struct {
+	Code    int
+	Message string
+}
+
+func (e *StartError) Error() string { return e.Message }
+
+// cloneFlags are the namespaces every container gets new. The cgroup
+// namespace is made by init itself, after the parent has put it in its
+// cgroup, so that the namespace's root is the container's own cgroup.
+const cloneFlags = unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET
+
+// Process is the parent's handle on a container's init process.
+type Process struct {
+	cmd        *exec.Cmd
+	configPipe *os.File // parent's write end of fd 3
+	syncSock   *os.File // parent's end of fd 4
+	Pid        int
+	// PtyMaster is the container's terminal when it was started with a tty.
+	PtyMaster *os.File
+}
+
+// Stdio is what the container's first process gets as fds 0-2. With a tty,
+// init replaces them with the pty slave and these are ignored (nil).
+type Stdio struct {
+	Stdin, Stdout, Stderr *os.File
+}
+
+// NewProcess starts `mydocker init` in new namespaces. It stops before the
+// user's command: init waits for its config, which Run sends, so the
+// caller can first place the pid in cgroups and networks.
+func NewProcess(stdio Stdio, logTo *os.File) (*Process, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, errors.Wrap(err, "find mydocker binary")
+	}
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return nil, errors.Wrap(err, "config pipe")
+	}
+	defer cfgR.Close()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		cfgW.Close()
+		return nil, errors.Wrap(err, "sync socket")
+	}
+	parentSock := os.NewFile(uintptr(fds[0]), "sync-parent")
+	childSock := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer childSock.Close()
+
+	cmd := exec.Command(self, "init")
+	cmd.Args[0] = "mydocker-init"
+	cmd.Env = []string{} // init reads everything from its config, nothing from the environment
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
+	cmd.ExtraFiles = []*os.File{cfgR, childSock}
+	if logTo != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, logTo)
+		cmd.Args = append(cmd.Args, initLogArg)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: cloneFlags,
+		// The container never outlives the process that watches it: if the
+		// monitor is killed, the kernel kills the container too, and rm -f
+		// can clean up what is left.
+		Pdeathsig: unix.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		cfgW.Close()
+		parentSock.Close()
+		return nil, errors.Wrap(err, "start init in new namespaces")
+	}
+	return &Process{cmd: cmd, configPipe: cfgW, syncSock: parentSock, Pid: cmd.Process.Pid}, nil
+}
+
+// Run sends init its config and waits until the user's command has been
+// exec'd. On failure init has exited (or is killed) and the error is a
+// *StartError carrying the exit code for the user.
+func (p *Process) Run(cfg *InitConfig) error {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		p.kill()
+		return errors.Wrap(err, "encode init config")
+	}
+	_, werr := p.configPipe.Write(data)
+	cerr := p.configPipe.Close()
+	if werr != nil || cerr != nil {
+		// init died before reading; its own message, if any, explains why.
+		if err := p.readSync(); err != nil {
+			return err
+		}
+		p.kill()
+		return &StartError{Code: 125, Message: fmt.Sprintf("send config to init: %v", firstErr(werr, cerr))}
+	}
+	return p.readSync()
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// readSync reads init's messages until EOF.
+func (p *Process) readSync() error {
+	defer p.syncSock.Close()
+	execSeen := false
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(int(p.syncSock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			p.kill()
+			return &StartError{Code: 125, Message: fmt.Sprintf("read from init: %v", err)}
+		}
+		if n == 0 && oobn == 0 {
+			if execSeen {
+				return nil
+			}
+			detail := p.exitDetail()
+			p.kill()
+			return &StartError{Code: 125, Message: "container init exited before starting the command" + detail}
+		}
+		var msg syncMsg
+		if err := json.Unmarshal(buf[:n], &msg); err != nil {
+			p.kill()
+			return &StartError{Code: 125, Message: fmt.Sprintf("bad message from init: %v", err)}
+		}
+		switch msg.Type {
+		case msgPty:
+			f, err := fileFromRights(oob[:oobn])
+			if err != nil {
+				p.kill()
+				return &StartError{Code: 125, Message: err.Error()}
+			}
+			p.PtyMaster = f
+		case msgExec:
+			execSeen = true
+		case msgError:
+			p.kill()
+			return &StartError{Code: msg.Code, Message: msg.Message}
+		}
+	}
+}
+
+// exitDetail describes how init ended, after it has been reaped.
+func (p *Process) exitDetail() string {
+	if err := p.cmd.Wait(); err != nil {
+		return " (" + err.Error() + ")"
+	}
+	return ""
+}
+
+func fileFromRights(oob []byte) (*os.File, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) != 1 {
+		return nil, errors.New("init sent a pty message without a descriptor")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, errors.New("init sent a pty message without a descriptor")
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
+}
+
+// kill stops an init that failed and reaps it.
+func (p *Process) kill() {
+	if p.cmd.ProcessState == nil {
+		if err := p.cmd.Process.Kill(); err == nil {
+			p.cmd.Wait() //nolint:errcheck // its status is not the failure being reported
+		}
+	}
+	if p.PtyMaster != nil {
+		p.PtyMaster.Close()
+		p.PtyMaster = nil
+	}
+}
+
+// Signal sends sig to the container's first process.
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Wait waits for the container's first process and returns its exit code,
+// 128+N when killed by signal N, as a shell reports it.
+func (p *Process) Wait() (int, error) {
+	err := p.cmd.Wait()
+	st := p.cmd.ProcessState
+	if st == nil {
+		return -1, errors.Wrap(err, "wait for container")
+	}
+	return ExitCode(st.Sys().(syscall.WaitStatus)), nil
+}
+
+// ExitCode turns a wait status into the code a shell would report.
+func ExitCode(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

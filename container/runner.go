@@ -1,0 +1,253 @@
+package container
+
+import (
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/utils"
+)
+
+// Attach says where a container's standard streams go besides its log.
+// Foreground `run` attaches the caller's terminal or pipes; the detached
+// monitor attaches nothing, so the log is the only copy.
+type Attach struct {
+	Stdin          *os.File     // nil: the container reads /dev/null
+	Stdout, Stderr io.Writer    // nil: log only
+	ConsoleSize    *ConsoleSize // the caller's terminal size, for -t
+}
+
+// Runner starts containers from their records and watches them until they
+// exit. Foreground run and the detached monitor both use it, so a
+// container's life is recorded the same way whichever started it.
+type Runner struct {
+	Store *Store
+	Debug bool // init logs each setup step to our stderr
+}
+
+// Running is a started container being watched by this process.
+type Running struct {
+	store  *Store
+	ID     string
+	proc   *Process
+	log    *LogFile
+	copies sync.WaitGroup
+}
+
+// Pid is the container's first process as seen from the host.
+func (c *Running) Pid() int { return c.proc.Pid }
+
+// PtyMaster is the container's terminal, nil without -t.
+func (c *Running) PtyMaster() *os.File { return c.proc.PtyMaster }
+
+// Signal forwards sig to the container's first process.
+func (c *Running) Signal(sig os.Signal) error { return c.proc.Signal(sig) }
+
+// Start mounts the container's rootfs, starts its command and records it
+// as running. On failure nothing stays mounted and the error is a
+// *StartError when the command itself could not be started.
+func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
+	lock, err := r.Store.Lock(id)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	rec, err := r.Store.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.State.Alive() {
+		return nil, errors.Errorf("container %s is already running", rec.Name)
+	}
+	ws := Workspace{Dir: r.Store.WorkspaceDir(id)}
+	if err := ws.Mount(rec.Layers); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			if uerr := r.Store.release(rec); uerr != nil {
+				log.Warnf("cleaning up after failed start: %v", uerr)
+			}
+		}
+	}()
+	logFile, err := OpenLog(r.Store.LogPath(id))
+	if err != nil {
+		return nil, err
+	}
+	c = &Running{store: r.Store, ID: id, log: logFile}
+	defer func() {
+		if err != nil {
+			logFile.Close()
+		}
+	}()
+
+	stdio, parentEnds, err := c.stdio(rec.Config.Tty, a)
+	if err != nil {
+		return nil, err
+	}
+	var logTo *os.File
+	if r.Debug {
+		logTo = os.Stderr
+	}
+	proc, err := NewProcess(stdio, logTo)
+	closeAll(stdio.Stdout, stdio.Stderr) // the container holds its own copies now
+	if err != nil {
+		closeAll(parentEnds...)
+		return nil, err
+	}
+	c.proc = proc
+	log.Debugf("init started as pid %d", proc.Pid)
+	initCfg := r.initConfig(rec, ws)
+	initCfg.ConsoleSize = a.ConsoleSize
+	if err := proc.Run(initCfg); err != nil {
+		closeAll(parentEnds...)
+		return nil, err
+	}
+	c.relay(rec.Config.Tty, a, parentEnds)
+
+	rec.State = State{
+		Status:       StatusRunning,
+		Pid:          proc.Pid,
+		PidStartTime: ProcStartTime(proc.Pid),
+		MonitorPid:   os.Getpid(),
+		StartedAt:    time.Now().UTC(),
+	}
+	if err := r.Store.Save(rec); err != nil {
+		proc.kill()
+		c.copies.Wait()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (r *Runner) initConfig(rec *Record, ws Workspace) *InitConfig {
+	hostname := rec.Config.Hostname
+	if hostname == "" {
+		hostname = utils.ShortID(rec.ID)
+	}
+	return &InitConfig{
+		Rootfs:   ws.Merged(),
+		Mounts:   rec.Config.Volumes,
+		Args:     rec.Config.Cmd,
+		Env:      rec.Config.Env,
+		Cwd:      rec.Config.WorkingDir,
+		Hostname: hostname,
+		Tty:      rec.Config.Tty,
+		Debug:    r.Debug,
+	}
+}
+
+// stdio makes the container's fds 0-2. Without a tty, stdout and stderr
+// are pipes that this process copies to the log (and the caller); stdin
+// is the caller's own file, so `-i` passes it through untouched.
+func (c *Running) stdio(tty bool, a Attach) (Stdio, []*os.File, error) {
+	if tty {
+		return Stdio{}, nil, nil // init makes the pty the container's fds
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return Stdio{}, nil, errors.Wrap(err, "stdout pipe")
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(outR, outW)
+		return Stdio{}, nil, errors.Wrap(err, "stderr pipe")
+	}
+	return Stdio{Stdin: a.Stdin, Stdout: outW, Stderr: errW}, []*os.File{outR, errR}, nil
+}
+
+// relay copies the container's output to its log and the caller until
+// the container closes it, and the caller's stdin to the terminal.
+func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
+	copyTo := func(dst io.Writer, src *os.File) {
+		defer c.copies.Done()
+		defer src.Close()
+		_, err := io.Copy(dst, src)
+		// A pty master reads EIO once every slave is closed: that is EOF.
+		if err != nil && !errors.Is(err, unix.EIO) {
+			log.Warnf("copying container output: %v", err)
+		}
+	}
+	if tty {
+		master := c.proc.PtyMaster
+		c.copies.Add(1)
+		go copyTo(tee(c.log.Stream("stdout"), a.Stdout), master)
+		if a.Stdin != nil {
+			// Not waited for: the caller's stdin may never reach EOF.
+			go func() {
+				if _, err := io.Copy(master, a.Stdin); err != nil && !errors.Is(err, os.ErrClosed) && !errors.Is(err, unix.EIO) {
+					log.Debugf("copying stdin to container: %v", err)
+				}
+			}()
+		}
+		return
+	}
+	c.copies.Add(2)
+	go copyTo(tee(c.log.Stream("stdout"), a.Stdout), ends[0])
+	go copyTo(tee(c.log.Stream("stderr"), a.Stderr), ends[1])
+}
+
+// Wait waits until the container exits, records how it ended, releases
+// its mounts and, with --rm, removes it. It returns the exit code.
+func (c *Running) Wait() (int, error) {
+	code, werr := c.proc.Wait()
+	c.copies.Wait()
+	if err := c.log.Close(); err != nil {
+		log.Warnf("closing container log: %v", err)
+	}
+	var autoRemove bool
+	rec, err := c.store.Update(c.ID, func(rec *Record) error {
+		rec.State.Status = StatusExited
+		rec.State.ExitCode = code
+		rec.State.FinishedAt = time.Now().UTC()
+		autoRemove = rec.Config.AutoRemove
+		return c.store.release(rec)
+	})
+	if err != nil {
+		if rec == nil {
+			// Removed while running (rm -f): whoever removed it cleaned up.
+			log.Debugf("container %s gone before it exited: %v", utils.ShortID(c.ID), err)
+			return code, werr
+		}
+		return code, err
+	}
+	if autoRemove {
+		if err := c.store.Remove(c.ID, false); err != nil {
+			return code, err
+		}
+	}
+	return code, werr
+}
+
+// tee writes to the log and, best effort, to the caller: a caller that
+// went away must not stop the log.
+func tee(logw, user io.Writer) io.Writer {
+	if user == nil {
+		return logw
+	}
+	return &teeWriter{logw: logw, user: user}
+}
+
+type teeWriter struct{ logw, user io.Writer }
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	if t.user != nil {
+		if _, err := t.user.Write(p); err != nil {
+			t.user = nil
+		}
+	}
+	return t.logw.Write(p)
+}
+
+func closeAll(files ...*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}

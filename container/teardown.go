@@ -1,0 +1,78 @@
+package container
+
+import (
+	"os"
+	"time"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/utils"
+)
+
+// release frees what a container that is not running holds on the host:
+// its rootfs mount. Volumes need nothing: they were mounted only in the
+// container's mount namespace, which the kernel dropped with its last
+// process. It is idempotent, so it also cleans up after a killed mydocker.
+// The caller holds the container's lock.
+func (s *Store) release(rec *Record) error {
+	return Workspace{Dir: s.WorkspaceDir(rec.ID)}.Unmount()
+}
+
+// ErrRunning refuses to remove a running container without force.
+var ErrRunning = errors.New("container is running")
+
+// Remove deletes container id: it kills it first when force is set,
+// releases everything it holds and deletes its writable layer and record.
+// Volume data is never touched: directories are removed only once
+// mountinfo shows nothing mounted under them. It works on a record left
+// half-made by a killed mydocker, and removing twice is not an error for
+// the parts already gone.
+func (s *Store) Remove(id string, force bool) error {
+	lock, err := s.Lock(id)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	rec, err := s.Load(id)
+	if err != nil {
+		if _, statErr := os.Stat(s.Dir(id)); os.IsNotExist(statErr) {
+			return err
+		}
+		// An unreadable record still names what to clean up: its ID.
+		log.Warnf("removing container %s with unreadable record: %v", utils.ShortID(id), err)
+		rec = &Record{ID: id}
+	}
+	if rec.State.Alive() {
+		if !force {
+			return errors.Wrapf(ErrRunning, "cannot remove %s: stop it first or use rm -f", rec.Name)
+		}
+		if err := killAndWait(&rec.State); err != nil {
+			return err
+		}
+	}
+	if err := s.release(rec); err != nil {
+		return err
+	}
+	if err := (Workspace{Dir: s.WorkspaceDir(id)}).Remove(); err != nil {
+		return err
+	}
+	return s.Delete(id)
+}
+
+// killAndWait SIGKILLs the container's first process, which takes the
+// whole PID namespace with it, and waits until the kernel has reaped it.
+func killAndWait(st *State) error {
+	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+		return errors.Wrapf(err, "kill pid %d", st.Pid)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for st.Alive() {
+		if time.Now().After(deadline) {
+			return errors.Errorf("pid %d did not exit after SIGKILL", st.Pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}

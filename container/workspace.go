@@ -1,0 +1,65 @@
+package container
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/utils"
+)
+
+// Workspace is a container's overlay directory <root>/overlay2/<id>:
+// upper holds its writes, work is overlayfs's scratch space and merged is
+// its root file system while it runs.
+type Workspace struct{ Dir string }
+
+// Upper is where the container's own changes live.
+func (w Workspace) Upper() string { return filepath.Join(w.Dir, "upper") }
+
+// Merged is the container's root file system while it is mounted.
+func (w Workspace) Merged() string { return filepath.Join(w.Dir, "merged") }
+
+func (w Workspace) work() string { return filepath.Join(w.Dir, "work") }
+
+// Mount creates the directories if needed and mounts the overlay of the
+// image layers (lowest first) under upper at merged. Mounting an already
+// mounted workspace is a no-op, so a restart after a crash just works.
+func (w Workspace) Mount(layers []string) error {
+	if len(layers) == 0 {
+		return errors.New("workspace: image has no layers")
+	}
+	if err := os.MkdirAll(filepath.Dir(w.Dir), 0o700); err != nil {
+		return errors.Wrap(err, "create overlay dir")
+	}
+	for _, d := range []string{w.Dir, w.Upper(), w.work(), w.Merged()} {
+		if err := os.Mkdir(d, 0o700); err != nil && !os.IsExist(err) {
+			return errors.Wrap(err, "create workspace")
+		}
+	}
+	if mounted, err := utils.MountsUnder(w.Merged()); err != nil {
+		return err
+	} else if len(mounted) > 0 {
+		return nil
+	}
+	// overlayfs lists lower layers top first.
+	lower := make([]string, len(layers))
+	for i, l := range layers {
+		lower[len(layers)-1-i] = l
+	}
+	opts := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + w.Upper() + ",workdir=" + w.work()
+	if err := unix.Mount("overlay", w.Merged(), "overlay", 0, opts); err != nil {
+		return errors.Wrapf(err, "mount overlay on %s", w.Merged())
+	}
+	log.Debugf("overlay mounted on %s", w.Merged())
+	return nil
+}
+
+// Unmount unmounts everything under the workspace, deepest first.
+func (w Workspace) Unmount() error { return utils.UnmountAll(w.Dir) }
+
+// Remove deletes the workspace, refusing while anything is mounted in it.
+func (w Workspace) Remove() error { return utils.RemoveAllUnmounted(w.Dir) }
