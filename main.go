@@ -1,0 +1,66 @@
+// Command mydocker is a daemonless container CLI: each command runs, does
+// its work on the state under its root and exits; a small per-container
+// monitor process watches each running container.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+
+	"mydocker/constant"
+	"mydocker/container"
+)
+
+func init() {
+	// `mydocker init` becomes the container's first process. unshare and
+	// the final exec act on the calling thread, so the main goroutine must
+	// stay on the thread the process started with.
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		runtime.LockOSThread()
+	}
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		container.InitMain() // does not return
+	}
+	log.SetOutput(os.Stderr)
+	log.SetFormatter(&log.TextFormatter{DisableTimestamp: true})
+	log.SetLevel(log.WarnLevel)
+	os.Exit(run(os.Args))
+}
+
+// exitError ends mydocker with a given code; a zero-message exitError
+// passes a container's exit code on silently.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// run executes the CLI and turns its error into one line on stderr and the
+// contract's exit code.
+func run(args []string) int {
+	err := newApp().Run(args)
+	if err == nil {
+		return 0
+	}
+	code := constant.ExitMydocker
+	var ee *exitError
+	var se *container.StartError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.As(err, &se):
+		code = se.Code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(os.Stderr, "mydocker: "+msg)
+	}
+	return code
+}

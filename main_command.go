@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+
+	"mydocker/constant"
+	"mydocker/container"
+)
+
+const usage = `a daemonless container CLI, written from first principles.
+
+   Containers are processes in new namespaces on an overlay of their image;
+   all state lives under --root (default /var/lib/mydocker).`
+
+// newApp builds the command line: global flags, then one command per
+// file at the top level (run.go, commit.go, ...).
+func newApp() *cli.App {
+	app := cli.NewApp()
+	app.Name = "mydocker"
+	app.Usage = usage
+	app.Version = "0.1.0"
+	app.HideVersion = false
+	app.Writer = os.Stdout
+	app.ErrWriter = os.Stderr
+	app.Flags = []cli.Flag{
+		cli.StringFlag{Name: "root", EnvVar: constant.RootEnv, Value: constant.DefaultRoot, Usage: "state directory"},
+		cli.BoolFlag{Name: "debug", Usage: "show every setup step (namespaces, mounts, pivot_root)"},
+		cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+	}
+	app.Before = setupLogging
+	app.OnUsageError = onUsageError
+	app.ExitErrHandler = func(*cli.Context, error) {} // main prints errors and picks the code
+	app.Action = func(ctx *cli.Context) error {
+		if ctx.NArg() > 0 {
+			return errors.Errorf("unknown command %q (see mydocker --help)", ctx.Args().First())
+		}
+		return cli.ShowAppHelp(ctx)
+	}
+	app.Commands = []cli.Command{
+		runCommand,
+		initCommand,
+		monitorCommand,
+	}
+	for i := range app.Commands {
+		if app.Commands[i].OnUsageError == nil {
+			app.Commands[i].OnUsageError = onUsageError
+		}
+	}
+	return app
+}
+
+func setupLogging(ctx *cli.Context) error {
+	if ctx.GlobalBool("debug") {
+		log.SetLevel(log.DebugLevel)
+		return nil
+	}
+	level, err := log.ParseLevel(ctx.GlobalString("log-level"))
+	if err != nil {
+		return errors.Errorf("invalid --log-level %q", ctx.GlobalString("log-level"))
+	}
+	log.SetLevel(level)
+	return nil
+}
+
+// onUsageError turns a flag error into one line instead of a help page.
+func onUsageError(ctx *cli.Context, err error, _ bool) error {
+	msg := strings.TrimPrefix(err.Error(), "flag provided but not defined: ")
+	if msg != err.Error() {
+		return errors.Errorf("unknown flag %s (see mydocker %s --help)", msg, ctx.Command.Name)
+	}
+	return errors.Errorf("%v (see mydocker %s --help)", err, ctx.Command.Name)
+}
+
+// root is the state root every command works on.
+func root(ctx *cli.Context) string { return ctx.GlobalString("root") }
+
+var initCommand = cli.Command{
+	Name:   "init",
+	Usage:  "internal: the first process inside a container's namespaces",
+	Hidden: true,
+	Action: func(*cli.Context) error {
+		container.InitMain()
+		return nil
+	},
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
+
+	"mydocker/container"
+	"mydocker/image"
+	"mydocker/utils"
+)
+
+// defaultCmd runs when neither the user nor the image names a command,
+// as busybox's own image does.
+var defaultCmd = []string{"sh"}
+
+var runCommand = cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container",
+	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+	// Flags end at IMAGE: everything after it belongs to the command.
+	SkipArgReorder:         true,
+	UseShortOptionHandling: true,
+	Flags: []cli.Flag{
+		cli.BoolFlag{Name: "it", Usage: "interactive with a terminal (-i -t, the blog's spelling)"},
+		cli.BoolFlag{Name: "i, interactive", Usage: "pass stdin to the container"},
+		cli.BoolFlag{Name: "t, tty", Usage: "give the container a pseudo-terminal"},
+		cli.BoolFlag{Name: "d, detach", Usage: "run in the background and print the container ID"},
+		cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
+		cli.StringFlag{Name: "name", Usage: "container name"},
+		cli.StringSliceFlag{Name: "v, volume", Usage: "bind mount SRC:DST[:ro] (repeatable)"},
+		cli.StringSliceFlag{Name: "e, env", Usage: "set K=V, or pass K from this environment (repeatable)"},
+		cli.StringFlag{Name: "w, workdir", Usage: "working directory inside the container"},
+		cli.StringFlag{Name: "hostname", Usage: "hostname (default: the short container ID)"},
+	},
+	Action: runAction,
+}
+
+// runOptions is a validated run command line.
+type runOptions struct {
+	image                   string
+	cmd                     []string
+	interactive, tty        bool
+	detach, autoRemove      bool
+	name, workdir, hostname string
+	volumes                 []container.Mount
+	env                     []string
+}
+
+var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
+
+// parseRunOptions checks everything the user typed before anything is
+// created, so a bad flag leaves nothing behind.
+func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
+	if ctx.NArg() == 0 {
+		return nil, errors.New(`"run" requires an IMAGE: mydocker run [flags] IMAGE [COMMAND...]`)
+	}
+	o := &runOptions{
+		image:       ctx.Args().First(),
+		cmd:         ctx.Args().Tail(),
+		interactive: ctx.Bool("interactive") || ctx.Bool("it"),
+		tty:         ctx.Bool("tty") || ctx.Bool("it"),
+		detach:      ctx.Bool("detach"),
+		autoRemove:  ctx.Bool("rm"),
+		name:        ctx.String("name"),
+		workdir:     ctx.String("workdir"),
+		hostname:    ctx.String("hostname"),
+	}
+	if len(o.cmd) == 0 {
+		o.cmd = defaultCmd
+	}
+	if o.cmd[0] == "" {
+		return nil, errors.New("invalid command: empty program name")
+	}
+	if o.name != "" {
+		if err := container.ValidateName(o.name); err != nil {
+			return nil, err
+		}
+	}
+	if o.workdir != "" && !filepath.IsAbs(o.workdir) {
+		return nil, errors.Errorf("invalid --workdir %q: must be an absolute path", o.workdir)
+	}
+	if o.hostname != "" && !hostnameRE.MatchString(o.hostname) {
+		return nil, errors.Errorf("invalid --hostname %q", o.hostname)
+	}
+	var err error
+	if o.volumes, err = container.ParseVolumes(ctx.StringSlice("volume")); err != nil {
+		return nil, err
+	}
+	if o.env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func runAction(ctx *cli.Context) error {
+	o, err := parseRunOptions(ctx)
+	if err != nil {
+		return err
+	}
+	img, err := image.NewStore(root(ctx)).Get(o.image)
+	if err != nil {
+		return err
+	}
+	if err := createVolumeSources(o.volumes); err != nil {
+		return err
+	}
+	store := container.NewStore(root(ctx))
+	rec := &container.Record{
+		Name:        o.name,
+		Image:       img.Name,
+		ImageDigest: img.Digest,
+		Layers:      img.Layers,
+		Created:     time.Now().UTC(),
+		Config: container.Config{
+			Cmd:        o.cmd,
+			Env:        container.MergeEnv(nil, o.env),
+			WorkingDir: o.workdir,
+			Hostname:   o.hostname,
+			Tty:        o.tty,
+			OpenStdin:  o.interactive,
+			AutoRemove: o.autoRemove,
+			Volumes:    o.volumes,
+		},
+		State: container.State{Status: container.StatusCreated},
+	}
+	if err := store.Create(rec); err != nil {
+		return err
+	}
+	log.Infof("container %s (%s) created from %s", utils.ShortID(rec.ID), rec.Name, img.Name)
+	if o.detach {
+		if err := startDetached(ctx, rec.ID); err != nil {
+			return removeAfterFailure(store, rec.ID, err)
+		}
+		fmt.Println(rec.ID)
+		return nil
+	}
+	return runForeground(ctx, store, rec, o)
+}
+
+// createVolumeSources makes missing host directories for -v, as Docker
+// does. Existing paths are left exactly as they are.
+func createVolumeSources(mounts []container.Mount) error {
+	for _, m := range mounts {
+		if _, err := os.Stat(m.Source); err == nil {
+			continue
+		} else if !os.IsNotExist(err) {
+			return errors.Wrapf(err, "volume source %s", m.Source)
+		}
+		if err := os.MkdirAll(m.Source, 0o755); err != nil {
+			return errors.Wrapf(err, "create volume source %s", m.Source)
+		}
+	}
+	return nil
+}
+
+// removeAfterFailure removes a container whose start failed, so a failed
+// run leaves no record, mount or directory, and returns the start error.
+func removeAfterFailure(store *container.Store, id string, cause error) error {
+	if err := store.Remove(id, true); err != nil {
+		log.Warnf("cleaning up container %s: %v", utils.ShortID(id), err)
+	}
+	return cause
+}
+
+// runForeground is the monitor in the CLI's own process: the container's
+// streams are attached to ours and its exit code becomes ours.
+func runForeground(ctx *cli.Context, store *container.Store, rec *container.Record, o *runOptions) error {
+	attach := container.Attach{Stdout: os.Stdout, Stderr: os.Stderr}
+	if o.interactive {
+		attach.Stdin = os.Stdin
+	}
+	var term *utils.Terminal
+	if o.tty && utils.IsTerminal(os.Stdin) {
+		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
+			attach.ConsoleSize = &container.ConsoleSize{Rows: rows, Cols: cols}
+		}
+	}
+	// Catch signals before the container starts, so none is lost in between.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwardedSignals...)
+	defer signal.Stop(sigs)
+
+	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
+	c, err := runner.Start(rec.ID, attach)
+	if err != nil {
+		return removeAfterFailure(store, rec.ID, err)
+	}
+	if o.tty && o.interactive && utils.IsTerminal(os.Stdin) {
+		if term, err = utils.MakeRaw(os.Stdin); err != nil {
+			log.Warn(err)
+		}
+		stop := utils.SyncWindowSize(os.Stdin, c.PtyMaster())
+		defer stop()
+	}
+	go forwardSignals(sigs, c)
+	code, err := c.Wait()
+	if rerr := term.Restore(); rerr != nil {
+		log.Warn(rerr)
+	}
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// forwardedSignals are passed on to the container's first process, so
+// that ^C or a kill of mydocker reaches the container.
+var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+func forwardSignals(sigs <-chan os.Signal, c *container.Running) {
+	for sig := range sigs {
+		log.Debugf("forwarding %v to pid %d", sig, c.Pid())
+		if err := c.Signal(sig); err != nil {
+			log.Debugf("forward %v: %v", sig, err)
+		}
+	}
+}
