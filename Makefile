@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test ./container -run '^$$' -fuzz '^FuzzParseVolume$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./container -run '^$$' -fuzz '^FuzzParseEnv$$' -fuzztime $(FUZZTIME)
 	$(GO) test . -run '^$$' -fuzz '^FuzzParseRunFlags$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./image -run '^$$' -fuzz '^FuzzEntryPath$$' -fuzztime $(FUZZTIME)
 
 install: build
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker

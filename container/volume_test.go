@@ -1,0 +1,78 @@
+package container
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseVolume(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    Mount
+		wantErr string
+	}{
+		{"/a:/b", Mount{Source: "/a", Destination: "/b"}, ""},
+		{"/a:/b:ro", Mount{Source: "/a", Destination: "/b", ReadOnly: true}, ""},
+		{"/a:/b:rw", Mount{Source: "/a", Destination: "/b"}, ""},
+		{"/a/../c/:/b/./d/", Mount{Source: "/c", Destination: "/b/d"}, ""},
+		{"/a:/../../etc", Mount{Source: "/a", Destination: "/etc"}, ""},
+		{"/a", Mount{}, "want SRC:DST"},
+		{"/a:/b:ro:x", Mount{}, "want SRC:DST"},
+		{"/a:/b:rx", Mount{}, "mode must be ro or rw"},
+		{":/b", Mount{}, "empty source"},
+		{"/a:", Mount{}, "empty source or destination"},
+		{"a:/b", Mount{}, "must be an absolute path"},
+		{"/a:b", Mount{}, "must be an absolute path"},
+		{"/a:/", Mount{}, "cannot be /"},
+		{"/a:/..", Mount{}, "cannot be /"},
+		{"", Mount{}, "want SRC:DST"},
+	}
+	for _, tc := range tests {
+		got, err := ParseVolume(tc.spec)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseVolume(%q) error %v, want %q", tc.spec, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseVolume(%q) = %+v, %v; want %+v", tc.spec, got, err, tc.want)
+		}
+	}
+}
+
+func TestParseVolumesRefusesDuplicateTarget(t *testing.T) {
+	if _, err := ParseVolumes([]string{"/a:/x", "/b:/x/"}); err == nil || !strings.Contains(err.Error(), "duplicate") {
+		t.Fatalf("duplicate target accepted: %v", err)
+	}
+	got, err := ParseVolumes([]string{"/a:/x", "/b:/y:ro"})
+	if err != nil || len(got) != 2 || got[1].Destination != "/y" || !got[1].ReadOnly {
+		t.Fatalf("ParseVolumes = %+v, %v", got, err)
+	}
+}
+
+func FuzzParseVolume(f *testing.F) {
+	for _, s := range []string{"/a:/b", "/a:/b:ro", "a:b", "/a:/b:rw:x", ":", "/:/", "/a:/../x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		m, err := ParseVolume(spec)
+		if err != nil {
+			return
+		}
+		// Whatever is accepted is absolute, clean, and never the root.
+		if !filepath.IsAbs(m.Source) || !filepath.IsAbs(m.Destination) {
+			t.Fatalf("%q: relative path accepted: %+v", spec, m)
+		}
+		if filepath.Clean(m.Source) != m.Source || filepath.Clean(m.Destination) != m.Destination {
+			t.Fatalf("%q: unclean path: %+v", spec, m)
+		}
+		if m.Destination == "/" {
+			t.Fatalf("%q: destination /", spec)
+		}
+		if strings.ContainsRune(m.Source+m.Destination, 0) {
+			t.Fatalf("%q: NUL accepted", spec)
+		}
+	})
+}

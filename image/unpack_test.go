@@ -1,0 +1,123 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type entry struct {
+	name, link string
+	typ        byte
+	body       string
+}
+
+func makeTar(t testing.TB, entries []entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: 0o755, Size: int64(len(e.body))}
+		if e.typ != tar.TypeReg {
+			h.Size = 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			if _, err := tw.Write([]byte(e.body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestUnpackKeepsEntriesInside(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []entry
+		wantErr string
+	}{
+		{"dotdot", []entry{{name: "../escape", typ: tar.TypeReg, body: "x"}}, "climbs out"},
+		{"nested dotdot", []entry{{name: "a/../../escape", typ: tar.TypeReg, body: "x"}}, "climbs out"},
+		{"write through symlink dir", []entry{
+			{name: "link", link: "/tmp", typ: tar.TypeSymlink},
+			{name: "link/escape", typ: tar.TypeReg, body: "x"}}, "symlink"},
+		{"relative symlink parent", []entry{
+			{name: "up", link: "../..", typ: tar.TypeSymlink},
+			{name: "up/escape", typ: tar.TypeReg, body: "x"}}, "symlink"},
+		{"hard link outside", []entry{{name: "hl", link: "../../etc/passwd", typ: tar.TypeLink}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dest := filepath.Join(parent, "rootfs")
+			if err := os.Mkdir(dest, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			err := Unpack(bytes.NewReader(makeTar(t, tc.entries)), dest)
+			if err == nil {
+				t.Fatalf("unpacked a malicious tar")
+			}
+			if tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+			if _, err := os.Lstat(filepath.Join(parent, "escape")); err == nil {
+				t.Errorf("entry escaped to %s", parent)
+			}
+			if _, err := os.Lstat("/tmp/escape"); err == nil {
+				t.Errorf("entry escaped to /tmp/escape")
+			}
+		})
+	}
+}
+
+func TestUnpackRegularTree(t *testing.T) {
+	dest := t.TempDir()
+	err := Unpack(bytes.NewReader(makeTar(t, []entry{
+		{name: "./", typ: tar.TypeDir},
+		{name: "/abs/file", typ: tar.TypeReg, body: "rooted"}, // leading / is relative to the image
+		{name: "bin/busybox", typ: tar.TypeReg, body: "bb"},
+		{name: "bin/sh", link: "/bin/busybox", typ: tar.TypeSymlink},
+		{name: "bin/hard", link: "bin/busybox", typ: tar.TypeLink},
+		{name: "bin/busybox2", typ: tar.TypeReg, body: "v1"},
+		{name: "bin/busybox2", typ: tar.TypeReg, body: "v2"}, // later entries win
+	})), dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"abs/file": "rooted", "bin/busybox": "bb", "bin/hard": "bb", "bin/busybox2": "v2"} {
+		got, err := os.ReadFile(filepath.Join(dest, path))
+		if err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	if l, err := os.Readlink(filepath.Join(dest, "bin/sh")); err != nil || l != "/bin/busybox" {
+		t.Errorf("symlink %q, %v", l, err)
+	}
+}
+
+func FuzzEntryPath(f *testing.F) {
+	for _, s := range []string{"a/b", "../x", "/etc/passwd", "./", "a/../b", "..", "a/.."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		rel, err := entryPath(name)
+		if err != nil {
+			return
+		}
+		if strings.HasPrefix(rel, "/") || rel == ".." || strings.HasPrefix(rel, "../") {
+			t.Fatalf("entryPath(%q) = %q escapes", name, rel)
+		}
+		if filepath.Join("/root", rel) != "/root" && !strings.HasPrefix(filepath.Join("/root", rel), "/root/") {
+			t.Fatalf("entryPath(%q) = %q lands outside", name, rel)
+		}
+	})
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli"
+
+	"mydocker/container"
+)
+
+// parseRun parses a run command line the way the real CLI does, stopping
+// before anything would be created.
+func parseRun(args []string) (*runOptions, error) {
+	app := newApp()
+	var got *runOptions
+	for i := range app.Commands {
+		if app.Commands[i].Name == "run" {
+			app.Commands[i].Action = func(ctx *cli.Context) error {
+				var err error
+				got, err = parseRunOptions(ctx)
+				return err
+			}
+		}
+	}
+	app.Writer, app.ErrWriter = discard{}, discard{}
+	err := app.Run(append([]string{"mydocker", "run"}, args...))
+	return got, err
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestParseRunFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(*runOptions) bool
+		wantErr string
+	}{
+		{"command stays whole", []string{"busybox", "sh", "-c", `echo "a  b"`},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.cmd, []string{"sh", "-c", `echo "a  b"`}) }, ""},
+		{"flags after IMAGE belong to the command", []string{"busybox", "ls", "-l", "--rm", "-v", "x"},
+			func(o *runOptions) bool { return !o.autoRemove && len(o.volumes) == 0 && len(o.cmd) == 5 }, ""},
+		{"default command", []string{"busybox"},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.cmd, defaultCmd) }, ""},
+		{"blog -it", []string{"-it", "busybox"},
+			func(o *runOptions) bool { return o.interactive && o.tty }, ""},
+		{"docker -i -t", []string{"-i", "-t", "busybox"},
+			func(o *runOptions) bool { return o.interactive && o.tty }, ""},
+		{"-ti", []string{"-ti", "busybox"},
+			func(o *runOptions) bool { return o.interactive && o.tty }, ""},
+		{"-dit", []string{"-dit", "busybox"},
+			func(o *runOptions) bool { return o.detach && o.interactive && o.tty }, ""},
+		{"-i alone", []string{"-i", "busybox"},
+			func(o *runOptions) bool { return o.interactive && !o.tty }, ""},
+		{"blog -name", []string{"-name", "web", "busybox"},
+			func(o *runOptions) bool { return o.name == "web" }, ""},
+		{"docker --name=", []string{"--name=web", "busybox"},
+			func(o *runOptions) bool { return o.name == "web" }, ""},
+		{"mixed -v and --volume keep order", []string{"-v", "/a:/a", "--volume", "/b:/b:ro", "-v", "/c:/c", "busybox"},
+			func(o *runOptions) bool {
+				return reflect.DeepEqual(o.volumes, []container.Mount{
+					{Source: "/a", Destination: "/a"}, {Source: "/b", Destination: "/b", ReadOnly: true}, {Source: "/c", Destination: "/c"}})
+			}, ""},
+		{"mixed -e and --env keep order", []string{"-e", "A=1", "--env", "A=2", "busybox"},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.env, []string{"A=1", "A=2"}) }, ""},
+		{"workdir and hostname", []string{"-w", "/srv", "--hostname", "h1", "busybox"},
+			func(o *runOptions) bool { return o.workdir == "/srv" && o.hostname == "h1" }, ""},
+		{"missing image", []string{}, nil, "requires an IMAGE"},
+		{"flags only", []string{"-d", "--rm"}, nil, "requires an IMAGE"},
+		{"unknown flag", []string{"--nope", "busybox"}, nil, "unknown flag"},
+		{"bad volume", []string{"-v", "x", "busybox"}, nil, "invalid volume"},
+		{"bad env", []string{"-e", "=1", "busybox"}, nil, "invalid env"},
+		{"bad name", []string{"--name", "-x", "busybox"}, nil, "invalid container name"},
+		{"relative workdir", []string{"-w", "srv", "busybox"}, nil, "absolute"},
+		{"bad hostname", []string{"--hostname", "a b", "busybox"}, nil, "hostname"},
+		{"empty command", []string{"busybox", ""}, nil, "empty program"},
+		{"flag missing its value", []string{"-v"}, nil, "flag needs an argument"},
+		{"-v after IMAGE is the command's", []string{"busybox", "-v"},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.cmd, []string{"-v"}) }, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parseRun(tc.args)
+			if tc.check == nil {
+				if tc.wantErr == "" {
+					if err != nil {
+						t.Fatalf("unexpected error %v", err)
+					}
+					return
+				}
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error %v", err)
+			}
+			if !tc.check(o) {
+				t.Fatalf("parsed %+v", o)
+			}
+		})
+	}
+}
+
+func FuzzParseRunFlags(f *testing.F) {
+	f.Add("-it\x00-v\x00/a:/b\x00busybox\x00sh")
+	f.Add("--name\x00web\x00-e\x00A=1\x00busybox")
+	f.Add("-dit\x00--rm\x00-w\x00/x\x00img\x00-c")
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		o, err := parseRun(args)
+		if err != nil || o == nil {
+			return
+		}
+		// Anything accepted names an image and a command, and its volumes
+		// and workdir are absolute.
+		if len(o.cmd) == 0 || o.cmd[0] == "" {
+			t.Fatalf("%q: accepted without a command: %+v", args, o)
+		}
+		for _, v := range o.volumes {
+			if !strings.HasPrefix(v.Source, "/") || !strings.HasPrefix(v.Destination, "/") {
+				t.Fatalf("%q: relative volume %+v", args, v)
+			}
+		}
+		if o.workdir != "" && !strings.HasPrefix(o.workdir, "/") {
+			t.Fatalf("%q: relative workdir %q", args, o.workdir)
+		}
+	})
+}
