@@ -14,23 +14,11 @@ import (
 // fds 0-2, and hands the master side to the parent, which relays it to
 // the user's terminal.
 func setupConsole(sync *os.File, size *ConsoleSize) error {
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	master, slave, err := openPty()
 	if err != nil {
-		return errors.Wrap(err, "open /dev/ptmx")
+		return err
 	}
 	defer master.Close()
-	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		return errors.Wrap(err, "unlock pty")
-	}
-	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		return errors.Wrap(err, "get pty number")
-	}
-	slavePath := fmt.Sprintf("/dev/pts/%d", n)
-	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		return errors.Wrapf(err, "open %s", slavePath)
-	}
 	defer slave.Close()
 	if size != nil {
 		ws := &unix.Winsize{Row: size.Rows, Col: size.Cols}
@@ -49,6 +37,31 @@ func setupConsole(sync *os.File, size *ConsoleSize) error {
 	if err := sendMsg(sync, syncMsg{Type: msgPty}, master); err != nil {
 		return err
 	}
-	log.Debugf("init: terminal %s", slavePath)
+	log.Debugf("init: terminal %s", slave.Name())
 	return nil
+}
+
+// openPty opens a new pseudo-terminal pair from the /dev/ptmx of the
+// current mount namespace, so it is numbered in the container's devpts.
+func openPty() (master, slave *os.File, err error) {
+	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "open /dev/ptmx")
+	}
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, errors.Wrap(err, "unlock pty")
+	}
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		master.Close()
+		return nil, nil, errors.Wrap(err, "get pty number")
+	}
+	path := fmt.Sprintf("/dev/pts/%d", n)
+	slave, err = os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		master.Close()
+		return nil, nil, errors.Wrapf(err, "open %s", path)
+	}
+	return master, slave, nil
 }

@@ -1,0 +1,113 @@
+// Joins namespaces from inherited descriptors while the process is still
+// single-threaded. See nsenter.go.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ENV_VAR "_MYDOCKER_NSENTER"
+#define EXIT_MYDOCKER 125
+
+static int ns_flag(const char *name)
+{
+	if (!strcmp(name, "cgroup")) return CLONE_NEWCGROUP;
+	if (!strcmp(name, "ipc")) return CLONE_NEWIPC;
+	if (!strcmp(name, "uts")) return CLONE_NEWUTS;
+	if (!strcmp(name, "net")) return CLONE_NEWNET;
+	if (!strcmp(name, "pid")) return CLONE_NEWPID;
+	if (!strcmp(name, "mnt")) return CLONE_NEWNS;
+	return -1;
+}
+
+static pid_t child;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+// wait_and_exit makes this process a transparent stand-in for child: it
+// passes on the signals a caller would send, and exits as the child did.
+static void wait_and_exit(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	struct sigaction sa;
+	int status;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	for (;;) {
+		pid_t r = waitpid(child, &status, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "mydocker: exec: wait: %s\n", strerror(errno));
+			exit(EXIT_MYDOCKER);
+		}
+		break;
+	}
+	if (WIFSIGNALED(status))
+		exit(128 + WTERMSIG(status));
+	exit(WEXITSTATUS(status));
+}
+
+void mydocker_nsenter(void)
+{
+	const char *env = getenv(ENV_VAR);
+	char list[256], *save = NULL, *item;
+
+	if (env == NULL || *env == '\0')
+		return;
+	if (strlen(env) >= sizeof(list)) {
+		fprintf(stderr, "mydocker: exec: bad %s\n", ENV_VAR);
+		exit(EXIT_MYDOCKER);
+	}
+	strcpy(list, env);
+	// Each item is name:fd. The descriptors were opened by the parent
+	// before it checked again that the container's pid was still the
+	// container: joining through them cannot land in a process that
+	// reused the pid.
+	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':'), *end = NULL;
+		int flag, fd;
+
+		if (colon == NULL) {
+			fprintf(stderr, "mydocker: exec: bad namespace %s\n", item);
+			exit(EXIT_MYDOCKER);
+		}
+		*colon = '\0';
+		flag = ns_flag(item);
+		fd = (int)strtol(colon + 1, &end, 10);
+		if (flag < 0 || end == colon + 1 || *end != '\0') {
+			fprintf(stderr, "mydocker: exec: bad namespace %s\n", item);
+			exit(EXIT_MYDOCKER);
+		}
+		if (setns(fd, flag) < 0) {
+			fprintf(stderr, "mydocker: exec: join %s namespace: %s\n", item, strerror(errno));
+			exit(EXIT_MYDOCKER);
+		}
+		close(fd);
+	}
+	unsetenv(ENV_VAR);
+	// Joining a PID namespace only moves future children into it, and a
+	// process that has done so may not create threads (clone fails with
+	// EINVAL), which the Go runtime must. So fork: the child is a full
+	// member of every namespace and goes on to start Go; this process
+	// stays single-threaded and only waits.
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "mydocker: exec: fork: %s\n", strerror(errno));
+		exit(EXIT_MYDOCKER);
+	}
+	if (child > 0)
+		wait_and_exit();
+}
