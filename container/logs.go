@@ -2,6 +2,7 @@ package container
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"os"
@@ -12,19 +13,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LogEntry is one line of a container log: a chunk of output, the stream
-// it came from and when, as Docker's json-file driver stores it.
+// LogEntry is one line of a container's output, the stream it came from
+// and when, as Docker's json-file driver stores it.
 type LogEntry struct {
 	Log    string    `json:"log"`
 	Stream string    `json:"stream"`
 	Time   time.Time `json:"time"`
 }
 
-// LogFile appends LogEntries to a container's log. Both streams share one
-// file, so one mutex keeps each entry on its own line.
+// maxLine is where a line without a newline is cut into an entry anyway.
+const maxLine = 16 << 10
+
+// LogFile appends LogEntries to a container's log, one per line of output,
+// so `logs --tail N` can count lines. Both streams share one file; a
+// mutex keeps each entry whole.
 type LogFile struct {
-	mu sync.Mutex
-	f  *os.File
+	mu      sync.Mutex
+	f       *os.File
+	streams []*streamWriter
 }
 
 // OpenLog opens (appending to) the log at path.
@@ -36,32 +42,87 @@ func OpenLog(path string) (*LogFile, error) {
 	return &LogFile{f: f}, nil
 }
 
-// Stream returns a writer that records everything written as stream.
-func (l *LogFile) Stream(name string) io.Writer { return streamWriter{l, name} }
-
-// Close closes the log file.
-func (l *LogFile) Close() error { return l.f.Close() }
-
-type streamWriter struct {
-	l      *LogFile
-	stream string
+// Stream returns a writer that records everything written as stream. Its
+// writes must come from one goroutine.
+func (l *LogFile) Stream(name string) io.Writer {
+	w := &streamWriter{l: l, stream: name}
+	l.mu.Lock()
+	l.streams = append(l.streams, w)
+	l.mu.Unlock()
+	return w
 }
 
-func (w streamWriter) Write(p []byte) (int, error) {
-	data, err := json.Marshal(LogEntry{Log: string(p), Stream: w.stream, Time: time.Now().UTC()})
-	if err != nil {
-		return 0, err
+// Close writes out any unfinished line and closes the file.
+func (l *LogFile) Close() error {
+	l.mu.Lock()
+	streams := l.streams
+	l.mu.Unlock()
+	var first error
+	for _, w := range streams {
+		if err := w.flush(); err != nil && first == nil {
+			first = err
+		}
 	}
-	w.l.mu.Lock()
-	defer w.l.mu.Unlock()
-	if _, err := w.l.f.Write(append(data, '\n')); err != nil {
-		return 0, err
+	if err := l.f.Close(); err != nil && first == nil {
+		first = err
+	}
+	return errors.Wrap(first, "close container log")
+}
+
+func (l *LogFile) append(stream string, line []byte) error {
+	data, err := json.Marshal(LogEntry{Log: string(line), Stream: stream, Time: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err = l.f.Write(append(data, '\n'))
+	return err
+}
+
+type streamWriter struct {
+	l       *LogFile
+	stream  string
+	pending []byte // a line still waiting for its newline
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	data := p
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			w.pending = append(w.pending, data...)
+			if len(w.pending) >= maxLine {
+				if err := w.flush(); err != nil {
+					return 0, err
+				}
+			}
+			break
+		}
+		line := data[:i+1]
+		if len(w.pending) > 0 {
+			line = append(w.pending, line...)
+			w.pending = nil
+		}
+		if err := w.l.append(w.stream, line); err != nil {
+			return 0, err
+		}
+		data = data[i+1:]
 	}
 	return len(p), nil
 }
 
-// ReadLog calls fn for every entry of the log at path, in order. A torn
-// last line (the writer was killed mid-write) is skipped.
+func (w *streamWriter) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	line := w.pending
+	w.pending = nil
+	return w.l.append(w.stream, line)
+}
+
+// ReadLog calls fn for every entry read from r, in order. A torn line (the
+// writer was killed mid-write) is skipped.
 func ReadLog(r io.Reader, fn func(LogEntry) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
@@ -75,4 +136,49 @@ func ReadLog(r io.Reader, fn func(LogEntry) error) error {
 		}
 	}
 	return errors.Wrap(sc.Err(), "read container log")
+}
+
+// TailLog returns the last n entries of the log read from r (all if n < 0).
+func TailLog(r io.Reader, n int) ([]LogEntry, error) {
+	var out []LogEntry
+	err := ReadLog(r, func(e LogEntry) error {
+		out = append(out, e)
+		if n >= 0 && len(out) > n {
+			out = out[1:]
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FollowLog calls fn for entries appended to f from its current offset
+// until done reports true, then for whatever is left. Only whole lines are
+// read, so an entry being written is never split.
+func FollowLog(f *os.File, done func() bool, fn func(LogEntry) error) error {
+	rd := bufio.NewReader(f)
+	var partial []byte
+	for {
+		finished := done() // checked before reading: nothing is missed after it
+		for {
+			chunk, err := rd.ReadBytes('\n')
+			partial = append(partial, chunk...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return errors.Wrap(err, "read container log")
+			}
+			var e LogEntry
+			if json.Unmarshal(partial, &e) == nil {
+				if err := fn(e); err != nil {
+					return err
+				}
+			}
+			partial = partial[:0]
+		}
+		if finished {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -59,15 +59,17 @@ type Config struct {
 
 // State is what the container is doing now.
 type State struct {
-	Status       string    `json:"Status"`
-	Pid          int       `json:"Pid"`
-	PidStartTime uint64    `json:"PidStartTime,omitempty"` // /proc/<pid>/stat starttime, tells pid reuse apart
-	MonitorPid   int       `json:"MonitorPid,omitempty"`
-	ExitCode     int       `json:"ExitCode"`
-	OOMKilled    bool      `json:"OOMKilled"`
-	Error        string    `json:"Error,omitempty"`
-	StartedAt    time.Time `json:"StartedAt"`
-	FinishedAt   time.Time `json:"FinishedAt"`
+	Status       string `json:"Status"`
+	Pid          int    `json:"Pid"`
+	PidStartTime uint64 `json:"PidStartTime,omitempty"` // /proc/<pid>/stat starttime, tells pid reuse apart
+	MonitorPid   int    `json:"MonitorPid,omitempty"`
+	// MonitorStartTime tells the monitor apart from a process reusing its pid.
+	MonitorStartTime uint64    `json:"MonitorStartTime,omitempty"`
+	ExitCode         int       `json:"ExitCode"`
+	OOMKilled        bool      `json:"OOMKilled"`
+	Error            string    `json:"Error,omitempty"`
+	StartedAt        time.Time `json:"StartedAt"`
+	FinishedAt       time.Time `json:"FinishedAt"`
 }
 
 // NetworkSettings is filled in by the network package.
@@ -373,6 +375,46 @@ func (st *State) Alive() bool {
 	}
 	t := ProcStartTime(st.Pid)
 	return t != 0 && t == st.PidStartTime
+}
+
+// MonitorAlive reports whether the process watching the container is
+// still the one that started it.
+func (st *State) MonitorAlive() bool {
+	if st.MonitorPid <= 0 {
+		return false
+	}
+	t := ProcStartTime(st.MonitorPid)
+	return t != 0 && t == st.MonitorStartTime
+}
+
+// ExitUnwatched is the exit code recorded for a container whose monitor
+// died: the kernel killed the container with it (parent-death SIGKILL).
+const ExitUnwatched = 137
+
+// Reconcile corrects a record that says running when its process is gone
+// or its pid now belongs to another process, for display and decisions.
+// A live monitor records the real exit code itself moments later; a dead
+// one took the container with it, so SIGKILL's code is the truth.
+func (rec *Record) Reconcile() {
+	st := &rec.State
+	if st.Status != StatusRunning || st.Alive() {
+		return
+	}
+	st.Status = StatusExited
+	if !st.MonitorAlive() {
+		st.ExitCode = ExitUnwatched
+		st.Error = "the mydocker process watching the container was killed"
+	}
+}
+
+// Get loads container id and reconciles it with the running system.
+func (s *Store) Get(id string) (*Record, error) {
+	rec, err := s.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	rec.Reconcile()
+	return rec, nil
 }
 
 var adjectives = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty", "proud", "quirky", "serene", "sharp", "stoic", "tender", "vivid", "witty", "zealous"}

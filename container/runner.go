@@ -64,6 +64,10 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if rec.State.Alive() {
 		return nil, errors.Errorf("container %s is already running", rec.Name)
 	}
+	// A previous run may have died without its monitor cleaning up.
+	if err := r.Store.release(rec); err != nil {
+		return nil, err
+	}
 	ws := Workspace{Dir: r.Store.WorkspaceDir(id)}
 	if err := ws.Mount(rec.Layers); err != nil {
 		return nil, err
@@ -111,11 +115,12 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	c.relay(rec.Config.Tty, a, parentEnds)
 
 	rec.State = State{
-		Status:       StatusRunning,
-		Pid:          proc.Pid,
-		PidStartTime: ProcStartTime(proc.Pid),
-		MonitorPid:   os.Getpid(),
-		StartedAt:    time.Now().UTC(),
+		Status:           StatusRunning,
+		Pid:              proc.Pid,
+		PidStartTime:     ProcStartTime(proc.Pid),
+		MonitorPid:       os.Getpid(),
+		MonitorStartTime: ProcStartTime(os.Getpid()),
+		StartedAt:        time.Now().UTC(),
 	}
 	if err := r.Store.Save(rec); err != nil {
 		proc.kill()
