@@ -63,12 +63,12 @@ func (s *Store) TarPath(name string) string {
 	return filepath.Join(s.layout.ImageDir(), name+".tar")
 }
 
-// normalize accepts Docker's name:tag spelling for the implicit latest tag.
-func normalize(ref string) string { return strings.TrimSuffix(ref, ":latest") }
+// Normalize accepts Docker's name:tag spelling for the implicit latest tag.
+func Normalize(ref string) string { return strings.TrimSuffix(ref, ":latest") }
 
 // Exists reports whether the image's tar is present.
 func (s *Store) Exists(ref string) bool {
-	_, err := os.Stat(s.TarPath(normalize(ref)))
+	_, err := os.Stat(s.TarPath(Normalize(ref)))
 	return err == nil
 }
 
@@ -92,7 +92,7 @@ func (s *Store) layerPath(digest string) string {
 // Get resolves an image reference to unpacked layers, unpacking the tar into
 // the cache the first time (or after the tar changed).
 func (s *Store) Get(ref string) (*Image, error) {
-	name := normalize(ref)
+	name := Normalize(ref)
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Store) List() ([]Summary, error) {
 // Remove deletes an image's tar and index entry. Cached layers stay: another
 // image may share them, and they cost nothing at start.
 func (s *Store) Remove(ref string) error {
-	name := normalize(ref)
+	name := Normalize(ref)
 	if err := ValidateName(name); err != nil {
 		return err
 	}

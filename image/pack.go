@@ -1,0 +1,97 @@
+package image
+
+import (
+	"archive/tar"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pkg/errors"
+
+	"mydocker/utils"
+)
+
+// Pack writes the tree at dir as a tar stream to w: what a container sees
+// at its root. It keeps owners, modes, times, symlinks, hard links and
+// device nodes, and does not descend into anything mounted below dir, so
+// nothing mounted there (a volume, /proc) is captured: a mount point is
+// kept as an empty directory.
+func Pack(w io.Writer, dir string) error {
+	dir = filepath.Clean(dir)
+	points, err := utils.MountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	mounted := map[string]bool{}
+	for _, p := range points {
+		if p != dir {
+			mounted[p] = true
+		}
+	}
+	tw := tar.NewWriter(w)
+	links := map[[2]uint64]string{} // (dev, ino) of files with several links -> first name
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return errors.Wrapf(err, "walk %s", path)
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return errors.Wrapf(err, "stat %s", path)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if mounted[path] && !d.IsDir() {
+			return nil // a file bind-mounted from elsewhere
+		}
+		var link string
+		if fi.Mode()&os.ModeSymlink != 0 {
+			if link, err = os.Readlink(path); err != nil {
+				return errors.Wrapf(err, "readlink %s", path)
+			}
+		}
+		hdr, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return errors.Wrapf(err, "header for %s", path)
+		}
+		hdr.Name = filepath.ToSlash(rel)
+		if d.IsDir() {
+			hdr.Name += "/"
+		}
+		hdr.Uname, hdr.Gname = "", "" // numeric ids only: the image's users, not the host's
+		if fi.Mode().IsRegular() && st.Nlink > 1 {
+			key := [2]uint64{st.Dev, st.Ino}
+			if first, ok := links[key]; ok {
+				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+			} else {
+				links[key] = hdr.Name
+			}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return errors.Wrapf(err, "write %s", hdr.Name)
+		}
+		if mounted[path] {
+			return filepath.SkipDir
+		}
+		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 {
+			f, err := os.Open(path)
+			if err != nil {
+				return errors.Wrapf(err, "open %s", path)
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			if err != nil {
+				return errors.Wrapf(err, "copy %s", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return errors.Wrap(tw.Close(), "finish tar")
+}
