@@ -13,6 +13,8 @@ import (
 
 	"mydocker/constant"
 	"mydocker/container"
+	// Joins a container's namespaces before the Go runtime starts, for exec.
+	_ "mydocker/container/nsenter"
 )
 
 func init() {
@@ -25,8 +27,13 @@ func init() {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "init" {
-		container.InitMain() // does not return
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "init":
+			container.InitMain() // does not return
+		case container.ExecCommand:
+			container.ExecMain() // does not return
+		}
 	}
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&log.TextFormatter{DisableTimestamp: true})

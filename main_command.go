@@ -43,8 +43,20 @@ func newApp() *cli.App {
 	}
 	app.Commands = []cli.Command{
 		runCommand,
+		psCommand,
+		logsCommand,
+		execCommand,
+		stopCommand,
+		startCommand,
+		rmCommand,
+		commitCommand,
+		imagesCommand,
+		rmiCommand,
+		importCommand,
+		inspectCommand,
 		initCommand,
 		monitorCommand,
+		nsexecCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/pkg/errors"
+	"github.com/urfave/cli"
+
+	"mydocker/container"
+)
+
+var execCommand = cli.Command{
+	Name:      "exec",
+	Usage:     "run a command inside a running container",
+	ArgsUsage: "CONTAINER COMMAND [ARG...]",
+	// Flags end at CONTAINER: everything after it belongs to the command.
+	SkipArgReorder:         true,
+	UseShortOptionHandling: true,
+	Flags: []cli.Flag{
+		cli.BoolFlag{Name: "it", Usage: "interactive with a terminal (-i -t)"},
+		cli.BoolFlag{Name: "i, interactive", Usage: "keep stdin attached to the terminal"},
+		cli.BoolFlag{Name: "t, tty", Usage: "allocate a pseudo-terminal"},
+		repeatableFlag{Names: []string{"env", "e"}, Usage: "set K=V"},
+		cli.StringFlag{Name: "w, workdir", Usage: "working directory (default: the container's)"},
+	},
+	Action: execAction,
+}
+
+func execAction(ctx *cli.Context) error {
+	if ctx.NArg() < 2 {
+		return errors.New(`"exec" requires a CONTAINER and a COMMAND`)
+	}
+	env, err := container.ParseEnv(ctx.StringSlice("env"))
+	if err != nil {
+		return err
+	}
+	workdir := ctx.String("workdir")
+	if workdir != "" && !filepath.IsAbs(workdir) {
+		return errors.Errorf("invalid --workdir %q: must be an absolute path", workdir)
+	}
+	store := container.NewStore(root(ctx))
+	id, err := store.Resolve(ctx.Args().First())
+	if err != nil {
+		return err
+	}
+	rec, err := store.Get(id)
+	if err != nil {
+		return err
+	}
+	if rec.State.Status != container.StatusRunning {
+		return errors.Errorf("container %s is not running", rec.Name)
+	}
+	if workdir == "" {
+		workdir = rec.Config.WorkingDir
+	}
+	cfg := &container.ExecConfig{
+		Args:        ctx.Args().Tail(),
+		Env:         container.MergeEnv(rec.Config.Env, env),
+		Cwd:         workdir,
+		Tty:         ctx.Bool("tty") || ctx.Bool("it"),
+		Interactive: ctx.Bool("interactive") || ctx.Bool("it"),
+	}
+	if cfg.Args[0] == "" {
+		return errors.New("invalid command: empty program name")
+	}
+	return container.Exec(rec, cfg) // returns only on failure
+}
+
+var nsexecCommand = cli.Command{
+	Name:   container.ExecCommand,
+	Usage:  "internal: runs an exec'd command inside a container's namespaces",
+	Hidden: true,
+	Action: func(*cli.Context) error {
+		container.ExecMain()
+		return nil
+	},
+}
