@@ -1,0 +1,359 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// psRows parses `ps` table output into rows of columns.
+func psRows(t *testing.T, out string) [][]string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[0], "NAME") || !strings.Contains(lines[0], "CREATED") {
+		t.Fatalf("ps header %q", lines[0])
+	}
+	var rows [][]string
+	for _, l := range lines[1:] {
+		rows = append(rows, strings.Fields(l))
+	}
+	return rows
+}
+
+func (e *env) inspect(ref string) map[string]any {
+	e.t.Helper()
+	var out []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("inspect", ref)), &out); err != nil || len(out) != 1 {
+		e.t.Fatalf("inspect %s: %v %v", ref, out, err)
+	}
+	return out[0]
+}
+
+func (e *env) state(ref string) map[string]any {
+	e.t.Helper()
+	return e.inspect(ref)["State"].(map[string]any)
+}
+
+// The blog's chapter-14 session, command for command.
+func TestBlogChapter14Session(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "-name", "rootfs", "busybox", "top")
+	if len(id) != 64 {
+		t.Fatalf("run -d printed %q, want only the ID", id)
+	}
+	rows := psRows(t, e.ok("ps"))
+	if len(rows) != 1 || !strings.HasPrefix(id, rows[0][0]) || rows[0][1] != "rootfs" || rows[0][3] != "running" || rows[0][4] != "top" {
+		t.Fatalf("ps rows %v", rows)
+	}
+	short := rows[0][0]
+	ws := filepath.Join(e.root, "overlay2", id)
+	for _, d := range []string{"upper", "work", "merged/bin"} {
+		if _, err := os.Stat(filepath.Join(ws, d)); err != nil {
+			t.Fatalf("workspace: %v", err)
+		}
+	}
+	e.runIn([]byte("echo KubeExplorer > a.txt\ncat a.txt\n"), 0, "exec", short, "/bin/sh")
+	if got, err := os.ReadFile(filepath.Join(ws, "merged", "a.txt")); err != nil || string(got) != "KubeExplorer\n" {
+		t.Fatalf("merged/a.txt = %q, %v", got, err)
+	}
+	e.ok("commit", short, "busybox-with-custom")
+	if _, err := os.Stat(filepath.Join(e.root, "image", "busybox-with-custom.tar")); err != nil {
+		t.Fatal(err)
+	}
+	id2 := e.ok("run", "-d", "-name", "rootfs2", "busybox-with-custom", "top")
+	if got := e.runIn([]byte("cat a.txt\n"), 0, "exec", id2[:10], "/bin/sh").stdout; got != "KubeExplorer\n" {
+		t.Fatalf("committed image lacks a.txt: %q", got)
+	}
+	if rows := psRows(t, e.ok("ps")); len(rows) != 2 {
+		t.Fatalf("ps rows %v", rows)
+	}
+	e.ok("rm", short, "-f")
+	if _, err := os.Stat(ws); !os.IsNotExist(err) {
+		t.Fatalf("workspace left after rm -f: %v", err)
+	}
+	if rows := psRows(t, e.ok("ps")); len(rows) != 1 || rows[0][1] != "rootfs2" {
+		t.Fatalf("ps after rm %v", rows)
+	}
+	if m := mountsUnder(t, ws); len(m) > 0 {
+		t.Fatalf("mounts left: %v", m)
+	}
+}
+
+func TestDetachedReturnsAtOnceAndRecordsExit(t *testing.T) {
+	e := newEnv(t)
+	// $(...) waits for every holder of stdout: the monitor must hold none.
+	start := time.Now()
+	id := e.ok("run", "-d", "busybox", "sh", "-c", "echo out; echo err >&2; sleep 1; exit 7")
+	if time.Since(start) > 20*time.Second {
+		t.Fatal("run -d waited for the container")
+	}
+	waitFor(t, "container to exit", func() bool { return e.state(id)["Status"] == "exited" })
+	st := e.state(id)
+	if st["ExitCode"].(float64) != 7 || st["FinishedAt"] == "0001-01-01T00:00:00Z" {
+		t.Fatalf("state %v", st)
+	}
+	rows := psRows(t, e.ok("ps"))
+	if len(rows) != 1 || rows[0][2] != "exited" || rows[0][3] != "(7)" {
+		t.Fatalf("ps %v", rows)
+	}
+	r := e.run(0, "logs", id)
+	if r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Fatalf("logs stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	if m := mountsUnder(t, e.root); len(m) > 0 {
+		t.Fatalf("exited container still mounted: %v", m)
+	}
+}
+
+func TestDetachedStartErrors(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(127, "run", "-d", "busybox", "nosuchcmd")
+	if r.stdout != "" || !strings.Contains(r.stderr, "nosuchcmd") {
+		t.Fatalf("stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	e.assertNothingLeft()
+}
+
+func TestLogsFollowAndTail(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "busybox", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done; echo bye >&2")
+	// -f returns when the container ends, with everything it wrote.
+	r := e.run(0, "logs", "-f", id)
+	if r.stdout != "line1\nline2\nline3\nline4\nline5\n" || r.stderr != "bye\n" {
+		t.Fatalf("logs -f stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	r = e.run(0, "logs", "--tail", "2", id)
+	if r.stdout != "line5\n" || r.stderr != "bye\n" {
+		t.Fatalf("--tail 2: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	e.run(125, "logs", "--tail", "x", id)
+}
+
+func TestExec(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "web", "-e", "FROM_RUN=1", "-w", "/srv", "busybox", "sleep", "1000")
+	out := e.ok("exec", "-e", "FROM_EXEC=2", "web", "sh", "-c", `echo "$FROM_RUN $FROM_EXEC $(pwd) $(hostname)"; cat /proc/1/cmdline | tr '\0' ' '`)
+	id := e.containerIDs()[0]
+	if out != "1 2 /srv "+id[:12]+"\nsleep 1000" {
+		t.Fatalf("exec sees %q", out)
+	}
+	// Arguments stay whole, exit codes pass through.
+	if got := e.ok("exec", "web", "sh", "-c", `echo "a  b"`); got != "a  b" {
+		t.Fatalf("%q", got)
+	}
+	e.run(3, "exec", "web", "sh", "-c", "exit 3")
+	e.run(127, "exec", "web", "nosuch")
+	e.run(126, "exec", "web", "/etc/passwd")
+	// The blog's way: commands on stdin without -i.
+	if got := e.runIn([]byte("echo piped\n"), 0, "exec", "web", "/bin/sh").stdout; got != "piped\n" {
+		t.Fatalf("stdin: %q", got)
+	}
+	// The exec'd process is in the container's PID namespace.
+	if got := e.ok("exec", "web", "sh", "-c", "ps -o pid,comm | grep -c sleep"); got != "1" {
+		t.Fatalf("exec does not see the container's processes: %q", got)
+	}
+	out, code := runInPty(t, e, "", "exec", "-it", "web", "tty")
+	if code != 0 || !strings.Contains(out, "/dev/pts/") {
+		t.Fatalf("exec -it: %d %q", code, out)
+	}
+	e.run(125, "exec", "nosuchcontainer", "true")
+	e.ok("stop", "-t", "0", "web")
+	r := e.run(125, "exec", "web", "true")
+	if !strings.Contains(r.stderr, "not running") {
+		t.Fatalf("exec into stopped: %q", r.stderr)
+	}
+}
+
+func TestStopIgnoringSIGTERMAndStart(t *testing.T) {
+	e := newEnv(t)
+	vol := t.TempDir()
+	// sleep as pid 1 has no SIGTERM handler: the kernel drops SIGTERM.
+	id := e.ok("run", "-d", "--name", "stubborn", "-v", vol+":/data", "busybox", "sh", "-c", "echo kept > /file; echo $$ > /data/pid; exec sleep 1000")
+	waitFor(t, "container to write", func() bool { _, err := os.Stat(filepath.Join(vol, "pid")); return err == nil })
+	start := time.Now()
+	if got := e.ok("stop", "-t", "1", "stubborn"); got != "stubborn" {
+		t.Fatalf("stop printed %q", got)
+	}
+	if time.Since(start) < time.Second {
+		t.Error("stop did not wait for the timeout before SIGKILL")
+	}
+	st := e.state(id)
+	if st["Status"] != "exited" || st["ExitCode"].(float64) != 137 {
+		t.Fatalf("after stop: %v", st)
+	}
+	if m := mountsUnder(t, e.root); len(m) > 0 {
+		t.Fatalf("stopped container holds mounts: %v", m)
+	}
+	if _, err := os.Stat(filepath.Join(e.root, "overlay2", id, "upper", "file")); err != nil {
+		t.Fatalf("writable layer lost at stop: %v", err)
+	}
+	// start brings it back: same ID and name, files, volumes, settings.
+	e.ok("start", "stubborn")
+	if st := e.state(id); st["Status"] != "running" {
+		t.Fatalf("after start: %v", st)
+	}
+	if got := e.ok("exec", "stubborn", "sh", "-c", "cat /file; ls /data"); got != "kept\npid" {
+		t.Fatalf("after start sees %q", got)
+	}
+	if got := e.inspect("stubborn")["Id"]; got != id {
+		t.Fatalf("start changed the ID: %v", got)
+	}
+	// A SIGTERM-handling container exits at once with 143.
+	id2 := e.ok("run", "-d", "busybox", "sh", "-c", "trap 'exit 143' TERM; while :; do sleep 0.1; done")
+	start = time.Now()
+	e.ok("stop", id2[:8])
+	if time.Since(start) > 5*time.Second {
+		t.Error("stop waited although the container exited on SIGTERM")
+	}
+	if st := e.state(id2); st["ExitCode"].(float64) != 143 {
+		t.Fatalf("state %v", st)
+	}
+}
+
+func TestRmRefusesRunningThenForces(t *testing.T) {
+	e := newEnv(t)
+	vol := t.TempDir()
+	if err := os.WriteFile(filepath.Join(vol, "precious"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := e.ok("run", "-d", "--name", "victim", "-v", vol+":/data", "busybox", "sleep", "1000")
+	r := e.run(125, "rm", "victim")
+	if !strings.Contains(r.stderr, "victim") || !strings.Contains(r.stderr, "-f") {
+		t.Fatalf("rm of running: %q", r.stderr)
+	}
+	if e.state(id)["Status"] != "running" {
+		t.Fatal("refused rm still stopped the container")
+	}
+	// The blog's order: rm ID -f
+	if got := e.ok("rm", id[:12], "-f"); got != id[:12] {
+		t.Fatalf("rm printed %q", got)
+	}
+	e.assertNothingLeft()
+	if got, err := os.ReadFile(filepath.Join(vol, "precious")); err != nil || string(got) != "data" {
+		t.Fatalf("volume data lost: %q %v", got, err)
+	}
+	r = e.run(125, "rm", "victim")
+	if !strings.Contains(r.stderr, "no such container: victim") {
+		t.Fatalf("rm of unknown: %q", r.stderr)
+	}
+}
+
+// rm -f cleans up after a monitor that was SIGKILLed: the kernel kills the
+// container with it and leaves its rootfs mounted.
+func TestRmAfterKilledMonitor(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "busybox", "sleep", "1000")
+	st := e.record(id)["State"].(map[string]any)
+	monitor := int(st["MonitorPid"].(float64))
+	if err := syscallKill(monitor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "container to die with its monitor", func() bool { return e.state(id)["Status"] == "exited" })
+	if st := e.state(id); st["ExitCode"].(float64) != 137 {
+		t.Fatalf("state %v", st)
+	}
+	if len(mountsUnder(t, e.root)) == 0 {
+		t.Fatal("expected the killed monitor to leave the rootfs mounted")
+	}
+	e.ok("rm", id)
+	e.assertNothingLeft()
+}
+
+func TestNamesAndPrefixes(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "web", "busybox", "sleep", "1000")
+	r := e.run(125, "run", "-d", "--name", "web", "busybox", "true")
+	if !strings.Contains(r.stderr, `"web"`) || !strings.Contains(r.stderr, "in use") {
+		t.Fatalf("name clash: %q", r.stderr)
+	}
+	if n := len(e.containerIDs()); n != 1 {
+		t.Fatalf("clash left a record: %d", n)
+	}
+	// Make IDs until two share a first hex digit: that prefix is ambiguous.
+	seen := map[byte]string{}
+	var amb byte
+	for amb == 0 {
+		id := e.ok("run", "-d", "busybox", "true")
+		if _, ok := seen[id[0]]; ok {
+			amb = id[0]
+		}
+		seen[id[0]] = id
+	}
+	r = e.run(125, "inspect", string(amb))
+	if !strings.Contains(r.stderr, "ambiguous") {
+		t.Fatalf("ambiguous prefix: %q", r.stderr)
+	}
+	r = e.run(125, "stop", "nope")
+	if !strings.Contains(r.stderr, "no such container: nope") {
+		t.Fatalf("unknown: %q", r.stderr)
+	}
+}
+
+func TestPsFormats(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--name", "one", "busybox", "sh", "-c", "echo 'x  y'; sleep 1000")
+	if got := e.ok("ps", "-q"); got != id[:12] {
+		t.Fatalf("ps -q %q", got)
+	}
+	var row map[string]any
+	if err := json.Unmarshal([]byte(e.ok("ps", "--format", "json")), &row); err != nil {
+		t.Fatal(err)
+	}
+	if row["Name"] != "one" || row["Status"] != "running" || row["Pid"].(float64) <= 0 {
+		t.Fatalf("json row %v", row)
+	}
+	e.run(125, "ps", "--format", "yaml")
+}
+
+func TestInspectFields(t *testing.T) {
+	e := newEnv(t)
+	vol := t.TempDir()
+	e.ok("run", "-d", "--name", "ins", "-e", "A=1", "-v", vol+":/v:ro", "busybox", "sleep", "1000")
+	rec := e.inspect("ins")
+	for _, k := range []string{"Id", "Name", "Image", "Config", "State", "NetworkSettings", "Created"} {
+		if _, ok := rec[k]; !ok {
+			t.Errorf("inspect lacks %s", k)
+		}
+	}
+	cfg := rec["Config"].(map[string]any)
+	if cfg["Cmd"].([]any)[0] != "sleep" || !strings.Contains(mustJSON(cfg["Env"]), "A=1") || !strings.Contains(mustJSON(cfg["Volumes"]), vol) {
+		t.Errorf("config %v", cfg)
+	}
+	st := rec["State"].(map[string]any)
+	for _, k := range []string{"Status", "Pid", "ExitCode", "OOMKilled", "StartedAt", "FinishedAt"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("state lacks %s", k)
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestImagesRmiImport(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("images")
+	if !strings.Contains(out, "NAME") || !strings.Contains(out, "busybox") {
+		t.Fatalf("images: %q", out)
+	}
+	e.ok("import", busyboxTar(t), "copy")
+	if !strings.Contains(e.ok("images"), "copy") {
+		t.Fatal("imported image not listed")
+	}
+	e.ok("run", "--name", "user", "copy", "true")
+	r := e.run(125, "rmi", "copy")
+	if !strings.Contains(r.stderr, "user") {
+		t.Fatalf("rmi of used image: %q", r.stderr)
+	}
+	e.ok("rmi", "-f", "copy")
+	if strings.Contains(e.ok("images"), "copy") {
+		t.Fatal("rmi -f left the image")
+	}
+	e.run(125, "import", "/etc/hostname", "bad")
+	e.run(125, "rmi", "nosuchimage")
+}
