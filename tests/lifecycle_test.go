@@ -357,3 +357,43 @@ func TestImagesRmiImport(t *testing.T) {
 	e.run(125, "import", "/etc/hostname", "bad")
 	e.run(125, "rmi", "nosuchimage")
 }
+
+// Many mydocker processes at once: a name is granted to exactly one, and
+// every container gets its own record and workspace.
+func TestParallelRuns(t *testing.T) {
+	e := newEnv(t)
+	const n = 8
+	codes := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			r, err := e.exec(nil, "run", "-d", "--name", "same", "busybox", "sleep", "1000")
+			if err != nil {
+				t.Error(err)
+			}
+			codes <- r.code
+		}()
+	}
+	won := 0
+	for i := 0; i < n; i++ {
+		if <-codes == 0 {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d runs got the name, want 1", won)
+	}
+	done := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			r, _ := e.exec(nil, "run", "busybox", "sh", "-c", "echo $(hostname)")
+			done <- strings.TrimSpace(r.stdout)
+		}()
+	}
+	hosts := map[string]bool{}
+	for i := 0; i < n; i++ {
+		hosts[<-done] = true
+	}
+	if len(hosts) != n || len(e.containerIDs()) != n+1 {
+		t.Fatalf("parallel runs: %d distinct hostnames, %d records", len(hosts), len(e.containerIDs()))
+	}
+}
