@@ -1,0 +1,75 @@
+// Package cgroups puts each container in its own control group, named
+// mydocker/<id> in every hierarchy, and applies its limits. A Manager
+// hides whether the host has cgroup v1 (one hierarchy per subsystem) or
+// v2 (one unified hierarchy); New picks the implementation from what the
+// host mounts, as runc's libcontainer does.
+package cgroups
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/pkg/errors"
+)
+
+// Resources are the limits of one container. Zero means unlimited.
+type Resources struct {
+	Memory     int64  `json:"Memory,omitempty"`     // bytes
+	CPUQuota   int64  `json:"CpuQuota,omitempty"`   // microseconds of CPU time per period
+	CPUPeriod  uint64 `json:"CpuPeriod,omitempty"`  // microseconds
+	CpusetCpus string `json:"CpusetCpus,omitempty"` // e.g. "0-1"
+	PidsLimit  int64  `json:"PidsLimit,omitempty"`
+}
+
+// Stats is a snapshot of what a container uses.
+type Stats struct {
+	CPUUsageNs  uint64 // total CPU time used, nanoseconds
+	MemoryUsage uint64 // bytes
+	MemoryLimit uint64 // bytes; the host's memory when unlimited
+	Pids        uint64
+}
+
+// Manager is one container's control group.
+type Manager interface {
+	// Create makes the cgroup (and its parent) in every hierarchy.
+	Create() error
+	// Set writes the limits; call it before Apply so the first process
+	// starts limited.
+	Set(r *Resources) error
+	// Apply moves pid (and its future children) into the cgroup.
+	Apply(pid int) error
+	// Stats reads current usage.
+	Stats() (*Stats, error)
+	// OOMKilled reports whether the kernel killed a process of the cgroup
+	// for lack of memory.
+	OOMKilled() (bool, error)
+	// Destroy kills what is left in the cgroup and removes it. It is
+	// idempotent: a cgroup already gone is not an error.
+	Destroy() error
+	// Paths names the cgroup's directory per hierarchy (v2: key "").
+	Paths() map[string]string
+}
+
+// Parent is the directory under each hierarchy that holds one cgroup per
+// container.
+const Parent = "mydocker"
+
+// Name is container id's cgroup path relative to a hierarchy's root.
+func Name(id string) string { return filepath.Join(Parent, id) }
+
+// New returns the Manager for container id on this host.
+func New(id string) (Manager, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, errors.Wrap(err, "read mount table")
+	}
+	defer f.Close()
+	mode, mounts, err := Detect(f)
+	if err != nil {
+		return nil, err
+	}
+	if mode == V2 {
+		return NewV2(mounts[""], Name(id)), nil
+	}
+	return NewV1(mounts, Name(id)), nil
+}

@@ -1,0 +1,99 @@
+package cgroups
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
+)
+
+// writeFile writes one value to a cgroup interface file. The file must
+// exist in a real cgroup; O_CREATE only matters for test trees.
+func writeFile(dir, name, value string) error {
+	p := filepath.Join(dir, name)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", p)
+	}
+	if _, err := f.WriteString(value); err != nil {
+		f.Close()
+		return errors.Wrapf(err, "write %q to %s", value, p)
+	}
+	return errors.Wrapf(f.Close(), "write %q to %s", value, p)
+}
+
+func readFile(dir, name string) (string, error) {
+	p := filepath.Join(dir, name)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", errors.Wrapf(err, "read %s", p)
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+func readUint(dir, name string) (uint64, error) {
+	s, err := readFile(dir, name)
+	if err != nil {
+		return 0, err
+	}
+	if s == "max" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	return v, errors.Wrapf(err, "parse %s/%s", dir, name)
+}
+
+// keyedValue finds "key N" in a flat-keyed file (memory.events, cpu.stat,
+// memory.oom_control).
+func keyedValue(dir, name, key string) (uint64, error) {
+	s, err := readFile(dir, name)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == key {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n, errors.Wrapf(err, "parse %s in %s/%s", key, dir, name)
+		}
+	}
+	return 0, nil
+}
+
+// removeCgroup removes one cgroup directory. While the kernel still
+// counts tasks in it (a killed process not yet reaped), rmdir fails with
+// EBUSY: kill whatever is listed and retry. A missing directory is fine.
+func removeCgroup(dir string, rmdir func(string) error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := rmdir(dir)
+		if err == nil || os.IsNotExist(err) || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return errors.Wrapf(err, "remove cgroup %s", dir)
+		}
+		if procs, rerr := readFile(dir, "cgroup.procs"); rerr == nil {
+			for _, f := range strings.Fields(procs) {
+				if pid, perr := strconv.Atoi(f); perr == nil {
+					unix.Kill(pid, unix.SIGKILL) //nolint:errcheck // may have exited meanwhile
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func rmdir(dir string) error { return unix.Rmdir(dir) }
+
+// hostMemory is the machine's RAM, shown as the limit of an unlimited container.
+func hostMemory() uint64 {
+	var info unix.Sysinfo_t
+	if unix.Sysinfo(&info) != nil {
+		return 0
+	}
+	return uint64(info.Totalram) * uint64(info.Unit)
+}

@@ -1,0 +1,209 @@
+package cgroups
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeV2 makes a temp dir that looks like a cgroup2 root: the kernel's
+// interface files are plain files, pre-created where the code reads them.
+func fakeV2(t *testing.T, controllers string) string {
+	t.Helper()
+	root := t.TempDir()
+	write(t, root, "cgroup.controllers", controllers)
+	write(t, root, "cgroup.subtree_control", "")
+	return root
+}
+
+func write(t *testing.T, dir, name, value string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(value), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestV2CreateEnablesControllers(t *testing.T) {
+	root := fakeV2(t, "cpuset cpu io memory hugetlb pids rdma")
+	m := NewV2(root, Name("abc"))
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	want := "+cpu +cpuset +memory +pids"
+	if got := read(t, root, "cgroup.subtree_control"); got != want {
+		t.Errorf("root subtree_control %q, want %q", got, want)
+	}
+	if got := read(t, filepath.Join(root, "mydocker"), "cgroup.subtree_control"); got != want {
+		t.Errorf("mydocker subtree_control %q, want %q", got, want)
+	}
+	if fi, err := os.Stat(filepath.Join(root, "mydocker", "abc")); err != nil || !fi.IsDir() {
+		t.Fatalf("cgroup dir: %v", err)
+	}
+	if got := m.Paths()[""]; got != filepath.Join(root, "mydocker", "abc") {
+		t.Errorf("path %s", got)
+	}
+}
+
+func TestV2CreateOnlyOffersAvailable(t *testing.T) {
+	root := fakeV2(t, "memory pids")
+	if err := NewV2(root, Name("abc")).Create(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, root, "cgroup.subtree_control"); got != "+memory +pids" {
+		t.Errorf("subtree_control %q", got)
+	}
+}
+
+func TestV2SetApplyStatsOOM(t *testing.T) {
+	root := fakeV2(t, "cpuset cpu memory pids")
+	m := NewV2(root, Name("abc"))
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "mydocker", "abc")
+	write(t, dir, "memory.swap.max", "max")
+	err := m.Set(&Resources{Memory: 32 << 20, CPUQuota: 50000, CPUPeriod: 100000, CpusetCpus: "0-1", PidsLimit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		"memory.max":      "33554432",
+		"memory.swap.max": "0",
+		"cpu.max":         "50000 100000",
+		"cpuset.cpus":     "0-1",
+		"pids.max":        "20",
+	} {
+		if got := read(t, dir, file); got != want {
+			t.Errorf("%s = %q, want %q", file, got, want)
+		}
+	}
+	if err := m.Apply(4242); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, dir, "cgroup.procs"); got != "4242" {
+		t.Errorf("cgroup.procs %q", got)
+	}
+	write(t, dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n")
+	write(t, dir, "memory.current", "1048576\n")
+	write(t, dir, "memory.max", "33554432\n")
+	write(t, dir, "pids.current", "3\n")
+	st, err := m.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CPUUsageNs != 1500000 || st.MemoryUsage != 1<<20 || st.MemoryLimit != 32<<20 || st.Pids != 3 {
+		t.Errorf("stats %+v", st)
+	}
+	write(t, dir, "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n")
+	if oom, err := m.OOMKilled(); err != nil || oom {
+		t.Errorf("OOMKilled %v %v, want false", oom, err)
+	}
+	write(t, dir, "memory.events", "low 0\nhigh 0\nmax 9\noom 2\noom_kill 1\n")
+	if oom, err := m.OOMKilled(); err != nil || !oom {
+		t.Errorf("OOMKilled %v %v, want true", oom, err)
+	}
+}
+
+func TestV2SetUnlimitedWritesNothing(t *testing.T) {
+	root := fakeV2(t, "cpu memory pids")
+	m := NewV2(root, Name("abc"))
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(&Resources{}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "mydocker", "abc"))
+	if err != nil || len(entries) != 0 {
+		t.Fatalf("files written without limits: %v %v", entries, err)
+	}
+}
+
+func TestV2DestroyIsIdempotent(t *testing.T) {
+	root := fakeV2(t, "memory")
+	m := NewV2(root, Name("abc")).(*v2)
+	var removed []string
+	// A real cgroup's interface files vanish with it; a temp dir's do not.
+	m.rmdir = func(dir string) error { removed = append(removed, dir); return os.RemoveAll(dir) }
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "mydocker", "abc")); !os.IsNotExist(err) {
+		t.Fatalf("cgroup left: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "mydocker")); err != nil {
+		t.Fatalf("the shared parent must stay: %v", err)
+	}
+	m.rmdir = rmdir // the real one: a missing cgroup is not an error
+	if err := m.Destroy(); err != nil {
+		t.Fatalf("second Destroy: %v", err)
+	}
+	if len(removed) != 1 || !strings.HasSuffix(removed[0], "mydocker/abc") {
+		t.Fatalf("removed %v", removed)
+	}
+}
+
+func TestV1SetWritesSubsystemFiles(t *testing.T) {
+	base := t.TempDir()
+	mounts := map[string]string{}
+	for _, sub := range Subsystems {
+		mounts[sub] = filepath.Join(base, sub)
+	}
+	write(t, mounts["cpuset"], "cpuset.cpus", "0-3")
+	write(t, mounts["cpuset"], "cpuset.mems", "0")
+	m := NewV1(mounts, Name("abc"))
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	// A v1 cpuset cgroup inherits cpus and mems at every level.
+	for _, dir := range []string{filepath.Join(mounts["cpuset"], "mydocker"), filepath.Join(mounts["cpuset"], "mydocker", "abc")} {
+		if read(t, dir, "cpuset.cpus") != "0-3" || read(t, dir, "cpuset.mems") != "0" {
+			t.Fatalf("cpuset not initialised in %s", dir)
+		}
+	}
+	memDir := filepath.Join(mounts["memory"], "mydocker", "abc")
+	write(t, memDir, "memory.memsw.limit_in_bytes", "")
+	if err := m.Set(&Resources{Memory: 64 << 20, CPUQuota: 20000, CpusetCpus: "1", PidsLimit: 7}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ sub, file, want string }{
+		{"memory", "memory.limit_in_bytes", "67108864"},
+		{"memory", "memory.memsw.limit_in_bytes", "67108864"},
+		{"cpu", "cpu.cfs_quota_us", "20000"},
+		{"cpu", "cpu.cfs_period_us", "100000"},
+		{"cpuset", "cpuset.cpus", "1"},
+		{"pids", "pids.max", "7"},
+	} {
+		if got := read(t, filepath.Join(mounts[c.sub], "mydocker", "abc"), c.file); got != c.want {
+			t.Errorf("%s/%s = %q, want %q", c.sub, c.file, got, c.want)
+		}
+	}
+	if err := m.Apply(99); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range Subsystems {
+		if got := read(t, filepath.Join(mounts[sub], "mydocker", "abc"), "cgroup.procs"); got != "99" {
+			t.Errorf("%s cgroup.procs %q", sub, got)
+		}
+	}
+	write(t, memDir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
+	if oom, err := m.OOMKilled(); err != nil || !oom {
+		t.Errorf("OOMKilled %v %v", oom, err)
+	}
+}
