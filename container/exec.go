@@ -15,6 +15,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/cgroups"
 	"mydocker/container/nsenter"
 	"mydocker/utils"
 )
@@ -86,6 +87,15 @@ func Exec(rec *Record, cfg *ExecConfig) error {
 		if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
 			return errors.Wrap(err, "pass descriptor to nsexec")
 		}
+	}
+	// Join the container's cgroups first: the command inherits them and
+	// is counted against the container's limits.
+	cg, err := cgroups.New(rec.ID)
+	if err != nil {
+		return err
+	}
+	if err := cg.Apply(os.Getpid()); err != nil {
+		return errors.Wrapf(err, "join cgroups of %s", rec.Name)
 	}
 	self, err := os.Executable()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 
+	"mydocker/cgroups"
 	"mydocker/constant"
 	"mydocker/utils"
 )
@@ -26,15 +27,6 @@ const (
 	StatusExited  = "exited"
 )
 
-// Resources are the limits of a container (applied by the cgroups package).
-type Resources struct {
-	Memory     int64  `json:"Memory,omitempty"`     // bytes
-	CPUQuota   int64  `json:"CpuQuota,omitempty"`   // microseconds per period
-	CPUPeriod  uint64 `json:"CpuPeriod,omitempty"`  // microseconds
-	CpusetCpus string `json:"CpusetCpus,omitempty"` // e.g. "0-1"
-	PidsLimit  int64  `json:"PidsLimit,omitempty"`
-}
-
 // PortMapping publishes a container port on the host.
 type PortMapping struct {
 	HostPort      int    `json:"HostPort"`
@@ -44,17 +36,17 @@ type PortMapping struct {
 
 // Config is what the user asked for; it does not change after creation.
 type Config struct {
-	Cmd        []string      `json:"Cmd"`
-	Env        []string      `json:"Env"`
-	WorkingDir string        `json:"WorkingDir"`
-	Hostname   string        `json:"Hostname"`
-	Tty        bool          `json:"Tty"`
-	OpenStdin  bool          `json:"OpenStdin"`
-	AutoRemove bool          `json:"AutoRemove"`
-	Volumes    []Mount       `json:"Volumes"`
-	Resources  Resources     `json:"Resources"`
-	Network    string        `json:"Network,omitempty"`
-	Ports      []PortMapping `json:"Ports,omitempty"`
+	Cmd        []string          `json:"Cmd"`
+	Env        []string          `json:"Env"`
+	WorkingDir string            `json:"WorkingDir"`
+	Hostname   string            `json:"Hostname"`
+	Tty        bool              `json:"Tty"`
+	OpenStdin  bool              `json:"OpenStdin"`
+	AutoRemove bool              `json:"AutoRemove"`
+	Volumes    []Mount           `json:"Volumes"`
+	Resources  cgroups.Resources `json:"Resources"`
+	Network    string            `json:"Network,omitempty"`
+	Ports      []PortMapping     `json:"Ports,omitempty"`
 }
 
 // State is what the container is doing now.

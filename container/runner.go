@@ -10,6 +10,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/cgroups"
 	"mydocker/utils"
 )
 
@@ -106,6 +107,14 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
+	// Init waits for its config, so it joins its cgroups, limits already
+	// set, before any of the user's code runs: even a fork bomb starts
+	// inside the limits.
+	if err := joinCgroups(rec, proc.Pid); err != nil {
+		proc.kill()
+		closeAll(parentEnds...)
+		return nil, err
+	}
 	initCfg := r.initConfig(rec, ws)
 	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.Run(initCfg); err != nil {
@@ -211,6 +220,11 @@ func (c *Running) Wait() (int, error) {
 		rec.State.ExitCode = code
 		rec.State.FinishedAt = time.Now().UTC()
 		autoRemove = rec.Config.AutoRemove
+		if cg, err := cgroups.New(rec.ID); err == nil {
+			if rec.State.OOMKilled, err = cg.OOMKilled(); err != nil {
+				log.Warnf("reading OOM events: %v", err)
+			}
+		}
 		return c.store.release(rec)
 	})
 	if err != nil {
@@ -227,6 +241,26 @@ func (c *Running) Wait() (int, error) {
 		}
 	}
 	return code, werr
+}
+
+// joinCgroups creates the container's cgroups, writes its limits and moves
+// pid into them.
+func joinCgroups(rec *Record, pid int) error {
+	cg, err := cgroups.New(rec.ID)
+	if err != nil {
+		return err
+	}
+	if err := cg.Create(); err != nil {
+		return err
+	}
+	if err := cg.Set(&rec.Config.Resources); err != nil {
+		return err
+	}
+	if err := cg.Apply(pid); err != nil {
+		return err
+	}
+	log.Debugf("pid %d in cgroups %v", pid, cg.Paths())
+	return nil
 }
 
 // tee writes to the log and, best effort, to the caller: a caller that

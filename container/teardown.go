@@ -8,16 +8,24 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/cgroups"
 	"mydocker/utils"
 )
 
 // release frees what a container that is not running holds on the host:
-// its rootfs mount. Volumes need nothing: they were mounted only in the
-// container's mount namespace, which the kernel dropped with its last
-// process. It is idempotent, so it also cleans up after a killed mydocker.
-// The caller holds the container's lock.
+// its rootfs mount and its cgroups. Volumes need nothing: they were
+// mounted only in the container's mount namespace, which the kernel
+// dropped with its last process. It is idempotent, so it also cleans up
+// after a killed mydocker. The caller holds the container's lock.
 func (s *Store) release(rec *Record) error {
-	return Workspace{Dir: s.WorkspaceDir(rec.ID)}.Unmount()
+	if err := (Workspace{Dir: s.WorkspaceDir(rec.ID)}).Unmount(); err != nil {
+		return err
+	}
+	cg, err := cgroups.New(rec.ID)
+	if err != nil {
+		return err
+	}
+	return cg.Destroy()
 }
 
 // ErrRunning refuses to remove a running container without force.
