@@ -54,6 +54,7 @@ func newApp() *cli.App {
 		rmiCommand,
 		importCommand,
 		inspectCommand,
+		statsCommand,
 		initCommand,
 		monitorCommand,
 		nsexecCommand,

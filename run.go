@@ -6,6 +6,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -13,6 +15,7 @@ import (
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
 
+	"mydocker/cgroups"
 	"mydocker/container"
 	"mydocker/image"
 	"mydocker/utils"
@@ -40,6 +43,11 @@ var runCommand = cli.Command{
 		repeatableFlag{Names: []string{"env", "e"}, Usage: "set K=V, or pass K from this environment"},
 		cli.StringFlag{Name: "w, workdir", Usage: "working directory inside the container"},
 		cli.StringFlag{Name: "hostname", Usage: "hostname (default: the short container ID)"},
+		cli.StringFlag{Name: "m, memory, mem", Usage: "memory limit: 32m, 1g (b, k, m, g)"},
+		cli.StringFlag{Name: "cpus", Usage: "CPU limit as a number of CPUs: 0.5"},
+		cli.StringFlag{Name: "cpu", Usage: "CPU limit as a percentage of one CPU (the blog's): 20"},
+		cli.StringFlag{Name: "cpuset-cpus, cpuset", Usage: "CPUs the container may run on: 0-1,3"},
+		cli.StringFlag{Name: "pids-limit", Usage: "maximum number of processes"},
 	},
 	Action: runAction,
 }
@@ -53,6 +61,7 @@ type runOptions struct {
 	name, workdir, hostname string
 	volumes                 []container.Mount
 	env                     []string
+	resources               cgroups.Resources
 }
 
 var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
@@ -98,7 +107,73 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if o.env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
 		return nil, err
 	}
+	if o.resources, err = parseResources(ctx); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// parseResources reads the limit flags; each error names the flag as the
+// user spelled it and the bad value.
+func parseResources(ctx *cli.Context) (cgroups.Resources, error) {
+	var r cgroups.Resources
+	var err error
+	online := cgroups.OnlineCPUs()
+	if v := ctx.String("memory"); ctx.IsSet("memory") {
+		if r.Memory, err = cgroups.ParseMemory(flagName(ctx, "memory"), v); err != nil {
+			return r, err
+		}
+	}
+	if ctx.IsSet("cpus") && ctx.IsSet("cpu") {
+		return r, errors.New("--cpus and -cpu both limit CPU: give one")
+	}
+	if v := ctx.String("cpus"); ctx.IsSet("cpus") {
+		if r.CPUQuota, err = cgroups.ParseCPUs("--cpus", v, len(online)); err != nil {
+			return r, err
+		}
+	}
+	if v := ctx.String("cpu"); ctx.IsSet("cpu") {
+		if r.CPUQuota, err = cgroups.ParseCPUPercent("-cpu", v, len(online)); err != nil {
+			return r, err
+		}
+	}
+	if r.CPUQuota > 0 {
+		r.CPUPeriod = cgroups.DefaultCPUPeriod
+	}
+	if v := ctx.String("cpuset-cpus"); ctx.IsSet("cpuset-cpus") {
+		if r.CpusetCpus, err = cgroups.ParseCpuset(flagName(ctx, "cpuset-cpus"), v, online); err != nil {
+			return r, err
+		}
+	}
+	if v := ctx.String("pids-limit"); ctx.IsSet("pids-limit") {
+		if r.PidsLimit, err = cgroups.ParsePidsLimit("--pids-limit", v); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// flagName is how the user spelled a flag with several names, for errors.
+func flagName(ctx *cli.Context, name string) string {
+	for _, f := range ctx.Command.Flags {
+		names := strings.Split(f.GetName(), ",")
+		for i := range names {
+			names[i] = strings.TrimSpace(names[i])
+		}
+		if !slices.Contains(names, name) {
+			continue
+		}
+		for _, arg := range os.Args {
+			for _, n := range names {
+				for _, spelled := range []string{"-" + n, "--" + n} {
+					if arg == spelled || strings.HasPrefix(arg, spelled+"=") {
+						return spelled
+					}
+				}
+			}
+		}
+	}
+	return "--" + name
 }
 
 func runAction(ctx *cli.Context) error {
@@ -129,6 +204,7 @@ func runAction(ctx *cli.Context) error {
 			OpenStdin:  o.interactive,
 			AutoRemove: o.autoRemove,
 			Volumes:    o.volumes,
+			Resources:  o.resources,
 		},
 		State: container.State{Status: container.StatusCreated},
 	}

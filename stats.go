@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+
+	"mydocker/cgroups"
+	"mydocker/container"
+	"mydocker/utils"
+)
+
+var statsCommand = cli.Command{
+	Name:      "stats",
+	Usage:     "show CPU, memory and process use of running containers",
+	ArgsUsage: "[CONTAINER...]",
+	Flags: []cli.Flag{
+		cli.BoolFlag{Name: "no-stream", Usage: "print one sample and exit"},
+	},
+	Action: statsAction,
+}
+
+// statsTarget is one container being sampled: its last two readings.
+type statsTarget struct {
+	rec           *container.Record
+	cg            cgroups.Manager
+	prev, cur     *cgroups.Stats
+	prevAt, curAt time.Time
+}
+
+func statsAction(ctx *cli.Context) error {
+	store := container.NewStore(root(ctx))
+	var recs []*container.Record
+	if ctx.NArg() == 0 {
+		all, errs := store.List()
+		for _, err := range errs {
+			log.Warn(err)
+		}
+		for _, rec := range all {
+			rec.Reconcile()
+			if rec.State.Status == container.StatusRunning {
+				recs = append(recs, rec)
+			}
+		}
+	} else {
+		for _, ref := range ctx.Args() {
+			id, err := store.Resolve(ref)
+			if err != nil {
+				return err
+			}
+			rec, err := store.Get(id)
+			if err != nil {
+				return err
+			}
+			if rec.State.Status != container.StatusRunning {
+				return errors.Errorf("container %s is not running", rec.Name)
+			}
+			recs = append(recs, rec)
+		}
+	}
+	targets := make([]*statsTarget, 0, len(recs))
+	for _, rec := range recs {
+		cg, err := cgroups.New(rec.ID)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, &statsTarget{rec: rec, cg: cg})
+	}
+	clear := !ctx.Bool("no-stream") && utils.IsTerminal(os.Stdout)
+	// CPU % needs two samples: take the first, wait, then print each second.
+	sample(targets)
+	for {
+		time.Sleep(time.Second)
+		sample(targets)
+		if clear {
+			fmt.Print("\033[2J\033[H")
+		}
+		if err := printStats(os.Stdout, targets); err != nil {
+			return err
+		}
+		if ctx.Bool("no-stream") {
+			return nil
+		}
+	}
+}
+
+// sample reads each target's cgroup, keeping the previous reading for rates.
+func sample(targets []*statsTarget) {
+	for _, t := range targets {
+		st, err := t.cg.Stats()
+		if err != nil {
+			log.Debugf("stats of %s: %v", t.rec.Name, err)
+			st = nil // exited meanwhile
+		}
+		t.prev, t.prevAt = t.cur, t.curAt
+		t.cur, t.curAt = st, time.Now()
+	}
+}
+
+func printStats(out io.Writer, targets []*statsTarget) error {
+	w := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(w, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS")
+	for _, t := range targets {
+		if t.prev == nil || t.cur == nil || t.cur.CPUUsageNs < t.prev.CPUUsageNs {
+			fmt.Fprintf(w, "%s\t%s\t--\t-- / --\t--\t--\n", utils.ShortID(t.rec.ID), t.rec.Name)
+			continue
+		}
+		// 100% is one CPU busy for the whole interval, as Docker shows it.
+		cpu := float64(t.cur.CPUUsageNs-t.prev.CPUUsageNs) / float64(t.curAt.Sub(t.prevAt).Nanoseconds()) * 100
+		mem := 0.0
+		if t.cur.MemoryLimit > 0 {
+			mem = float64(t.cur.MemoryUsage) / float64(t.cur.MemoryLimit) * 100
+		}
+		fmt.Fprintf(w, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%d\n", utils.ShortID(t.rec.ID), t.rec.Name, cpu,
+			binarySize(t.cur.MemoryUsage), binarySize(t.cur.MemoryLimit), mem, t.cur.Pids)
+	}
+	return errors.Wrap(w.Flush(), "write stats")
+}
+
+// binarySize prints bytes as Docker's stats does (KiB, MiB, GiB).
+func binarySize(n uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	f := float64(n)
+	i := 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", f, units[i])
+}
