@@ -1,0 +1,172 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cgroupDir is container id's cgroup for a v1 subsystem (this project's
+// CI is cgroup v1; on a v2 host every subsystem shares one directory).
+func cgroupDir(sub, id string) string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return filepath.Join("/sys/fs/cgroup/mydocker", id)
+	}
+	return filepath.Join("/sys/fs/cgroup", sub, "mydocker", id)
+}
+
+func readTrim(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+func assertNoCgroup(t *testing.T, id string) {
+	t.Helper()
+	for _, sub := range []string{"memory", "cpu", "cpuacct", "cpuset", "pids"} {
+		if _, err := os.Stat(cgroupDir(sub, id)); !os.IsNotExist(err) {
+			t.Errorf("cgroup %s left: %v", cgroupDir(sub, id), err)
+		}
+	}
+}
+
+func TestMemoryLimitOOM(t *testing.T) {
+	e := newEnv(t)
+	// The shell keeps 64 MiB in a variable: more than the limit.
+	e.run(137, "run", "--name", "hog", "-m", "32m", "busybox", "sh", "-c",
+		`x=$(head -c 67108864 /dev/zero | tr '\0' a); echo survived ${#x}`)
+	st := e.state("hog")
+	if st["OOMKilled"] != true || st["ExitCode"].(float64) != 137 {
+		t.Fatalf("hog state %v", st)
+	}
+	out := e.ok("run", "--name", "small", "-mem", "32M", "busybox", "sh", "-c",
+		`x=$(head -c 1000000 /dev/zero | tr '\0' a); echo ok ${#x}`)
+	if out != "ok 1000000" {
+		t.Fatalf("small: %q", out)
+	}
+	if st := e.state("small"); st["OOMKilled"] != false {
+		t.Fatalf("small state %v", st)
+	}
+	for _, name := range []string{"hog", "small"} {
+		assertNoCgroup(t, e.inspect(name)["Id"].(string))
+	}
+}
+
+func TestEachContainerOwnCgroup(t *testing.T) {
+	e := newEnv(t)
+	a := e.ok("run", "-d", "-m", "64m", "--pids-limit", "20", "-cpu", "20", "busybox", "sleep", "1000")
+	b := e.ok("run", "-d", "--memory", "128m", "--pids-limit", "30", "--cpus", "1.5", "busybox", "sleep", "1000")
+	for _, c := range []struct {
+		id, sub, file, want string
+	}{
+		{a, "memory", "memory.limit_in_bytes", strconv.Itoa(64 << 20)},
+		{b, "memory", "memory.limit_in_bytes", strconv.Itoa(128 << 20)},
+		{a, "pids", "pids.max", "20"},
+		{b, "pids", "pids.max", "30"},
+		{a, "cpu", "cpu.cfs_quota_us", "20000"},
+		{b, "cpu", "cpu.cfs_quota_us", "150000"},
+		{a, "cpu", "cpu.cfs_period_us", "100000"},
+	} {
+		if got := readTrim(t, filepath.Join(cgroupDir(c.sub, c.id), c.file)); got != c.want {
+			t.Errorf("%s %s = %s, want %s", c.id[:12], c.file, got, c.want)
+		}
+	}
+	for _, id := range []string{a, b} {
+		pid := strconv.Itoa(int(e.state(id)["Pid"].(float64)))
+		for _, sub := range []string{"memory", "cpu", "cpuacct", "cpuset", "pids"} {
+			procs := strings.Fields(readTrim(t, filepath.Join(cgroupDir(sub, id), "cgroup.procs")))
+			if len(procs) != 1 || procs[0] != pid {
+				t.Errorf("%s cgroup.procs of %s = %v, want [%s]", sub, id[:12], procs, pid)
+			}
+		}
+	}
+	// exec joins the container's cgroup: inside its cgroup namespace that is /.
+	if got := e.ok("exec", a, "grep", ":memory:", "/proc/self/cgroup"); !strings.HasSuffix(got, ":memory:/") {
+		t.Errorf("exec'd process not in the container's cgroup: %q", got)
+	}
+	e.ok("rm", "-f", a, b)
+	assertNoCgroup(t, a)
+	assertNoCgroup(t, b)
+}
+
+func TestCPUQuotaMeasured(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--cpus", "0.5", "busybox", "sh", "-c", "while :; do :; done")
+	usage := func() float64 {
+		v, err := strconv.ParseFloat(readTrim(t, filepath.Join(cgroupDir("cpuacct", id), "cpuacct.usage")), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	time.Sleep(300 * time.Millisecond) // let it reach its steady state
+	u0, t0 := usage(), time.Now()
+	time.Sleep(2 * time.Second)
+	share := (usage() - u0) / float64(time.Since(t0).Nanoseconds())
+	// A busy loop unlimited would use a whole CPU (1.0).
+	if share < 0.35 || share > 0.65 {
+		t.Fatalf("--cpus 0.5 used %.2f of a CPU", share)
+	}
+}
+
+func TestCpusetVisibleInside(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("run", "--rm", "-cpuset", "1", "busybox", "grep", "Cpus_allowed_list", "/proc/self/status")
+	if !strings.HasSuffix(out, "\t1") {
+		t.Fatalf("-cpuset 1: %q", out)
+	}
+	out = e.ok("run", "--rm", "--cpuset-cpus", "0", "busybox", "grep", "Cpus_allowed_list", "/proc/self/status")
+	if !strings.HasSuffix(out, "\t0") {
+		t.Fatalf("--cpuset-cpus 0: %q", out)
+	}
+}
+
+func TestPidsLimitStopsForkFlood(t *testing.T) {
+	e := newEnv(t)
+	// Each started sleep prints its number; busybox sh gives up at the
+	// first fork the pids controller refuses.
+	r, err := e.exec(nil, "run", "--name", "flood", "--pids-limit", "10", "busybox", "sh", "-c",
+		`i=0; while [ $i -lt 50 ]; do sleep 1000 & i=$((i+1)); echo $i; done`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(r.stdout)
+	started, _ := strconv.Atoi(lines[len(lines)-1])
+	if r.code == 0 || started >= 10 || !strings.Contains(r.stderr, "fork") {
+		t.Fatalf("flood not stopped: exit %d, %d processes started, stderr %q", r.code, started, r.stderr)
+	}
+	assertNoCgroup(t, e.inspect("flood")["Id"].(string))
+}
+
+func TestBadLimitsLeaveNothing(t *testing.T) {
+	e := newEnv(t)
+	cases := [][]string{
+		{"-m", "0", "-m"}, {"--memory", "lots", "--memory"}, {"-mem", "-1m", "-mem"},
+		{"--cpus", "0", "--cpus"}, {"--cpus", "999", "--cpus"}, {"-cpu", "0", "-cpu"},
+		{"--cpuset-cpus", "99", "--cpuset-cpus"}, {"-cpuset", "a-b", "-cpuset"},
+		{"--pids-limit", "0", "--pids-limit"}, {"--pids-limit", "many", "--pids-limit"},
+	}
+	for _, c := range cases {
+		r := e.run(125, "run", c[0], c[1], "busybox", "true")
+		if !strings.Contains(r.stderr, c[2]) || !strings.Contains(r.stderr, c[1]) {
+			t.Errorf("%s %s: stderr %q should name the flag and value", c[0], c[1], r.stderr)
+		}
+	}
+	e.assertNothingLeft()
+}
+
+func TestStatsNoStream(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "st", "-m", "64m", "busybox", "sleep", "1000")
+	out := e.ok("stats", "--no-stream", "st")
+	lines := strings.Split(out, "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "CPU %") || !strings.Contains(lines[1], "st") || !strings.Contains(lines[1], "/ 64MiB") {
+		t.Fatalf("stats: %q", out)
+	}
+}
