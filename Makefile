@@ -28,6 +28,8 @@ fuzz:
 	$(GO) test ./container -run '^$$' -fuzz '^FuzzParseEnv$$' -fuzztime $(FUZZTIME)
 	$(GO) test . -run '^$$' -fuzz '^FuzzParseRunFlags$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./image -run '^$$' -fuzz '^FuzzEntryPath$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cgroups -run '^$$' -fuzz '^FuzzParseLimits$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cgroups -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME)
 
 install: build
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker
