@@ -1,0 +1,107 @@
+package network
+
+import (
+	"net"
+	"strconv"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
+)
+
+// setupBridge makes n's bridge with the gateway address, turns forwarding
+// on and adds the network's NAT and forwarding rules.
+func setupBridge(n *Network) error {
+	_, subnet, err := net.ParseCIDR(n.Subnet)
+	if err != nil {
+		return errors.Wrapf(err, "subnet of %s", n.Name)
+	}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.Bridge}}
+	if err := netlink.LinkAdd(br); err != nil {
+		return errors.Wrapf(err, "create bridge %s", n.Bridge)
+	}
+	link, err := netlink.LinkByName(n.Bridge)
+	if err != nil {
+		return errors.Wrapf(err, "find bridge %s", n.Bridge)
+	}
+	ones, _ := subnet.Mask.Size()
+	addr, err := netlink.ParseAddr(n.Gateway + "/" + strconv.Itoa(ones))
+	if err != nil {
+		return errors.Wrap(err, "gateway address")
+	}
+	if err := netlink.AddrAdd(link, addr); err != nil {
+		return errors.Wrapf(err, "add %s to %s", addr, n.Bridge)
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return errors.Wrapf(err, "bring %s up", n.Bridge)
+	}
+	if err := sysctl("net/ipv4/ip_forward", "1"); err != nil {
+		return err
+	}
+	// Published ports are reachable on 127.0.0.1: connections from the
+	// host's loopback address are routed to the bridge and masqueraded.
+	if err := sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1"); err != nil {
+		return err
+	}
+	rules := []rule{
+		{"nat", "POSTROUTING", []string{"-s", n.Subnet, "!", "-o", n.Bridge, "-j", "MASQUERADE"}},
+		{"nat", "POSTROUTING", []string{"-s", "127.0.0.0/8", "-o", n.Bridge, "-j", "MASQUERADE"}},
+	}
+	if err := addRules(rules, netComment(n.Bridge), false); err != nil {
+		return err
+	}
+	// Inserted first, so a host whose FORWARD policy is DROP still forwards.
+	forward := []rule{
+		{"filter", "FORWARD", []string{"-i", n.Bridge, "-j", "ACCEPT"}},
+		{"filter", "FORWARD", []string{"-o", n.Bridge, "-j", "ACCEPT"}},
+	}
+	if err := addRules(forward, netComment(n.Bridge), true); err != nil {
+		return err
+	}
+	log.Debugf("bridge %s up with %s/%d", n.Bridge, n.Gateway, ones)
+	return nil
+}
+
+// teardownBridge removes n's rules and bridge; parts already gone are fine.
+func teardownBridge(n *Network) error {
+	if err := deleteRules(netComment(n.Bridge), "nat", "filter"); err != nil {
+		return err
+	}
+	link, err := netlink.LinkByName(n.Bridge)
+	if err != nil {
+		if _, ok := err.(netlink.LinkNotFoundError); ok {
+			return nil
+		}
+		return errors.Wrapf(err, "find bridge %s", n.Bridge)
+	}
+	return errors.Wrapf(netlink.LinkDel(link), "delete bridge %s", n.Bridge)
+}
+
+type hostRoute struct {
+	dst *net.IPNet
+	dev string
+}
+
+// hostRoutes lists the host's IPv4 routes to specific networks (not the
+// default route, which every subnet would overlap).
+func hostRoutes() ([]hostRoute, error) {
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return nil, errors.Wrap(err, "list host routes")
+	}
+	var out []hostRoute
+	for _, r := range routes {
+		if r.Dst == nil {
+			continue
+		}
+		if ones, _ := r.Dst.Mask.Size(); ones == 0 {
+			continue
+		}
+		dev := ""
+		if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil {
+			dev = l.Attrs().Name
+		}
+		out = append(out, hostRoute{dst: r.Dst, dev: dev})
+	}
+	return out, nil
+}

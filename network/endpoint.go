@@ -1,0 +1,231 @@
+package network
+
+import (
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"mydocker/utils"
+)
+
+// Endpoint is a container's attachment to a network, as inspect shows it.
+type Endpoint struct {
+	Network    string        `json:"Network,omitempty"`
+	IPAddress  string        `json:"IPAddress,omitempty"`
+	PrefixLen  int           `json:"IPPrefixLen,omitempty"`
+	Gateway    string        `json:"Gateway,omitempty"`
+	MacAddress string        `json:"MacAddress,omitempty"`
+	Ports      []PortMapping `json:"Ports,omitempty"`
+	VethHost   string        `json:"VethHost,omitempty"`
+}
+
+// vethName is the host end of container id's veth pair (15 bytes at most).
+func vethName(id string) string { return "mdv" + id[:11] }
+
+// Allocate gives container id an address in network name: its old one if
+// it has one (a restarted container keeps its address until removed),
+// else the lowest free one.
+func (s *Store) Allocate(name, id string) (*Network, net.IP, error) {
+	lock, err := s.lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer lock.Unlock()
+	n, err := s.Get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := s.loadPool(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ip, err := pool.Allocate(id)
+	if err != nil {
+		return nil, nil, errors.Wrapf(err, "network %s", name)
+	}
+	if err := s.savePool(name, pool); err != nil {
+		return nil, nil, err
+	}
+	return n, ip, nil
+}
+
+// Release frees every address container id holds, in every network.
+func (s *Store) Release(id string) error {
+	lock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	nets, err := s.List()
+	if err != nil {
+		return err
+	}
+	for _, n := range nets {
+		pool, err := s.loadPool(n.Name)
+		if err != nil {
+			return err
+		}
+		if pool.Release(id) {
+			if err := s.savePool(n.Name, pool); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Connect plugs container id (first process pid) into network n with
+// address ip: a veth pair with one end on the bridge and the other in the
+// container's network namespace as eth0, a default route via the gateway,
+// and the rules publishing its ports.
+func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortMapping) (*Endpoint, error) {
+	_, subnet, err := net.ParseCIDR(n.Subnet)
+	if err != nil {
+		return nil, errors.Wrapf(err, "subnet of %s", n.Name)
+	}
+	ones, _ := subnet.Mask.Size()
+	br, err := netlink.LinkByName(n.Bridge)
+	if err != nil {
+		return nil, errors.Wrapf(err, "bridge %s of network %s is missing (recreate the network)", n.Bridge, n.Name)
+	}
+	// A veth left by a mydocker that was killed mid-way goes first.
+	if err := deleteLink(vethName(id)); err != nil {
+		return nil, err
+	}
+	veth := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: vethName(id), MasterIndex: br.Attrs().Index},
+		PeerName:      "eth0",
+		PeerNamespace: netlink.NsPid(pid),
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return nil, errors.Wrapf(err, "create veth %s", veth.Name)
+	}
+	if err := netlink.LinkSetUp(veth); err != nil {
+		return nil, errors.Wrapf(err, "bring %s up", veth.Name)
+	}
+	ep := &Endpoint{Network: n.Name, IPAddress: ip.String(), PrefixLen: ones, Gateway: n.Gateway,
+		VethHost: veth.Name, Ports: ports}
+	if ep.MacAddress, err = configureInside(pid, ip, ones, net.ParseIP(n.Gateway)); err != nil {
+		return nil, err
+	}
+	if err := s.publish(id, n, ip, ports); err != nil {
+		return nil, err
+	}
+	log.Debugf("container %s on %s as %s/%d via %s", utils.ShortID(id), n.Name, ip, ones, veth.Name)
+	return ep, nil
+}
+
+// configureInside gives eth0 its address and the default route, inside
+// the container's network namespace.
+func configureInside(pid int, ip net.IP, ones int, gw net.IP) (string, error) {
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return "", errors.Wrapf(err, "network namespace of pid %d", pid)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return "", errors.Wrap(err, "netlink in container")
+	}
+	defer h.Close()
+	eth0, err := h.LinkByName("eth0")
+	if err != nil {
+		return "", errors.Wrap(err, "find eth0 in container")
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(ones, 32)}}
+	if err := h.AddrAdd(eth0, addr); err != nil {
+		return "", errors.Wrapf(err, "add %s to eth0", addr)
+	}
+	if err := h.LinkSetUp(eth0); err != nil {
+		return "", errors.Wrap(err, "bring eth0 up")
+	}
+	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: gw}); err != nil {
+		return "", errors.Wrapf(err, "default route via %s", gw)
+	}
+	return eth0.Attrs().HardwareAddr.String(), nil
+}
+
+// publish adds the DNAT rules for ports: from other hosts and containers
+// (PREROUTING) and from this host, loopback included (OUTPUT), plus the
+// hairpin masquerade that lets a container reach another through a
+// published port. A host port another container publishes is refused.
+func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	lock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	current, err := iptables("-t", "nat", "-S", "OUTPUT")
+	if err != nil {
+		return err
+	}
+	var rules []rule
+	for _, p := range ports {
+		if owner := portOwner(current, p); owner != "" && owner != ctrComment(id) {
+			return errors.Errorf("host port %d/%s is already published by container %s", p.HostPort, p.Protocol, strings.TrimPrefix(owner, "mydocker:")[:12])
+		}
+		to := ip.String() + ":" + strconv.Itoa(p.ContainerPort)
+		dnat := []string{"-p", p.Protocol, "-m", "addrtype", "--dst-type", "LOCAL", "--dport", strconv.Itoa(p.HostPort), "-j", "DNAT", "--to-destination", to}
+		rules = append(rules,
+			rule{"nat", "PREROUTING", dnat},
+			rule{"nat", "OUTPUT", dnat},
+			rule{"nat", "POSTROUTING", []string{"-p", p.Protocol, "-s", n.Subnet, "-d", ip.String(), "--dport", strconv.Itoa(p.ContainerPort), "-j", "MASQUERADE"}},
+		)
+	}
+	return addRules(rules, ctrComment(id), false)
+}
+
+// portOwner finds the comment of a mydocker rule already publishing p.
+func portOwner(rules string, p PortMapping) string {
+	for _, line := range strings.Split(rules, "\n") {
+		f := strings.Fields(line)
+		if !containsSeq(f, "-p", p.Protocol) || !containsSeq(f, "--dport", strconv.Itoa(p.HostPort)) {
+			continue
+		}
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "--comment" {
+				if c := strings.Trim(f[i+1], `"`); strings.HasPrefix(c, "mydocker:") {
+					return c
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func containsSeq(f []string, a, b string) bool {
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == a && f[i+1] == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Disconnect removes container id's veth and port rules. The address stays
+// reserved until Release. Parts already gone are fine.
+func Disconnect(id string) error {
+	if err := deleteRules(ctrComment(id), "nat"); err != nil {
+		return err
+	}
+	return deleteLink(vethName(id))
+}
+
+func deleteLink(name string) error {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		if _, ok := err.(netlink.LinkNotFoundError); ok {
+			return nil
+		}
+		return errors.Wrapf(err, "find %s", name)
+	}
+	return errors.Wrapf(netlink.LinkDel(link), "delete %s", name)
+}

@@ -1,0 +1,310 @@
+// Package network gives containers bridge networks, as the series builds
+// them: a Linux bridge per network with the gateway address, a veth pair
+// per container, an address allocator (IPAM) persisted under the state
+// root, and iptables rules for outgoing NAT and published ports.
+package network
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+
+	"mydocker/constant"
+	"mydocker/utils"
+)
+
+// DefaultName is the network `--network bridge` uses, created on first use.
+const DefaultName = "bridge"
+
+// Network is one bridge network.
+type Network struct {
+	Name    string    `json:"Name"`
+	Driver  string    `json:"Driver"`
+	Subnet  string    `json:"Subnet"`
+	Gateway string    `json:"Gateway"`
+	Bridge  string    `json:"Bridge"`
+	Created time.Time `json:"Created"`
+}
+
+// Store keeps networks and their address pools under <root>/network.
+type Store struct {
+	dir  string
+	root string
+}
+
+// NewStore returns the network store of a state root.
+func NewStore(root string) *Store {
+	return &Store{dir: constant.Layout{Root: root}.NetworkDir(), root: root}
+}
+
+func (s *Store) netPath(name string) string  { return filepath.Join(s.dir, "networks", name+".json") }
+func (s *Store) poolPath(name string) string { return filepath.Join(s.dir, "ipam", name+".json") }
+
+// lock serialises every change to networks and address pools, so parallel
+// runs never get the same address.
+func (s *Store) lock() (*utils.FileLock, error) { return utils.Lock(filepath.Join(s.dir, ".lock")) }
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+
+// bridgeName derives a bridge name unique to this state root and network
+// (interface names have at most 15 bytes).
+func (s *Store) bridgeName(name string) string {
+	sum := sha256.Sum256([]byte(s.root + "\x00" + name))
+	return "mdbr" + hex.EncodeToString(sum[:])[:10]
+}
+
+// Get reads network name.
+func (s *Store) Get(name string) (*Network, error) {
+	data, err := os.ReadFile(s.netPath(name))
+	if os.IsNotExist(err) {
+		return nil, errors.Errorf("no such network: %s", name)
+	}
+	if err != nil {
+		return nil, errors.Wrapf(err, "read network %s", name)
+	}
+	var n Network
+	if err := json.Unmarshal(data, &n); err != nil {
+		return nil, errors.Wrapf(err, "corrupt network %s", name)
+	}
+	return &n, nil
+}
+
+// List returns every network, sorted by name.
+func (s *Store) List() ([]*Network, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, "networks"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, "read networks")
+	}
+	var out []*Network
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		n, err := s.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Create makes a bridge network: the bridge with its gateway address, the
+// NAT rule for the subnet's outgoing traffic, forwarding enabled. A name
+// in use, a bad subnet or one that overlaps another network or a host
+// route is refused before anything is made.
+func (s *Store) Create(name, driver, subnet string) (*Network, error) {
+	lock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	return s.create(name, driver, subnet)
+}
+
+func (s *Store) create(name, driver, subnet string) (*Network, error) {
+	if !nameRE.MatchString(name) {
+		return nil, errors.Errorf("invalid network name %q: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
+	}
+	if driver != "bridge" {
+		return nil, errors.Errorf("invalid driver %q: only bridge is supported", driver)
+	}
+	if _, err := os.Stat(s.netPath(name)); err == nil {
+		return nil, errors.Errorf("network %s already exists", name)
+	}
+	ipnet, err := ParseSubnet(subnet)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := Gateway(ipnet)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOverlap(ipnet); err != nil {
+		return nil, err
+	}
+	n := &Network{Name: name, Driver: driver, Subnet: ipnet.String(), Gateway: gw.String(),
+		Bridge: s.bridgeName(name), Created: time.Now().UTC()}
+	if err := setupBridge(n); err != nil {
+		if cerr := teardownBridge(n); cerr != nil {
+			return nil, errors.Wrapf(err, "(cleanup also failed: %v)", cerr)
+		}
+		return nil, err
+	}
+	if err := s.save(n, &Pool{Subnet: n.Subnet, Allocated: map[string]string{}}); err != nil {
+		if cerr := teardownBridge(n); cerr != nil {
+			return nil, errors.Wrapf(err, "(cleanup also failed: %v)", cerr)
+		}
+		return nil, err
+	}
+	return n, nil
+}
+
+// ParseSubnet parses an IPv4 CIDR, requiring the network address itself
+// (10.1.0.0/24, not 10.1.0.7/24).
+func ParseSubnet(s string) (*net.IPNet, error) {
+	ip, ipnet, err := net.ParseCIDR(s)
+	if err != nil || ip.To4() == nil {
+		return nil, errors.Errorf("invalid subnet %q: want an IPv4 CIDR such as 10.10.0.0/24", s)
+	}
+	if !ip.Equal(ipnet.IP) {
+		return nil, errors.Errorf("invalid subnet %q: did you mean %s?", s, ipnet)
+	}
+	if ip.IsLoopback() || ip.IsMulticast() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
+		return nil, errors.Errorf("invalid subnet %q: not a unicast network", s)
+	}
+	if _, _, _, err := hostRange(ipnet); err != nil {
+		return nil, err
+	}
+	return ipnet, nil
+}
+
+func overlaps(a, b *net.IPNet) bool { return a.Contains(b.IP) || b.Contains(a.IP) }
+
+func (s *Store) checkOverlap(ipnet *net.IPNet) error {
+	nets, err := s.List()
+	if err != nil {
+		return err
+	}
+	for _, n := range nets {
+		_, other, err := net.ParseCIDR(n.Subnet)
+		if err == nil && overlaps(ipnet, other) {
+			return errors.Errorf("subnet %s overlaps network %s (%s)", ipnet, n.Name, n.Subnet)
+		}
+	}
+	routes, err := hostRoutes()
+	if err != nil {
+		return err
+	}
+	for _, r := range routes {
+		if overlaps(ipnet, r.dst) {
+			return errors.Errorf("subnet %s overlaps host route %s on %s", ipnet, r.dst, r.dev)
+		}
+	}
+	return nil
+}
+
+func (s *Store) save(n *Network, p *Pool) error {
+	for _, d := range []string{filepath.Dir(s.netPath(n.Name)), filepath.Dir(s.poolPath(n.Name))} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return errors.Wrap(err, "create network dir")
+		}
+	}
+	if p != nil {
+		if err := s.savePool(n.Name, p); err != nil {
+			return err
+		}
+	}
+	data, err := json.MarshalIndent(n, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, "encode network")
+	}
+	return utils.WriteFileAtomic(s.netPath(n.Name), data, 0o600)
+}
+
+func (s *Store) loadPool(name string) (*Pool, error) {
+	data, err := os.ReadFile(s.poolPath(name))
+	if err != nil {
+		return nil, errors.Wrapf(err, "read address pool of %s", name)
+	}
+	var p Pool
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, errors.Wrapf(err, "corrupt address pool of %s", name)
+	}
+	if p.Allocated == nil {
+		p.Allocated = map[string]string{}
+	}
+	return &p, nil
+}
+
+func (s *Store) savePool(name string, p *Pool) error {
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, "encode address pool")
+	}
+	return utils.WriteFileAtomic(s.poolPath(name), data, 0o600)
+}
+
+// Remove deletes network name: its bridge, its rules and its state. It is
+// refused while containers hold addresses in it.
+func (s *Store) Remove(name string) error {
+	lock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	n, err := s.Get(name)
+	if err != nil {
+		return err
+	}
+	if p, err := s.loadPool(name); err == nil {
+		if owners := p.Owners(); len(owners) > 0 {
+			short := make([]string, len(owners))
+			for i, o := range owners {
+				short[i] = utils.ShortID(o)
+			}
+			return errors.Errorf("network %s is in use by container(s) %s: remove them first", name, strings.Join(short, ", "))
+		}
+	}
+	if err := teardownBridge(n); err != nil {
+		return err
+	}
+	if err := os.Remove(s.poolPath(name)); err != nil && !os.IsNotExist(err) {
+		return errors.Wrapf(err, "remove address pool of %s", name)
+	}
+	if err := os.Remove(s.netPath(name)); err != nil && !os.IsNotExist(err) {
+		return errors.Wrapf(err, "remove network %s", name)
+	}
+	return nil
+}
+
+// Resolve returns network name, creating the default network with a free
+// private subnet on first use.
+func (s *Store) Resolve(name string) (*Network, error) {
+	if name != DefaultName {
+		return s.Get(name)
+	}
+	lock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	if n, err := s.Get(name); err == nil {
+		return n, nil
+	}
+	for _, cand := range defaultSubnets() {
+		_, ipnet, _ := net.ParseCIDR(cand)
+		if s.checkOverlap(ipnet) != nil {
+			continue
+		}
+		return s.create(name, "bridge", cand)
+	}
+	return nil, errors.New("no free private subnet for the default network: create one with network create")
+}
+
+// defaultSubnets are tried in order for the default network.
+func defaultSubnets() []string {
+	var out []string
+	for i := 17; i <= 31; i++ {
+		out = append(out, "172."+strconv.Itoa(i)+".0.0/16")
+	}
+	for i := 0; i < 256; i += 16 {
+		out = append(out, "192.168."+strconv.Itoa(i)+".0/20")
+	}
+	return out
+}
