@@ -17,6 +17,7 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/constant"
+	"mydocker/network"
 	"mydocker/utils"
 )
 
@@ -27,26 +28,19 @@ const (
 	StatusExited  = "exited"
 )
 
-// PortMapping publishes a container port on the host.
-type PortMapping struct {
-	HostPort      int    `json:"HostPort"`
-	ContainerPort int    `json:"ContainerPort"`
-	Protocol      string `json:"Protocol"`
-}
-
 // Config is what the user asked for; it does not change after creation.
 type Config struct {
-	Cmd        []string          `json:"Cmd"`
-	Env        []string          `json:"Env"`
-	WorkingDir string            `json:"WorkingDir"`
-	Hostname   string            `json:"Hostname"`
-	Tty        bool              `json:"Tty"`
-	OpenStdin  bool              `json:"OpenStdin"`
-	AutoRemove bool              `json:"AutoRemove"`
-	Volumes    []Mount           `json:"Volumes"`
-	Resources  cgroups.Resources `json:"Resources"`
-	Network    string            `json:"Network,omitempty"`
-	Ports      []PortMapping     `json:"Ports,omitempty"`
+	Cmd        []string              `json:"Cmd"`
+	Env        []string              `json:"Env"`
+	WorkingDir string                `json:"WorkingDir"`
+	Hostname   string                `json:"Hostname"`
+	Tty        bool                  `json:"Tty"`
+	OpenStdin  bool                  `json:"OpenStdin"`
+	AutoRemove bool                  `json:"AutoRemove"`
+	Volumes    []Mount               `json:"Volumes"`
+	Resources  cgroups.Resources     `json:"Resources"`
+	Network    string                `json:"Network,omitempty"`
+	Ports      []network.PortMapping `json:"Ports,omitempty"`
 }
 
 // State is what the container is doing now.
@@ -64,28 +58,18 @@ type State struct {
 	FinishedAt       time.Time `json:"FinishedAt"`
 }
 
-// NetworkSettings is filled in by the network package.
-type NetworkSettings struct {
-	Network    string        `json:"Network,omitempty"`
-	IPAddress  string        `json:"IPAddress,omitempty"`
-	Gateway    string        `json:"Gateway,omitempty"`
-	MacAddress string        `json:"MacAddress,omitempty"`
-	Ports      []PortMapping `json:"Ports,omitempty"`
-	VethHost   string        `json:"VethHost,omitempty"`
-}
-
 // Record is a container's config.json: everything needed to show, restart
 // and clean up the container.
 type Record struct {
-	ID              string          `json:"Id"`
-	Name            string          `json:"Name"`
-	Image           string          `json:"Image"`
-	ImageDigest     string          `json:"ImageDigest"`
-	Layers          []string        `json:"Layers"` // unpacked image layers, lowest first
-	Created         time.Time       `json:"Created"`
-	Config          Config          `json:"Config"`
-	State           State           `json:"State"`
-	NetworkSettings NetworkSettings `json:"NetworkSettings"`
+	ID              string           `json:"Id"`
+	Name            string           `json:"Name"`
+	Image           string           `json:"Image"`
+	ImageDigest     string           `json:"ImageDigest"`
+	Layers          []string         `json:"Layers"` // unpacked image layers, lowest first
+	Created         time.Time        `json:"Created"`
+	Config          Config           `json:"Config"`
+	State           State            `json:"State"`
+	NetworkSettings network.Endpoint `json:"NetworkSettings"`
 }
 
 // Store keeps container records under <root>/containers.

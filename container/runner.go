@@ -2,7 +2,9 @@ package container
 
 import (
 	"io"
+	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/network"
 	"mydocker/utils"
 )
 
@@ -91,6 +94,18 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		}
 	}()
 
+	var netw *network.Network
+	var ip net.IP
+	if rec.Config.Network != "" {
+		if netw, ip, err = network.NewStore(r.Store.Layout.Root).Allocate(rec.Config.Network, id); err != nil {
+			return nil, err
+		}
+	}
+	etcMounts, err := r.writeEtcFiles(rec, ip)
+	if err != nil {
+		return nil, err
+	}
+
 	stdio, parentEnds, err := c.stdio(rec.Config.Tty, a)
 	if err != nil {
 		return nil, err
@@ -115,7 +130,17 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		closeAll(parentEnds...)
 		return nil, err
 	}
+	if netw != nil {
+		ep, err := network.NewStore(r.Store.Layout.Root).Connect(netw, id, ip, proc.Pid, rec.Config.Ports)
+		if err != nil {
+			proc.kill()
+			closeAll(parentEnds...)
+			return nil, err
+		}
+		rec.NetworkSettings = *ep
+	}
 	initCfg := r.initConfig(rec, ws)
+	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
 	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.Run(initCfg); err != nil {
 		closeAll(parentEnds...)
@@ -139,11 +164,39 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	return c, nil
 }
 
-func (r *Runner) initConfig(rec *Record, ws Workspace) *InitConfig {
-	hostname := rec.Config.Hostname
-	if hostname == "" {
-		hostname = utils.ShortID(rec.ID)
+func hostname(rec *Record) string {
+	if rec.Config.Hostname != "" {
+		return rec.Config.Hostname
 	}
+	return utils.ShortID(rec.ID)
+}
+
+// writeEtcFiles writes the container's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf beside its record and returns the bind mounts that put
+// them in place, as Docker does.
+func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]Mount, error) {
+	addr := ""
+	if ip != nil {
+		addr = ip.String()
+	}
+	files := []struct{ name, content string }{
+		{"hosts", network.HostsFile(addr, hostname(rec), rec.Name)},
+		{"hostname", hostname(rec) + "\n"},
+		{"resolv.conf", network.ResolvConf("/etc/resolv.conf")},
+	}
+	var mounts []Mount
+	for _, f := range files {
+		p := filepath.Join(r.Store.Dir(rec.ID), f.name)
+		if err := utils.WriteFileAtomic(p, []byte(f.content), 0o644); err != nil {
+			return nil, err
+		}
+		mounts = append(mounts, Mount{Source: p, Destination: "/etc/" + f.name})
+	}
+	return mounts, nil
+}
+
+func (r *Runner) initConfig(rec *Record, ws Workspace) *InitConfig {
+	hostname := hostname(rec)
 	return &InitConfig{
 		Rootfs:   ws.Merged(),
 		Mounts:   rec.Config.Volumes,

@@ -9,11 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/network"
 	"mydocker/utils"
 )
 
 // release frees what a container that is not running holds on the host:
-// its rootfs mount and its cgroups. Volumes need nothing: they were
+// its rootfs mount, its cgroups, its veth and port rules. Volumes need nothing: they were
 // mounted only in the container's mount namespace, which the kernel
 // dropped with its last process. It is idempotent, so it also cleans up
 // after a killed mydocker. The caller holds the container's lock.
@@ -25,7 +26,12 @@ func (s *Store) release(rec *Record) error {
 	if err != nil {
 		return err
 	}
-	return cg.Destroy()
+	if err := cg.Destroy(); err != nil {
+		return err
+	}
+	// The veth's container end died with the network namespace; the host
+	// end and the port rules are ours to remove.
+	return network.Disconnect(rec.ID)
 }
 
 // ErrRunning refuses to remove a running container without force.
@@ -64,6 +70,9 @@ func (s *Store) Remove(id string, force bool) error {
 		return err
 	}
 	if err := (Workspace{Dir: s.WorkspaceDir(id)}).Remove(); err != nil {
+		return err
+	}
+	if err := network.NewStore(s.Layout.Root).Release(id); err != nil {
 		return err
 	}
 	return s.Delete(id)
