@@ -55,6 +55,7 @@ func newApp() *cli.App {
 		importCommand,
 		inspectCommand,
 		statsCommand,
+		networkCommand,
 		initCommand,
 		monitorCommand,
 		nsexecCommand,

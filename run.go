@@ -18,6 +18,7 @@ import (
 	"mydocker/cgroups"
 	"mydocker/container"
 	"mydocker/image"
+	"mydocker/network"
 	"mydocker/utils"
 )
 
@@ -48,6 +49,8 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "cpu", Usage: "CPU limit as a percentage of one CPU (the blog's): 20"},
 		cli.StringFlag{Name: "cpuset-cpus, cpuset", Usage: "CPUs the container may run on: 0-1,3"},
 		cli.StringFlag{Name: "pids-limit", Usage: "maximum number of processes"},
+		cli.StringFlag{Name: "net, network", Usage: "bridge network to join (bridge: the default network)"},
+		repeatableFlag{Names: []string{"publish", "p"}, Usage: "publish HOST:CONTAINER[/tcp|udp]"},
 	},
 	Action: runAction,
 }
@@ -62,6 +65,8 @@ type runOptions struct {
 	volumes                 []container.Mount
 	env                     []string
 	resources               cgroups.Resources
+	network                 string
+	ports                   []network.PortMapping
 }
 
 var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
@@ -109,6 +114,13 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	}
 	if o.resources, err = parseResources(ctx); err != nil {
 		return nil, err
+	}
+	o.network = ctx.String("network")
+	if o.ports, err = network.ParsePorts(ctx.StringSlice("publish")); err != nil {
+		return nil, err
+	}
+	if len(o.ports) > 0 && o.network == "" {
+		return nil, errors.New("publishing ports needs a network: add --network bridge (or a network of yours)")
 	}
 	return o, nil
 }
@@ -185,6 +197,11 @@ func runAction(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if o.network != "" {
+		if _, err := network.NewStore(root(ctx)).Resolve(o.network); err != nil {
+			return err
+		}
+	}
 	if err := createVolumeSources(o.volumes); err != nil {
 		return err
 	}
@@ -205,6 +222,8 @@ func runAction(ctx *cli.Context) error {
 			AutoRemove: o.autoRemove,
 			Volumes:    o.volumes,
 			Resources:  o.resources,
+			Network:    o.network,
+			Ports:      o.ports,
 		},
 		State: container.State{Status: container.StatusCreated},
 	}
