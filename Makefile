@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test ./image -run '^$$' -fuzz '^FuzzEntryPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cgroups -run '^$$' -fuzz '^FuzzParseLimits$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cgroups -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./network -run '^$$' -fuzz '^FuzzParsePort$$' -fuzztime $(FUZZTIME)
 
 install: build
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker

@@ -97,6 +97,7 @@ func (e *env) cleanup() {
 			e.t.Errorf("cleanup rm -f: %v %s", err, out.stderr)
 		}
 	}
+	e.removeNetworks()
 	mounts := mountsUnder(e.t, e.root)
 	if len(mounts) > 0 {
 		e.t.Errorf("mounts left under %s: %v", e.root, mounts)
@@ -257,3 +258,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func syscallKill(pid int) error { return unix.Kill(pid, unix.SIGKILL) }
+
+// removeNetworks removes every network of this root (the default one too)
+// once its containers are gone.
+func (e *env) removeNetworks() {
+	r, err := e.exec(nil, "network", "ls")
+	if err != nil || r.code != 0 {
+		e.t.Errorf("cleanup network ls: %v %s", err, r.stderr)
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) > 0 {
+			if out, err := e.exec(nil, "network", "rm", f[0]); err != nil || out.code != 0 {
+				e.t.Errorf("cleanup network rm %s: %v %s", f[0], err, out.stderr)
+			}
+		}
+	}
+}
