@@ -9,6 +9,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"mydocker/utils"
 )
@@ -227,5 +228,10 @@ func deleteLink(name string) error {
 		}
 		return errors.Wrapf(err, "find %s", name)
 	}
-	return errors.Wrapf(netlink.LinkDel(link), "delete %s", name)
+	// The kernel deletes a veth pair itself when the container's network
+	// namespace goes away, possibly between our lookup and our delete.
+	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
+		return errors.Wrapf(err, "delete %s", name)
+	}
+	return nil
 }
