@@ -63,6 +63,9 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Args[0] == "" {
 		return errors.New("invalid command: empty program name")
 	}
+	if cfg.Security, err = rec.Config.Security(); err != nil {
+		return err
+	}
 	return container.Exec(rec, cfg) // returns only on failure
 }
 

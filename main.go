@@ -18,10 +18,11 @@ import (
 )
 
 func init() {
-	// `mydocker init` becomes the container's first process. unshare and
-	// the final exec act on the calling thread, so the main goroutine must
-	// stay on the thread the process started with.
-	if len(os.Args) > 1 && os.Args[1] == "init" {
+	// `mydocker init` becomes the container's first process, `nsexec` an
+	// exec'd one. unshare, capabilities, seccomp and the final exec act on
+	// the calling thread, so the main goroutine must stay on the thread
+	// the process started with.
+	if len(os.Args) > 1 && (os.Args[1] == "init" || os.Args[1] == container.ExecCommand) {
 		runtime.LockOSThread()
 	}
 }

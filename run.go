@@ -51,6 +51,10 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "pids-limit", Usage: "maximum number of processes"},
 		cli.StringFlag{Name: "net, network", Usage: "bridge network to join (bridge: the default network)"},
 		repeatableFlag{Names: []string{"publish", "p"}, Usage: "publish HOST:CONTAINER[/tcp|udp]"},
+		repeatableFlag{Names: []string{"cap-add"}, Usage: "add a capability (or ALL)"},
+		repeatableFlag{Names: []string{"cap-drop"}, Usage: "drop a capability (or ALL)"},
+		cli.BoolFlag{Name: "privileged", Usage: "all capabilities, no seccomp filter, /proc and /sys unmasked"},
+		repeatableFlag{Names: []string{"security-opt"}, Usage: "seccomp=unconfined"},
 	},
 	Action: runAction,
 }
@@ -67,6 +71,7 @@ type runOptions struct {
 	resources               cgroups.Resources
 	network                 string
 	ports                   []network.PortMapping
+	security                container.Config // only its security fields
 }
 
 var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
@@ -121,6 +126,11 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	}
 	if len(o.ports) > 0 && o.network == "" {
 		return nil, errors.New("publishing ports needs a network: add --network bridge (or a network of yours)")
+	}
+	o.security = container.Config{CapAdd: ctx.StringSlice("cap-add"), CapDrop: ctx.StringSlice("cap-drop"),
+		Privileged: ctx.Bool("privileged"), SecurityOpt: ctx.StringSlice("security-opt")}
+	if _, err := o.security.Security(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -213,17 +223,21 @@ func runAction(ctx *cli.Context) error {
 		Layers:      img.Layers,
 		Created:     time.Now().UTC(),
 		Config: container.Config{
-			Cmd:        o.cmd,
-			Env:        container.MergeEnv(nil, o.env),
-			WorkingDir: o.workdir,
-			Hostname:   o.hostname,
-			Tty:        o.tty,
-			OpenStdin:  o.interactive,
-			AutoRemove: o.autoRemove,
-			Volumes:    o.volumes,
-			Resources:  o.resources,
-			Network:    o.network,
-			Ports:      o.ports,
+			Cmd:         o.cmd,
+			Env:         container.MergeEnv(nil, o.env),
+			WorkingDir:  o.workdir,
+			Hostname:    o.hostname,
+			Tty:         o.tty,
+			OpenStdin:   o.interactive,
+			AutoRemove:  o.autoRemove,
+			Volumes:     o.volumes,
+			Resources:   o.resources,
+			Network:     o.network,
+			Ports:       o.ports,
+			CapAdd:      o.security.CapAdd,
+			CapDrop:     o.security.CapDrop,
+			Privileged:  o.security.Privileged,
+			SecurityOpt: o.security.SecurityOpt,
 		},
 		State: container.State{Status: container.StatusCreated},
 	}

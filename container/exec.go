@@ -27,6 +27,7 @@ type ExecConfig struct {
 	Cwd         string   `json:"cwd"`
 	Tty         bool     `json:"tty"`
 	Interactive bool     `json:"interactive"`
+	Security    Security `json:"security"`
 }
 
 // execConfigEnv names the descriptor holding the ExecConfig.
@@ -163,12 +164,16 @@ func runExec() (int, error) {
 	if !cfg.Tty {
 		// Stdin passes through even without -i, as the blog uses it:
 		// echo 'cat a.txt' | mydocker exec C sh. This process is already a
-		// member of the container's PID namespace: become the command.
+		// member of the container's PID namespace: become the command,
+		// confined as the container's own processes are.
+		if err := confine(&cfg.Security); err != nil {
+			return 125, err
+		}
 		ee := execError(cfg.Args[0], unix.Exec(path, cfg.Args, cfg.Env)).(*initError)
 		return ee.code, ee
 	}
 	cmd := &exec.Cmd{Path: path, Args: cfg.Args, Env: cfg.Env}
-	relay, err := execWithTerminal(cmd, cfg.Interactive)
+	relay, err := execWithTerminal(cmd, cfg.Interactive, &cfg.Security)
 	if err != nil {
 		return 125, err
 	}
@@ -211,7 +216,7 @@ func readExecConfig() (*ExecConfig, error) {
 // execWithTerminal starts cmd on a new pty from the container's devpts and
 // relays it to our stdio. The returned function waits for the output to
 // drain and restores our terminal.
-func execWithTerminal(cmd *exec.Cmd, interactive bool) (func() error, error) {
+func execWithTerminal(cmd *exec.Cmd, interactive bool, sec *Security) (func() error, error) {
 	master, slave, err := openPty()
 	if err != nil {
 		return nil, err
@@ -227,6 +232,12 @@ func execWithTerminal(cmd *exec.Cmd, interactive bool) (func() error, error) {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	// This thread (main, locked) forks the command: confine it first so
+	// the command starts confined. The relay needs nothing taken away.
+	if err := confine(sec); err != nil {
+		master.Close()
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		master.Close()
 		return nil, errors.Wrapf(err, "exec %q", cmd.Args[0])

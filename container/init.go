@@ -101,8 +101,12 @@ func runInit(sync *os.File) error {
 	if err := utils.CloseExecFrom(3); err != nil {
 		return err
 	}
-	log.Debugf("init: exec %q", cfg.Args)
+	log.Debugf("init: capabilities %v, seccomp %v; exec %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args)
 	if err := sendMsg(sync, syncMsg{Type: msgExec}, nil); err != nil {
+		return err
+	}
+	// Last: nothing init does after this needs what it takes away.
+	if err := confine(&cfg.Security); err != nil {
 		return err
 	}
 	err = unix.Exec(path, cfg.Args, cfg.Env)

@@ -30,17 +30,39 @@ const (
 
 // Config is what the user asked for; it does not change after creation.
 type Config struct {
-	Cmd        []string              `json:"Cmd"`
-	Env        []string              `json:"Env"`
-	WorkingDir string                `json:"WorkingDir"`
-	Hostname   string                `json:"Hostname"`
-	Tty        bool                  `json:"Tty"`
-	OpenStdin  bool                  `json:"OpenStdin"`
-	AutoRemove bool                  `json:"AutoRemove"`
-	Volumes    []Mount               `json:"Volumes"`
-	Resources  cgroups.Resources     `json:"Resources"`
-	Network    string                `json:"Network,omitempty"`
-	Ports      []network.PortMapping `json:"Ports,omitempty"`
+	Cmd         []string              `json:"Cmd"`
+	Env         []string              `json:"Env"`
+	WorkingDir  string                `json:"WorkingDir"`
+	Hostname    string                `json:"Hostname"`
+	Tty         bool                  `json:"Tty"`
+	OpenStdin   bool                  `json:"OpenStdin"`
+	AutoRemove  bool                  `json:"AutoRemove"`
+	Volumes     []Mount               `json:"Volumes"`
+	Resources   cgroups.Resources     `json:"Resources"`
+	Network     string                `json:"Network,omitempty"`
+	Ports       []network.PortMapping `json:"Ports,omitempty"`
+	CapAdd      []string              `json:"CapAdd,omitempty"`
+	CapDrop     []string              `json:"CapDrop,omitempty"`
+	Privileged  bool                  `json:"Privileged,omitempty"`
+	SecurityOpt []string              `json:"SecurityOpt,omitempty"`
+}
+
+// Security derives how the container's processes are confined.
+func (c *Config) Security() (Security, error) {
+	caps, err := Capabilities(c.CapAdd, c.CapDrop, c.Privileged)
+	if err != nil {
+		return Security{}, err
+	}
+	sec := Security{Capabilities: caps, Seccomp: !c.Privileged, MaskPaths: !c.Privileged, Privileged: c.Privileged}
+	for _, opt := range c.SecurityOpt {
+		switch opt {
+		case "seccomp=unconfined", "seccomp:unconfined":
+			sec.Seccomp = false
+		default:
+			return Security{}, errors.Errorf("invalid --security-opt %q: supported is seccomp=unconfined", opt)
+		}
+	}
+	return sec, nil
 }
 
 // State is what the container is doing now.

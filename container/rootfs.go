@@ -29,6 +29,9 @@ func setupRootfs(cfg *InitConfig) error {
 		}
 	}
 	for _, step := range kernelMounts {
+		if step.fstype == "sysfs" && cfg.Security.Privileged {
+			step.flags &^= unix.MS_RDONLY
+		}
 		if err := step.mount(root); err != nil {
 			return err
 		}
@@ -39,6 +42,55 @@ func setupRootfs(cfg *InitConfig) error {
 	if err := pivotRoot(root); err != nil {
 		return err
 	}
+	if cfg.Security.MaskPaths {
+		if err := maskPaths(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Docker's masked paths hide kernel state a container has no business
+// reading; its read-only paths keep /proc's knobs out of reach.
+var (
+	maskedPaths = []string{
+		"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+// maskPaths runs after pivot_root: a masked directory gets an empty
+// read-only tmpfs over it, a masked file /dev/null; a read-only path is
+// bound onto itself and made read-only. Paths the kernel lacks are skipped.
+func maskPaths() error {
+	for _, p := range maskedPaths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if fi.IsDir() {
+			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY|secure, "size=0")
+		} else {
+			err = unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+		}
+		if err != nil {
+			return errors.Wrapf(err, "mask %s", p)
+		}
+	}
+	for _, p := range readonlyPaths {
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return errors.Wrapf(err, "bind %s", p)
+		}
+		if err := makeReadOnly(p); err != nil {
+			return errors.Wrapf(err, "make %s read-only", p)
+		}
+	}
+	log.Debug("init: masked and read-only paths in place")
 	return nil
 }
 

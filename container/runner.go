@@ -139,7 +139,12 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		}
 		rec.NetworkSettings = *ep
 	}
-	initCfg := r.initConfig(rec, ws)
+	initCfg, err := r.initConfig(rec, ws)
+	if err != nil {
+		proc.kill()
+		closeAll(parentEnds...)
+		return nil, err
+	}
 	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
 	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.Run(initCfg); err != nil {
@@ -195,9 +200,14 @@ func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]Mount, error) {
 	return mounts, nil
 }
 
-func (r *Runner) initConfig(rec *Record, ws Workspace) *InitConfig {
+func (r *Runner) initConfig(rec *Record, ws Workspace) (*InitConfig, error) {
+	sec, err := rec.Config.Security()
+	if err != nil {
+		return nil, err
+	}
 	hostname := hostname(rec)
 	return &InitConfig{
+		Security: sec,
 		Rootfs:   ws.Merged(),
 		Mounts:   rec.Config.Volumes,
 		Args:     rec.Config.Cmd,
@@ -206,7 +216,7 @@ func (r *Runner) initConfig(rec *Record, ws Workspace) *InitConfig {
 		Hostname: hostname,
 		Tty:      rec.Config.Tty,
 		Debug:    r.Debug,
-	}
+	}, nil
 }
 
 // stdio makes the container's fds 0-2. Without a tty, stdout and stderr

@@ -31,6 +31,7 @@ type InitConfig struct {
 	// command starts so it never sees a 0x0 terminal.
 	ConsoleSize *ConsoleSize `json:"consoleSize,omitempty"`
 	Debug       bool         `json:"debug"`
+	Security    Security     `json:"security"`
 }
 
 // ConsoleSize is a terminal's size in characters.
