@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
 
 	"mydocker/utils"
 )
@@ -30,6 +31,11 @@ func Pack(w io.Writer, dir string) error {
 			mounted[p] = true
 		}
 	}
+	rootFd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", dir)
+	}
+	defer unix.Close(rootFd)
 	tw := tar.NewWriter(w)
 	links := map[[2]uint64]string{} // (dev, ino) of files with several links -> first name
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -78,14 +84,8 @@ func Pack(w io.Writer, dir string) error {
 			return filepath.SkipDir
 		}
 		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 {
-			f, err := os.Open(path)
-			if err != nil {
-				return errors.Wrapf(err, "open %s", path)
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			if err != nil {
-				return errors.Wrapf(err, "copy %s", path)
+			if err := copyBeneath(tw, rootFd, rel, st, hdr.Size); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -94,4 +94,34 @@ func Pack(w io.Writer, dir string) error {
 		return err
 	}
 	return errors.Wrap(tw.Close(), "finish tar")
+}
+
+// copyBeneath copies the regular file rel under the root directory rootFd
+// into w. A running container can swap any path for a symlink between our
+// walk and our open; openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
+// refuses to leave the root or follow any link, and the inode is checked
+// against the one walked, so commit never reads a host file.
+func copyBeneath(w io.Writer, rootFd int, rel string, walked *syscall.Stat_t, size int64) error {
+	fd, err := unix.Openat2(rootFd, rel, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return errors.Wrapf(err, "open %s inside the container", rel)
+	}
+	f := os.NewFile(uintptr(fd), rel)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return errors.Wrapf(err, "stat %s", rel)
+	}
+	if st.Ino != walked.Ino || st.Dev != walked.Dev {
+		return errors.Errorf("%s changed while it was being committed", rel)
+	}
+	// Exactly the size in the header: a file growing meanwhile must not
+	// break the tar stream.
+	if _, err := io.Copy(w, io.LimitReader(f, size)); err != nil {
+		return errors.Wrapf(err, "copy %s", rel)
+	}
+	return nil
 }

@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 type entry struct {
@@ -120,4 +123,68 @@ func FuzzEntryPath(f *testing.F) {
 			t.Fatalf("entryPath(%q) = %q lands outside", name, rel)
 		}
 	})
+}
+
+func TestPackRoundTripAndNoEscape(t *testing.T) {
+	src := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("host secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(src, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "etc", "f"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(src, "etc", "f"), filepath.Join(src, "hard")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(src, "link")); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Pack(&buf, src); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte("host secret")) {
+		t.Fatal("commit followed a symlink out of the container")
+	}
+	dest := t.TempDir()
+	if err := Unpack(bytes.NewReader(buf.Bytes()), dest); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"etc/f", "hard"} {
+		if got, err := os.ReadFile(filepath.Join(dest, p)); err != nil || string(got) != "data" {
+			t.Errorf("%s = %q, %v", p, got, err)
+		}
+	}
+	if l, err := os.Readlink(filepath.Join(dest, "link")); err != nil || l != outside {
+		t.Errorf("symlink kept as a link: %q %v", l, err)
+	}
+}
+
+func TestCopyBeneathRefusesSymlinkSwap(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("host secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// What the walk saw was a file; by the time of the copy it is a link.
+	if err := os.Symlink(outside, filepath.Join(root, "f")); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(root, unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	var walked syscall.Stat_t
+	if err := syscall.Stat(outside, &walked); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := copyBeneath(&buf, fd, "f", &walked, 11); err == nil || buf.Len() > 0 {
+		t.Fatalf("copied through a swapped symlink: %v %q", err, buf.String())
+	}
 }
