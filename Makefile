@@ -21,16 +21,16 @@ unit:
 e2e: build
 	$(GO) test -count=1 -v ./tests/
 
-# Fuzz each parser for FUZZTIME (go test allows one -fuzz target per run).
+# Run every fuzz target (every parser of user input) for FUZZTIME each;
+# go test allows one -fuzz target per run, so they are found and run in turn.
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test ./container -run '^$$' -fuzz '^FuzzParseVolume$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./container -run '^$$' -fuzz '^FuzzParseEnv$$' -fuzztime $(FUZZTIME)
-	$(GO) test . -run '^$$' -fuzz '^FuzzParseRunFlags$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./image -run '^$$' -fuzz '^FuzzEntryPath$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cgroups -run '^$$' -fuzz '^FuzzParseLimits$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cgroups -run '^$$' -fuzz '^FuzzDetect$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./network -run '^$$' -fuzz '^FuzzParsePort$$' -fuzztime $(FUZZTIME)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target"; \
+			out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) 2>&1) || { echo "$$out"; exit 1; }; \
+		done; \
+	done
 
 install: build
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker

@@ -188,3 +188,21 @@ func TestCopyBeneathRefusesSymlinkSwap(t *testing.T) {
 		t.Fatalf("copied through a swapped symlink: %v %q", err, buf.String())
 	}
 }
+
+func FuzzImageName(f *testing.F) {
+	for _, s := range []string{"busybox", "busybox:latest", "../etc/passwd", "a/b", ".hidden", "x.tar"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		name := Normalize(ref)
+		if ValidateName(name) != nil {
+			return
+		}
+		// An accepted name is one plain file name inside the image dir.
+		s := NewStore("/root")
+		p := s.TarPath(name)
+		if filepath.Dir(p) != "/root/image" || strings.ContainsAny(name, "/\x00") || strings.HasPrefix(name, ".") {
+			t.Fatalf("%q -> %q escapes the image dir", ref, p)
+		}
+	})
+}

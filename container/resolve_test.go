@@ -1,0 +1,74 @@
+package container
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func newTestStore(t testing.TB) (*Store, []*Record) {
+	t.Helper()
+	s := NewStore(t.TempDir())
+	var recs []*Record
+	for _, name := range []string{"web", "db", ""} {
+		rec := &Record{Name: name, Image: "busybox", Created: time.Now()}
+		if err := s.Create(rec); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	return s, recs
+}
+
+func TestResolve(t *testing.T) {
+	s, recs := newTestStore(t)
+	for _, rec := range recs {
+		for _, ref := range []string{rec.ID, rec.ID[:12], rec.Name} {
+			if got, err := s.Resolve(ref); err != nil || got != rec.ID {
+				t.Errorf("Resolve(%q) = %q, %v; want %s", ref, got, err, rec.ID)
+			}
+		}
+	}
+	if _, err := s.Resolve("nosuch"); err == nil || !strings.Contains(err.Error(), "no such container: nosuch") {
+		t.Errorf("unknown: %v", err)
+	}
+	if _, err := s.Resolve(""); err == nil {
+		t.Error("empty reference accepted")
+	}
+	// A name that is also an ID prefix: the full ID wins, then the name.
+	if err := s.Create(&Record{Name: recs[0].ID[:5], Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Resolve(recs[0].ID[:5]); err != nil || got == recs[0].ID {
+		t.Errorf("name should win over an ID prefix: %q %v", got, err)
+	}
+}
+
+func TestCreateRefusesDuplicateName(t *testing.T) {
+	s, _ := newTestStore(t)
+	err := s.Create(&Record{Name: "web", Created: time.Now()})
+	if err == nil || !strings.Contains(err.Error(), `"web"`) {
+		t.Fatalf("duplicate name: %v", err)
+	}
+}
+
+func FuzzResolve(f *testing.F) {
+	s, recs := newTestStore(f)
+	f.Add("web")
+	f.Add(recs[0].ID[:3])
+	f.Add("")
+	f.Add("../..")
+	f.Fuzz(func(t *testing.T, ref string) {
+		id, err := s.Resolve(ref)
+		if err != nil {
+			return
+		}
+		// Whatever resolves names one of the containers.
+		for _, r := range recs {
+			if r.ID == id {
+				return
+			}
+		}
+		t.Fatalf("Resolve(%q) = %q, not a container", ref, id)
+	})
+}
