@@ -344,7 +344,8 @@ func (s *Store) Delete(id string) error {
 
 // ProcStartTime reads the start time of pid (field 22 of /proc/pid/stat),
 // which tells a live container apart from an unrelated process that
-// reused its pid. It returns 0 if pid does not exist.
+// reused its pid. It returns 0 if pid does not exist or has already
+// exited: a zombie waiting to be reaped is not running anything.
 func ProcStartTime(pid int) uint64 {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -356,7 +357,7 @@ func ProcStartTime(pid int) uint64 {
 		return 0
 	}
 	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 20 {
+	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" {
 		return 0
 	}
 	v, err := strconv.ParseUint(fields[19], 10, 64)
