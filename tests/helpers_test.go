@@ -276,3 +276,5 @@ func (e *env) removeNetworks() {
 		}
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
