@@ -92,6 +92,10 @@ type Record struct {
 	Config          Config           `json:"Config"`
 	State           State            `json:"State"`
 	NetworkSettings network.Endpoint `json:"NetworkSettings"`
+
+	// unreadable marks a stand-in for a record that could not be read:
+	// cleanup then assumes the container may have held anything.
+	unreadable bool
 }
 
 // Store keeps container records under <root>/containers.

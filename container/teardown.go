@@ -30,8 +30,13 @@ func (s *Store) release(rec *Record) error {
 		return err
 	}
 	// The veth's container end died with the network namespace; the host
-	// end and the port rules are ours to remove.
-	return network.Disconnect(rec.ID)
+	// end and the port rules are ours to remove. Only a container with a
+	// network can have them (a record we could not read might), so the
+	// common case runs no iptables at all.
+	if rec.Config.Network == "" && !rec.unreadable {
+		return nil
+	}
+	return network.Disconnect(rec.ID, len(rec.Config.Ports) > 0 || rec.unreadable)
 }
 
 // ErrRunning refuses to remove a running container without force.
@@ -56,7 +61,7 @@ func (s *Store) Remove(id string, force bool) error {
 		}
 		// An unreadable record still names what to clean up: its ID.
 		log.Warnf("removing container %s with unreadable record: %v", utils.ShortID(id), err)
-		rec = &Record{ID: id}
+		rec = &Record{ID: id, unreadable: true}
 	}
 	if rec.State.Alive() {
 		if !force {

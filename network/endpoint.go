@@ -211,11 +211,14 @@ func containsSeq(f []string, a, b string) bool {
 	return false
 }
 
-// Disconnect removes container id's veth and port rules. The address stays
-// reserved until Release. Parts already gone are fine.
-func Disconnect(id string) error {
-	if err := deleteRules(ctrComment(id), "nat"); err != nil {
-		return err
+// Disconnect removes container id's veth and, if it may have published
+// ports, its port rules. The address stays reserved until Release. Parts
+// already gone are fine.
+func Disconnect(id string, ports bool) error {
+	if ports {
+		if err := deleteRules(ctrComment(id), "nat"); err != nil {
+			return err
+		}
 	}
 	return deleteLink(vethName(id))
 }
