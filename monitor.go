@@ -135,6 +135,9 @@ func monitorAction(ctx *cli.Context) error {
 	}
 	report(readyMsg{})
 	go forwardSignals(sigs, c)
+	// From here the monitor mostly sleeps in wait: give back the pages of
+	// the binary it only needed to start.
+	utils.TrimResident()
 	if _, err := c.Wait(); err != nil {
 		return err
 	}
