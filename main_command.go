@@ -70,6 +70,8 @@ func newApp() *cli.App {
 
 func setupLogging(ctx *cli.Context) error {
 	if ctx.GlobalBool("debug") {
+		// With times, so a reader sees what each step costs.
+		log.SetFormatter(&log.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})
 		log.SetLevel(log.DebugLevel)
 		return nil
 	}

@@ -33,6 +33,7 @@ func InitMain() {
 	sync := os.NewFile(initSyncFd, "sync")
 	if len(os.Args) > 2 && os.Args[2] == initLogArg {
 		log.SetOutput(os.NewFile(initLogFd, "log"))
+		log.SetFormatter(&log.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})
 		log.SetLevel(log.DebugLevel)
 	} else {
 		log.SetOutput(io.Discard)
