@@ -43,5 +43,13 @@ $(ROOT)/image/busybox.tar:
 demo: build image
 	./mydocker --root $(ROOT) run --rm busybox sh -c 'echo "hostname: $$(hostname)"; echo "processes:"; ps; echo "rootfs:"; ls /'
 
+# Start time side by side with runc (installed from Debian if missing), as
+# medians of BENCH_N runs, plus the Go benchmarks of the hot pure pieces.
+BENCH_N ?= 30
+bench: build
+	@command -v runc >/dev/null || { echo "installing runc"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q runc >/dev/null; }
+	$(GO) test -run '^$$' -bench . -benchmem ./container ./network
+	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N)
+
 clean:
 	rm -f mydocker
