@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/constant"
 	"mydocker/utils"
 )
 
@@ -55,23 +57,19 @@ func InitMain() {
 }
 
 // runInit sets the container up in the order the namespaces require:
-// config, cgroup namespace, mounts and pivot_root, hostname, network,
-// terminal, working directory, and finally exec.
+// config; mounts, pivot_root, hostname and lo (while the parent sets up
+// cgroups and networks); then, after the parent's go-ahead, the cgroup
+// namespace, the terminal, the working directory, confinement and exec.
 func runInit(sync *os.File) error {
-	cfg, err := readInitConfig()
+	cfgPipe := os.NewFile(initConfigFd, "config")
+	defer cfgPipe.Close()
+	cfg, err := readInitConfig(cfgPipe)
 	if err != nil {
 		return err
 	}
 	log.Debugf("init: pid %d in new uts, pid, mount, ipc and net namespaces", os.Getpid())
 
-	// The parent has put this process in its cgroups before sending the
-	// config, so a new cgroup namespace is rooted at the container's cgroup.
-	if _, err := os.Stat("/proc/self/ns/cgroup"); err == nil {
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return errors.Wrap(err, "unshare cgroup namespace")
-		}
-		log.Debug("init: new cgroup namespace")
-	}
+	// Meanwhile the parent puts this process in its cgroups and networks.
 	if err := setupRootfs(cfg); err != nil {
 		return err
 	}
@@ -81,6 +79,18 @@ func runInit(sync *os.File) error {
 	log.Debugf("init: hostname %s", cfg.Hostname)
 	if err := loopbackUp(); err != nil {
 		return err
+	}
+	if err := waitGoAhead(cfgPipe); err != nil {
+		return err
+	}
+
+	// The parent has put this process in its cgroups now, so a new cgroup
+	// namespace is rooted at the container's cgroup.
+	if _, err := os.Stat("/proc/self/ns/cgroup"); err == nil {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return errors.Wrap(err, "unshare cgroup namespace")
+		}
+		log.Debug("init: new cgroup namespace")
 	}
 	if _, err := unix.Setsid(); err != nil {
 		return errors.Wrap(err, "setsid")
@@ -114,12 +124,29 @@ func runInit(sync *os.File) error {
 	return execError(cfg.Args[0], err)
 }
 
-func readInitConfig() (*InitConfig, error) {
-	f := os.NewFile(initConfigFd, "config")
-	defer f.Close()
-	var cfg InitConfig
-	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+// waitGoAhead blocks until the parent has finished its part of the setup.
+// EOF means the parent gave up: exit without a word, it knows why.
+func waitGoAhead(cfgPipe *os.File) error {
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(cfgPipe, b); err != nil || b[0] != goAhead {
+		os.Exit(constant.ExitMydocker)
+	}
+	return nil
+}
+
+// readInitConfig reads the length-framed config from the parent.
+func readInitConfig(f io.Reader) (*InitConfig, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(f, size[:]); err != nil {
 		return nil, errors.Wrap(err, "read init config")
+	}
+	data := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, errors.Wrap(err, "read init config")
+	}
+	var cfg InitConfig
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, errors.Wrap(err, "decode init config")
 	}
 	if len(cfg.Args) == 0 {
 		return nil, errors.New("no command given")

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -113,26 +114,63 @@ func NewProcess(stdio Stdio, logTo *os.File) (*Process, error) {
 	return &Process{cmd: cmd, configPipe: cfgW, syncSock: parentSock, Pid: cmd.Process.Pid}, nil
 }
 
-// Run sends init its config and waits until the user's command has been
-// exec'd. On failure init has exited (or is killed) and the error is a
-// *StartError carrying the exit code for the user.
-func (p *Process) Run(cfg *InitConfig) error {
+// SendConfig gives init its config as soon as it is started, so that init
+// builds the container's file system view while the parent puts it in its
+// cgroups and networks. init stops before anything that must happen inside
+// the cgroups (the cgroup namespace, the user's command) until Continue.
+// The config is framed by its length, because the same pipe later carries
+// the go-ahead.
+func (p *Process) SendConfig(cfg *InitConfig) error {
 	data, err := json.Marshal(cfg)
 	if err != nil {
-		p.kill()
-		return errors.Wrap(err, "encode init config")
+		return p.Abort(errors.Wrap(err, "encode init config"))
 	}
-	_, werr := p.configPipe.Write(data)
+	frame := make([]byte, 4+len(data))
+	binary.BigEndian.PutUint32(frame, uint32(len(data)))
+	copy(frame[4:], data)
+	if _, err := p.configPipe.Write(frame); err != nil {
+		return p.Abort(&StartError{Code: 125, Message: fmt.Sprintf("send config to init: %v", err)})
+	}
+	return nil
+}
+
+// Continue lets init finish and exec the user's command, and waits until
+// it has. On failure init has exited (or is killed) and the error is a
+// *StartError carrying the exit code for the user.
+func (p *Process) Continue() error {
+	_, werr := p.configPipe.Write([]byte{goAhead})
 	cerr := p.configPipe.Close()
 	if werr != nil || cerr != nil {
 		// init died before reading; its own message, if any, explains why.
-		if err := p.readSync(); err != nil {
-			return err
-		}
-		p.kill()
-		return &StartError{Code: 125, Message: fmt.Sprintf("send config to init: %v", firstErr(werr, cerr))}
+		return p.Abort(&StartError{Code: 125, Message: fmt.Sprintf("start init: %v", firstErr(werr, cerr))})
 	}
 	return p.readSync()
+}
+
+// goAhead is the byte that tells init to go on after its setup.
+const goAhead = 'g'
+
+// Abort stops an init that has not exec'd the user's command, because
+// the parent's own setup failed. If init had failed first, its error is
+// the one that explains what happened, so it wins over cause.
+func (p *Process) Abort(cause error) error {
+	p.configPipe.Close()
+	p.kill()
+	defer p.syncSock.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, _, _, err := unix.Recvmsg(int(p.syncSock.Fd()), buf, nil, unix.MSG_DONTWAIT)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			return cause
+		}
+		var msg syncMsg
+		if json.Unmarshal(buf[:n], &msg) == nil && msg.Type == msgError {
+			return &StartError{Code: msg.Code, Message: msg.Message}
+		}
+	}
 }
 
 func firstErr(errs ...error) error {

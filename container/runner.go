@@ -122,32 +122,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	// Init waits for its config, so it joins its cgroups, limits already
-	// set, before any of the user's code runs: even a fork bomb starts
-	// inside the limits.
-	if err := joinCgroups(rec, proc.Pid); err != nil {
-		proc.kill()
-		closeAll(parentEnds...)
-		return nil, err
-	}
-	if netw != nil {
-		ep, err := network.NewStore(r.Store.Layout.Root).Connect(netw, id, ip, proc.Pid, rec.Config.Ports)
-		if err != nil {
-			proc.kill()
-			closeAll(parentEnds...)
-			return nil, err
-		}
-		rec.NetworkSettings = *ep
-	}
-	initCfg, err := r.initConfig(rec, ws)
-	if err != nil {
-		proc.kill()
-		closeAll(parentEnds...)
-		return nil, err
-	}
-	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
-	initCfg.ConsoleSize = a.ConsoleSize
-	if err := proc.Run(initCfg); err != nil {
+	if err := r.setup(proc, rec, ws, netw, ip, etcMounts, a); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
 	}
@@ -305,6 +280,34 @@ func (c *Running) Wait() (int, error) {
 		}
 	}
 	return code, werr
+}
+
+// setup hands init its config, then, while init builds the rootfs, puts
+// it in its cgroups and network, and lets it go on to the user's command.
+// Init stops before the command until Continue, so it joins its cgroups
+// (limits already set) before any of the user's code runs: even a fork
+// bomb starts inside the limits.
+func (r *Runner) setup(proc *Process, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) error {
+	initCfg, err := r.initConfig(rec, ws)
+	if err != nil {
+		return proc.Abort(err)
+	}
+	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
+	initCfg.ConsoleSize = a.ConsoleSize
+	if err := proc.SendConfig(initCfg); err != nil {
+		return err
+	}
+	if err := joinCgroups(rec, proc.Pid); err != nil {
+		return proc.Abort(err)
+	}
+	if netw != nil {
+		ep, err := network.NewStore(r.Store.Layout.Root).Connect(netw, rec.ID, ip, proc.Pid, rec.Config.Ports)
+		if err != nil {
+			return proc.Abort(err)
+		}
+		rec.NetworkSettings = *ep
+	}
+	return proc.Continue()
 }
 
 // joinCgroups creates the container's cgroups, writes its limits and moves
