@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,6 +89,28 @@ func removeCgroup(dir string, rmdir func(string) error) error {
 }
 
 func rmdir(dir string) error { return unix.Rmdir(dir) }
+
+// removeParent removes the shared mydocker/ directory once its last
+// container cgroup is gone, so nothing is left on the host. While another
+// container's cgroup is in it the kernel refuses (EBUSY or ENOTEMPTY),
+// which is fine; a parallel Create that loses its parent retries.
+func removeParent(dir string, rmdir func(string) error) {
+	if err := rmdir(filepath.Dir(dir)); err != nil && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) && !os.IsNotExist(err) && !errors.Is(err, unix.ENOENT) {
+		log.Debugf("remove %s: %v", filepath.Dir(dir), err)
+	}
+}
+
+// retryCreate runs create again when a parallel Destroy removed the shared
+// parent between our mkdirs (ENOENT).
+func retryCreate(create func() error) error {
+	var err error
+	for i := 0; i < 5; i++ {
+		if err = create(); err == nil || !errors.Is(err, unix.ENOENT) {
+			return err
+		}
+	}
+	return err
+}
 
 // hostMemory is the machine's RAM, shown as the limit of an unlimited container.
 func hostMemory() uint64 {

@@ -37,7 +37,9 @@ func (m *v1) Paths() map[string]string {
 	return out
 }
 
-func (m *v1) Create() error {
+func (m *v1) Create() error { return retryCreate(m.create) }
+
+func (m *v1) create() error {
 	for _, sub := range Subsystems {
 		dir := m.path(sub)
 		if dir == "" {
@@ -205,6 +207,7 @@ func (m *v1) Destroy() error {
 		if err := removeCgroup(dir, m.rmdir); err != nil {
 			return err
 		}
+		removeParent(dir, m.rmdir)
 	}
 	return nil
 }

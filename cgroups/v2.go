@@ -31,7 +31,9 @@ func (m *v2) Paths() map[string]string { return map[string]string{"": m.dir()} }
 // Create makes the cgroup. In v2 a controller works in a cgroup only if
 // every ancestor enables it in cgroup.subtree_control, so each level from
 // the root down enables the controllers the root offers.
-func (m *v2) Create() error {
+func (m *v2) Create() error { return retryCreate(m.create) }
+
+func (m *v2) create() error {
 	avail, err := readFile(m.root, "cgroup.controllers")
 	if err != nil {
 		return err
@@ -134,4 +136,10 @@ func (m *v2) OOMKilled() (bool, error) {
 	return n > 0, nil
 }
 
-func (m *v2) Destroy() error { return removeCgroup(m.dir(), m.rmdir) }
+func (m *v2) Destroy() error {
+	if err := removeCgroup(m.dir(), m.rmdir); err != nil {
+		return err
+	}
+	removeParent(m.dir(), m.rmdir)
+	return nil
+}

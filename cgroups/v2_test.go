@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -136,8 +137,26 @@ func TestV2DestroyIsIdempotent(t *testing.T) {
 	root := fakeV2(t, "memory")
 	m := NewV2(root, Name("abc")).(*v2)
 	var removed []string
-	// A real cgroup's interface files vanish with it; a temp dir's do not.
-	m.rmdir = func(dir string) error { removed = append(removed, dir); return os.RemoveAll(dir) }
+	// Like cgroupfs: a cgroup's interface files vanish with it, but a
+	// cgroup with child cgroups cannot be removed.
+	fakeRmdir := func(dir string) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				return syscall.EBUSY
+			}
+		}
+		removed = append(removed, dir)
+		return os.RemoveAll(dir)
+	}
+	m.rmdir = fakeRmdir
+	// Another container's cgroup keeps the shared parent alive.
+	if err := os.MkdirAll(filepath.Join(root, "mydocker", "other"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Create(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,14 +167,23 @@ func TestV2DestroyIsIdempotent(t *testing.T) {
 		t.Fatalf("cgroup left: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "mydocker")); err != nil {
-		t.Fatalf("the shared parent must stay: %v", err)
+		t.Fatalf("the shared parent must stay while another cgroup is in it: %v", err)
 	}
 	m.rmdir = rmdir // the real one: a missing cgroup is not an error
 	if err := m.Destroy(); err != nil {
 		t.Fatalf("second Destroy: %v", err)
 	}
-	if len(removed) != 1 || !strings.HasSuffix(removed[0], "mydocker/abc") {
+	if len(removed) != 1 || !strings.HasSuffix(removed[0], filepath.Join("mydocker", "abc")) {
 		t.Fatalf("removed %v", removed)
+	}
+	// The last container's Destroy takes the parent with it.
+	other := NewV2(root, Name("other")).(*v2)
+	other.rmdir = fakeRmdir
+	if err := other.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "mydocker")); !os.IsNotExist(err) {
+		t.Fatalf("empty parent left: %v", err)
 	}
 }
 
