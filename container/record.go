@@ -115,11 +115,16 @@ func (s *Store) WorkspaceDir(id string) string { return filepath.Join(s.Layout.O
 
 func (s *Store) configPath(id string) string { return filepath.Join(s.Dir(id), constant.ConfigName) }
 
-// globalLock serialises creating and removing records, so that names stay
-// unique and ID resolution never sees a half-made container.
+// globalLock serialises the rare takeover of a name left behind by a
+// mydocker that was killed between claiming it and writing its record.
 func (s *Store) globalLock() (*utils.FileLock, error) {
 	return utils.Lock(filepath.Join(s.Layout.ContainerDir(), ".lock"))
 }
+
+// namesDir holds one file per container name, containing the ID. Creating
+// it with O_EXCL is what makes a name unique, without a store-wide lock
+// or reading every record, and it makes resolving a name one read.
+func (s *Store) namesDir() string { return filepath.Join(s.Layout.ContainerDir(), ".names") }
 
 // Lock takes container id's own lock, held while its record is changed or
 // its mounts are set up or torn down.
@@ -156,36 +161,128 @@ func ValidateName(name string) error {
 }
 
 // Create assigns rec an ID (and a name if it has none) and writes its first
-// record. The name check and the write happen under one lock, so two
-// parallel `run --name web` cannot both succeed.
+// record. Names are claimed atomically, so two parallel `run --name web`
+// cannot both succeed.
 func (s *Store) Create(rec *Record) error {
-	if err := os.MkdirAll(s.Layout.ContainerDir(), 0o700); err != nil {
+	if err := os.MkdirAll(s.namesDir(), 0o700); err != nil {
 		return errors.Wrap(err, "create container dir")
 	}
-	lock, err := s.globalLock()
-	if err != nil {
-		return err
-	}
-	defer lock.Unlock()
-	existing, err := s.list()
-	if err != nil {
-		return err
-	}
-	names := map[string]bool{}
-	for _, r := range existing {
-		names[r.Name] = true
-	}
-	if rec.Name != "" && names[rec.Name] {
-		return errors.Errorf("container name %q is already in use", rec.Name)
-	}
 	rec.ID = utils.NewID()
-	if rec.Name == "" {
-		rec.Name = generateName(rec.ID, names)
+	if rec.Name != "" {
+		if err := s.claimName(rec.Name, rec.ID); err != nil {
+			return err
+		}
+	} else {
+		base := generateName(rec.ID)
+		for i := 1; ; i++ {
+			name := base
+			if i > 1 {
+				name = base + strconv.Itoa(i)
+			}
+			err := s.claimName(name, rec.ID)
+			if err == nil {
+				rec.Name = name
+				break
+			}
+			var inUse *NameInUseError
+			if !errors.As(err, &inUse) || i > 1000 {
+				return err
+			}
+		}
 	}
 	if err := os.Mkdir(s.Dir(rec.ID), 0o700); err != nil {
+		s.releaseName(rec.Name, rec.ID)
 		return errors.Wrap(err, "create record dir")
 	}
-	return s.write(rec)
+	if err := s.write(rec); err != nil {
+		os.RemoveAll(s.Dir(rec.ID))
+		s.releaseName(rec.Name, rec.ID)
+		return err
+	}
+	return nil
+}
+
+// NameInUseError refuses a name another container has.
+type NameInUseError struct{ Name string }
+
+func (e *NameInUseError) Error() string {
+	return fmt.Sprintf("container name %q is already in use", e.Name)
+}
+
+// claimName makes name container id's. A name whose owner has no record
+// (its mydocker was killed mid-way) is taken over, under the store lock
+// so that two takeovers cannot both win.
+func (s *Store) claimName(name, id string) error {
+	path := filepath.Join(s.namesDir(), name)
+	for attempt := 0; attempt < 2; attempt++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, werr := f.WriteString(id)
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			return errors.Wrapf(werr, "claim name %s", name)
+		}
+		if !os.IsExist(err) {
+			return errors.Wrapf(err, "claim name %s", name)
+		}
+		if attempt > 0 || !s.staleName(name) {
+			break
+		}
+	}
+	return &NameInUseError{Name: name}
+}
+
+// staleName removes name if its owner's record does not exist, and says
+// whether it did.
+func (s *Store) staleName(name string) bool {
+	lock, err := s.globalLock()
+	if err != nil {
+		return false
+	}
+	defer lock.Unlock()
+	owner, err := os.ReadFile(filepath.Join(s.namesDir(), name))
+	if err != nil {
+		return os.IsNotExist(err)
+	}
+	if _, err := os.Stat(s.Dir(string(owner))); err == nil || len(owner) != 64 {
+		return false // a live container; or a record being created (ID written, dir next)
+	}
+	// The owner wrote its name and died before (or after removing) its
+	// record. A Create that claimed the name an instant ago has not made its
+	// directory yet either, so only names older than a minute are taken.
+	if fi, err := os.Stat(filepath.Join(s.namesDir(), name)); err != nil || time.Since(fi.ModTime()) < time.Minute {
+		return false
+	}
+	return os.Remove(filepath.Join(s.namesDir(), name)) == nil
+}
+
+// releaseName frees name if container id holds it.
+func (s *Store) releaseName(name, id string) {
+	if name == "" || strings.ContainsRune(name, '/') {
+		return
+	}
+	path := filepath.Join(s.namesDir(), name)
+	if owner, err := os.ReadFile(path); err == nil && string(owner) == id {
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			log.Warnf("release name %s: %v", name, err)
+		}
+	}
+}
+
+// nameOwner returns the ID holding name, if any.
+func (s *Store) nameOwner(name string) (string, bool) {
+	if !nameRE.MatchString(name) {
+		return "", false
+	}
+	owner, err := os.ReadFile(filepath.Join(s.namesDir(), name))
+	if err != nil {
+		return "", false
+	}
+	if _, err := os.Stat(s.Dir(string(owner))); err != nil {
+		return "", false
+	}
+	return string(owner), true
 }
 
 func (s *Store) write(rec *Record) error {
@@ -264,16 +361,6 @@ func (s *Store) List() ([]*Record, []error) {
 	return recs, errs
 }
 
-func (s *Store) list() ([]*Record, error) {
-	recs, errs := s.List()
-	for _, e := range errs {
-		if _, ok := e.(*CorruptError); !ok {
-			return nil, e
-		}
-	}
-	return recs, nil
-}
-
 func (s *Store) ids() ([]string, error) {
 	entries, err := os.ReadDir(s.Layout.ContainerDir())
 	if os.IsNotExist(err) {
@@ -297,23 +384,22 @@ func (s *Store) Resolve(ref string) (string, error) {
 	if ref == "" {
 		return "", errors.New("empty container reference")
 	}
+	if len(ref) == 64 && !strings.ContainsRune(ref, '/') {
+		if _, err := os.Stat(s.Dir(ref)); err == nil {
+			return ref, nil
+		}
+	}
+	if id, ok := s.nameOwner(ref); ok {
+		return id, nil
+	}
 	ids, err := s.ids()
 	if err != nil {
 		return "", err
 	}
 	var prefixed []string
 	for _, id := range ids {
-		if id == ref {
-			return id, nil
-		}
 		if strings.HasPrefix(id, ref) {
 			prefixed = append(prefixed, id)
-		}
-	}
-	for _, id := range ids {
-		rec, err := s.Load(id)
-		if err == nil && rec.Name == ref {
-			return id, nil
 		}
 	}
 	switch len(prefixed) {
@@ -329,17 +415,23 @@ func (s *Store) Resolve(ref string) (string, error) {
 	return "", errors.Errorf("container reference %q is ambiguous: matches %s", ref, strings.Join(short, ", "))
 }
 
-// Delete removes the record directory; the caller has already released
-// everything the container held.
-func (s *Store) Delete(id string) error {
-	lock, err := s.globalLock()
-	if err != nil {
-		return err
+// Delete removes the record directory and frees the container's name; the
+// caller has already released everything the container held. name may be
+// empty when the record could not be read: the names are searched then.
+func (s *Store) Delete(id, name string) error {
+	if name == "" {
+		if entries, err := os.ReadDir(s.namesDir()); err == nil {
+			for _, e := range entries {
+				if owner, err := os.ReadFile(filepath.Join(s.namesDir(), e.Name())); err == nil && string(owner) == id {
+					name = e.Name()
+				}
+			}
+		}
 	}
-	defer lock.Unlock()
 	if err := os.RemoveAll(s.Dir(id)); err != nil {
 		return errors.Wrapf(err, "remove record of %s", utils.ShortID(id))
 	}
+	s.releaseName(name, id)
 	if err := os.Remove(filepath.Join(s.Layout.ContainerDir(), ".locks", id)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove lock of %s", utils.ShortID(id))
 	}
@@ -423,14 +515,9 @@ func (s *Store) Get(id string) (*Record, error) {
 var adjectives = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty", "proud", "quirky", "serene", "sharp", "stoic", "tender", "vivid", "witty", "zealous"}
 var nouns = []string{"babbage", "curie", "darwin", "euler", "fermi", "gauss", "hopper", "kepler", "lovelace", "mayer", "newton", "noether", "pascal", "ritchie", "shannon", "tesla", "thompson", "turing", "wozniak", "yalow"}
 
-// generateName picks a Docker-style adjective_noun name from the ID's bits,
-// adding a digit suffix while it clashes.
-func generateName(id string, taken map[string]bool) string {
+// generateName picks a Docker-style adjective_noun name from the ID's bits;
+// Create adds a digit suffix while it clashes.
+func generateName(id string) string {
 	n, _ := strconv.ParseUint(id[:8], 16, 64)
-	base := adjectives[n%uint64(len(adjectives))] + "_" + nouns[(n/uint64(len(adjectives)))%uint64(len(nouns))]
-	name := base
-	for i := 2; taken[name]; i++ {
-		name = base + strconv.Itoa(i)
-	}
-	return name
+	return adjectives[n%uint64(len(adjectives))] + "_" + nouns[(n/uint64(len(adjectives)))%uint64(len(nouns))]
 }

@@ -1,6 +1,8 @@
 package container
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +73,37 @@ func FuzzResolve(f *testing.F) {
 		}
 		t.Fatalf("Resolve(%q) = %q, not a container", ref, id)
 	})
+}
+
+// A name left by a mydocker killed between claiming it and writing its
+// record is taken over once it is old enough, and never while young.
+func TestStaleNameTakeover(t *testing.T) {
+	s := NewStore(t.TempDir())
+	if err := os.MkdirAll(s.namesDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ghost := filepath.Join(s.namesDir(), "web")
+	if err := os.WriteFile(ghost, []byte(strings.Repeat("a", 64)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(&Record{Name: "web", Created: time.Now()}); err == nil {
+		t.Fatal("a name claimed an instant ago was taken over")
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(ghost, old, old); err != nil {
+		t.Fatal(err)
+	}
+	rec := &Record{Name: "web", Created: time.Now()}
+	if err := s.Create(rec); err != nil {
+		t.Fatalf("stale name not taken over: %v", err)
+	}
+	if id, err := s.Resolve("web"); err != nil || id != rec.ID {
+		t.Fatalf("Resolve(web) = %q, %v", id, err)
+	}
+	if err := s.Delete(rec.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ghost); !os.IsNotExist(err) {
+		t.Fatalf("name not freed by Delete: %v", err)
+	}
 }

@@ -80,7 +80,7 @@ func (s *Store) Remove(id string, force bool) error {
 	if err := network.NewStore(s.Layout.Root).Release(id); err != nil {
 		return err
 	}
-	return s.Delete(id)
+	return s.Delete(id, rec.Name)
 }
 
 // killAndWait SIGKILLs the container's first process, which takes the
