@@ -38,6 +38,11 @@ type Manager interface {
 	Set(r *Resources) error
 	// Apply moves pid (and its future children) into the cgroup.
 	Apply(pid int) error
+	// ApplyThread moves only thread tid, for a process that will exec from
+	// that thread before running anything else (container init: exec ends
+	// every other thread). In v1 this avoids the process-wide lock whose
+	// RCU grace period makes cgroup.procs writes slow; v2 moves processes.
+	ApplyThread(tid int) error
 	// Stats reads current usage.
 	Stats() (*Stats, error)
 	// OOMKilled reports whether the kernel killed a process of the cgroup

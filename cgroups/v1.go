@@ -142,13 +142,17 @@ func (m *v1) Set(r *Resources) error {
 	return nil
 }
 
-func (m *v1) Apply(pid int) error {
+func (m *v1) Apply(pid int) error { return m.write("cgroup.procs", pid) }
+
+func (m *v1) ApplyThread(tid int) error { return m.write("tasks", tid) }
+
+func (m *v1) write(file string, id int) error {
 	for _, sub := range Subsystems {
 		dir := m.path(sub)
 		if dir == "" {
 			continue
 		}
-		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+		if err := writeFile(dir, file, strconv.Itoa(id)); err != nil {
 			return err
 		}
 	}

@@ -103,6 +103,10 @@ func (m *v2) Apply(pid int) error {
 	return writeFile(m.dir(), "cgroup.procs", strconv.Itoa(pid))
 }
 
+// ApplyThread moves the whole process: v2 moves threads only within a
+// threaded subtree, which a container's cgroup is not.
+func (m *v2) ApplyThread(tid int) error { return m.Apply(tid) }
+
 func (m *v2) Stats() (*Stats, error) {
 	dir := m.dir()
 	st := &Stats{MemoryLimit: hostMemory()}

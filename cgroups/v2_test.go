@@ -235,3 +235,24 @@ func TestV1SetWritesSubsystemFiles(t *testing.T) {
 		t.Errorf("OOMKilled %v %v", oom, err)
 	}
 }
+
+func TestV1ApplyThreadWritesTasks(t *testing.T) {
+	base := t.TempDir()
+	mounts := map[string]string{"memory": filepath.Join(base, "memory"), "pids": filepath.Join(base, "pids")}
+	m := NewV1(mounts, Name("abc"))
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ApplyThread(77); err != nil {
+		t.Fatal(err)
+	}
+	for sub := range mounts {
+		dir := filepath.Join(mounts[sub], "mydocker", "abc")
+		if got := read(t, dir, "tasks"); got != "77" {
+			t.Errorf("%s tasks %q", sub, got)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "cgroup.procs")); err == nil {
+			t.Errorf("%s: ApplyThread wrote cgroup.procs", sub)
+		}
+	}
+}

@@ -323,7 +323,9 @@ func joinCgroups(rec *Record, pid int) error {
 	if err := cg.Set(&rec.Config.Resources); err != nil {
 		return err
 	}
-	if err := cg.Apply(pid); err != nil {
+	// Init's main thread is the one that execs the user's command (exec
+	// ends the others), so moving it alone is enough, and cheaper.
+	if err := cg.ApplyThread(pid); err != nil {
 		return err
 	}
 	log.Debugf("pid %d in cgroups %v", pid, cg.Paths())
