@@ -38,11 +38,14 @@ type Manager interface {
 	Set(r *Resources) error
 	// Apply moves pid (and its future children) into the cgroup.
 	Apply(pid int) error
-	// ApplyThread moves only thread tid, for a process that will exec from
-	// that thread before running anything else (container init: exec ends
-	// every other thread). In v1 this avoids the process-wide lock whose
-	// RCU grace period makes cgroup.procs writes slow; v2 moves processes.
-	ApplyThread(tid int) error
+	// SelfJoinFiles lists the files a process writes "0" to, to move its
+	// calling thread into the cgroup itself (v1 tasks files), or nil when
+	// the cgroup must be joined with Apply (v2). Moving a task from
+	// outside takes the kernel's process-wide threadgroup lock, whose RCU
+	// grace period costs ~10 ms per start; a thread moving itself skips
+	// it. Container init does so from the thread that later execs the
+	// user's command (exec ends every other thread).
+	SelfJoinFiles() []string
 	// Stats reads current usage.
 	Stats() (*Stats, error)
 	// OOMKilled reports whether the kernel killed a process of the cgroup
@@ -77,4 +80,16 @@ func New(id string) (Manager, error) {
 		return NewV2(mounts[""], Name(id)), nil
 	}
 	return NewV1(mounts, Name(id)), nil
+}
+
+// JoinSelf moves the calling thread into the cgroups whose SelfJoinFiles
+// are given. The caller must stay on this thread (runtime.LockOSThread)
+// until it execs.
+func JoinSelf(files []string) error {
+	for _, f := range files {
+		if err := writeFile(filepath.Dir(f), filepath.Base(f), "0"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

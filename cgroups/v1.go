@@ -144,7 +144,15 @@ func (m *v1) Set(r *Resources) error {
 
 func (m *v1) Apply(pid int) error { return m.write("cgroup.procs", pid) }
 
-func (m *v1) ApplyThread(tid int) error { return m.write("tasks", tid) }
+func (m *v1) SelfJoinFiles() []string {
+	var files []string
+	for _, sub := range Subsystems {
+		if dir := m.path(sub); dir != "" {
+			files = append(files, filepath.Join(dir, "tasks"))
+		}
+	}
+	return files
+}
 
 func (m *v1) write(file string, id int) error {
 	for _, sub := range Subsystems {

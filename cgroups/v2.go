@@ -103,9 +103,9 @@ func (m *v2) Apply(pid int) error {
 	return writeFile(m.dir(), "cgroup.procs", strconv.Itoa(pid))
 }
 
-// ApplyThread moves the whole process: v2 moves threads only within a
-// threaded subtree, which a container's cgroup is not.
-func (m *v2) ApplyThread(tid int) error { return m.Apply(tid) }
+// SelfJoinFiles is nil: v2 moves threads only within a threaded subtree,
+// which a container's cgroup is not, so the parent applies the process.
+func (m *v2) SelfJoinFiles() []string { return nil }
 
 func (m *v2) Stats() (*Stats, error) {
 	dir := m.dir()

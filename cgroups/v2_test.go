@@ -236,23 +236,27 @@ func TestV1SetWritesSubsystemFiles(t *testing.T) {
 	}
 }
 
-func TestV1ApplyThreadWritesTasks(t *testing.T) {
+func TestSelfJoinFiles(t *testing.T) {
 	base := t.TempDir()
 	mounts := map[string]string{"memory": filepath.Join(base, "memory"), "pids": filepath.Join(base, "pids")}
 	m := NewV1(mounts, Name("abc"))
 	if err := m.Create(); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.ApplyThread(77); err != nil {
+	files := m.SelfJoinFiles()
+	want := []string{filepath.Join(mounts["memory"], "mydocker", "abc", "tasks"), filepath.Join(mounts["pids"], "mydocker", "abc", "tasks")}
+	if strings.Join(files, ",") != strings.Join(want, ",") {
+		t.Fatalf("files %v, want %v", files, want)
+	}
+	if err := JoinSelf(files); err != nil {
 		t.Fatal(err)
 	}
-	for sub := range mounts {
-		dir := filepath.Join(mounts[sub], "mydocker", "abc")
-		if got := read(t, dir, "tasks"); got != "77" {
-			t.Errorf("%s tasks %q", sub, got)
+	for _, f := range files {
+		if got := read(t, filepath.Dir(f), "tasks"); got != "0" {
+			t.Errorf("%s = %q, want 0 (the calling thread)", f, got)
 		}
-		if _, err := os.Stat(filepath.Join(dir, "cgroup.procs")); err == nil {
-			t.Errorf("%s: ApplyThread wrote cgroup.procs", sub)
-		}
+	}
+	if NewV2(fakeV2(t, "memory"), Name("abc")).SelfJoinFiles() != nil {
+		t.Error("v2 cannot move a thread alone")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/cgroups"
 	"mydocker/constant"
 	"mydocker/utils"
 )
@@ -68,6 +69,11 @@ func runInit(sync *os.File) error {
 		return err
 	}
 	log.Debugf("init: pid %d in new uts, pid, mount, ipc and net namespaces", os.Getpid())
+	// First, while the host's cgroup file systems are still in view: this
+	// thread, the one that will exec the user's command, joins its cgroups.
+	if err := cgroups.JoinSelf(cfg.CgroupFiles); err != nil {
+		return errors.Wrap(err, "join cgroups")
+	}
 
 	// Meanwhile the parent puts this process in its cgroups and networks.
 	if err := setupRootfs(cfg); err != nil {

@@ -249,6 +249,7 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 // its mounts and, with --rm, removes it. It returns the exit code.
 func (c *Running) Wait() (int, error) {
 	code, werr := c.proc.Wait()
+	log.Debugf("container exited with %d", code)
 	c.copies.Wait()
 	if err := c.log.Close(); err != nil {
 		log.Warnf("closing container log: %v", err)
@@ -274,32 +275,42 @@ func (c *Running) Wait() (int, error) {
 		}
 		return code, err
 	}
+	log.Debug("exit recorded, mounts and cgroups released")
 	if autoRemove {
 		if err := c.store.Remove(c.ID, false); err != nil {
 			return code, err
 		}
+		log.Debug("container removed (--rm)")
 	}
 	return code, werr
 }
 
-// setup hands init its config, then, while init builds the rootfs, puts
-// it in its cgroups and network, and lets it go on to the user's command.
-// Init stops before the command until Continue, so it joins its cgroups
-// (limits already set) before any of the user's code runs: even a fork
-// bomb starts inside the limits.
+// setup makes the container's cgroups, hands init its config, and, while
+// init builds the rootfs, plugs in the network; then it lets init go on to
+// the user's command. Init joins its cgroups (limits already set) before
+// anything else and stops before the command until Continue, so even a
+// fork bomb starts inside the limits.
 func (r *Runner) setup(proc *Process, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) error {
 	initCfg, err := r.initConfig(rec, ws)
 	if err != nil {
 		return proc.Abort(err)
 	}
+	cg, err := makeCgroups(rec)
+	if err != nil {
+		return proc.Abort(err)
+	}
+	initCfg.CgroupFiles = cg.SelfJoinFiles()
 	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
 	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.SendConfig(initCfg); err != nil {
 		return err
 	}
-	if err := joinCgroups(rec, proc.Pid); err != nil {
-		return proc.Abort(err)
+	if initCfg.CgroupFiles == nil {
+		if err := cg.Apply(proc.Pid); err != nil {
+			return proc.Abort(err)
+		}
 	}
+	log.Debugf("cgroups %v", cg.Paths())
 	if netw != nil {
 		ep, err := network.NewStore(r.Store.Layout.Root).Connect(netw, rec.ID, ip, proc.Pid, rec.Config.Ports)
 		if err != nil {
@@ -310,26 +321,19 @@ func (r *Runner) setup(proc *Process, rec *Record, ws Workspace, netw *network.N
 	return proc.Continue()
 }
 
-// joinCgroups creates the container's cgroups, writes its limits and moves
-// pid into them.
-func joinCgroups(rec *Record, pid int) error {
+// makeCgroups creates the container's cgroups and writes its limits.
+func makeCgroups(rec *Record) (cgroups.Manager, error) {
 	cg, err := cgroups.New(rec.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := cg.Create(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := cg.Set(&rec.Config.Resources); err != nil {
-		return err
+		return nil, err
 	}
-	// Init's main thread is the one that execs the user's command (exec
-	// ends the others), so moving it alone is enough, and cheaper.
-	if err := cg.ApplyThread(pid); err != nil {
-		return err
-	}
-	log.Debugf("pid %d in cgroups %v", pid, cg.Paths())
-	return nil
+	return cg, nil
 }
 
 // tee writes to the log and, best effort, to the caller: a caller that

@@ -32,6 +32,9 @@ type InitConfig struct {
 	ConsoleSize *ConsoleSize `json:"consoleSize,omitempty"`
 	Debug       bool         `json:"debug"`
 	Security    Security     `json:"security"`
+	// CgroupFiles are the v1 tasks files init writes "0" to, joining its
+	// cgroups itself before anything else (see cgroups.SelfJoinFiles).
+	CgroupFiles []string `json:"cgroupFiles,omitempty"`
 }
 
 // ConsoleSize is a terminal's size in characters.
