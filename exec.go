@@ -38,17 +38,9 @@ func execAction(ctx *cli.Context) error {
 	if workdir != "" && !filepath.IsAbs(workdir) {
 		return errors.Errorf("invalid --workdir %q: must be an absolute path", workdir)
 	}
-	store := container.NewStore(root(ctx))
-	id, err := store.Resolve(ctx.Args().First())
+	rec, err := runningContainer(container.NewStore(root(ctx)), ctx.Args().First())
 	if err != nil {
 		return err
-	}
-	rec, err := store.Get(id)
-	if err != nil {
-		return err
-	}
-	if rec.State.Status != container.StatusRunning {
-		return errors.Errorf("container %s is not running", rec.Name)
 	}
 	if workdir == "" {
 		workdir = rec.Config.WorkingDir

@@ -72,19 +72,13 @@ func rmiAction(ctx *cli.Context) error {
 	for _, err := range errs {
 		log.Warn(err)
 	}
-	var last error
-	for _, ref := range ctx.Args() {
-		err := removeImage(images, recs, ref, ctx.Bool("force"))
-		if err != nil {
-			if last != nil {
-				fmt.Fprintln(os.Stderr, "mydocker: "+last.Error())
-			}
-			last = err
-			continue
+	return eachArg(ctx, func(ref string) error {
+		if err := removeImage(images, recs, ref, ctx.Bool("force")); err != nil {
+			return err
 		}
 		fmt.Println(ref)
-	}
-	return last
+		return nil
+	})
 }
 
 func removeImage(images *image.Store, recs []*container.Record, ref string, force bool) error {

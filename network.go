@@ -77,16 +77,11 @@ func networkRemove(ctx *cli.Context) error {
 		return errors.New(`"network remove" requires at least one NAME`)
 	}
 	store := network.NewStore(root(ctx))
-	var last error
-	for _, name := range ctx.Args() {
+	return eachArg(ctx, func(name string) error {
 		if err := store.Remove(name); err != nil {
-			if last != nil {
-				fmt.Fprintln(os.Stderr, "mydocker: "+last.Error())
-			}
-			last = err
-			continue
+			return err
 		}
 		fmt.Println(name)
-	}
-	return last
+		return nil
+	})
 }

@@ -50,16 +50,9 @@ func statsAction(ctx *cli.Context) error {
 		}
 	} else {
 		for _, ref := range ctx.Args() {
-			id, err := store.Resolve(ref)
+			rec, err := runningContainer(store, ref)
 			if err != nil {
 				return err
-			}
-			rec, err := store.Get(id)
-			if err != nil {
-				return err
-			}
-			if rec.State.Status != container.StatusRunning {
-				return errors.Errorf("container %s is not running", rec.Name)
 			}
 			recs = append(recs, rec)
 		}
