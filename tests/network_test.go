@@ -295,3 +295,22 @@ func TestNoNetworkOnlyLoopback(t *testing.T) {
 		t.Fatalf("interfaces: %q", out)
 	}
 }
+
+// A networked container whose monitor was SIGKILLed: rm -f still removes
+// its veth, its port rules and its address.
+func TestNetworkCleanupAfterKilledMonitor(t *testing.T) {
+	e := newEnv(t)
+	name, _ := e.createNetwork(24)
+	port := 20000 + mrand.Intn(20000)
+	id := e.ok("run", "-d", "--net", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sleep", "1000")
+	monitor := int(e.record(id)["State"].(map[string]any)["MonitorPid"].(float64))
+	if err := syscallKill(monitor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "ps to match the processes", e.psIsTruthful)
+	e.ok("rm", "-f", id)
+	if linkExists("mdv"+id[:11]) || len(iptablesRules(t, "mydocker:"+id)) > 0 {
+		t.Fatal("veth or port rules left after rm -f")
+	}
+	e.ok("network", "rm", name) // refused if the address were still held
+}
