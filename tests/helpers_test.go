@@ -30,9 +30,22 @@ var binary = func() string {
 
 var (
 	imageOnce sync.Once
+	imageDir  string
 	imageTar  string
 	imageErr  error
 )
+
+// TestMain removes the shared image directory after every test has run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if imageDir != "" {
+		if err := os.RemoveAll(imageDir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove test image dir:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // busyboxTar builds the busybox image once per test binary.
 func busyboxTar(t *testing.T) string {
@@ -43,6 +56,7 @@ func busyboxTar(t *testing.T) string {
 			imageErr = err
 			return
 		}
+		imageDir = dir
 		out, err := exec.Command("sh", "../scripts/make-busybox-image.sh", dir).CombinedOutput()
 		if err != nil {
 			imageErr = fmt.Errorf("make busybox image: %v: %s", err, out)
