@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,12 +91,20 @@ func Exec(rec *Record, cfg *ExecConfig) error {
 		}
 	}
 	// Join the container's cgroups first: the command inherits them and
-	// is counted against the container's limits.
+	// is counted against the container's limits. As init does, this
+	// thread joins v1 cgroups itself (no kernel-wide lock) and then execs
+	// from this same thread, which is all that survives the exec.
+	runtime.LockOSThread()
 	cg, err := cgroups.New(rec.ID)
 	if err != nil {
 		return err
 	}
-	if err := cg.Apply(os.Getpid()); err != nil {
+	if files := cg.SelfJoinFiles(); files != nil {
+		err = cgroups.JoinSelf(files)
+	} else {
+		err = cg.Apply(os.Getpid())
+	}
+	if err != nil {
 		return errors.Wrapf(err, "join cgroups of %s", rec.Name)
 	}
 	self, err := os.Executable()
