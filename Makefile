@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 GO     ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build test unit e2e fuzz install image demo bench clean
+.PHONY: build deps test unit e2e fuzz install image demo bench clean
 
 # A static binary starts faster (no dynamic loader: it runs three times
 # per container: CLI, init, monitor); netgo/osusergo keep libc's resolver
@@ -14,16 +14,20 @@ LDFLAGS   ?= -s -w -extldflags "-static"
 build:
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
 
+# What the tests need from Debian's packages, installed if missing.
+deps:
+	sh scripts/install-deps.sh
+
 # Every test: unit tests, a short run of each fuzz target's seed corpus,
 # and the end-to-end tests that drive the real ./mydocker as root.
-test: build
+test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 
-e2e: build
+e2e: deps build
 	$(GO) test -count=1 -v ./tests/
 
 # Run every fuzz target (every parser of user input) for FUZZTIME each;
@@ -45,7 +49,7 @@ $(ROOT)/image/busybox.tar:
 	sh scripts/make-busybox-image.sh $(ROOT)
 
 # Build, make the image if missing, and show a container's isolated view.
-demo: build image
+demo: deps build image
 	./mydocker --root $(ROOT) run --rm busybox sh -c 'echo "hostname: $$(hostname)"; echo "processes:"; ps; echo "rootfs:"; ls /'
 
 # Start time side by side with runc (installed from Debian if missing), as
