@@ -24,6 +24,7 @@ test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
+# Unit tests (a few, such as packing across a mount, need root too).
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 

@@ -3,125 +3,205 @@ package image
 import (
 	"archive/tar"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"syscall"
+	"path"
+	"sort"
+	"time"
 
 	"github.com/pkg/errors"
 	"golang.org/x/sys/unix"
-
-	"mydocker/utils"
 )
+
+// beneath is how Pack opens everything: relative to a directory it
+// already holds open, never through a symlink, never across a mount.
+const beneath = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
 
 // Pack writes the tree at dir as a tar stream to w: what a container sees
 // at its root. It keeps owners, modes, times, symlinks, hard links and
-// device nodes, and does not descend into anything mounted below dir, so
-// nothing mounted there (a volume, /proc) is captured: a mount point is
-// kept as an empty directory.
+// device nodes, and does not descend into anything mounted below dir (a
+// volume, /proc): a mount point is kept as an empty directory.
+//
+// A running container can swap any directory or file for a symlink while
+// it is being packed, so the walk holds each directory open and opens
+// every child relative to it with openat2 (no symlinks, no leaving,
+// no other mounts): commit can never read or list anything of the host.
 func Pack(w io.Writer, dir string) error {
-	dir = filepath.Clean(dir)
-	points, err := utils.MountsUnder(dir)
-	if err != nil {
-		return err
-	}
-	mounted := map[string]bool{}
-	for _, p := range points {
-		if p != dir {
-			mounted[p] = true
-		}
-	}
 	rootFd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return errors.Wrapf(err, "open %s", dir)
 	}
 	defer unix.Close(rootFd)
-	tw := tar.NewWriter(w)
-	links := map[[2]uint64]string{} // (dev, ino) of files with several links -> first name
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return errors.Wrapf(err, "walk %s", path)
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return errors.Wrapf(err, "stat %s", path)
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		if mounted[path] && !d.IsDir() {
-			return nil // a file bind-mounted from elsewhere
-		}
-		var link string
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(path); err != nil {
-				return errors.Wrapf(err, "readlink %s", path)
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return errors.Wrapf(err, "header for %s", path)
-		}
-		hdr.Name = filepath.ToSlash(rel)
-		if d.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uname, hdr.Gname = "", "" // numeric ids only: the image's users, not the host's
-		if fi.Mode().IsRegular() && st.Nlink > 1 {
-			key := [2]uint64{st.Dev, st.Ino}
-			if first, ok := links[key]; ok {
-				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-			} else {
-				links[key] = hdr.Name
-			}
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return errors.Wrapf(err, "write %s", hdr.Name)
-		}
-		if mounted[path] {
-			return filepath.SkipDir
-		}
-		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 {
-			if err := copyBeneath(tw, rootFd, rel, st, hdr.Size); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(rootFd, &st); err != nil {
+		return errors.Wrapf(err, "stat %s", dir)
+	}
+	p := &packer{tw: tar.NewWriter(w), links: map[[2]uint64]string{}}
+	if err := p.tw.WriteHeader(header("./", &st)); err != nil {
+		return errors.Wrap(err, "write root entry")
+	}
+	if err := p.walk(rootFd, ""); err != nil {
 		return err
 	}
-	return errors.Wrap(tw.Close(), "finish tar")
+	return errors.Wrap(p.tw.Close(), "finish tar")
 }
 
-// copyBeneath copies the regular file rel under the root directory rootFd
-// into w. A running container can swap any path for a symlink between our
-// walk and our open; openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
-// refuses to leave the root or follow any link, and the inode is checked
-// against the one walked, so commit never reads a host file.
-func copyBeneath(w io.Writer, rootFd int, rel string, walked *syscall.Stat_t, size int64) error {
-	fd, err := unix.Openat2(rootFd, rel, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
+type packer struct {
+	tw    *tar.Writer
+	links map[[2]uint64]string // (dev, ino) of files with several links -> first name
+}
+
+// walk writes every entry of the open directory dirFd, named rel.
+func (p *packer) walk(dirFd int, rel string) error {
+	names, err := readDirNames(dirFd)
 	if err != nil {
-		return errors.Wrapf(err, "open %s inside the container", rel)
+		return errors.Wrapf(err, "list /%s", rel)
 	}
-	f := os.NewFile(uintptr(fd), rel)
+	for _, name := range names {
+		if err := p.entry(dirFd, rel, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *packer) entry(dirFd int, rel, name string) error {
+	childRel := path.Join(rel, name)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			return nil // removed by the running container meanwhile
+		}
+		return errors.Wrapf(err, "stat /%s", childRel)
+	}
+	hdr := header(childRel, &st)
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFSOCK:
+		return nil // sockets do not survive a commit, as in tar
+	case unix.S_IFLNK:
+		target, err := readlinkat(dirFd, name)
+		if err != nil {
+			return errors.Wrapf(err, "readlink /%s", childRel)
+		}
+		hdr.Linkname = target
+	case unix.S_IFREG:
+		if st.Nlink > 1 {
+			key := [2]uint64{st.Dev, st.Ino}
+			if first, ok := p.links[key]; ok {
+				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+			} else {
+				p.links[key] = hdr.Name
+			}
+		}
+	}
+	if err := p.tw.WriteHeader(hdr); err != nil {
+		return errors.Wrapf(err, "write /%s", childRel)
+	}
+	switch {
+	case hdr.Typeflag == tar.TypeDir:
+		return p.subdir(dirFd, childRel, name)
+	case hdr.Typeflag == tar.TypeReg && hdr.Size > 0:
+		return p.copyFile(dirFd, childRel, name, &st, hdr.Size)
+	}
+	return nil
+}
+
+func (p *packer) subdir(dirFd int, childRel, name string) error {
+	fd, err := unix.Openat2(dirFd, name, &unix.OpenHow{
+		Flags: unix.O_DIRECTORY | unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: beneath})
+	if err == unix.EXDEV {
+		return nil // a mount point: its own contents are not the container's
+	}
+	if err != nil {
+		return errors.Wrapf(err, "open /%s inside the container", childRel)
+	}
+	defer unix.Close(fd)
+	return p.walk(fd, childRel)
+}
+
+// copyFile copies a regular file, checking it is still the inode that was
+// stat'ed, and exactly size bytes of it: a file growing meanwhile must not
+// break the tar stream.
+func (p *packer) copyFile(dirFd int, childRel, name string, walked *unix.Stat_t, size int64) error {
+	fd, err := unix.Openat2(dirFd, name, &unix.OpenHow{
+		Flags: unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: beneath})
+	if err != nil {
+		return errors.Wrapf(err, "open /%s inside the container", childRel)
+	}
+	f := os.NewFile(uintptr(fd), childRel)
 	defer f.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return errors.Wrapf(err, "stat %s", rel)
+		return errors.Wrapf(err, "stat /%s", childRel)
 	}
 	if st.Ino != walked.Ino || st.Dev != walked.Dev {
-		return errors.Errorf("%s changed while it was being committed", rel)
+		return errors.Errorf("/%s changed while it was being committed", childRel)
 	}
-	// Exactly the size in the header: a file growing meanwhile must not
-	// break the tar stream.
-	if _, err := io.Copy(w, io.LimitReader(f, size)); err != nil {
-		return errors.Wrapf(err, "copy %s", rel)
+	n, err := io.Copy(p.tw, io.LimitReader(f, size))
+	if err != nil {
+		return errors.Wrapf(err, "copy /%s", childRel)
+	}
+	if n < size {
+		return errors.Errorf("/%s shrank while it was being committed", childRel)
 	}
 	return nil
+}
+
+// header describes an entry from its stat, with numeric owners only: the
+// image's users, not the host's names for them.
+func header(name string, st *unix.Stat_t) *tar.Header {
+	h := &tar.Header{
+		Name:    name,
+		Mode:    int64(st.Mode & 0o7777),
+		Uid:     int(st.Uid),
+		Gid:     int(st.Gid),
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		h.Typeflag = tar.TypeDir
+		if name != "./" {
+			h.Name += "/"
+		}
+	case unix.S_IFLNK:
+		h.Typeflag = tar.TypeSymlink
+	case unix.S_IFCHR, unix.S_IFBLK:
+		h.Typeflag = tar.TypeChar
+		if st.Mode&unix.S_IFMT == unix.S_IFBLK {
+			h.Typeflag = tar.TypeBlock
+		}
+		h.Devmajor, h.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
+	case unix.S_IFIFO:
+		h.Typeflag = tar.TypeFifo
+	default:
+		h.Typeflag = tar.TypeReg
+		h.Size = st.Size
+	}
+	return h
+}
+
+// readDirNames lists a directory held open as dirFd, sorted, without
+// moving dirFd's own offset (it reads through a duplicate).
+func readDirNames(dirFd int) ([]string, error) {
+	fd, err := unix.Openat(dirFd, ".", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), ".")
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	sort.Strings(names)
+	return names, err
+}
+
+func readlinkat(dirFd int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirFd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
 }

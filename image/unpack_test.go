@@ -3,10 +3,10 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -164,14 +164,15 @@ func TestPackRoundTripAndNoEscape(t *testing.T) {
 	}
 }
 
-func TestCopyBeneathRefusesSymlinkSwap(t *testing.T) {
+// A directory swapped for a symlink to the host between the walk's stat
+// and its open must not be followed.
+func TestPackRefusesSwappedDirectory(t *testing.T) {
 	root := t.TempDir()
-	outside := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(outside, []byte("host secret"), 0o600); err != nil {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("host secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// What the walk saw was a file; by the time of the copy it is a link.
-	if err := os.Symlink(outside, filepath.Join(root, "f")); err != nil {
+	if err := os.Symlink(outside, filepath.Join(root, "etc")); err != nil {
 		t.Fatal(err)
 	}
 	fd, err := unix.Open(root, unix.O_DIRECTORY|unix.O_RDONLY, 0)
@@ -179,13 +180,69 @@ func TestCopyBeneathRefusesSymlinkSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	var walked syscall.Stat_t
-	if err := syscall.Stat(outside, &walked); err != nil {
+	var buf bytes.Buffer
+	p := &packer{tw: tar.NewWriter(&buf), links: map[[2]uint64]string{}}
+	// What the walk saw was a directory; by the time it opens it, a link.
+	if err := p.subdir(fd, "etc", "etc"); err == nil {
+		t.Fatal("descended through a symlink")
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(outside, "secret"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(root, "etc")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "f")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.copyFile(fd, "f", "f", &st, 11); err == nil {
+		t.Fatal("copied through a swapped symlink")
+	}
+	if bytes.Contains(buf.Bytes(), []byte("host secret")) {
+		t.Fatal("host data in the tar")
+	}
+}
+
+func TestPackSkipsMountPoints(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mount a file system; run the tests as root (make test)")
+	}
+	root := t.TempDir()
+	mnt := filepath.Join(root, "proc")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(mnt, unix.MNT_DETACH)
+	if err := os.WriteFile(filepath.Join(mnt, "inside-mount"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := copyBeneath(&buf, fd, "f", &walked, 11); err == nil || buf.Len() > 0 {
-		t.Fatalf("copied through a swapped symlink: %v %q", err, buf.String())
+	if err := Pack(&buf, root); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	sawDir := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(h.Name, "inside-mount") {
+			t.Fatal("packed a file from a mount below the root")
+		}
+		if h.Name == "proc/" {
+			sawDir = true
+		}
+	}
+	if !sawDir {
+		t.Fatal("mount point not kept as an empty directory")
 	}
 }
 
