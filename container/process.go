@@ -47,10 +47,33 @@ type StartError struct {
 
 func (e *StartError) Error() string { return e.Message }
 
-// cloneFlags are the namespaces every container gets new. The cgroup
-// namespace is made by init itself, after the parent has put it in its
-// cgroup, so that the namespace's root is the container's own cgroup.
-const cloneFlags = unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET
+// DefaultNamespaces are the namespaces every container gets new. The
+// cgroup namespace is made by init itself, once it is in its cgroups, so
+// that the namespace's root is the container's own cgroup.
+var DefaultNamespaces = []Namespace{{Type: "uts"}, {Type: "pid"}, {Type: "mnt"}, {Type: "ipc"}, {Type: "net"}}
+
+var namespaceFlags = map[string]uintptr{
+	"uts": unix.CLONE_NEWUTS, "pid": unix.CLONE_NEWPID, "mnt": unix.CLONE_NEWNS,
+	"ipc": unix.CLONE_NEWIPC, "net": unix.CLONE_NEWNET, "cgroup": unix.CLONE_NEWCGROUP,
+}
+
+// cloneFlags turns namespaces into clone(2) flags. Joining an existing
+// namespace (Path set: pods, --network container:ID) is not built yet and
+// is refused rather than silently made new.
+func cloneFlags(namespaces []Namespace) (uintptr, error) {
+	var flags uintptr
+	for _, ns := range namespaces {
+		f, ok := namespaceFlags[ns.Type]
+		if !ok {
+			return 0, errors.Errorf("unknown namespace type %q", ns.Type)
+		}
+		if ns.Path != "" {
+			return 0, errors.Errorf("joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
+		}
+		flags |= f
+	}
+	return flags, nil
+}
 
 // Process is the parent's handle on a container's init process.
 type Process struct {
@@ -68,10 +91,15 @@ type Stdio struct {
 	Stdin, Stdout, Stderr *os.File
 }
 
-// NewProcess starts `mydocker init` in new namespaces. It stops before the
-// user's command: init waits for its config, which Run sends, so the
-// caller can first place the pid in cgroups and networks.
-func NewProcess(stdio Stdio, logTo *os.File) (*Process, error) {
+// NewProcess starts `mydocker init` in the given new namespaces. It stops
+// before the user's command: init waits for its config (SendConfig) and
+// then for the go-ahead (Continue), so the caller can first place the pid
+// in cgroups and networks.
+func NewProcess(namespaces []Namespace, stdio Stdio, logTo *os.File) (*Process, error) {
+	flags, err := cloneFlags(namespaces)
+	if err != nil {
+		return nil, err
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, errors.Wrap(err, "find mydocker binary")
@@ -100,7 +128,7 @@ func NewProcess(stdio Stdio, logTo *os.File) (*Process, error) {
 		cmd.Args = append(cmd.Args, initLogArg)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: cloneFlags,
+		Cloneflags: flags,
 		// The container never outlives the process that watches it: if the
 		// monitor is killed, the kernel kills the container too, and rm -f
 		// can clean up what is left.

@@ -114,7 +114,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if r.Debug {
 		logTo = os.Stderr
 	}
-	proc, err := NewProcess(stdio, logTo)
+	proc, err := NewProcess(DefaultNamespaces, stdio, logTo)
 	closeAll(stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
 		closeAll(parentEnds...)
