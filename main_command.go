@@ -32,7 +32,7 @@ func newApp() *cli.App {
 		cli.BoolFlag{Name: "debug", Usage: "show every setup step (namespaces, mounts, pivot_root)"},
 		cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 	}
-	app.Before = setupLogging
+	app.Before = before
 	app.OnUsageError = onUsageError
 	app.ExitErrHandler = func(*cli.Context, error) {} // main prints errors and picks the code
 	app.Action = func(ctx *cli.Context) error {
@@ -66,6 +66,25 @@ func newApp() *cli.App {
 		}
 	}
 	return app
+}
+
+// needsRoot are the commands that create namespaces, mounts, cgroups or
+// network devices; the rest only read state.
+var needsRoot = map[string]bool{
+	"run": true, "exec": true, "stop": true, "start": true, "rm": true, "commit": true,
+	"rmi": true, "import": true, "network": true, "stats": true,
+}
+
+// before sets up logging and refuses early, in one clear line, a command
+// that cannot work without root.
+func before(ctx *cli.Context) error {
+	if err := setupLogging(ctx); err != nil {
+		return err
+	}
+	if cmd := ctx.Args().First(); needsRoot[cmd] && os.Geteuid() != 0 {
+		return errors.Errorf("%s needs root: mydocker creates namespaces, mounts and cgroups", cmd)
+	}
+	return nil
 }
 
 func setupLogging(ctx *cli.Context) error {
