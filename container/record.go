@@ -195,7 +195,9 @@ func (s *Store) Create(rec *Record) error {
 		return errors.Wrap(err, "create record dir")
 	}
 	if err := s.write(rec); err != nil {
-		os.RemoveAll(s.Dir(rec.ID))
+		if rerr := os.RemoveAll(s.Dir(rec.ID)); rerr != nil {
+			return errors.Wrapf(err, "(and removing the half-made record failed: %v)", rerr)
+		}
 		s.releaseName(rec.Name, rec.ID)
 		return err
 	}

@@ -281,7 +281,9 @@ func (s *Store) Import(file, name string) error {
 	defer func() {
 		if !ok {
 			f.Close()
-			os.Remove(f.Name())
+			if err := os.Remove(f.Name()); err != nil && !os.IsNotExist(err) {
+				log.Warnf("remove partial image %s: %v", f.Name(), err)
+			}
 		}
 	}()
 	if _, err := io.Copy(f, src); err != nil {
