@@ -430,7 +430,8 @@ func (s *Store) Delete(id, name string) error {
 			}
 		}
 	}
-	if err := os.RemoveAll(s.Dir(id)); err != nil {
+	// Nothing is ever mounted here, but the rule holds everywhere: check.
+	if err := utils.RemoveAllUnmounted(s.Dir(id)); err != nil {
 		return errors.Wrapf(err, "remove record of %s", utils.ShortID(id))
 	}
 	s.releaseName(name, id)
