@@ -47,10 +47,18 @@ func WindowSize(f *os.File) (rows, cols uint16, err error) {
 }
 
 // SyncWindowSize copies from's window size to pty now and on every
-// SIGWINCH until the returned stop function is called.
+// SIGWINCH until the returned stop function is called. The copy made at
+// once covers a resize that came before the signal was being watched.
 func SyncWindowSize(from, pty *os.File) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, unix.SIGWINCH)
+	copySize := func() {
+		if ws, err := unix.IoctlGetWinsize(int(from.Fd()), unix.TIOCGWINSZ); err == nil {
+			// Best effort: a failed resize only leaves the old size.
+			unix.IoctlSetWinsize(int(pty.Fd()), unix.TIOCSWINSZ, ws) //nolint:errcheck
+		}
+	}
+	copySize()
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -58,10 +66,7 @@ func SyncWindowSize(from, pty *os.File) (stop func()) {
 			case <-done:
 				return
 			case <-ch:
-				if ws, err := unix.IoctlGetWinsize(int(from.Fd()), unix.TIOCGWINSZ); err == nil {
-					// Best effort: a failed resize only leaves the old size.
-					unix.IoctlSetWinsize(int(pty.Fd()), unix.TIOCSWINSZ, ws) //nolint:errcheck
-				}
+				copySize()
 			}
 		}
 	}()
