@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"archive/tar"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,5 +397,48 @@ func TestParallelRuns(t *testing.T) {
 	}
 	if len(hosts) != n || len(e.containerIDs()) != n+1 {
 		t.Fatalf("parallel runs: %d distinct hostnames, %d records", len(hosts), len(e.containerIDs()))
+	}
+}
+
+// commit of a stopped container: its overlay is mounted for the copy and
+// unmounted after; links are kept as links, never followed to the host.
+func TestCommitStoppedContainer(t *testing.T) {
+	e := newEnv(t)
+	vol := t.TempDir()
+	e.ok("run", "--name", "src", "-v", vol+":/data", "busybox", "sh", "-c",
+		"echo saved > /saved.txt; echo in-volume > /data/v.txt; ln -s /etc/hostname /host-link; ln -s ../../../../../etc/passwd /up-link")
+	e.ok("commit", "src", "snap")
+	if m := mountsUnder(t, e.root); len(m) > 0 {
+		t.Fatalf("commit left mounts: %v", m)
+	}
+	tarPath := filepath.Join(e.root, "image", "snap.tar")
+	f, err := os.Open(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	links := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeSymlink {
+			links[h.Name] = h.Linkname
+		}
+		if strings.HasPrefix(h.Name, "data/") && h.Name != "data/" { // the mount point itself stays, empty
+			t.Errorf("volume content %s committed", h.Name)
+		}
+	}
+	if links["host-link"] != "/etc/hostname" || links["up-link"] != "../../../../../etc/passwd" {
+		t.Fatalf("links not kept as links: %v", links)
+	}
+	out := e.ok("run", "--rm", "snap", "sh", "-c", "cat /saved.txt; ls /data 2>/dev/null | wc -l")
+	if out != "saved\n0" {
+		t.Fatalf("committed image: %q", out)
 	}
 }
