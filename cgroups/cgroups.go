@@ -46,6 +46,10 @@ type Manager interface {
 	// it. Container init does so from the thread that later execs the
 	// user's command (exec ends every other thread).
 	SelfJoinFiles() []string
+	// Open returns the cgroup's directory for clone3's CLONE_INTO_CGROUP,
+	// which starts a process inside the cgroup with no move at all (v2
+	// only; nil on v1, where a cgroup is one directory per hierarchy).
+	Open() (*os.File, error)
 	// Stats reads current usage.
 	Stats() (*Stats, error)
 	// OOMKilled reports whether the kernel killed a process of the cgroup

@@ -144,6 +144,9 @@ func (m *v1) Set(r *Resources) error {
 
 func (m *v1) Apply(pid int) error { return m.write("cgroup.procs", pid) }
 
+// Open is nil on v1: CLONE_INTO_CGROUP takes one cgroup2 directory.
+func (m *v1) Open() (*os.File, error) { return nil, nil }
+
 func (m *v1) SelfJoinFiles() []string {
 	var files []string
 	for _, sub := range Subsystems {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -48,6 +49,17 @@ func TestV2OnRealCgroup2(t *testing.T) {
 	if err := m.Set(&Resources{}); err != nil {
 		t.Fatal(err)
 	}
+	// One process created inside the cgroup (CLONE_INTO_CGROUP), one moved in.
+	dir, err := m.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	born := exec.Command("sleep", "100")
+	born.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
+	if err := born.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir.Close()
 	child := exec.Command("sleep", "100")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
@@ -56,8 +68,9 @@ func TestV2OnRealCgroup2(t *testing.T) {
 		t.Fatal(err)
 	}
 	procs, err := os.ReadFile(filepath.Join(root, Parent, id, "cgroup.procs"))
-	if err != nil || strings.TrimSpace(string(procs)) != strconv.Itoa(child.Process.Pid) {
-		t.Fatalf("cgroup.procs = %q, %v", procs, err)
+	want := []string{strconv.Itoa(born.Process.Pid), strconv.Itoa(child.Process.Pid)}
+	if err != nil || strings.Join(strings.Fields(string(procs)), " ") != strings.Join(want, " ") {
+		t.Fatalf("cgroup.procs = %q, %v; want %v", procs, err, want)
 	}
 	if oom, err := m.OOMKilled(); err != nil || oom {
 		t.Fatalf("OOMKilled = %v, %v", oom, err)
@@ -67,8 +80,10 @@ func TestV2OnRealCgroup2(t *testing.T) {
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if err := child.Wait(); err == nil {
-		t.Fatal("the process left in the cgroup was not killed")
+	for _, c := range []*exec.Cmd{born, child} {
+		if err := c.Wait(); err == nil {
+			t.Fatal("a process left in the cgroup was not killed")
+		}
 	}
 	if _, err := os.Stat(filepath.Join(root, Parent, id)); !os.IsNotExist(err) {
 		t.Fatalf("cgroup left: %v", err)

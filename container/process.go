@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,6 +84,8 @@ type Process struct {
 	Pid        int
 	// PtyMaster is the container's terminal when it was started with a tty.
 	PtyMaster *os.File
+	// InCgroup says init was created inside its cgroup (CLONE_INTO_CGROUP).
+	InCgroup bool
 }
 
 // Stdio is what the container's first process gets as fds 0-2. With a tty,
@@ -95,7 +98,26 @@ type Stdio struct {
 // before the user's command: init waits for its config (SendConfig) and
 // then for the go-ahead (Continue), so the caller can first place the pid
 // in cgroups and networks.
-func NewProcess(namespaces []Namespace, stdio Stdio, logTo *os.File) (*Process, error) {
+//
+// With cgroupDir (a cgroup2 directory), init is created inside that cgroup
+// (clone3 CLONE_INTO_CGROUP): nothing has to be moved afterwards. A kernel
+// that refuses it gets a plain clone; InCgroup tells which happened.
+func NewProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) (*Process, error) {
+	if cgroupDir != nil {
+		p, err := newProcess(namespaces, stdio, logTo, cgroupDir)
+		if err == nil {
+			p.InCgroup = true
+			return p, nil
+		}
+		if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EOPNOTSUPP) {
+			return nil, err
+		}
+		log.Debugf("CLONE_INTO_CGROUP refused (%v): the parent will move init", err)
+	}
+	return newProcess(namespaces, stdio, logTo, nil)
+}
+
+func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) (*Process, error) {
 	flags, err := cloneFlags(namespaces)
 	if err != nil {
 		return nil, err
@@ -133,6 +155,10 @@ func NewProcess(namespaces []Namespace, stdio Stdio, logTo *os.File) (*Process, 
 		// monitor is killed, the kernel kills the container too, and rm -f
 		// can clean up what is left.
 		Pdeathsig: unix.SIGKILL,
+	}
+	if cgroupDir != nil {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
 	}
 	if err := cmd.Start(); err != nil {
 		cfgW.Close()

@@ -114,7 +114,22 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if r.Debug {
 		logTo = os.Stderr
 	}
-	proc, err := NewProcess(DefaultNamespaces, stdio, logTo)
+	// The cgroups and their limits exist before init does: on v2 init is
+	// created inside them, on v1 it joins them itself first thing.
+	cg, err := makeCgroups(rec)
+	if err != nil {
+		closeAll(stdio.Stdout, stdio.Stderr)
+		closeAll(parentEnds...)
+		return nil, err
+	}
+	cgDir, err := cg.Open()
+	if err != nil {
+		closeAll(stdio.Stdout, stdio.Stderr)
+		closeAll(parentEnds...)
+		return nil, err
+	}
+	proc, err := NewProcess(DefaultNamespaces, stdio, logTo, cgDir)
+	closeAll(cgDir)
 	closeAll(stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
 		closeAll(parentEnds...)
@@ -122,7 +137,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	if err := r.setup(proc, rec, ws, netw, ip, etcMounts, a); err != nil {
+	if err := r.setup(proc, cg, rec, ws, netw, ip, etcMounts, a); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
 	}
@@ -285,27 +300,25 @@ func (c *Running) Wait() (int, error) {
 	return code, werr
 }
 
-// setup makes the container's cgroups, hands init its config, and, while
-// init builds the rootfs, plugs in the network; then it lets init go on to
-// the user's command. Init joins its cgroups (limits already set) before
-// anything else and stops before the command until Continue, so even a
-// fork bomb starts inside the limits.
-func (r *Runner) setup(proc *Process, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) error {
+// setup hands init its config and, while init builds the rootfs, plugs in
+// the network; then it lets init go on to the user's command. Init is in
+// its cgroups (limits already set) before anything else (created there on
+// v2, joining first thing on v1, else moved here) and stops before the
+// command until Continue, so even a fork bomb starts inside the limits.
+func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) error {
 	initCfg, err := r.initConfig(rec, ws)
 	if err != nil {
 		return proc.Abort(err)
 	}
-	cg, err := makeCgroups(rec)
-	if err != nil {
-		return proc.Abort(err)
+	if !proc.InCgroup {
+		initCfg.CgroupFiles = cg.SelfJoinFiles()
 	}
-	initCfg.CgroupFiles = cg.SelfJoinFiles()
 	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
 	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.SendConfig(initCfg); err != nil {
 		return err
 	}
-	if initCfg.CgroupFiles == nil {
+	if !proc.InCgroup && initCfg.CgroupFiles == nil {
 		if err := cg.Apply(proc.Pid); err != nil {
 			return proc.Abort(err)
 		}
