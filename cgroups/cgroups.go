@@ -8,6 +8,7 @@ package cgroups
 import (
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/pkg/errors"
 )
@@ -71,20 +72,33 @@ func Name(id string) string { return filepath.Join(Parent, id) }
 
 // New returns the Manager for container id on this host.
 func New(id string) (Manager, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, errors.Wrap(err, "read mount table")
-	}
-	defer f.Close()
-	mode, mounts, err := Detect(f)
+	l, err := hostLayout()
 	if err != nil {
 		return nil, err
 	}
-	if mode == V2 {
-		return NewV2(mounts[""], Name(id)), nil
+	if l.mode == V2 {
+		return NewV2(l.mounts[""], Name(id)), nil
 	}
-	return NewV1(mounts, Name(id)), nil
+	return NewV1(l.mounts, Name(id)), nil
 }
+
+type layout struct {
+	mode   Mode
+	mounts map[string]string
+}
+
+// hostLayout detects the host's cgroup layout once per process: a run
+// asks for its container's Manager several times (start, exit, removal),
+// and the mount table of cgroup hierarchies does not change meanwhile.
+var hostLayout = sync.OnceValues(func() (layout, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return layout{}, errors.Wrap(err, "read mount table")
+	}
+	defer f.Close()
+	mode, mounts, err := Detect(f)
+	return layout{mode, mounts}, err
+})
 
 // JoinSelf moves the calling thread into the cgroups whose SelfJoinFiles
 // are given. The caller must stay on this thread (runtime.LockOSThread)

@@ -8,24 +8,22 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // cgroup2Mount finds a real cgroup2 file system: /sys/fs/cgroup on a v2
 // host, /sys/fs/cgroup/unified on a hybrid one like this project's CI.
 func cgroup2Mount(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	infos, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup2"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		if ok && strings.HasPrefix(post, "cgroup2 ") {
-			return unescape(strings.Fields(pre)[4])
-		}
+	if len(infos) == 0 {
+		t.Fatal("no cgroup2 file system mounted")
 	}
-	t.Fatal("no cgroup2 file system mounted")
-	return ""
+	return infos[0].Mountpoint
 }
 
 // The v2 manager against the kernel's own cgroup2 (on a hybrid host it
