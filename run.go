@@ -6,8 +6,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -135,14 +133,15 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	return o, nil
 }
 
-// parseResources reads the limit flags; each error names the flag as the
-// user spelled it and the bad value.
+// parseResources reads the limit flags; each error names the flag (in
+// Docker's spelling, which contains the blog's: --memory for -m and -mem)
+// and the bad value.
 func parseResources(ctx *cli.Context) (cgroups.Resources, error) {
 	var r cgroups.Resources
 	var err error
 	online := cgroups.OnlineCPUs()
 	if v := ctx.String("memory"); ctx.IsSet("memory") {
-		if r.Memory, err = cgroups.ParseMemory(flagName(ctx, "memory"), v); err != nil {
+		if r.Memory, err = cgroups.ParseMemory("--memory", v); err != nil {
 			return r, err
 		}
 	}
@@ -163,7 +162,7 @@ func parseResources(ctx *cli.Context) (cgroups.Resources, error) {
 		r.CPUPeriod = cgroups.DefaultCPUPeriod
 	}
 	if v := ctx.String("cpuset-cpus"); ctx.IsSet("cpuset-cpus") {
-		if r.CpusetCpus, err = cgroups.ParseCpuset(flagName(ctx, "cpuset-cpus"), v, online); err != nil {
+		if r.CpusetCpus, err = cgroups.ParseCpuset("--cpuset-cpus", v, online); err != nil {
 			return r, err
 		}
 	}
@@ -173,29 +172,6 @@ func parseResources(ctx *cli.Context) (cgroups.Resources, error) {
 		}
 	}
 	return r, nil
-}
-
-// flagName is how the user spelled a flag with several names, for errors.
-func flagName(ctx *cli.Context, name string) string {
-	for _, f := range ctx.Command.Flags {
-		names := strings.Split(f.GetName(), ",")
-		for i := range names {
-			names[i] = strings.TrimSpace(names[i])
-		}
-		if !slices.Contains(names, name) {
-			continue
-		}
-		for _, arg := range os.Args {
-			for _, n := range names {
-				for _, spelled := range []string{"-" + n, "--" + n} {
-					if arg == spelled || strings.HasPrefix(arg, spelled+"=") {
-						return spelled
-					}
-				}
-			}
-		}
-	}
-	return "--" + name
 }
 
 func runAction(ctx *cli.Context) error {
