@@ -2,6 +2,7 @@ package utils
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -14,11 +15,6 @@ import (
 // per-container monitor) touched much of the binary while it started; the
 // pages stay in the page cache for everyone, and the few it needs while
 // waiting are faulted back in. Best effort: errors are ignored.
-//
-// Only mappings that are read-only and hold no private (copied-on-write)
-// pages qualify: dropping a written page of a private mapping would revert
-// it to the file's bytes, and the RELRO area holds relocations applied at
-// start-up that way.
 func TrimResident() {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
@@ -28,21 +24,38 @@ func TrimResident() {
 	if err != nil {
 		return
 	}
-	defer f.Close()
+	regions, err := trimmable(f, exe)
+	f.Close()
+	if err != nil {
+		return
+	}
+	for _, r := range regions {
+		// MADV_DONTNEED on clean pages of a private, read-only file
+		// mapping only unmaps them from this process.
+		unix.Syscall(unix.SYS_MADVISE, uintptr(r[0]), uintptr(r[1]-r[0]), unix.MADV_DONTNEED) //nolint:errcheck // best effort
+	}
+}
+
+// trimmable lists the [start, end) ranges of exe's mappings in smaps that
+// are safe to drop: read-only and without private (copied-on-write)
+// pages. Dropping a written page of a private mapping would revert it to
+// the file's bytes, and the RELRO area holds relocations applied at
+// start-up that way before it was made read-only.
+func trimmable(smaps io.Reader, exe string) ([][2]uint64, error) {
 	type mapping struct {
 		start, end uint64
-		anonymous  bool
+		written    bool
 	}
 	var maps []mapping
 	var cur *mapping
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(smaps)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 {
 			continue
 		}
-		if strings.Contains(fields[0], "-") && len(fields) >= 5 {
-			// A mapping's header line: "start-end perms offset dev inode [path]".
+		if !strings.HasSuffix(fields[0], ":") {
+			// A mapping's header: "start-end perms offset dev inode [path]".
 			cur = nil
 			if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
 				continue
@@ -58,18 +71,17 @@ func TrimResident() {
 			continue
 		}
 		if cur != nil && fields[0] == "Anonymous:" && len(fields) >= 2 && fields[1] != "0" {
-			cur.anonymous = true
+			cur.written = true
 		}
 	}
-	if sc.Err() != nil {
-		return
+	if err := sc.Err(); err != nil {
+		return nil, err
 	}
+	var out [][2]uint64
 	for _, m := range maps {
-		if m.anonymous {
-			continue
+		if !m.written {
+			out = append(out, [2]uint64{m.start, m.end})
 		}
-		// MADV_DONTNEED on clean pages of a private, read-only file
-		// mapping only unmaps them from this process.
-		unix.Syscall(unix.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), unix.MADV_DONTNEED) //nolint:errcheck // best effort
 	}
+	return out, nil
 }
