@@ -77,8 +77,12 @@ func (s *Store) Remove(id string, force bool) error {
 	if err := (Workspace{Dir: s.WorkspaceDir(id)}).Remove(); err != nil {
 		return err
 	}
-	if err := network.NewStore(s.Layout.Root).Release(id); err != nil {
-		return err
+	// Only a networked container holds an address (an unreadable record
+	// might): the common case takes no network lock.
+	if rec.Config.Network != "" || rec.unreadable {
+		if err := network.NewStore(s.Layout.Root).Release(id); err != nil {
+			return err
+		}
 	}
 	return s.Delete(id, rec.Name)
 }
