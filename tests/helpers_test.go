@@ -271,8 +271,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func syscallKill(pid int) error { return unix.Kill(pid, unix.SIGKILL) }
-
 // removeNetworks removes every network of this root (the default one too)
 // once its containers are gone.
 func (e *env) removeNetworks() {
@@ -290,5 +288,3 @@ func (e *env) removeNetworks() {
 		}
 	}
 }
-
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -259,7 +260,7 @@ func TestRmAfterKilledMonitor(t *testing.T) {
 	id := e.ok("run", "-d", "busybox", "sleep", "1000")
 	st := e.record(id)["State"].(map[string]any)
 	monitor := int(st["MonitorPid"].(float64))
-	if err := syscallKill(monitor); err != nil {
+	if err := syscall.Kill(monitor, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "container to die with its monitor", func() bool { return e.state(id)["Status"] == "exited" })

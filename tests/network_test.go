@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -304,7 +305,7 @@ func TestNetworkCleanupAfterKilledMonitor(t *testing.T) {
 	port := 20000 + mrand.Intn(20000)
 	id := e.ok("run", "-d", "--net", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sleep", "1000")
 	monitor := int(e.record(id)["State"].(map[string]any)["MonitorPid"].(float64))
-	if err := syscallKill(monitor); err != nil {
+	if err := syscall.Kill(monitor, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "ps to match the processes", e.psIsTruthful)

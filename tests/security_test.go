@@ -3,6 +3,7 @@ package tests
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -280,7 +281,7 @@ func TestParallelBursts(t *testing.T) {
 	var rows []psRow
 	for _, l := range strings.Split(e.ok("ps", "--format", "json"), "\n") {
 		var row psRow
-		if err := jsonUnmarshal(l, &row); err != nil {
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
 			t.Fatalf("torn ps output %q: %v", l, err)
 		}
 		rows = append(rows, row)
@@ -323,7 +324,7 @@ func (e *env) psIsTruthful() bool {
 			continue
 		}
 		var row psRow
-		if err := jsonUnmarshal(l, &row); err != nil {
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
 			e.t.Fatalf("ps output %q: %v", l, err)
 		}
 		pid := int(e.record(row.ID)["State"].(map[string]any)["Pid"].(float64))
