@@ -106,6 +106,18 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		return nil, err
 	}
 
+	// The cgroups and their limits exist before init does: on v2 init is
+	// created inside them, on v1 it joins them itself first thing.
+	cg, err := makeCgroups(rec)
+	if err != nil {
+		return nil, err
+	}
+	cgDir, err := cg.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(cgDir)
+
 	stdio, parentEnds, err := c.stdio(rec.Config.Tty, a)
 	if err != nil {
 		return nil, err
@@ -114,22 +126,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if r.Debug {
 		logTo = os.Stderr
 	}
-	// The cgroups and their limits exist before init does: on v2 init is
-	// created inside them, on v1 it joins them itself first thing.
-	cg, err := makeCgroups(rec)
-	if err != nil {
-		closeAll(stdio.Stdout, stdio.Stderr)
-		closeAll(parentEnds...)
-		return nil, err
-	}
-	cgDir, err := cg.Open()
-	if err != nil {
-		closeAll(stdio.Stdout, stdio.Stderr)
-		closeAll(parentEnds...)
-		return nil, err
-	}
 	proc, err := NewProcess(DefaultNamespaces, stdio, logTo, cgDir)
-	closeAll(cgDir)
 	closeAll(stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
 		closeAll(parentEnds...)
