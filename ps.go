@@ -52,7 +52,7 @@ func psAction(ctx *cli.Context) error {
 	}
 	rows := make([]psRow, 0, len(recs))
 	for _, rec := range recs {
-		rec.Reconcile()
+		rec = store.Settle(rec)
 		id := rec.ID
 		if !ctx.Bool("no-trunc") {
 			id = utils.ShortID(id)

@@ -43,7 +43,7 @@ func statsAction(ctx *cli.Context) error {
 			log.Warn(err)
 		}
 		for _, rec := range all {
-			rec.Reconcile()
+			rec = store.Settle(rec)
 			if rec.State.Status == container.StatusRunning {
 				recs = append(recs, rec)
 			}

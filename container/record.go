@@ -511,8 +511,7 @@ func (s *Store) Get(id string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec.Reconcile()
-	return rec, nil
+	return s.Settle(rec), nil
 }
 
 var adjectives = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty", "proud", "quirky", "serene", "sharp", "stoic", "tender", "vivid", "witty", "zealous"}
