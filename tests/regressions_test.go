@@ -1,0 +1,249 @@
+package tests
+
+// Each test here guards a regression the suite once let through: a bug
+// put back into the product on purpose (see scripts/mutate.sh) must make
+// one of them fail.
+
+import (
+	"context"
+	"fmt"
+	mrand "math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	probeOnce sync.Once
+	probeDir  string
+	probeErr  error
+)
+
+// sysprobe builds testdata/sysprobe once, statically, into a directory
+// the tests bind into containers, and returns that directory.
+func sysprobe(t *testing.T) string {
+	t.Helper()
+	probeOnce.Do(func() {
+		probeDir, probeErr = os.MkdirTemp("", "mydocker-probe-")
+		if probeErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(probeDir, "sysprobe"), "./testdata/sysprobe")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			probeErr = fmt.Errorf("build sysprobe: %v: %s", err, out)
+		}
+	})
+	if probeErr != nil {
+		t.Fatal(probeErr)
+	}
+	return probeDir
+}
+
+// probeErrnos runs sysprobe in a new container with extra run flags and
+// returns the errno of each call.
+func probeErrnos(t *testing.T, e *env, runFlags []string, calls []string) map[string]string {
+	t.Helper()
+	args := append([]string{"run", "--rm", "-v", sysprobe(t) + ":/probe:ro"}, runFlags...)
+	args = append(append(args, "busybox", "/probe/sysprobe"), calls...)
+	got := map[string]string{}
+	for _, l := range strings.Split(e.ok(args...), "\n") {
+		if f := strings.Fields(l); len(f) == 2 {
+			got[f[0]] = f[1]
+		}
+	}
+	if len(got) != len(calls) {
+		t.Fatalf("sysprobe answered %d of %d calls: %v", len(got), len(calls), got)
+	}
+	return got
+}
+
+// Every call the default profile refuses is refused with EPERM (1) even
+// with every capability, so seccomp, not a missing capability, is what
+// stops it; without the filter the same calls get past it.
+func TestSeccompRefusesEveryDangerousCall(t *testing.T) {
+	e := newEnv(t)
+	calls := []string{"acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "delete_module",
+		"finit_module", "init_module", "iopl", "kcmp", "keyctl", "mount", "name_to_handle_at",
+		"open_by_handle_at", "perf_event_open", "pivot_root", "process_vm_readv", "quotactl", "reboot",
+		"request_key", "setns", "swapoff", "swapon", "umount2", "unshare", "userfaultfd", "fsopen",
+		"open_tree", "move_mount", "pidfd_getfd", "clone-newuser"}
+	confined := probeErrnos(t, e, []string{"--cap-add", "ALL"}, calls)
+	for _, c := range calls {
+		if confined[c] != "1" {
+			t.Errorf("%s: errno %s under the default profile, want EPERM (1)", c, confined[c])
+		}
+	}
+	// These get a different answer when they reach the kernel, so the
+	// EPERM above is seccomp's.
+	free := probeErrnos(t, e, []string{"--cap-add", "ALL", "--security-opt", "seccomp=unconfined"}, calls)
+	for _, c := range []string{"add_key", "bpf", "keyctl", "mount", "request_key", "setns", "unshare",
+		"umount2", "pivot_root", "open_by_handle_at", "userfaultfd", "clone-newuser"} {
+		if free[c] == "1" {
+			t.Errorf("%s: EPERM even without seccomp: the probe cannot tell the filter's refusal apart", c)
+		}
+	}
+	// exec'd processes are under the same filter.
+	e.ok("run", "-d", "--name", "c", "--cap-add", "ALL", "-v", sysprobe(t)+":/probe:ro", "busybox", "sleep", "1000")
+	out := e.ok("exec", "c", "/probe/sysprobe", "keyctl", "mount", "unshare", "clone-newuser")
+	if out != "keyctl 1\nmount 1\nunshare 1\nclone-newuser 1" {
+		t.Errorf("exec'd process is not under the seccomp filter: %q", out)
+	}
+	if got := e.ok("exec", "c", "grep", "^Seccomp:", "/proc/self/status"); got != "Seccomp:\t2" {
+		t.Errorf("exec'd process seccomp mode: %q", got)
+	}
+}
+
+// exec joins every one of the container's namespaces: the same ns links
+// as the container's pid 1, the container's interfaces, its hostname.
+func TestExecJoinsEveryNamespace(t *testing.T) {
+	e := newEnv(t)
+	net, _ := e.createNetwork(24)
+	e.ok("run", "-d", "--name", "c", "--network", net, "--hostname", "inside", "busybox", "sleep", "1000")
+	out := e.ok("exec", "c", "sh", "-c",
+		`for ns in cgroup ipc mnt net pid uts; do [ "$(readlink /proc/self/ns/$ns)" = "$(readlink /proc/1/ns/$ns)" ] && echo "$ns same" || echo "$ns differs"; done; hostname; ls /sys/class/net | tr '\n' ' '`)
+	want := "cgroup same\nipc same\nmnt same\nnet same\npid same\nuts same\ninside\neth0 lo"
+	if out != want {
+		t.Fatalf("exec sees:\n%s\nwant:\n%s", out, want)
+	}
+	// And none of them is the host's.
+	pid := int(e.state("c")["Pid"].(float64))
+	for _, ns := range []string{"ipc", "mnt", "net", "pid", "uts"} {
+		host, _ := os.Readlink("/proc/self/ns/" + ns)
+		ctr, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if err != nil || ctr == host {
+			t.Errorf("container's %s namespace %q is the host's %q (%v)", ns, ctr, host, err)
+		}
+	}
+}
+
+// start mounts the writable layer as it was: files written by exec (not
+// by the command, which would write them again) and deletions of image
+// files survive stop and start.
+func TestStartKeepsEveryFileWritten(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "c", "busybox", "sleep", "1000")
+	e.ok("exec", "c", "sh", "-c", "mkdir -p /srv/a/b && echo kept > /srv/a/b/file && rm /bin/ls")
+	e.ok("stop", "-t", "0", "c")
+	e.ok("start", "c")
+	if got := e.ok("exec", "c", "sh", "-c", "cat /srv/a/b/file; [ -e /bin/ls ] && echo ls-back || echo ls-gone"); got != "kept\nls-gone" {
+		t.Fatalf("after start the container sees %q", got)
+	}
+}
+
+// start applies the limits again to the container's new cgroups.
+func TestStartAppliesLimitsAgain(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "-m", "48m", "--pids-limit", "17", "--cpus", "0.5", "busybox", "sleep", "1000")
+	e.ok("stop", "-t", "0", id)
+	e.ok("start", id)
+	if got := readTrim(t, filepath.Join(cgroupDir("memory", id), "memory.limit_in_bytes")); got != "50331648" {
+		t.Errorf("memory limit after start: %s", got)
+	}
+	if got := readTrim(t, filepath.Join(cgroupDir("pids", id), "pids.max")); got != "17" {
+		t.Errorf("pids limit after start: %s", got)
+	}
+	if got := readTrim(t, filepath.Join(cgroupDir("cpu", id), "cpu.cfs_quota_us")); got != "50000" {
+		t.Errorf("cpu quota after start: %s", got)
+	}
+	pid := fmt.Sprint(e.state(id)["Pid"].(float64))
+	if procs := readTrim(t, filepath.Join(cgroupDir("memory", id), "cgroup.procs")); !strings.Contains("\n"+procs+"\n", "\n"+pid+"\n") {
+		t.Errorf("pid %s not in its memory cgroup after start: %q", pid, procs)
+	}
+}
+
+// stop -t bounds the wait: one second here, not the default ten.
+func TestStopTimeoutIsHonoured(t *testing.T) {
+	e := newEnv(t)
+	// sleep as pid 1 ignores SIGTERM: only the SIGKILL after -t ends it.
+	e.ok("run", "-d", "--name", "c", "busybox", "sleep", "1000")
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	if out, err := e.cmd(ctx, "stop", "-t", "1", "c").CombinedOutput(); err != nil || ctx.Err() != nil {
+		t.Fatalf("stop -t 1 did not return well before the default 10 s: %v %v %s", err, ctx.Err(), out)
+	}
+	if st := e.state("c"); st["Status"] != "exited" || st["ExitCode"].(float64) != 137 {
+		t.Fatalf("after stop -t 1: %v", st)
+	}
+}
+
+func TestExecWorkdir(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "c", "-w", "/srv", "busybox", "sleep", "1000")
+	if got := e.ok("exec", "-w", "/tmp", "c", "pwd"); got != "/tmp" {
+		t.Errorf("exec -w /tmp runs in %q", got)
+	}
+	if got := e.ok("exec", "--workdir", "/etc", "c", "pwd"); got != "/etc" {
+		t.Errorf("exec --workdir /etc runs in %q", got)
+	}
+	if got := e.ok("exec", "c", "pwd"); got != "/srv" {
+		t.Errorf("exec without -w runs in %q, want the container's workdir", got)
+	}
+}
+
+// The last line of output counts even without a newline.
+func TestLogsKeepLastLineWithoutNewline(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "busybox", "sh", "-c", `printf 'first\nlast'; printf 'err-last' >&2`)
+	waitFor(t, "container to exit", func() bool { return e.state(id)["Status"] == "exited" })
+	r := e.run(0, "logs", id)
+	if r.stdout != "first\nlast" || r.stderr != "err-last" {
+		t.Fatalf("logs stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// A container reaches hosts beyond the bridge through the outbound
+// MASQUERADE: the "outside" host here is a network namespace with no
+// route back to the container's subnet, so only a masqueraded
+// connection can be answered.
+func TestOutboundTrafficIsMasqueraded(t *testing.T) {
+	e := newEnv(t)
+	net, _ := e.createNetwork(24)
+	tag := fmt.Sprintf("%06x", mrand.Intn(1<<24))
+	ns, hostEnd, nsEnd := "mdo"+tag, "mdoh"+tag, "mdon"+tag
+	third := mrand.Intn(256)
+	hostIP, outsideIP := fmt.Sprintf("10.199.%d.1", third), fmt.Sprintf("10.199.%d.2", third)
+	sh := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%q: %v: %s", args, err, out)
+		}
+	}
+	sh("ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	sh("ip", "link", "add", hostEnd, "type", "veth", "peer", "name", nsEnd)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", hostEnd).Run() })
+	sh("ip", "link", "set", nsEnd, "netns", ns)
+	sh("ip", "addr", "add", hostIP+"/30", "dev", hostEnd)
+	sh("ip", "link", "set", hostEnd, "up")
+	sh("ip", "netns", "exec", ns, "ip", "addr", "add", outsideIP+"/30", "dev", nsEnd)
+	sh("ip", "netns", "exec", ns, "ip", "link", "set", nsEnd, "up")
+	sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	listener := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "busybox", "nc", "-l", "-p", "7777")
+	listener.Stdin = strings.NewReader("pong\n")
+	if err := listener.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Wait()
+	defer cancel()
+	var got string
+	for i := 0; i < 50 && got != "pong"; i++ {
+		r, err := e.exec(nil, "run", "--rm", "--network", net, "busybox", "sh", "-c", "nc -w 3 "+outsideIP+" 7777 </dev/null")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = strings.TrimSpace(r.stdout)
+		if got != "pong" {
+			time.Sleep(100 * time.Millisecond) // the listener may not be up yet
+		}
+	}
+	if got != "pong" {
+		t.Fatalf("container could not reach a host outside its bridge: %q", got)
+	}
+}
