@@ -75,6 +75,10 @@ func busyboxTar(t *testing.T) string {
 type env struct {
 	t    *testing.T
 	root string
+
+	mu      sync.Mutex
+	seenIDs map[string]bool // every container ID seen under root, for the leak check
+	bridges map[string]bool // every bridge of this root's networks
 }
 
 // newEnv makes a state root for t and removes it afterwards, failing the
@@ -92,7 +96,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, root: root}
+	e := &env{t: t, root: root, seenIDs: map[string]bool{}, bridges: map[string]bool{}}
 	if err := os.MkdirAll(filepath.Join(root, "image"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +115,9 @@ func (e *env) cleanup() {
 			e.t.Errorf("cleanup rm -f: %v %s", err, out.stderr)
 		}
 	}
+	e.noteState()
 	e.removeNetworks()
+	e.assertNoLeftovers()
 	mounts := mountsUnder(e.t, e.root)
 	if len(mounts) > 0 {
 		e.t.Errorf("mounts left under %s: %v", e.root, mounts)
@@ -181,6 +187,7 @@ func (e *env) exec(stdin []byte, args ...string) (result, error) {
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()
+	e.noteState()
 	r := result{stdout: out.String(), stderr: errb.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()

@@ -1,0 +1,136 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// noteState remembers the containers and bridges this env's root has
+// now, so the leak check after the test knows what to look for even
+// once their records are gone.
+func (e *env) noteState() {
+	ids := e.containerIDs()
+	nets, _ := filepath.Glob(filepath.Join(e.root, "network", "networks", "*.json"))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range ids {
+		if len(id) == 64 {
+			e.seenIDs[id] = true
+		}
+	}
+	for _, p := range nets {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var n struct{ Bridge string }
+		if json.Unmarshal(data, &n) == nil && n.Bridge != "" {
+			e.bridges[n.Bridge] = true
+		}
+	}
+}
+
+// assertNoLeftovers fails the test if anything of its containers or
+// networks outlived the cleanup: a process, a cgroup directory, a veth, a
+// bridge or an iptables rule. A leak then fails the test that caused it,
+// not a later one.
+func (e *env) assertNoLeftovers() {
+	e.t.Helper()
+	e.mu.Lock()
+	ids := make([]string, 0, len(e.seenIDs))
+	for id := range e.seenIDs {
+		ids = append(ids, id)
+	}
+	var bridges []string
+	for b := range e.bridges {
+		bridges = append(bridges, b)
+	}
+	e.mu.Unlock()
+	for _, pid := range e.processesOfRoot() {
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		e.t.Errorf("process %d left running: %q", pid, strings.ReplaceAll(string(cmd), "\x00", " "))
+		_ = exec.Command("kill", "-9", strconv.Itoa(pid)).Run()
+	}
+	for _, id := range ids {
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/mydocker/" + id)
+		if v2, err := os.Stat("/sys/fs/cgroup/mydocker/" + id); err == nil && v2.IsDir() {
+			dirs = append(dirs, "/sys/fs/cgroup/mydocker/"+id)
+		}
+		for _, d := range dirs {
+			e.t.Errorf("cgroup left: %s", d)
+			_ = os.Remove(d)
+		}
+		if veth := "mdv" + id[:11]; linkExists(veth) {
+			e.t.Errorf("veth left: %s", veth)
+			_ = exec.Command("ip", "link", "del", veth).Run()
+		}
+	}
+	for _, b := range bridges {
+		if linkExists(b) {
+			e.t.Errorf("bridge left: %s", b)
+			_ = exec.Command("ip", "link", "del", b).Run()
+		}
+	}
+	for _, table := range []string{"nat", "filter"} {
+		out, err := exec.Command("iptables-save", "-t", table).Output()
+		if err != nil {
+			e.t.Errorf("iptables-save -t %s: %v", table, err)
+			continue
+		}
+		for _, rule := range strings.Split(string(out), "\n") {
+			for _, mark := range append(append([]string{}, ids...), bridges...) {
+				if strings.Contains(rule, mark) {
+					e.t.Errorf("iptables rule left in %s: %s", table, rule)
+					break
+				}
+			}
+		}
+	}
+}
+
+// processesOfRoot lists the processes still tied to this env's root:
+// mydocker processes naming it on their command line, and container
+// processes, which live in another mount namespace whose overlay lies
+// under the root.
+func (e *env) processesOfRoot() []int {
+	hostMnt, _ := os.Readlink("/proc/self/ns/mnt")
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	var pids []int
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if st := procState(pid); st == "Z" || st == "" {
+			continue // a zombie holds nothing; its parent reaps it
+		}
+		if cmd, err := os.ReadFile(p + "/cmdline"); err == nil && strings.Contains(string(cmd), e.root) {
+			pids = append(pids, pid)
+			continue
+		}
+		if mnt, err := os.Readlink(p + "/ns/mnt"); err != nil || mnt == hostMnt {
+			continue
+		}
+		if mi, err := os.ReadFile(p + "/mountinfo"); err == nil && strings.Contains(string(mi), e.root+"/") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func procState(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 || i+2 >= len(data) {
+		return ""
+	}
+	return string(data[i+2])
+}
