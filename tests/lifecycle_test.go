@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -334,12 +335,37 @@ func TestInspectFields(t *testing.T) {
 	if cfg["Cmd"].([]any)[0] != "sleep" || !strings.Contains(mustJSON(cfg["Env"]), "A=1") || !strings.Contains(mustJSON(cfg["Volumes"]), vol) {
 		t.Errorf("config %v", cfg)
 	}
-	st := rec["State"].(map[string]any)
-	for _, k := range []string{"Status", "Pid", "ExitCode", "OOMKilled", "StartedAt", "FinishedAt"} {
-		if _, ok := st[k]; !ok {
-			t.Errorf("state lacks %s", k)
-		}
+	if rec["Name"] != "ins" || rec["Image"] != "busybox" || len(rec["Id"].(string)) != 64 {
+		t.Errorf("Id %v Name %v Image %v", rec["Id"], rec["Name"], rec["Image"])
 	}
+	// The state is the live one: the pid runs the command, it started
+	// after it was created, and it has not finished.
+	st := rec["State"].(map[string]any)
+	pid, _ := st["Pid"].(float64)
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", int(pid)))
+	if err != nil || string(cmdline) != "sleep\x001000\x00" {
+		t.Errorf("State.Pid %v runs %q (%v), want sleep 1000", st["Pid"], cmdline, err)
+	}
+	created, started := parseTime(t, rec["Created"]), parseTime(t, st["StartedAt"])
+	if st["Status"] != "running" || st["ExitCode"].(float64) != 0 || st["OOMKilled"] != false ||
+		started.Before(created) || time.Since(started) > time.Hour || !parseTime(t, st["FinishedAt"]).IsZero() {
+		t.Errorf("running state %v (created %v)", st, created)
+	}
+	e.ok("stop", "-t", "0", "ins")
+	st = e.state("ins")
+	if st["Status"] != "exited" || st["ExitCode"].(float64) != 137 || parseTime(t, st["FinishedAt"]).Before(started) {
+		t.Errorf("stopped state %v", st)
+	}
+}
+
+func parseTime(t *testing.T, v any) time.Time {
+	t.Helper()
+	s, _ := v.(string)
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("time %v: %v", v, err)
+	}
+	return tm
 }
 
 func mustJSON(v any) string {
