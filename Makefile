@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 GO     ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build deps test unit e2e fuzz install image demo bench clean
+.PHONY: build deps test unit e2e fuzz mutate install image demo bench clean
 
 # A static binary starts faster (no dynamic loader: it runs three times
 # per container: CLI, init, monitor); netgo/osusergo keep libc's resolver
@@ -41,6 +41,11 @@ fuzz:
 			out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) 2>&1) || { echo "$$out"; exit 1; }; \
 		done; \
 	done
+
+# Put each deliberate bug of scripts/mutations.txt into a copy of the tree
+# and run the suite: reports every bug the tests let through.
+mutate: deps
+	$(GO) run ./scripts/mutate
 
 install: build
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker
