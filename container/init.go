@@ -199,16 +199,27 @@ func loopbackUp() error {
 }
 
 // enterWorkdir creates the working directory if the image lacks it, as
-// Docker does, and changes into it. It runs after pivot_root, so the path
-// cannot leave the container's root.
+// Docker does, and changes into it. It runs after pivot_root and resolves
+// the path inside the root like every other path in the image, so a
+// symlinked workdir cannot lead anywhere else.
 func enterWorkdir(dir string) error {
 	if dir == "" {
 		dir = "/"
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if dir == "/" {
+		return errors.Wrap(unix.Chdir("/"), "change to workdir /")
+	}
+	root, err := openRoot("/")
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	d, err := root.mkdirAll(dir)
+	if err != nil {
 		return errors.Wrapf(err, "create workdir %s", dir)
 	}
-	if err := unix.Chdir(dir); err != nil {
+	defer d.Close()
+	if err := unix.Fchdir(int(d.Fd())); err != nil {
 		return errors.Wrapf(err, "change to workdir %s", dir)
 	}
 	return nil

@@ -2,9 +2,7 @@ package container
 
 import (
 	"os"
-	"path/filepath"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -22,7 +20,11 @@ func setupRootfs(cfg *InitConfig) error {
 		return errors.Wrap(err, "make mounts private")
 	}
 	log.Debug("init: mounts made private")
-	root := cfg.Rootfs
+	root, err := openRoot(cfg.Rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	for _, m := range cfg.Mounts {
 		if err := mountVolume(root, m); err != nil {
 			return err
@@ -39,7 +41,7 @@ func setupRootfs(cfg *InitConfig) error {
 	if err := createDevices(root); err != nil {
 		return err
 	}
-	if err := pivotRoot(root); err != nil {
+	if err := pivotRoot(cfg.Rootfs); err != nil {
 		return err
 	}
 	if cfg.Security.MaskPaths {
@@ -63,30 +65,29 @@ var (
 
 // maskPaths runs after pivot_root: a masked directory gets an empty
 // read-only tmpfs over it, a masked file /dev/null; a read-only path is
-// bound onto itself and made read-only. Paths the kernel lacks are skipped.
+// bound onto itself read-only. Paths the kernel lacks are skipped.
 func maskPaths() error {
+	root, err := openRoot("/")
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	for _, p := range maskedPaths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			continue
-		}
-		if fi.IsDir() {
-			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY|secure, "size=0")
-		} else {
-			err = unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
-		}
-		if err != nil {
+		if err := maskPath(root, p); err != nil {
 			return errors.Wrapf(err, "mask %s", p)
 		}
 	}
 	for _, p := range readonlyPaths {
-		if _, err := os.Stat(p); err != nil {
+		f, err := root.openNoSymlinks(p, false)
+		if errors.Is(err, unix.ENOENT) {
 			continue
 		}
-		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return errors.Wrapf(err, "bind %s", p)
+		if err != nil {
+			return errors.Wrapf(err, "make %s read-only", p)
 		}
-		if err := makeReadOnly(p); err != nil {
+		err = bindAt(int(f.Fd()), "", f, true)
+		f.Close()
+		if err != nil {
 			return errors.Wrapf(err, "make %s read-only", p)
 		}
 	}
@@ -94,57 +95,48 @@ func maskPaths() error {
 	return nil
 }
 
+func maskPath(root *inRoot, p string) error {
+	f, err := root.openNoSymlinks(p, false)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return mountAt("tmpfs", f, "tmpfs", unix.MS_RDONLY|secure, "size=0")
+	}
+	return bindAt(unix.AT_FDCWD, "/dev/null", f, false)
+}
+
 // mountVolume binds a host path at its destination inside root. The
 // destination is resolved inside root (symlinks included), so an image
 // cannot redirect a volume onto a host path.
-func mountVolume(root string, m Mount) error {
-	target, err := securejoin.SecureJoin(root, m.Destination)
-	if err != nil {
-		return errors.Wrapf(err, "volume %s: resolve destination", m.Destination)
-	}
+func mountVolume(root *inRoot, m Mount) error {
 	fi, err := os.Stat(m.Source)
 	if err != nil {
 		return errors.Wrapf(err, "volume %s", m.Source)
 	}
+	var target *os.File
 	if fi.IsDir() {
-		err = os.MkdirAll(target, 0o755)
+		target, err = root.mkdirAll(m.Destination)
 	} else {
-		err = createFile(target)
+		target, err = root.mkfile(m.Destination)
 	}
 	if err != nil {
 		return errors.Wrapf(err, "volume %s: create mount point", m.Destination)
 	}
-	if err := unix.Mount(m.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	defer target.Close()
+	if err := bindAt(unix.AT_FDCWD, m.Source, target, m.ReadOnly); err != nil {
 		return errors.Wrapf(err, "volume %s: bind %s", m.Destination, m.Source)
-	}
-	if m.ReadOnly {
-		if err := makeReadOnly(target); err != nil {
-			return errors.Wrapf(err, "volume %s: make read-only", m.Destination)
-		}
 	}
 	log.Debugf("init: volume %s -> %s (ro=%v)", m.Source, m.Destination, m.ReadOnly)
 	return nil
-}
-
-func createFile(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
-// makeReadOnly makes a bind mount and everything under it read-only.
-// mount_setattr covers submounts; older kernels get a plain remount.
-func makeReadOnly(target string) error {
-	err := unix.MountSetattr(-1, target, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
-	if err == unix.ENOSYS {
-		err = unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
-	}
-	return err
 }
 
 // kernelMount is one of the file systems every container gets.
@@ -171,15 +163,13 @@ var kernelMounts = []kernelMount{
 	{"sysfs", "/sys", "sysfs", secure | unix.MS_RDONLY, ""},
 }
 
-func (k kernelMount) mount(root string) error {
-	target, err := securejoin.SecureJoin(root, k.target)
+func (k kernelMount) mount(root *inRoot) error {
+	target, err := root.openNoSymlinks(k.target, true)
 	if err != nil {
-		return errors.Wrapf(err, "resolve %s", k.target)
+		return errors.Wrapf(err, "mount %s on %s", k.fstype, k.target)
 	}
-	if err := os.MkdirAll(target, 0o755); err != nil {
-		return errors.Wrapf(err, "create %s", k.target)
-	}
-	if err := unix.Mount(k.source, target, k.fstype, k.flags, k.data); err != nil {
+	defer target.Close()
+	if err := mountAt(k.source, target, k.fstype, k.flags, k.data); err != nil {
 		return errors.Wrapf(err, "mount %s on %s", k.fstype, k.target)
 	}
 	log.Debugf("init: mounted %s on %s", k.fstype, k.target)
@@ -203,18 +193,31 @@ var devLinks = [][2]string{
 	{"pts/ptmx", "ptmx"},
 }
 
-func createDevices(root string) error {
-	dev := filepath.Join(root, "dev") // a fresh tmpfs: nothing in it to follow
+// createDevices makes the nodes and links in the container's /dev, by
+// handle on the fresh tmpfs: never through whatever /dev was in the image.
+func createDevices(root *inRoot) error {
+	dev, err := root.openNoSymlinks("/dev", false)
+	if err != nil {
+		return errors.Wrap(err, "open /dev")
+	}
+	defer dev.Close()
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(int(dev.Fd()), &fs); err != nil {
+		return errors.Wrap(err, "statfs /dev")
+	}
+	if fs.Type != unix.TMPFS_MAGIC {
+		return errors.New("/dev is not the container's tmpfs")
+	}
+	dfd := int(dev.Fd())
 	old := unix.Umask(0)
 	defer unix.Umask(old)
 	for _, d := range devices {
-		p := filepath.Join(dev, d.name)
-		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
+		if err := unix.Mknodat(dfd, d.name, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
 			return errors.Wrapf(err, "mknod /dev/%s", d.name)
 		}
 	}
 	for _, l := range devLinks {
-		if err := os.Symlink(l[0], filepath.Join(dev, l[1])); err != nil {
+		if err := unix.Symlinkat(l[0], dfd, l[1]); err != nil {
 			return errors.Wrapf(err, "link /dev/%s", l[1])
 		}
 	}
