@@ -36,8 +36,18 @@ func (w Workspace) Mount(layers []string) error {
 		return errors.Wrap(err, "create overlay dir")
 	}
 	for _, d := range []string{w.Dir, w.Upper(), w.work(), w.Merged()} {
-		if err := os.Mkdir(d, 0o700); err != nil && !os.IsExist(err) {
+		err := os.Mkdir(d, 0o700)
+		if err != nil && !os.IsExist(err) {
 			return errors.Wrap(err, "create workspace")
+		}
+		// A new upper dir takes the image's / (top layer) mode and owner:
+		// overlayfs shows the upper dir's as the container's /, and 0700
+		// there locks every non-root user in the container out of all
+		// of it. An existing one keeps what the container made of it.
+		if err == nil && d == w.Upper() {
+			if err := copyRootAttrs(layers[len(layers)-1], d); err != nil {
+				return errors.Wrap(err, "create workspace")
+			}
 		}
 	}
 	if mounted, err := utils.MountsUnder(w.Merged()); err != nil {
@@ -63,3 +73,20 @@ func (w Workspace) Unmount() error { return utils.UnmountAll(w.Dir) }
 
 // Remove deletes the workspace, refusing while anything is mounted in it.
 func (w Workspace) Remove() error { return utils.RemoveAllUnmounted(w.Dir) }
+
+// copyRootAttrs gives dst the owner and permission bits of the directory src.
+func copyRootAttrs(src, dst string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(src, &st); err != nil {
+		return errors.Wrapf(err, "stat image root %s", src)
+	}
+	if err := os.Lchown(dst, int(st.Uid), int(st.Gid)); err != nil {
+		return errors.Wrapf(err, "chown %s", dst)
+	}
+	// After chown, which clears set-id bits; unix.Chmod keeps them and
+	// the sticky bit as the image has them.
+	if err := unix.Chmod(dst, st.Mode&0o7777); err != nil {
+		return errors.Wrapf(err, "chmod %s", dst)
+	}
+	return nil
+}

@@ -23,6 +23,11 @@ func Unpack(r io.Reader, dest string) error {
 		mtime time.Time
 	}
 	var dirs []dirTime
+	// A layer whose archive has no "./" entry gets Docker's default for /,
+	// not the private mode of the temp directory it is unpacked into.
+	if err := os.Chmod(dest, 0o755); err != nil {
+		return errors.Wrap(err, "chmod rootfs")
+	}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {

@@ -170,3 +170,20 @@ func TestImageSymlinkTargetsResolveInside(t *testing.T) {
 	e.assertCleanFailure(r, "/data")
 }
 
+// The container's / has the image's mode, so non-root users can use it.
+func TestRootDirHasImageMode(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("run", "--rm", "busybox", "sh", "-c",
+		"stat -c %a /; su nobody -s /bin/sh -c 'id -u; ls / >/dev/null && echo listed'")
+	if out != "755\n65534\nlisted" {
+		t.Errorf("busybox image: %q; want / 755 and listable by nobody", out)
+	}
+	e.craftImage("private", nil, func(h *tar.Header) {
+		if path.Clean(h.Name) == "." {
+			h.Mode = 0o750
+		}
+	})
+	if out := e.ok("run", "--rm", "private", "stat", "-c", "%a", "/"); out != "750" {
+		t.Errorf("image with / 0750: container sees %s", out)
+	}
+}
