@@ -123,14 +123,17 @@ func dropBoundingSet(keep uint64) error {
 	return nil
 }
 
-// setCapabilities makes keep the calling thread's effective, permitted and
-// inheritable sets; the command exec'd from this thread starts with them
-// (root's capabilities after exec are its bounding set).
+// setCapabilities makes keep the calling thread's effective and permitted
+// sets; the command exec'd from this thread starts with them (root's
+// capabilities after exec are its bounding set). The inheritable set is
+// emptied, as Docker and Podman do since CVE-2022-24769: with it set, a
+// non-root program whose file grants inheritable capabilities would gain
+// them on exec, though the user running it was never given them.
 func setCapabilities(keep uint64) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	data := [2]unix.CapUserData{
-		{Effective: uint32(keep), Permitted: uint32(keep), Inheritable: uint32(keep)},
-		{Effective: uint32(keep >> 32), Permitted: uint32(keep >> 32), Inheritable: uint32(keep >> 32)},
+		{Effective: uint32(keep), Permitted: uint32(keep)},
+		{Effective: uint32(keep >> 32), Permitted: uint32(keep >> 32)},
 	}
 	return errors.Wrap(unix.Capset(&hdr, &data[0]), "set capabilities")
 }

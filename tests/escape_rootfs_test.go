@@ -187,3 +187,15 @@ func TestRootDirHasImageMode(t *testing.T) {
 		t.Errorf("image with / 0750: container sees %s", out)
 	}
 }
+
+// Nothing is inheritable (CVE-2022-24769), in run and exec.
+func TestNoInheritableCapabilities(t *testing.T) {
+	e := newEnv(t)
+	if got := capLine(e.ok("run", "--rm", "busybox", "cat", "/proc/self/status"), "CapInh"); got != "0000000000000000" {
+		t.Errorf("run: CapInh %s", got)
+	}
+	e.ok("run", "-d", "--name", "inh", "busybox", "sleep", "1000")
+	if got := capLine(e.ok("exec", "inh", "cat", "/proc/self/status"), "CapInh"); got != "0000000000000000" {
+		t.Errorf("exec: CapInh %s", got)
+	}
+}

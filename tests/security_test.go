@@ -30,7 +30,7 @@ func capLine(out, name string) string {
 func TestCapabilitiesDefaultAndFlags(t *testing.T) {
 	e := newEnv(t)
 	out := e.ok("run", "--rm", "busybox", "grep", "^Cap", "/proc/self/status")
-	for _, set := range []string{"CapEff", "CapPrm", "CapBnd", "CapInh"} {
+	for _, set := range []string{"CapEff", "CapPrm", "CapBnd"} {
 		if got := capLine(out, set); got != dockerDefaultCaps {
 			t.Errorf("%s = %s, want Docker's default %s", set, got, dockerDefaultCaps)
 		}
