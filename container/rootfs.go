@@ -154,7 +154,9 @@ const (
 // kernelMounts are mounted in order; /dev must come before what lives in it.
 var kernelMounts = []kernelMount{
 	{"proc", "/proc", "proc", secure, ""},
-	{"tmpfs", "/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
+	// noexec: /dev is writable by root in the container, and nothing there
+	// is a program; a binary dropped in /dev must not run.
+	{"tmpfs", "/dev", "tmpfs", unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_STRICTATIME, "mode=755,size=65536k"},
 	// newinstance gives the container its own pty numbering: the first
 	// terminal inside is /dev/pts/0 whatever the host has open.
 	{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},

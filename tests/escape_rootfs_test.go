@@ -199,3 +199,12 @@ func TestNoInheritableCapabilities(t *testing.T) {
 		t.Errorf("exec: CapInh %s", got)
 	}
 }
+
+// A program written into /dev cannot run from there.
+func TestDevIsNoexec(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(126, "run", "--rm", "busybox", "sh", "-c", "cp /bin/busybox /dev/bb && exec /dev/bb true")
+	if !strings.Contains(r.stderr, "ermission denied") {
+		t.Errorf("exec from /dev: %q", r.stderr)
+	}
+}
