@@ -2,7 +2,9 @@ package tests
 
 import (
 	"archive/tar"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -207,4 +209,76 @@ func TestDevIsNoexec(t *testing.T) {
 	if !strings.Contains(r.stderr, "ermission denied") {
 		t.Errorf("exec from /dev: %q", r.stderr)
 	}
+}
+
+// Every masked path this kernel has reads empty (or cannot be read) and
+// is a mount point, and every read-only path refuses writes.
+func TestAllMaskedAndReadOnlyPaths(t *testing.T) {
+	e := newEnv(t)
+	masked := []string{"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap"}
+	readonly := []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+	// The host's view says which paths this kernel has. Each line of the
+	// script prints the path and "0" when it is as it should be.
+	var script strings.Builder
+	checked := 0
+	for _, p := range masked {
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		checked++
+		// A directory lists empty, a file reads empty; either way
+		// something is mounted over it.
+		script.WriteString("if [ -d " + p + " ]; then n=$(ls -A " + p + " | wc -l); else n=$(cat " + p + " 2>/dev/null | wc -c); fi; " +
+			"[ $(awk '$5==\"" + p + "\"' /proc/self/mountinfo | wc -l) -gt 0 ] || n=unmounted; echo " + p + " $n\n")
+	}
+	for _, p := range readonly {
+		f := writableFileUnder(t, p)
+		if f == "" {
+			continue
+		}
+		checked++
+		// >> opens for writing without truncating or writing a byte: a
+		// read-only mount refuses the open, nothing on the host changes.
+		script.WriteString("if err=$( (: >> " + f + ") 2>&1); then echo " + f + " opened; " +
+			"else case $err in *Read-only*) echo " + f + " 0;; *) echo " + f + " \"$err\";; esac; fi\n")
+	}
+	if checked == 0 {
+		t.Fatal("this kernel has none of the masked or read-only paths")
+	}
+	out := e.ok("run", "--rm", "busybox", "sh", "-c", script.String())
+	lines := strings.Split(out, "\n")
+	if len(lines) != checked {
+		t.Fatalf("%d answers for %d paths: %q", len(lines), checked, out)
+	}
+	for _, l := range lines {
+		if f := strings.SplitN(l, " ", 2); len(f) != 2 || f[1] != "0" {
+			t.Errorf("not masked or not read-only: %q", l)
+		}
+	}
+}
+
+// writableFileUnder finds a file at or under p that root may write on the
+// host ("" if p is missing or has none).
+func writableFileUnder(t *testing.T, p string) string {
+	t.Helper()
+	found := ""
+	stop := errors.New("found")
+	err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable corners of /proc: look elsewhere
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil && fi.Mode()&0o222 != 0 {
+				found = f
+				return stop
+			}
+		}
+		return nil
+	})
+	if err != nil && err != stop {
+		t.Fatal(err)
+	}
+	return found
 }
