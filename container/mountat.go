@@ -54,14 +54,7 @@ func (r *inRoot) mkdirAll(p string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if same, err := r.isRoot(d); err != nil || same {
-		d.Close()
-		if err == nil {
-			err = errors.New("it resolves to the container's root")
-		}
-		return nil, err
-	}
-	return d, nil
+	return r.notRoot(d)
 }
 
 // mkfile makes sure a file exists at p inside the root, with its parent
@@ -70,7 +63,7 @@ func (r *inRoot) mkdirAll(p string) (*os.File, error) {
 func (r *inRoot) mkfile(p string) (*os.File, error) {
 	f, err := pathrs.OpenatInRoot(r.f, p)
 	if err == nil {
-		return f, nil
+		return r.notRoot(f)
 	}
 	if !errors.Is(err, unix.ENOENT) {
 		return nil, err
@@ -95,7 +88,10 @@ func (r *inRoot) mkfile(p string) (*os.File, error) {
 	if err == nil {
 		unix.Close(fd)
 	}
-	return pathrs.OpenatInRoot(r.f, rel)
+	if f, err = pathrs.OpenatInRoot(r.f, rel); err != nil {
+		return nil, err
+	}
+	return r.notRoot(f)
 }
 
 // lexical resolves p inside the root as securejoin does, to name what
@@ -112,17 +108,23 @@ func (r *inRoot) lexical(p string) (string, error) {
 	return rel, nil
 }
 
-// isRoot tells whether f is the root itself: nothing may be mounted over
-// the root, or the container's / would become the mount's source.
-func (r *inRoot) isRoot(f *os.File) (bool, error) {
+// notRoot returns f unless it is the root itself (then it closes it):
+// nothing may be mounted over the root, or the container's / would become
+// the mount's source.
+func (r *inRoot) notRoot(f *os.File) (*os.File, error) {
 	var a, b unix.Stat_t
-	if err := unix.Fstat(int(r.f.Fd()), &a); err != nil {
-		return false, err
+	err := unix.Fstat(int(r.f.Fd()), &a)
+	if err == nil {
+		err = unix.Fstat(int(f.Fd()), &b)
 	}
-	if err := unix.Fstat(int(f.Fd()), &b); err != nil {
-		return false, err
+	if err == nil && a.Dev == b.Dev && a.Ino == b.Ino {
+		err = errors.New("it resolves to the container's root")
 	}
-	return a.Dev == b.Dev && a.Ino == b.Ino, nil
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // errSymlink says an image put a symlink where the kernel's file systems go.
