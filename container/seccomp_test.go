@@ -79,6 +79,8 @@ func TestSeccompFilterDecisions(t *testing.T) {
 		"swapoff": unix.SYS_SWAPOFF, "umount2": unix.SYS_UMOUNT2, "unshare": unix.SYS_UNSHARE,
 		"userfaultfd": unix.SYS_USERFAULTFD, "fsopen": unix.SYS_FSOPEN, "fsmount": unix.SYS_FSMOUNT,
 		"move_mount": unix.SYS_MOVE_MOUNT, "open_tree": unix.SYS_OPEN_TREE, "pidfd_getfd": unix.SYS_PIDFD_GETFD,
+		"io_uring_setup": unix.SYS_IO_URING_SETUP, "io_uring_enter": unix.SYS_IO_URING_ENTER,
+		"io_uring_register": unix.SYS_IO_URING_REGISTER,
 	}
 	for name, nr := range mustBlock {
 		if got := runFilter(t, prog, x86_64, nr, 0); got != eperm {

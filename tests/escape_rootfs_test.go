@@ -6,10 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -283,50 +281,4 @@ func writableFileUnder(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return found
-}
-
-// ioUringProbe is a static program that calls the three io_uring system
-// calls and prints each one's errno (0 for success).
-const ioUringProbe = `package main
-
-import (
-	"fmt"
-	"syscall"
-	"unsafe"
-)
-
-func main() {
-	var params [120]byte // struct io_uring_params
-	_, _, setup := syscall.Syscall(425, 4, uintptr(unsafe.Pointer(&params)), 0)
-	// On a descriptor that is not open the kernel says EBADF; a filter
-	// that blocks the call says EPERM before the kernel looks. (Not -1:
-	// io_uring_register takes that as a ring-less request.)
-	const notOpen = 9999
-	_, _, enter := syscall.Syscall6(426, notOpen, 0, 0, 0, 0, 0)
-	_, _, register := syscall.Syscall6(427, notOpen, 0, 0, 0, 0, 0)
-	fmt.Println(int(setup), int(enter), int(register))
-}
-`
-
-func TestIoUringBlocked(t *testing.T) {
-	e := newEnv(t)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(ioUringProbe), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", "probe", "main.go")
-	build.Dir = dir
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GO111MODULE=off")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build probe: %v: %s", err, out)
-	}
-	const eperm, ebadf = "1", "9"
-	if out := e.ok("run", "--rm", "-v", dir+":/probe:ro", "busybox", "/probe/probe"); out != strings.Join([]string{eperm, eperm, eperm}, " ") {
-		t.Errorf("default seccomp: io_uring errnos %q, want EPERM for all three", out)
-	}
-	// Unconfined, the same probe reaches the kernel: a ring is set up and
-	// the bad descriptor is noticed, so the EPERM above is the filter's.
-	if out := e.ok("run", "--rm", "--security-opt", "seccomp=unconfined", "-v", dir+":/probe:ro", "busybox", "/probe/probe"); out != strings.Join([]string{"0", ebadf, ebadf}, " ") {
-		t.Errorf("unconfined: io_uring errnos %q, want setup to succeed and EBADF from enter and register", out)
-	}
 }

@@ -71,7 +71,8 @@ func TestSeccompRefusesEveryDangerousCall(t *testing.T) {
 		"finit_module", "init_module", "iopl", "kcmp", "keyctl", "mount", "name_to_handle_at",
 		"open_by_handle_at", "perf_event_open", "pivot_root", "process_vm_readv", "quotactl", "reboot",
 		"request_key", "setns", "swapoff", "swapon", "umount2", "unshare", "userfaultfd", "fsopen",
-		"open_tree", "move_mount", "pidfd_getfd", "clone-newuser"}
+		"open_tree", "move_mount", "pidfd_getfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+		"clone-newuser"}
 	confined := probeErrnos(t, e, []string{"--cap-add", "ALL"}, calls)
 	for _, c := range calls {
 		if confined[c] != "1" {
@@ -82,7 +83,7 @@ func TestSeccompRefusesEveryDangerousCall(t *testing.T) {
 	// EPERM above is seccomp's.
 	free := probeErrnos(t, e, []string{"--cap-add", "ALL", "--security-opt", "seccomp=unconfined"}, calls)
 	for _, c := range []string{"add_key", "bpf", "keyctl", "mount", "request_key", "setns", "unshare",
-		"umount2", "pivot_root", "open_by_handle_at", "userfaultfd", "clone-newuser"} {
+		"umount2", "pivot_root", "open_by_handle_at", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "clone-newuser"} {
 		if free[c] == "1" {
 			t.Errorf("%s: EPERM even without seccomp: the probe cannot tell the filter's refusal apart", c)
 		}

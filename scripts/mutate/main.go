@@ -80,7 +80,7 @@ func mutate(listPath, pattern string) error {
 		if err := os.WriteFile(path, []byte(strings.Replace(string(orig), m.Find, m.Replace, 1)), 0o644); err != nil {
 			return err
 		}
-		ok, _ := suite(tree)
+		ok, out := suite(tree)
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			return err
 		}
@@ -90,6 +90,9 @@ func mutate(listPath, pattern string) error {
 			survived = append(survived, m.Name+": "+m.Why)
 		}
 		fmt.Printf("%-9s %-32s %5.0fs  %s\n", verdict, m.Name, time.Since(start).Seconds(), m.Why)
+		if !ok {
+			fmt.Printf("          by %s\n", failures(out))
+		}
 	}
 	if len(survived) > 0 {
 		return fmt.Errorf("%d mutations survived the tests:\n  %s", len(survived), strings.Join(survived, "\n  "))
@@ -104,6 +107,22 @@ func suite(dir string) (bool, string) {
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return err == nil, string(out)
+}
+
+// failures names what failed in the suite's output: the failing tests,
+// or the build or vet step when no test ran.
+func failures(out string) string {
+	var names []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "--- FAIL: ") {
+			names = append(names, strings.Fields(l)[2])
+		}
+	}
+	if len(names) == 0 {
+		return "the build or go vet"
+	}
+	return strings.Join(names, ", ")
 }
 
 // parse reads the mutation list:
