@@ -326,18 +326,67 @@ func (s *Store) Load(id string) (*Record, error) {
 	}
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, errors.Wrapf(err, "corrupt record of container %s", id)
+		return nil, &CorruptError{ID: id, Err: err}
+	}
+	if err := rec.check(id); err != nil {
+		return nil, &CorruptError{ID: id, Err: err}
 	}
 	return &rec, nil
 }
 
-// CorruptError reports a record that exists but cannot be read.
+var idRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ValidID reports whether id has the form of a container ID: only such
+// names ever get a cgroup, a veth or a workspace.
+func ValidID(id string) bool { return idRE.MatchString(id) }
+
+// check refuses a record that does not belong to its directory or lacks
+// what every record has. Everything cleanup does is keyed by the record's
+// ID, so a record naming another ID (or none: `null`, `{}`) would make
+// rm -f kill, unmount and delete another container's, or everyone's,
+// things.
+func (rec *Record) check(dirID string) error {
+	switch {
+	case rec.ID != dirID:
+		return errors.Errorf("record has Id %q, not its directory's", rec.ID)
+	case !ValidID(rec.ID):
+		return errors.Errorf("invalid Id %q", rec.ID)
+	case !nameRE.MatchString(rec.Name):
+		return errors.Errorf("invalid Name %q", rec.Name)
+	case len(rec.Config.Cmd) == 0:
+		return errors.New("no Cmd")
+	case len(rec.Layers) == 0:
+		return errors.New("no Layers")
+	case rec.State.Pid < 0 || rec.State.MonitorPid < 0:
+		return errors.New("negative pid")
+	}
+	switch rec.State.Status {
+	case StatusCreated, StatusRunning, StatusExited:
+	default:
+		return errors.Errorf("invalid Status %q", rec.State.Status)
+	}
+	for _, l := range rec.Layers {
+		// A layer becomes part of overlayfs's option string, where ',' and
+		// ':' separate options and directories.
+		if !filepath.IsAbs(l) || filepath.Clean(l) != l || strings.ContainsAny(l, ",:") {
+			return errors.Errorf("invalid layer path %q", l)
+		}
+	}
+	return nil
+}
+
+// CorruptError reports a record that exists but cannot be read or does
+// not describe the container of its directory.
 type CorruptError struct {
-	ID  string
+	ID  string // the directory's, the only ID that can be trusted
 	Err error
 }
 
-func (e *CorruptError) Error() string { return fmt.Sprintf("container %s: %v", e.ID, e.Err) }
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("corrupt record of container %s: %v", e.ID, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
 
 // List reads every record. A record that cannot be read is returned as a
 // CorruptError beside the good ones, so one bad file never hides the rest.
@@ -354,7 +403,11 @@ func (s *Store) List() ([]*Record, []error) {
 			if _, statErr := os.Stat(s.Dir(id)); os.IsNotExist(statErr) {
 				continue // removed while we listed
 			}
-			errs = append(errs, &CorruptError{ID: id, Err: errors.Cause(err)})
+			var corrupt *CorruptError
+			if !errors.As(err, &corrupt) {
+				err = &CorruptError{ID: id, Err: errors.Cause(err)}
+			}
+			errs = append(errs, err)
 			continue
 		}
 		recs = append(recs, rec)

@@ -22,6 +22,11 @@ func (s *Store) release(rec *Record) error {
 	if err := (Workspace{Dir: s.WorkspaceDir(rec.ID)}).Unmount(); err != nil {
 		return err
 	}
+	// Only a real container ID ever got a cgroup or a veth. An unreadable
+	// record stands in under its directory's name, which is anything.
+	if !ValidID(rec.ID) {
+		return nil
+	}
 	cg, err := cgroups.New(rec.ID)
 	if err != nil {
 		return err
@@ -36,7 +41,32 @@ func (s *Store) release(rec *Record) error {
 	if rec.Config.Network == "" && !rec.unreadable {
 		return nil
 	}
+	if rec.unreadable && s.sharesVeth(rec.ID) {
+		// The veth is named after a prefix of the ID: another container
+		// sharing it (the directory name was forged, as no two real IDs
+		// share it) owns that veth. A forged directory never had one.
+		log.Warnf("not removing the veth of %s: another container's ID has the same prefix", utils.ShortID(rec.ID))
+		return nil
+	}
 	return network.Disconnect(rec.ID, len(rec.Config.Ports) > 0 || rec.unreadable)
+}
+
+// vethPrefix is how much of an ID network.Disconnect's veth name holds.
+const vethPrefix = 11
+
+// sharesVeth reports whether another container's ID starts like id, far
+// enough to have the same veth name.
+func (s *Store) sharesVeth(id string) bool {
+	ids, err := s.ids()
+	if err != nil {
+		return true // cannot tell: keep the veth
+	}
+	for _, other := range ids {
+		if other != id && len(other) >= vethPrefix && other[:vethPrefix] == id[:vethPrefix] {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrRunning refuses to remove a running container without force.
@@ -59,8 +89,9 @@ func (s *Store) Remove(id string, force bool) error {
 		if _, statErr := os.Stat(s.Dir(id)); os.IsNotExist(statErr) {
 			return err
 		}
-		// An unreadable record still names what to clean up: its ID.
-		log.Warnf("removing container %s with unreadable record: %v", utils.ShortID(id), err)
+		// An unreadable record still names what to clean up: its
+		// directory's ID, never an ID read from the record itself.
+		log.Warn(err)
 		rec = &Record{ID: id, unreadable: true}
 	}
 	if rec.State.Alive() {

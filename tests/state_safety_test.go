@@ -1,0 +1,89 @@
+package tests
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/sys/mountinfo"
+	"golang.org/x/sys/unix"
+)
+
+// fakeID is a well-formed container ID no real container has.
+func fakeID(seed string) string {
+	sum := sha256.Sum256([]byte("fake container " + seed))
+	return hex.EncodeToString(sum[:])
+}
+
+// assertStillRunning checks that container id was not touched: its
+// process lives, its rootfs is mounted on the host and its cgroup, in the
+// shared mydocker/ parent, exists.
+func (e *env) assertStillRunning(id string) {
+	e.t.Helper()
+	st := e.state(id)
+	if st["Status"] != "running" {
+		e.t.Fatalf("container %s: status %v", id[:12], st["Status"])
+	}
+	if err := unix.Kill(int(st["Pid"].(float64)), 0); err != nil {
+		e.t.Fatalf("container %s: process gone: %v", id[:12], err)
+	}
+	merged := filepath.Join(e.root, "overlay2", id, "merged")
+	infos, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(merged))
+	if err != nil || len(infos) == 0 || infos[0].FSType != "overlay" {
+		e.t.Fatalf("container %s: rootfs no longer mounted: %v %v", id[:12], infos, err)
+	}
+	for _, sub := range []string{"memory", "pids"} {
+		if _, err := os.Stat(cgroupDir(sub, id)); err != nil {
+			e.t.Fatalf("container %s: cgroup gone: %v", id[:12], err)
+		}
+	}
+}
+
+// A record that is valid JSON but not its directory's container (null,
+// {}, or a copy of another container's record) is reported as corrupt,
+// and rm -f of it removes only that directory's own things: never the
+// running containers' rootfs mounts, processes or cgroups.
+func TestCorruptRecordsAreContained(t *testing.T) {
+	e := newEnv(t)
+	a := e.ok("run", "-d", "busybox", "sleep", "1000")
+	b := e.ok("run", "-d", "busybox", "sleep", "1000")
+	stolen, err := os.ReadFile(filepath.Join(e.root, "containers", a, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, content string }{
+		{"null", "null"},
+		{"empty", "{}"},
+		{"other's", string(stolen)}, // says it is a, with a's pid
+	} {
+		func() {
+			fake := fakeID(tc.name)
+			dir := filepath.Join(e.root, "containers", fake)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := e.run(0, "ps", "-a")
+			warn := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if len(warn) != 1 || !strings.Contains(warn[0], fake) || !strings.Contains(warn[0], "corrupt") {
+				t.Errorf("%s: ps warnings: %q", tc.name, r.stderr)
+			}
+			if !strings.Contains(r.stdout, a[:12]) || !strings.Contains(r.stdout, b[:12]) || strings.Contains(r.stdout, fake[:12]) {
+				t.Errorf("%s: ps output:\n%s", tc.name, r.stdout)
+			}
+			if got := e.ok("rm", "-f", fake); got != fake {
+				t.Fatalf("%s: rm -f printed %q", tc.name, got)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Fatalf("%s: corrupt record dir still there: %v", tc.name, err)
+			}
+			e.assertStillRunning(a)
+			e.assertStillRunning(b)
+		}()
+	}
+}
