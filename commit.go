@@ -66,6 +66,9 @@ func commitContainer(store *container.Store, images *image.Store, id, name strin
 			}
 		}()
 	}
+	if err := ws.CheckMounted(); err != nil {
+		return errors.Wrapf(err, "commit %s", rec.Name)
+	}
 	f, err := images.Writer()
 	if err != nil {
 		return err

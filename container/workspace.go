@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -87,6 +88,21 @@ func copyRootAttrs(src, dst string) error {
 	// the sticky bit as the image has them.
 	if err := unix.Chmod(dst, st.Mode&0o7777); err != nil {
 		return errors.Wrapf(err, "chmod %s", dst)
+	}
+	return nil
+}
+
+// CheckMounted fails unless merged is an overlay mount now. A running
+// container's rootfs can be unmounted behind our back (by hand, or by a
+// bug); reading merged then reads an empty directory, and a commit of it
+// would silently be an empty image.
+func (w Workspace) CheckMounted() error {
+	infos, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(w.Merged()))
+	if err != nil {
+		return errors.Wrap(err, "read /proc/self/mountinfo")
+	}
+	if len(infos) == 0 || infos[len(infos)-1].FSType != "overlay" {
+		return errors.Errorf("the container's rootfs %s is not mounted", w.Merged())
 	}
 	return nil
 }
