@@ -64,6 +64,10 @@ func newApp() *cli.App {
 		if app.Commands[i].OnUsageError == nil {
 			app.Commands[i].OnUsageError = onUsageError
 		}
+		// Combined short flags as Docker takes them: ps -aq, rm -f, exec -it.
+		// cli splits an argument only when it is not itself a flag, so the
+		// blog's single-dash -name and -mem still work.
+		app.Commands[i].UseShortOptionHandling = true
 	}
 	return app
 }

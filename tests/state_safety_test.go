@@ -107,3 +107,15 @@ func TestCommitRefusesUnmountedRootfs(t *testing.T) {
 		t.Fatalf("images lists the failed commit:\n%s", out)
 	}
 }
+
+// Combined short flags work as in Docker.
+func TestCombinedShortFlags(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "busybox", "sleep", "1000")
+	if got := e.ok("ps", "-aq"); got != id[:12] {
+		t.Fatalf("ps -aq: %q", got)
+	}
+	if got := e.ok("rm", "-f", id); got != id {
+		t.Fatalf("rm -f: %q", got)
+	}
+}
