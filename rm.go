@@ -24,11 +24,27 @@ func rmAction(ctx *cli.Context) error {
 		return errors.New(`"rm" requires at least one CONTAINER`)
 	}
 	store := container.NewStore(root(ctx))
-	return eachContainer(ctx, func(ref, id string) error {
-		if err := store.Remove(id, ctx.Bool("force")); err != nil {
-			return err
+	return eachArg(ctx, func(ref string) error {
+		err := removeRef(store, ref, ctx.Bool("force"))
+		var nf *container.NotFoundError
+		if errors.As(err, &nf) {
+			// Name it as the user did, even when it vanished between
+			// resolving and locking (a parallel rm won), and exit 1 as
+			// Docker does.
+			return &exitError{code: 1, msg: "no such container: " + ref}
 		}
-		fmt.Println(ref)
-		return nil
+		return err
 	})
+}
+
+func removeRef(store *container.Store, ref string, force bool) error {
+	id, err := store.Resolve(ref)
+	if err != nil {
+		return err
+	}
+	if err := store.Remove(id, force); err != nil {
+		return err
+	}
+	fmt.Println(ref)
+	return nil
 }

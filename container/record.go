@@ -131,7 +131,7 @@ func (s *Store) namesDir() string { return filepath.Join(s.Layout.ContainerDir()
 // Locking a container that does not exist (or was removed while we
 // waited) fails without leaving a lock file behind.
 func (s *Store) Lock(id string) (*utils.FileLock, error) {
-	notFound := errors.Errorf("no such container: %s", utils.ShortID(id))
+	notFound := &NotFoundError{Ref: utils.ShortID(id)}
 	if _, err := os.Stat(s.Dir(id)); err != nil {
 		return nil, notFound
 	}
@@ -203,6 +203,12 @@ func (s *Store) Create(rec *Record) error {
 	}
 	return nil
 }
+
+// NotFoundError says there is no container Ref (or it was removed while
+// we looked at it).
+type NotFoundError struct{ Ref string }
+
+func (e *NotFoundError) Error() string { return "no such container: " + e.Ref }
 
 // NameInUseError refuses a name another container has.
 type NameInUseError struct{ Name string }
@@ -320,7 +326,7 @@ func (s *Store) Load(id string) (*Record, error) {
 	data, err := os.ReadFile(s.configPath(id))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, errors.Errorf("no such container: %s", utils.ShortID(id))
+			return nil, &NotFoundError{Ref: utils.ShortID(id)}
 		}
 		return nil, errors.Wrapf(err, "read record of %s", utils.ShortID(id))
 	}
@@ -459,7 +465,7 @@ func (s *Store) Resolve(ref string) (string, error) {
 	}
 	switch len(prefixed) {
 	case 0:
-		return "", errors.Errorf("no such container: %s", ref)
+		return "", &NotFoundError{Ref: ref}
 	case 1:
 		return prefixed[0], nil
 	}

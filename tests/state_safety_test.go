@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/moby/sys/mountinfo"
@@ -118,4 +119,43 @@ func TestCombinedShortFlags(t *testing.T) {
 	if got := e.ok("rm", "-f", id); got != id {
 		t.Fatalf("rm -f: %q", got)
 	}
+}
+
+// Parallel rm -f NAME: one removes it and prints NAME; the others print
+// NAME too or fail as Docker does, "no such container: NAME", exit 1. None
+// prints the ID it resolved the name to.
+func TestParallelRmPrintsTheGivenName(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--name", "contested", "busybox", "sleep", "1000")
+	results := make([]result, 8)
+	errs := make([]error, 8)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			results[i], errs[i] = e.exec(nil, "rm", "-f", "contested")
+		}(i)
+	}
+	wg.Wait()
+	winners := 0
+	for i, r := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if strings.Contains(r.stdout+r.stderr, id[:12]) {
+			t.Errorf("rm -f contested printed the ID: %+v", r)
+		}
+		switch {
+		case r.code == 0 && strings.TrimSpace(r.stdout) == "contested":
+			winners++
+		case r.code == 1 && r.stdout == "" && strings.TrimSpace(strings.ToLower(r.stderr)) == "mydocker: no such container: contested":
+		default:
+			t.Errorf("rm -f contested: %+v", r)
+		}
+	}
+	if winners < 1 {
+		t.Fatal("no rm -f succeeded")
+	}
+	e.assertNothingLeft()
 }
