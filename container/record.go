@@ -132,6 +132,11 @@ func (s *Store) namesDir() string { return filepath.Join(s.Layout.ContainerDir()
 // waited) fails without leaving a lock file behind.
 func (s *Store) Lock(id string) (*utils.FileLock, error) {
 	notFound := &NotFoundError{Ref: utils.ShortID(id)}
+	// Only a directory entry of the store is a container: "" or ".."
+	// would make every path below the whole store, or outside it.
+	if id == "" || strings.HasPrefix(id, ".") || strings.ContainsRune(id, '/') {
+		return nil, notFound
+	}
 	if _, err := os.Stat(s.Dir(id)); err != nil {
 		return nil, notFound
 	}
@@ -229,7 +234,14 @@ func (s *Store) claimName(name, id string) error {
 			if cerr := f.Close(); werr == nil {
 				werr = cerr
 			}
-			return errors.Wrapf(werr, "claim name %s", name)
+			if werr != nil {
+				// An empty or torn claim (disk full) must not keep the name.
+				if rerr := os.Remove(path); rerr != nil {
+					return errors.Wrapf(werr, "claim name %s (and removing the claim failed: %v)", name, rerr)
+				}
+				return errors.Wrapf(werr, "claim name %s", name)
+			}
+			return nil
 		}
 		if !os.IsExist(err) {
 			return errors.Wrapf(err, "claim name %s", name)
@@ -253,12 +265,15 @@ func (s *Store) staleName(name string) bool {
 	if err != nil {
 		return os.IsNotExist(err)
 	}
-	if _, err := os.Stat(s.Dir(string(owner))); err == nil || len(owner) != 64 {
-		return false // a live container; or a record being created (ID written, dir next)
+	if ValidID(string(owner)) {
+		if _, err := os.Stat(s.Dir(string(owner))); err == nil {
+			return false // a live container
+		}
 	}
-	// The owner wrote its name and died before (or after removing) its
-	// record. A Create that claimed the name an instant ago has not made its
-	// directory yet either, so only names older than a minute are taken.
+	// The owner wrote its name (or part of it) and died before (or after
+	// removing) its record. A Create that claimed the name an instant ago
+	// has not made its directory yet, or even written its ID, so only
+	// names older than a minute are taken.
 	if fi, err := os.Stat(filepath.Join(s.namesDir(), name)); err != nil || time.Since(fi.ModTime()) < time.Minute {
 		return false
 	}
@@ -284,7 +299,9 @@ func (s *Store) nameOwner(name string) (string, bool) {
 		return "", false
 	}
 	owner, err := os.ReadFile(filepath.Join(s.namesDir(), name))
-	if err != nil {
+	// A claim that is not an ID (empty: the disk filled up while it was
+	// written) names no container; s.Dir("") would be every container's.
+	if err != nil || !ValidID(string(owner)) {
 		return "", false
 	}
 	if _, err := os.Stat(s.Dir(string(owner))); err != nil {

@@ -3,6 +3,7 @@ package tests
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,4 +159,78 @@ func TestParallelRmPrintsTheGivenName(t *testing.T) {
 		t.Fatal("no rm -f succeeded")
 	}
 	e.assertNothingLeft()
+}
+
+// tmpfsContainers mounts a tmpfs of size as the containers dir of e, for
+// the test only: its cleanup removes the containers first (their records
+// live there), then unmounts it.
+func (e *env) tmpfsContainers(size string) string {
+	e.t.Helper()
+	dir := filepath.Join(e.root, "containers")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		e.killContainers()
+		if ids := e.containerIDs(); len(ids) > 0 {
+			if r, err := e.exec(nil, append([]string{"rm", "-f"}, ids...)...); err != nil || r.code != 0 {
+				e.t.Errorf("rm -f on the tmpfs: %v %+v", err, r)
+			}
+		}
+		if err := unix.Unmount(dir, 0); err != nil {
+			e.t.Errorf("unmount %s: %v", dir, err)
+			unix.Unmount(dir, unix.MNT_DETACH) //nolint:errcheck // last resort, already reported
+		}
+	})
+	return dir
+}
+
+// fillDisk writes a file in dir until the file system is full.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, unix.ENOSPC) {
+				t.Fatal(err)
+			}
+			return path
+		}
+	}
+}
+
+// A full disk while run --name claims the name fails the run in one line
+// and leaves no claim behind: the name is free again once there is space.
+func TestFullDiskNameClaim(t *testing.T) {
+	e := newEnv(t)
+	dir := e.tmpfsContainers("256k")
+	if err := os.Mkdir(filepath.Join(dir, ".names"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	filler := fillDisk(t, dir)
+	r := e.run(125, "run", "--name", "squeezed", "busybox", "true")
+	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(r.stderr, "no space left") {
+		t.Fatalf("run on a full disk: %q", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".names", "squeezed")); !os.IsNotExist(err) {
+		t.Fatalf("name claim left behind: %v", err)
+	}
+	r = e.run(1, "rm", "-f", "squeezed")
+	if strings.TrimSpace(r.stderr) != "mydocker: no such container: squeezed" {
+		t.Fatalf("rm -f of the failed name: %q", r.stderr)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("run", "--name", "squeezed", "busybox", "true")
+	e.ok("rm", "squeezed")
 }
