@@ -292,7 +292,12 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 		log.Warn(rerr)
 	}
 	if err != nil {
-		return err
+		if code < 0 {
+			return err
+		}
+		// The command's exit code is what the caller waits for, even if
+		// recording it failed (say, on a full disk).
+		log.Warn(err)
 	}
 	if code != 0 {
 		return &exitError{code: code}

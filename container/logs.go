@@ -27,10 +27,18 @@ const maxLine = 16 << 10
 // LogFile appends LogEntries to a container's log, one per line of output,
 // so `logs --tail N` can count lines. Both streams share one file; a
 // mutex keeps each entry whole.
+//
+// A write that fails (the disk is full) drops that entry and is counted,
+// never returned: the copiers must keep draining the container's pipes,
+// or the container would die of SIGPIPE for our lack of disk space.
 type LogFile struct {
 	mu      sync.Mutex
 	f       *os.File
+	size    int64 // of f, where the next entry goes
 	streams []*streamWriter
+
+	dropped  int   // entries not written
+	firstErr error // why the first one was not
 }
 
 // OpenLog opens (appending to) the log at path.
@@ -39,7 +47,12 @@ func OpenLog(path string) (*LogFile, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "open container log")
 	}
-	return &LogFile{f: f}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, errors.Wrap(err, "open container log")
+	}
+	return &LogFile{f: f, size: fi.Size()}, nil
 }
 
 // Stream returns a writer that records everything written as stream. Its
@@ -57,27 +70,75 @@ func (l *LogFile) Close() error {
 	l.mu.Lock()
 	streams := l.streams
 	l.mu.Unlock()
-	var first error
 	for _, w := range streams {
-		if err := w.flush(); err != nil && first == nil {
-			first = err
-		}
-	}
-	if err := l.f.Close(); err != nil && first == nil {
-		first = err
-	}
-	return errors.Wrap(first, "close container log")
-}
-
-func (l *LogFile) append(stream string, line []byte) error {
-	data, err := json.Marshal(LogEntry{Log: string(line), Stream: stream, Time: time.Now().UTC()})
-	if err != nil {
-		return err
+		w.flush()
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, err = l.f.Write(append(data, '\n'))
-	return err
+	var err error
+	if l.f != nil {
+		err = l.f.Close()
+		l.f = nil
+	}
+	return errors.Wrap(err, "close container log")
+}
+
+// Dropped is how many entries could not be written so far.
+func (l *LogFile) Dropped() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
+}
+
+// DropReport says, in one line, how many entries could not be written
+// and why; nil if none.
+func (l *LogFile) DropReport() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.dropped == 0 {
+		return nil
+	}
+	return errors.Wrapf(l.firstErr, "container log: %d lines could not be written", l.dropped)
+}
+
+func (l *LogFile) append(stream string, line []byte) {
+	data, err := json.Marshal(LogEntry{Log: string(line), Stream: stream, Time: time.Now().UTC()})
+	if err != nil {
+		l.drop(err)
+		return
+	}
+	data = append(data, '\n')
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		l.dropLocked(errors.New("container log is closed"))
+		return
+	}
+	n, err := l.f.Write(data)
+	if err != nil {
+		// Cut a torn entry off, so the next one starts on its own line.
+		if n > 0 {
+			if terr := l.f.Truncate(l.size); terr != nil {
+				l.size += int64(n)
+			}
+		}
+		l.dropLocked(err)
+		return
+	}
+	l.size += int64(n)
+}
+
+func (l *LogFile) drop(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dropLocked(err)
+}
+
+func (l *LogFile) dropLocked(err error) {
+	if l.dropped == 0 {
+		l.firstErr = err
+	}
+	l.dropped++
 }
 
 type streamWriter struct {
@@ -93,9 +154,7 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			w.pending = append(w.pending, data...)
 			if len(w.pending) >= maxLine {
-				if err := w.flush(); err != nil {
-					return 0, err
-				}
+				w.flush()
 			}
 			break
 		}
@@ -104,21 +163,19 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 			line = append(w.pending, line...)
 			w.pending = nil
 		}
-		if err := w.l.append(w.stream, line); err != nil {
-			return 0, err
-		}
+		w.l.append(w.stream, line)
 		data = data[i+1:]
 	}
 	return len(p), nil
 }
 
-func (w *streamWriter) flush() error {
+func (w *streamWriter) flush() {
 	if len(w.pending) == 0 {
-		return nil
+		return
 	}
 	line := w.pending
 	w.pending = nil
-	return w.l.append(w.stream, line)
+	w.l.append(w.stream, line)
 }
 
 // ReadLog calls fn for every entry read from r, in order. A torn line (the

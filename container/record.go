@@ -14,6 +14,7 @@ import (
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
 	"mydocker/constant"
@@ -199,7 +200,11 @@ func (s *Store) Create(rec *Record) error {
 		s.releaseName(rec.Name, rec.ID)
 		return errors.Wrap(err, "create record dir")
 	}
-	if err := s.write(rec); err != nil {
+	err := s.Reserve(rec.ID)
+	if err == nil {
+		err = s.write(rec)
+	}
+	if err != nil {
 		if rerr := os.RemoveAll(s.Dir(rec.ID)); rerr != nil {
 			return errors.Wrapf(err, "(and removing the half-made record failed: %v)", rerr)
 		}
@@ -315,7 +320,50 @@ func (s *Store) write(rec *Record) error {
 	if err != nil {
 		return errors.Wrap(err, "encode record")
 	}
-	return utils.WriteFileAtomic(s.configPath(rec.ID), data, 0o600)
+	err = utils.WriteFileAtomic(s.configPath(rec.ID), data, 0o600)
+	if errors.Is(err, unix.ENOSPC) {
+		// The container's log may have filled the disk: give back the
+		// space kept for this moment, so its exit is still recorded.
+		if rerr := os.Remove(s.reservePath(rec.ID)); rerr == nil {
+			err = utils.WriteFileAtomic(s.configPath(rec.ID), data, 0o600)
+		}
+	}
+	return err
+}
+
+// reserveSize is disk space kept beside each record, for rewriting the
+// record on a disk the container's output has filled.
+const reserveSize = 64 << 10
+
+func (s *Store) reservePath(id string) string { return filepath.Join(s.Dir(id), ".reserve") }
+
+// Reserve makes sure container id has its reserve space (it is used up
+// by a write on a full disk).
+func (s *Store) Reserve(id string) error {
+	path := s.reservePath(id)
+	if fi, err := os.Stat(path); err == nil && fi.Size() >= reserveSize {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return errors.Wrap(err, "reserve space for the container record")
+	}
+	// fallocate really takes the blocks; a file system without it gets
+	// zeros written, which do too.
+	err = unix.Fallocate(int(f.Fd()), 0, 0, reserveSize)
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		_, err = f.WriteAt(make([]byte, reserveSize), 0)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if rerr := os.Remove(path); rerr != nil && !os.IsNotExist(rerr) {
+			log.Debugf("remove %s: %v", path, rerr)
+		}
+		return errors.Wrap(err, "reserve space for the container record")
+	}
+	return nil
 }
 
 // Save writes rec; the caller holds rec's lock.

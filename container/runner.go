@@ -72,6 +72,11 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if err := r.Store.release(rec); err != nil {
 		return nil, err
 	}
+	// A previous run may have used up the space kept for recording its
+	// exit; without it this run's exit may go unrecorded on a full disk.
+	if err := r.Store.Reserve(id); err != nil {
+		log.Warn(err)
+	}
 	ws := Workspace{Dir: r.Store.WorkspaceDir(id)}
 	if err := ws.Mount(rec.Layers); err != nil {
 		return nil, err
@@ -266,6 +271,14 @@ func (c *Running) Wait() (int, error) {
 	if err := c.log.Close(); err != nil {
 		log.Warnf("closing container log: %v", err)
 	}
+	// Lost lines are reported once, after the exit is recorded: on a full
+	// disk the record's reserve has then made room for the report in the
+	// monitor's log.
+	defer func() {
+		if err := c.log.DropReport(); err != nil {
+			log.Warn(err)
+		}
+	}()
 	var autoRemove bool
 	rec, err := c.store.Update(c.ID, func(rec *Record) error {
 		rec.State.Status = StatusExited

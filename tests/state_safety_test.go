@@ -234,3 +234,56 @@ func TestFullDiskNameClaim(t *testing.T) {
 	e.ok("run", "--name", "squeezed", "busybox", "true")
 	e.ok("rm", "squeezed")
 }
+
+// countingCmd prints 2000 numbered lines, more than the small tmpfs holds
+// beside the records, and exits 7.
+var countingCmd = []string{"busybox", "sh", "-c", `i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; exit 7`}
+
+// A disk filled by a container's own output does not kill the container
+// (the log drops what it cannot write, and says so once) and its exit
+// code, 7, is still the run's and the record's.
+func TestFullDiskLogKeepsContainerRunning(t *testing.T) {
+	e := newEnv(t)
+	e.tmpfsContainers("160k")
+
+	r := e.run(7, append([]string{"run", "--name", "fg"}, countingCmd...)...)
+	if got := strings.Count(r.stdout, "\n"); got != 2000 || !strings.HasSuffix(r.stdout, "line 1999\n") {
+		t.Fatalf("foreground output: %d lines, ends %q", got, r.stdout[max(0, len(r.stdout)-40):])
+	}
+	if n := strings.Count(r.stderr, "could not be written"); n != 1 || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("run stderr: %q", r.stderr)
+	}
+	if got := strings.Count(e.ok("logs", "fg"), "\n"); got >= 1999 {
+		t.Fatalf("the log holds %d lines: the disk never filled", got+1)
+	}
+	if code := e.state("fg")["ExitCode"].(float64); code != 7 {
+		t.Fatalf("fg ExitCode %v", code)
+	}
+	e.ok("rm", "fg")
+
+	id := e.ok(append([]string{"run", "-d", "--name", "bg"}, countingCmd...)...)
+	e.waitRecorded(id)
+	if code := e.state(id)["ExitCode"].(float64); code != 7 {
+		t.Fatalf("bg ExitCode %v", code)
+	}
+	if got := strings.Count(e.ok("logs", id), "\n"); got >= 1999 {
+		t.Fatalf("the log holds %d lines: the disk never filled", got+1)
+	}
+	mon, err := os.ReadFile(filepath.Join(e.root, "containers", id, "monitor.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(mon), "could not be written"); n != 1 {
+		t.Fatalf("monitor log: %q", mon)
+	}
+}
+
+// waitRecorded waits until the monitor of id has written its exit to the
+// record (inspect reports exited as soon as the process is gone, while the
+// monitor may still be writing the last of the log).
+func (e *env) waitRecorded(id string) {
+	e.t.Helper()
+	waitFor(e.t, "exit recorded", func() bool {
+		return e.record(id)["State"].(map[string]any)["Status"] == "exited"
+	})
+}
