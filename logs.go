@@ -37,14 +37,19 @@ func logsAction(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(store.LogPath(id))
-	if os.IsNotExist(err) {
+	path := store.LogPath(id)
+	files, err := container.OpenLogs(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	if len(files) == 0 {
 		return nil // never started: no output yet
 	}
-	if err != nil {
-		return errors.Wrap(err, "open container log")
-	}
-	defer f.Close()
 	print := func(e container.LogEntry) error {
 		var w io.Writer = os.Stdout
 		if e.Stream == "stderr" {
@@ -53,23 +58,17 @@ func logsAction(ctx *cli.Context) error {
 		_, err := io.WriteString(w, e.Log)
 		return err
 	}
-	entries, err := container.TailLog(f, tail)
-	if err != nil {
+	if err := container.TailLog(files, tail, print); err != nil {
 		return err
-	}
-	for _, e := range entries {
-		if err := print(e); err != nil {
-			return err
-		}
 	}
 	if !ctx.Bool("follow") {
 		return nil
 	}
 	// The monitor closes the log before it records the exit, so once the
-	// record says not running every line is in the file.
+	// record says not running every line is in the files.
 	done := func() bool {
 		rec, err := store.Get(id)
 		return err != nil || rec.State.Status != container.StatusRunning
 	}
-	return container.FollowLog(f, done, print)
+	return container.FollowLog(files[len(files)-1], path, done, print)
 }

@@ -53,6 +53,7 @@ var runCommand = cli.Command{
 		repeatableFlag{Names: []string{"cap-drop"}, Usage: "drop a capability (or ALL)"},
 		cli.BoolFlag{Name: "privileged", Usage: "all capabilities, no seccomp filter, /proc and /sys unmasked"},
 		repeatableFlag{Names: []string{"security-opt"}, Usage: "seccomp=unconfined"},
+		repeatableFlag{Names: []string{"log-opt"}, Usage: "log rotation: max-size=20m, max-file=5 (the defaults)"},
 	},
 	Action: runAction,
 }
@@ -70,6 +71,7 @@ type runOptions struct {
 	network                 string
 	ports                   []network.PortMapping
 	security                container.Config // only its security fields
+	logOpts                 container.LogOptions
 }
 
 var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
@@ -128,6 +130,9 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	o.security = container.Config{CapAdd: ctx.StringSlice("cap-add"), CapDrop: ctx.StringSlice("cap-drop"),
 		Privileged: ctx.Bool("privileged"), SecurityOpt: ctx.StringSlice("security-opt")}
 	if _, err := o.security.Security(); err != nil {
+		return nil, err
+	}
+	if o.logOpts, err = container.ParseLogOpts(ctx.StringSlice("log-opt")); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -214,6 +219,7 @@ func runAction(ctx *cli.Context) error {
 			CapDrop:     o.security.CapDrop,
 			Privileged:  o.security.Privileged,
 			SecurityOpt: o.security.SecurityOpt,
+			Log:         o.logOpts,
 		},
 		State: container.State{Status: container.StatusCreated},
 	}

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,13 +28,16 @@ const maxLine = 16 << 10
 
 // LogFile appends LogEntries to a container's log, one per line of output,
 // so `logs --tail N` can count lines. Both streams share one file; a
-// mutex keeps each entry whole.
+// mutex keeps each entry whole. It rotates the file as Docker's json-file
+// driver does: path, path.1 (older), ... path.<MaxFile-1> (oldest).
 //
 // A write that fails (the disk is full) drops that entry and is counted,
 // never returned: the copiers must keep draining the container's pipes,
 // or the container would die of SIGPIPE for our lack of disk space.
 type LogFile struct {
 	mu      sync.Mutex
+	path    string
+	opts    LogOptions
 	f       *os.File
 	size    int64 // of f, where the next entry goes
 	streams []*streamWriter
@@ -41,18 +46,27 @@ type LogFile struct {
 	firstErr error // why the first one was not
 }
 
-// OpenLog opens (appending to) the log at path.
-func OpenLog(path string) (*LogFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+// OpenLog opens (appending to) the log at path, rotated as opts say.
+func OpenLog(path string, opts LogOptions) (*LogFile, error) {
+	l := &LogFile{path: path, opts: opts.withDefaults()}
+	if err := l.open(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *LogFile) open() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, errors.Wrap(err, "open container log")
+		return errors.Wrap(err, "open container log")
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, errors.Wrap(err, "open container log")
+		return errors.Wrap(err, "open container log")
 	}
-	return &LogFile{f: f, size: fi.Size()}, nil
+	l.f, l.size = f, fi.Size()
+	return nil
 }
 
 // Stream returns a writer that records everything written as stream. Its
@@ -110,6 +124,12 @@ func (l *LogFile) append(stream string, line []byte) {
 	data = append(data, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.size > 0 && l.size+int64(len(data)) > l.opts.MaxSize {
+		if err := l.rotate(); err != nil {
+			l.dropLocked(err)
+			return
+		}
+	}
 	if l.f == nil {
 		l.dropLocked(errors.New("container log is closed"))
 		return
@@ -126,6 +146,39 @@ func (l *LogFile) append(stream string, line []byte) {
 		return
 	}
 	l.size += int64(n)
+}
+
+// rotate shifts path.N-1 to path.N ... path to path.1 and starts a new,
+// empty path. With one file, the log is emptied instead.
+func (l *LogFile) rotate() error {
+	if l.opts.MaxFile <= 1 {
+		if l.f == nil {
+			if err := l.open(); err != nil {
+				return err
+			}
+		}
+		if err := l.f.Truncate(0); err != nil {
+			return errors.Wrap(err, "truncate container log")
+		}
+		l.size = 0
+		return nil
+	}
+	if l.f != nil {
+		if err := l.f.Close(); err != nil {
+			log.Debugf("close container log: %v", err)
+		}
+		l.f = nil
+	}
+	for i := l.opts.MaxFile - 1; i >= 1; i-- {
+		from := l.path
+		if i > 1 {
+			from = l.path + "." + strconv.Itoa(i-1)
+		}
+		if err := os.Rename(from, l.path+"."+strconv.Itoa(i)); err != nil && !os.IsNotExist(err) {
+			return errors.Wrap(err, "rotate container log")
+		}
+	}
+	return l.open()
 }
 
 func (l *LogFile) drop(err error) {
@@ -195,47 +248,203 @@ func ReadLog(r io.Reader, fn func(LogEntry) error) error {
 	return errors.Wrap(sc.Err(), "read container log")
 }
 
-// TailLog returns the last n entries of the log read from r (all if n < 0).
-func TailLog(r io.Reader, n int) ([]LogEntry, error) {
-	var out []LogEntry
-	err := ReadLog(r, func(e LogEntry) error {
-		out = append(out, e)
-		if n >= 0 && len(out) > n {
-			out = out[1:]
+// OpenLogs opens a container's log at path and its rotated files, oldest
+// first, so reading them in turn reads the log in order. Files are opened
+// newest first and the set is opened again if the log rotated meanwhile,
+// so no file is read twice. It returns no files if the log does not
+// exist (the container never ran).
+func OpenLogs(path string) ([]*os.File, error) {
+	for attempt := 0; ; attempt++ {
+		files, err := openLogs(path)
+		if err != nil || attempt == 10 {
+			return files, err
 		}
-		return nil
-	})
-	return out, err
+		// Unchanged newest file: no rotation happened while we opened.
+		if len(files) == 0 || sameFile(files[len(files)-1], path) {
+			return files, nil
+		}
+		closeAll(files...)
+	}
 }
 
-// FollowLog calls fn for entries appended to f from its current offset
-// until done reports true, then for whatever is left. Only whole lines are
-// read, so an entry being written is never split.
-func FollowLog(f *os.File, done func() bool, fn func(LogEntry) error) error {
+func openLogs(path string) ([]*os.File, error) {
+	var files []*os.File
+	for i := 0; i <= maxLogFiles; i++ {
+		p := path
+		if i > 0 {
+			p = path + "." + strconv.Itoa(i)
+		}
+		f, err := os.Open(p)
+		if os.IsNotExist(err) {
+			if i == 0 {
+				continue // rotated just now, or never started
+			}
+			break
+		}
+		if err != nil {
+			closeAll(files...)
+			return nil, errors.Wrap(err, "open container log")
+		}
+		files = append(files, f)
+	}
+	// Oldest first.
+	for i, j := 0, len(files)-1; i < j; i, j = i+1, j-1 {
+		files[i], files[j] = files[j], files[i]
+	}
+	return files, nil
+}
+
+// sameFile reports whether f is the file at path now.
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
+}
+
+// TailLog calls fn for the last n entries (all if n < 0) read from files
+// in order.
+func TailLog(files []*os.File, n int, fn func(LogEntry) error) error {
+	if n < 0 {
+		for _, f := range files {
+			if err := ReadLog(f, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// A ring of the last n entries: next is the oldest once it is full.
+	var last []LogEntry
+	next := 0
+	for _, f := range files {
+		err := ReadLog(f, func(e LogEntry) error {
+			switch {
+			case n == 0:
+			case len(last) < n:
+				last = append(last, e)
+			default:
+				last[next] = e
+				next = (next + 1) % n
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i := range last {
+		if err := fn(last[(next+i)%len(last)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FollowLog calls fn for entries appended to the log at path, reading on
+// from f (the newest file, at its current offset), until done reports
+// true, then for whatever is left. When the log rotates it finishes f and
+// goes on with the next newer file. Only whole lines are read, so an
+// entry being written is never split. Files it opens it closes; f is the
+// caller's.
+func FollowLog(f *os.File, path string, done func() bool, fn func(LogEntry) error) error {
 	rd := bufio.NewReader(f)
 	var partial []byte
+	cur := f
+	defer func() {
+		if cur != f {
+			cur.Close()
+		}
+	}()
 	for {
 		finished := done() // checked before reading: nothing is missed after it
-		for {
-			chunk, err := rd.ReadBytes('\n')
-			partial = append(partial, chunk...)
-			if err == io.EOF {
-				break
+		if err := readLines(rd, &partial, fn); err != nil {
+			return err
+		}
+		if !sameFile(cur, path) {
+			// Rotated: the writer is done with cur. Read what it wrote
+			// last, then go on with the file written after it.
+			if err := readLines(rd, &partial, fn); err != nil {
+				return err
 			}
+			next, err := nextLog(cur, path)
 			if err != nil {
-				return errors.Wrap(err, "read container log")
+				return err
 			}
-			var e LogEntry
-			if json.Unmarshal(partial, &e) == nil {
-				if err := fn(e); err != nil {
-					return err
+			if next != nil {
+				if cur != f {
+					cur.Close()
 				}
+				cur = next
+				rd.Reset(cur)
+				partial = partial[:0]
+				continue
 			}
-			partial = partial[:0]
 		}
 		if finished {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// readLines calls fn for every whole line rd has now; a line still being
+// written stays in partial.
+func readLines(rd *bufio.Reader, partial *[]byte, fn func(LogEntry) error) error {
+	for {
+		chunk, err := rd.ReadBytes('\n')
+		*partial = append(*partial, chunk...)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return errors.Wrap(err, "read container log")
+		}
+		var e LogEntry
+		if json.Unmarshal(*partial, &e) == nil {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		*partial = (*partial)[:0]
+	}
+}
+
+// nextLog opens the file written after cur, which rotation renamed to
+// path.K: path.K-1, or path itself for K = 1. If cur was rotated away
+// entirely, the oldest file left is next. nil: no newer file yet.
+func nextLog(cur *os.File, path string) (*os.File, error) {
+	fi, err := cur.Stat()
+	if err != nil {
+		return nil, errors.Wrap(err, "stat container log")
+	}
+	oldest := ""
+	for k := 1; k <= maxLogFiles; k++ {
+		p := path + "." + strconv.Itoa(k)
+		st, err := os.Stat(p)
+		if err != nil {
+			break
+		}
+		oldest = p
+		if os.SameFile(fi, st) {
+			next := path
+			if k > 1 {
+				next = path + "." + strconv.Itoa(k-1)
+			}
+			return openIfExists(next)
+		}
+	}
+	if oldest == "" {
+		return openIfExists(path)
+	}
+	return openIfExists(oldest)
+}
+
+func openIfExists(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	return f, errors.Wrap(err, "open container log")
 }

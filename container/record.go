@@ -46,6 +46,7 @@ type Config struct {
 	CapDrop     []string              `json:"CapDrop,omitempty"`
 	Privileged  bool                  `json:"Privileged,omitempty"`
 	SecurityOpt []string              `json:"SecurityOpt,omitempty"`
+	Log         LogOptions            `json:"LogConfig"`
 }
 
 // Security derives how the container's processes are confined.

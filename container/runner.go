@@ -88,7 +88,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 			}
 		}
 	}()
-	logFile, err := OpenLog(r.Store.LogPath(id))
+	logFile, err := OpenLog(r.Store.LogPath(id), rec.Config.Log)
 	if err != nil {
 		return nil, err
 	}

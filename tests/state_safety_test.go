@@ -1,14 +1,18 @@
 package tests
 
 import (
+	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -286,4 +290,104 @@ func (e *env) waitRecorded(id string) {
 	waitFor(e.t, "exit recorded", func() bool {
 		return e.record(id)["State"].(map[string]any)["Status"] == "exited"
 	})
+}
+
+// assertConsecutive checks that out is "line K" ... "line last", one per
+// line, for some K, and returns K.
+func assertConsecutive(t *testing.T, out string, last int) int {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	var first int
+	if _, err := fmt.Sscanf(lines[0], "line %d", &first); err != nil {
+		t.Fatalf("first line %q", lines[0])
+	}
+	for i, l := range lines {
+		if l != fmt.Sprintf("line %d", first+i) {
+			t.Fatalf("line %d is %q, want line %d", i, l, first+i)
+		}
+	}
+	if first+len(lines)-1 != last {
+		t.Fatalf("ends at line %d, want %d", first+len(lines)-1, last)
+	}
+	return first
+}
+
+// --log-opt max-size/max-file rotate the log as Docker's json-file driver
+// does; logs reads the kept files in order.
+func TestLogRotationKeepsNewestLines(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--log-opt", "max-size=1k", "--log-opt", "max-file=3", "busybox", "sh", "-c",
+		`i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); done`)
+	e.waitRecorded(id)
+	logs, _ := filepath.Glob(filepath.Join(e.root, "containers", id, "container.log*"))
+	if len(logs) != 3 {
+		t.Fatalf("log files: %v", logs)
+	}
+	entries := 0 // one per line in every kept file
+	for _, l := range logs {
+		data, err := os.ReadFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > 1024 {
+			t.Errorf("%s: %d bytes, over max-size", l, len(data))
+		}
+		entries += strings.Count(string(data), "\n")
+	}
+	out := e.run(0, "logs", id).stdout
+	if first := assertConsecutive(t, out, 299); first == 0 {
+		t.Fatal("nothing was rotated away")
+	}
+	if got := strings.Count(out, "\n"); got != entries {
+		t.Fatalf("logs printed %d lines of the %d kept", got, entries)
+	}
+	if got := e.ok("logs", "--tail", "3", id); got != "line 297\nline 298\nline 299" {
+		t.Fatalf("logs --tail 3: %q", got)
+	}
+	r := e.run(125, "run", "--log-opt", "max-size=10x", "busybox", "true")
+	if !strings.Contains(r.stderr, "max-size") {
+		t.Fatalf("bad --log-opt: %q", r.stderr)
+	}
+	if got := strings.Count(e.ok("ps", "-aq"), "\n"); got != 0 {
+		t.Fatalf("a refused run left a container")
+	}
+}
+
+// logs -f follows the log across rotations, losing and repeating nothing.
+func TestLogsFollowAcrossRotation(t *testing.T) {
+	e := newEnv(t)
+	gate := t.TempDir()
+	id := e.ok("run", "-d", "-v", gate+":/gate", "--log-opt", "max-size=1k", "--log-opt", "max-file=100",
+		"busybox", "sh", "-c", `echo ready; while [ ! -e /gate/go ]; do sleep 0.05; done; i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); done`)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, "logs", "-f", id)
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(stdout)
+	if first, err := rd.ReadString('\n'); err != nil || first != "ready\n" {
+		t.Fatalf("first line %q, %v", first, err)
+	}
+	// logs -f is following now: let the output (and the rotations) begin.
+	if err := os.WriteFile(filepath.Join(gate, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rest strings.Builder
+	if _, err := rd.WriteTo(&rest); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatalf("logs -f: %v", err)
+	}
+	if first := assertConsecutive(t, rest.String(), 299); first != 0 {
+		t.Fatalf("logs -f began at line %d", first)
+	}
+	if logs, _ := filepath.Glob(filepath.Join(e.root, "containers", id, "container.log.*")); len(logs) < 5 {
+		t.Fatalf("only %d rotations", len(logs))
+	}
 }

@@ -1,0 +1,112 @@
+package container
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Rotation keeps at most MaxFile files, none much above MaxSize, and the
+// files read oldest first give the newest lines in order.
+func TestLogRotation(t *testing.T) {
+	for _, tc := range []struct {
+		opts  LogOptions
+		lines int
+	}{
+		{LogOptions{MaxSize: 1024, MaxFile: 3}, 500},
+		{LogOptions{MaxSize: 1024, MaxFile: 1}, 500},
+		{LogOptions{MaxSize: 100, MaxFile: 2}, 50}, // one entry per file
+		{LogOptions{MaxSize: 1 << 20, MaxFile: 3}, 100},
+	} {
+		t.Run(fmt.Sprintf("%+v", tc.opts), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "container.log")
+			l, err := OpenLog(path, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := l.Stream("stdout")
+			for i := 0; i < tc.lines; i++ {
+				if _, err := fmt.Fprintf(w, "line %d\n", i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if l.Dropped() != 0 {
+				t.Fatalf("dropped %d", l.Dropped())
+			}
+			names, _ := filepath.Glob(path + "*")
+			if len(names) > tc.opts.MaxFile {
+				t.Fatalf("%d files: %v", len(names), names)
+			}
+			for _, n := range names {
+				fi, err := os.Stat(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Size() > tc.opts.MaxSize && fi.Size() > 100 {
+					t.Fatalf("%s is %d bytes", n, fi.Size())
+				}
+			}
+			files, err := OpenLogs(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeAll(files...)
+			var got []string
+			if err := TailLog(files, -1, func(e LogEntry) error {
+				got = append(got, strings.TrimSuffix(e.Log, "\n"))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || got[len(got)-1] != "line "+strconv.Itoa(tc.lines-1) {
+				t.Fatalf("last lines: %q", got)
+			}
+			first, _ := strconv.Atoi(strings.TrimPrefix(got[0], "line "))
+			for i, s := range got {
+				if s != "line "+strconv.Itoa(first+i) {
+					t.Fatalf("line %d is %q, want line %d: %q", i, s, first+i, got)
+				}
+			}
+		})
+	}
+}
+
+func TestTailLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "container.log")
+	l, err := OpenLog(path, LogOptions{MaxSize: 300, MaxFile: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := l.Stream("stdout")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(w, "%d\n", i)
+	}
+	l.Close()
+	for _, n := range []int{0, 1, 5, 29, 30, 100} {
+		files, err := OpenLogs(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := TailLog(files, n, func(e LogEntry) error {
+			got = append(got, strings.TrimSpace(e.Log))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		closeAll(files...)
+		want := []string{}
+		for i := max(0, 30-n); i < 30; i++ {
+			want = append(want, strconv.Itoa(i))
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("tail %d: %q, want %q", n, got, want)
+		}
+	}
+}
