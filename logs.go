@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/utils"
 )
 
 var logsCommand = cli.Command{
@@ -18,6 +19,7 @@ var logsCommand = cli.Command{
 	Flags: []cli.Flag{
 		cli.BoolFlag{Name: "f, follow", Usage: "keep printing until the container exits"},
 		cli.StringFlag{Name: "tail", Value: "all", Usage: "only the last N lines"},
+		cli.BoolFlag{Name: "raw", Usage: "print control characters as they are, even to a terminal"},
 	},
 	Action: logsAction,
 }
@@ -50,12 +52,23 @@ func logsAction(ctx *cli.Context) error {
 	if len(files) == 0 {
 		return nil // never started: no output yet
 	}
+	// A detached container's output was never meant for this terminal:
+	// escape sequences in it could retitle, clear or reprogram it.
+	raw := ctx.Bool("raw")
+	escOut := !raw && utils.IsTerminal(os.Stdout)
+	escErr := !raw && utils.IsTerminal(os.Stderr)
 	print := func(e container.LogEntry) error {
 		var w io.Writer = os.Stdout
+		text := e.Log
 		if e.Stream == "stderr" {
 			w = os.Stderr
+			if escErr {
+				text = utils.EscapeControl(text)
+			}
+		} else if escOut {
+			text = utils.EscapeControl(text)
 		}
-		_, err := io.WriteString(w, e.Log)
+		_, err := io.WriteString(w, text)
 		return err
 	}
 	if err := container.TailLog(files, tail, print); err != nil {

@@ -391,3 +391,23 @@ func TestLogsFollowAcrossRotation(t *testing.T) {
 		t.Fatalf("only %d rotations", len(logs))
 	}
 }
+
+// logs shows a detached container's escape sequences escaped on a
+// terminal (they could retitle, clear or reprogram it), raw with --raw.
+func TestLogsEscapesControlOnTerminal(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "busybox", "printf", `\033]0;pwned\007\033[2Jdone\n`)
+	e.waitRecorded(id)
+	out, code := runInPty(t, e, "", "logs", id)
+	if code != 0 || !strings.Contains(out, `\x1b]0;pwned\x07\x1b[2Jdone`) || strings.ContainsAny(out, "\x1b\x07") {
+		t.Fatalf("logs on a terminal: exit %d, %q", code, out)
+	}
+	out, code = runInPty(t, e, "", "logs", "--raw", id)
+	if code != 0 || !strings.Contains(out, "\x1b]0;pwned\x07\x1b[2Jdone") {
+		t.Fatalf("logs --raw: exit %d, %q", code, out)
+	}
+	// Not a terminal: the bytes as written, for scripts and files.
+	if got := e.run(0, "logs", id).stdout; got != "\x1b]0;pwned\x07\x1b[2Jdone\n" {
+		t.Fatalf("logs to a pipe: %q", got)
+	}
+}
