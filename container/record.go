@@ -201,9 +201,10 @@ func (s *Store) Create(rec *Record) error {
 		s.releaseName(rec.Name, rec.ID)
 		return errors.Wrap(err, "create record dir")
 	}
-	err := s.Reserve(rec.ID)
+	// The reserve comes second, so that this first write cannot use it up.
+	err := s.write(rec)
 	if err == nil {
-		err = s.write(rec)
+		err = s.Reserve(rec.ID)
 	}
 	if err != nil {
 		if rerr := os.RemoveAll(s.Dir(rec.ID)); rerr != nil {
