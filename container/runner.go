@@ -186,7 +186,7 @@ func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]Mount, error) {
 		// Rewritten on every start and unused until then: no fsync needed.
 		p := filepath.Join(r.Store.Dir(rec.ID), f.name)
 		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
-			return nil, errors.Wrapf(err, "write %s", p)
+			return nil, errors.Wrap(err, "write the container's /etc files")
 		}
 		mounts = append(mounts, Mount{Source: p, Destination: "/etc/" + f.name})
 	}
