@@ -397,6 +397,11 @@ func (s *Store) Load(id string) (*Record, error) {
 		}
 		return nil, errors.Wrapf(err, "read record of %s", utils.ShortID(id))
 	}
+	return decodeRecord(id, data)
+}
+
+// decodeRecord parses the record of directory id.
+func decodeRecord(id string, data []byte) (*Record, error) {
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return nil, &CorruptError{ID: id, Err: err}
