@@ -562,7 +562,17 @@ func (s *Store) Delete(id, name string) error {
 		}
 	}
 	// Nothing is ever mounted here, but the rule holds everywhere: check.
-	if err := utils.RemoveAllUnmounted(s.Dir(id)); err != nil {
+	// The monitor of a container killed an instant ago may still be
+	// logging its last output, and rotating the log adds a file as the
+	// directory is emptied: empty it again then.
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = utils.RemoveAllUnmounted(s.Dir(id)); !errors.Is(err, unix.ENOTEMPTY) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
 		return errors.Wrapf(err, "remove record of %s", utils.ShortID(id))
 	}
 	s.releaseName(name, id)
