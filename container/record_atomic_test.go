@@ -25,7 +25,7 @@ func TestRecordWritesAreAtomic(t *testing.T) {
 		for j := range env {
 			env[j] = fmt.Sprintf("V%d_%d=%d", i, j, i)
 		}
-		versions[i] = &Record{ID: id, Name: "atomic", Image: "busybox", Created: time.Now(),
+		versions[i] = &Record{ID: id, Name: "atomic", Image: "busybox", Created: time.Now(), Layers: []string{"/var/lib/mydocker/layers/sha256/x"},
 			Config: Config{Cmd: []string{"sh"}, Env: env}, State: State{Status: StatusCreated}}
 	}
 	if err := s.Save(versions[0]); err != nil {
