@@ -4,7 +4,7 @@ import (
 	"archive/tar"
 	"io"
 	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"time"
 
@@ -12,22 +12,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// inside is how Unpack resolves every directory it works in: from the
+// unpack root it holds open, never through a symlink, never out of it.
+const inside = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
+
 // Unpack extracts the tar stream r into dest, an empty directory the caller
-// owns. Every entry lands inside dest: names are cleaned and rooted, a name
-// with ".." that climbs out is refused, no entry is written through a
-// symlink, and hard links must point at an earlier entry inside dest.
+// owns.
+//
+// Every entry lands inside dest: names are cleaned and rooted, a name with
+// ".." is refused, and every operation is made relative to a descriptor of
+// the entry's parent directory, opened from dest with openat2 so that no
+// symlink is followed on the way: a symlink in the archive (even one that
+// replaced a directory of the same name) can never make Unpack create,
+// chown, chmod or touch anything outside dest. Hard links must point at an
+// earlier regular file inside dest.
+//
+// Owners, modes (setuid, setgid and sticky bits included: chmod follows
+// chown, which clears them) and times are kept.
 func Unpack(r io.Reader, dest string) error {
-	tr := tar.NewReader(r)
-	type dirTime struct {
-		path  string
-		mtime time.Time
+	rootFd, err := unix.Open(dest, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", dest)
 	}
-	var dirs []dirTime
+	defer unix.Close(rootFd)
 	// A layer whose archive has no "./" entry gets Docker's default for /,
 	// not the private mode of the temp directory it is unpacked into.
-	if err := os.Chmod(dest, 0o755); err != nil {
+	if err := unix.Fchmod(rootFd, 0o755); err != nil {
 		return errors.Wrap(err, "chmod rootfs")
 	}
+	u := &unpacker{rootFd: rootFd}
+	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -36,101 +50,286 @@ func Unpack(r io.Reader, dest string) error {
 		if err != nil {
 			return errors.Wrap(err, "read tar")
 		}
-		rel, err := entryPath(hdr.Name)
-		if err != nil {
+		if err := u.entry(hdr, tr); err != nil {
 			return err
-		}
-		if rel == "" { // the archive's "./" itself
-			if hdr.Typeflag == tar.TypeDir {
-				if err := os.Chmod(dest, os.FileMode(hdr.Mode)&os.ModePerm); err != nil {
-					return errors.Wrap(err, "chmod rootfs")
-				}
-			}
-			continue
-		}
-		target := filepath.Join(dest, rel)
-		if err := checkParents(dest, rel); err != nil {
-			return err
-		}
-		if err := removeExisting(target, hdr.Typeflag == tar.TypeDir); err != nil {
-			return err
-		}
-		mode := os.FileMode(hdr.Mode) & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.Mkdir(target, 0o755); err != nil && !os.IsExist(err) {
-				return errors.Wrapf(err, "create dir %s", hdr.Name)
-			}
-			dirs = append(dirs, dirTime{target, hdr.ModTime})
-		case tar.TypeReg, tar.TypeRegA:
-			if err := writeFile(target, tr); err != nil {
-				return errors.Wrapf(err, "extract %s", hdr.Name)
-			}
-		case tar.TypeSymlink:
-			// The link's target is interpreted inside the container's root at
-			// run time; it is never followed while unpacking.
-			if err := os.Symlink(hdr.Linkname, target); err != nil {
-				return errors.Wrapf(err, "create symlink %s", hdr.Name)
-			}
-		case tar.TypeLink:
-			linkRel, err := entryPath(hdr.Linkname)
-			if err != nil || linkRel == "" {
-				return errors.Errorf("hard link %s points outside the image: %s", hdr.Name, hdr.Linkname)
-			}
-			if err := checkParents(dest, linkRel); err != nil {
-				return err
-			}
-			src := filepath.Join(dest, linkRel)
-			fi, err := os.Lstat(src)
-			if err != nil {
-				return errors.Wrapf(err, "hard link %s: target %s", hdr.Name, hdr.Linkname)
-			}
-			if !fi.Mode().IsRegular() {
-				return errors.Errorf("hard link %s points at a non-regular file %s", hdr.Name, hdr.Linkname)
-			}
-			if err := os.Link(src, target); err != nil {
-				return errors.Wrapf(err, "create hard link %s", hdr.Name)
-			}
-			continue // a hard link shares its target's metadata
-		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-			kind := uint32(unix.S_IFIFO)
-			if hdr.Typeflag == tar.TypeChar {
-				kind = unix.S_IFCHR
-			} else if hdr.Typeflag == tar.TypeBlock {
-				kind = unix.S_IFBLK
-			}
-			dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
-			if err := unix.Mknod(target, kind|uint32(mode.Perm()), dev); err != nil {
-				return errors.Wrapf(err, "create device %s", hdr.Name)
-			}
-		case tar.TypeXGlobalHeader:
-			continue
-		default:
-			return errors.Errorf("unsupported tar entry %s (type %q)", hdr.Name, hdr.Typeflag)
-		}
-		if err := os.Lchown(target, hdr.Uid, hdr.Gid); err != nil {
-			return errors.Wrapf(err, "chown %s", hdr.Name)
-		}
-		if hdr.Typeflag != tar.TypeSymlink {
-			// chmod after chown: chown clears setuid bits.
-			if err := os.Chmod(target, mode); err != nil {
-				return errors.Wrapf(err, "chmod %s", hdr.Name)
-			}
-		}
-		if hdr.Typeflag != tar.TypeDir {
-			ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
-			if err := unix.UtimesNanoAt(unix.AT_FDCWD, target, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				return errors.Wrapf(err, "set time of %s", hdr.Name)
-			}
 		}
 	}
-	// Directory times last, since creating entries inside them changed them.
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Chtimes(dirs[i].path, dirs[i].mtime, dirs[i].mtime); err != nil {
-			return errors.Wrapf(err, "set time of %s", dirs[i].path)
+	return u.dirTimes()
+}
+
+type unpacker struct {
+	rootFd int
+	dirs   []dirTime // directories whose times are set last
+}
+
+type dirTime struct {
+	rel   string
+	mtime time.Time
+}
+
+func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
+	rel, err := entryPath(hdr.Name)
+	if err != nil {
+		return err
+	}
+	if hdr.Typeflag == tar.TypeXGlobalHeader {
+		return nil
+	}
+	if rel == "" { // the archive's "./": the root itself
+		if hdr.Typeflag != tar.TypeDir {
+			return errors.Errorf("tar entry %q: the root must be a directory", hdr.Name)
+		}
+		if err := u.setMeta(u.rootFd, ".", hdr); err != nil {
+			return err
+		}
+		u.dirs = append(u.dirs, dirTime{"", hdr.ModTime})
+		return nil
+	}
+	dirFd, base, err := u.openParent(rel, true)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dirFd)
+	if err := removeExisting(dirFd, base, rel, hdr.Typeflag == tar.TypeDir); err != nil {
+		return err
+	}
+	perm := uint32(hdr.Mode) & 0o777
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if err := unix.Mkdirat(dirFd, base, 0o700); err != nil && err != unix.EEXIST {
+			return errors.Wrapf(err, "create dir %s", hdr.Name)
+		}
+		u.dirs = append(u.dirs, dirTime{rel, hdr.ModTime})
+	case tar.TypeReg, tar.TypeRegA:
+		if err := u.writeFile(dirFd, base, tr); err != nil {
+			return errors.Wrapf(err, "extract %s", hdr.Name)
+		}
+	case tar.TypeSymlink:
+		// The link's target is interpreted inside the container's root at
+		// run time; it is never followed while unpacking.
+		if err := unix.Symlinkat(hdr.Linkname, dirFd, base); err != nil {
+			return errors.Wrapf(err, "create symlink %s", hdr.Name)
+		}
+	case tar.TypeLink:
+		return u.hardLink(dirFd, base, hdr) // a hard link shares its target's metadata
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		kind := uint32(unix.S_IFIFO)
+		if hdr.Typeflag == tar.TypeChar {
+			kind = unix.S_IFCHR
+		} else if hdr.Typeflag == tar.TypeBlock {
+			kind = unix.S_IFBLK
+		}
+		dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
+		if err := unix.Mknodat(dirFd, base, kind|perm, dev); err != nil {
+			return errors.Wrapf(err, "create device %s", hdr.Name)
+		}
+	default:
+		return errors.Errorf("unsupported tar entry %s (type %q)", hdr.Name, hdr.Typeflag)
+	}
+	if err := u.setMeta(dirFd, base, hdr); err != nil {
+		return err
+	}
+	if hdr.Typeflag != tar.TypeDir {
+		if err := setTime(dirFd, base, hdr.ModTime); err != nil {
+			return errors.Wrapf(err, "set time of %s", hdr.Name)
 		}
 	}
 	return nil
+}
+
+// setMeta gives the entry base of dirFd, just created by Unpack, its
+// owner and then its mode: chown clears setuid and setgid bits, so chmod
+// must come second for them to survive. A symlink has no mode of its own.
+func (u *unpacker) setMeta(dirFd int, base string, hdr *tar.Header) error {
+	if err := unix.Fchownat(dirFd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return errors.Wrapf(err, "chown %s", hdr.Name)
+	}
+	if hdr.Typeflag == tar.TypeSymlink {
+		return nil
+	}
+	// fchmodat has no AT_SYMLINK_NOFOLLOW before Linux 6.6; base is what
+	// Unpack itself just made in its private directory, not a symlink.
+	if err := unix.Fchmodat(dirFd, base, uint32(hdr.Mode)&0o7777, 0); err != nil {
+		return errors.Wrapf(err, "chmod %s", hdr.Name)
+	}
+	return nil
+}
+
+func setTime(dirFd int, base string, t time.Time) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
+	return unix.UtimesNanoAt(dirFd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// dirTimes sets directory times last, since creating entries inside them
+// changed them. A directory that a later entry replaced (with a symlink,
+// say) is skipped: its time no longer belongs to anything in the layer,
+// and following the symlink would touch whatever it points at.
+func (u *unpacker) dirTimes() error {
+	for i := len(u.dirs) - 1; i >= 0; i-- {
+		d := u.dirs[i]
+		if d.rel == "" {
+			if err := setTime(u.rootFd, ".", d.mtime); err != nil {
+				return errors.Wrap(err, "set time of the root")
+			}
+			continue
+		}
+		dirFd, base, err := u.openParent(d.rel, false)
+		if err != nil {
+			continue // its parent is gone or became a symlink
+		}
+		var st unix.Stat_t
+		err = unix.Fstatat(dirFd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			err = setTime(dirFd, base, d.mtime)
+		} else {
+			err = nil
+		}
+		unix.Close(dirFd)
+		if err != nil {
+			return errors.Wrapf(err, "set time of %s", d.rel)
+		}
+	}
+	return nil
+}
+
+// openParent opens the directory that holds rel (relative to the unpack
+// root) and returns it with rel's last element. Parents missing from the
+// archive are created as plain directories when create is set. A parent
+// that is a symlink or not a directory is refused: the entry could land
+// outside the root.
+func (u *unpacker) openParent(rel string, create bool) (int, string, error) {
+	fd, err := unix.Dup(u.rootFd)
+	if err != nil {
+		return -1, "", errors.Wrap(err, "dup unpack root")
+	}
+	dir, base := path.Split(rel)
+	walked := ""
+	for _, part := range strings.Split(strings.TrimSuffix(dir, "/"), "/") {
+		if part == "" {
+			continue
+		}
+		walked = path.Join(walked, part)
+		next, err := openDir(fd, part)
+		if err == unix.ENOENT && create {
+			if err = unix.Mkdirat(fd, part, 0o755); err == nil || err == unix.EEXIST {
+				next, err = openDir(fd, part)
+			}
+		}
+		if err == unix.ENOTDIR && isSymlink(fd, part) {
+			err = unix.ELOOP // O_NOFOLLOW|O_DIRECTORY reports a symlink as ENOTDIR
+		}
+		unix.Close(fd)
+		switch err {
+		case nil:
+			fd = next
+		case unix.ELOOP, unix.EXDEV:
+			return -1, "", errors.Errorf("tar entry %q goes through symlink /%s", rel, walked)
+		case unix.ENOTDIR:
+			return -1, "", errors.Errorf("tar entry %q: parent /%s is not a directory", rel, walked)
+		default:
+			return -1, "", errors.Wrapf(err, "tar entry %q: open parent /%s", rel, walked)
+		}
+	}
+	return fd, base, nil
+}
+
+func isSymlink(dirFd int, name string) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
+}
+
+// openDir opens the directory name of dirFd without following a symlink.
+func openDir(dirFd int, name string) (int, error) {
+	return unix.Openat2(dirFd, name, &unix.OpenHow{
+		Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: inside})
+}
+
+// hardLink links base in dirFd to the earlier regular file hdr.Linkname.
+func (u *unpacker) hardLink(dirFd int, base string, hdr *tar.Header) error {
+	linkRel, err := entryPath(hdr.Linkname)
+	if err != nil || linkRel == "" {
+		return errors.Errorf("hard link %s points outside the image: %s", hdr.Name, hdr.Linkname)
+	}
+	srcFd, srcBase, err := u.openParent(linkRel, false)
+	if err != nil {
+		return errors.Wrapf(err, "hard link %s", hdr.Name)
+	}
+	defer unix.Close(srcFd)
+	var st unix.Stat_t
+	if err := unix.Fstatat(srcFd, srcBase, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return errors.Wrapf(err, "hard link %s: target %s", hdr.Name, hdr.Linkname)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return errors.Errorf("hard link %s points at a non-regular file %s", hdr.Name, hdr.Linkname)
+	}
+	if err := unix.Linkat(srcFd, srcBase, dirFd, base, 0); err != nil {
+		return errors.Wrapf(err, "create hard link %s", hdr.Name)
+	}
+	return nil
+}
+
+// removeExisting clears the way for an entry that replaces an earlier one
+// (later entries win, as in tar). A directory replacing a directory is kept.
+func removeExisting(dirFd int, base, rel string, isDir bool) error {
+	var st unix.Stat_t
+	err := unix.Fstatat(dirFd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == unix.ENOENT {
+		return nil
+	}
+	if err != nil {
+		return errors.Wrapf(err, "stat /%s", rel)
+	}
+	wasDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	if isDir && wasDir {
+		return nil
+	}
+	if wasDir {
+		return errors.Wrapf(removeTree(dirFd, base), "replace /%s", rel)
+	}
+	return errors.Wrapf(unix.Unlinkat(dirFd, base, 0), "replace /%s", rel)
+}
+
+// removeTree removes the directory name of dirFd and everything in it,
+// descending only through directories opened without following symlinks.
+func removeTree(dirFd int, name string) error {
+	fd, err := unix.Openat2(dirFd, name, &unix.OpenHow{
+		Flags: unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: inside})
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	for _, n := range names {
+		err := unix.Unlinkat(fd, n, 0)
+		if err == unix.EISDIR {
+			err = removeTree(fd, n)
+		}
+		if err != nil {
+			f.Close()
+			return err
+		}
+	}
+	f.Close()
+	return unix.Unlinkat(dirFd, name, unix.AT_REMOVEDIR)
+}
+
+// writeFile creates base in dirFd with r's content. O_EXCL|O_NOFOLLOW:
+// never write through whatever might sit there.
+func (u *unpacker) writeFile(dirFd int, base string, r io.Reader) error {
+	fd, err := unix.Openat(dirFd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), base)
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // entryPath turns a tar name into a clean path relative to the layer root.
@@ -140,74 +339,11 @@ func entryPath(name string) (string, error) {
 	if strings.ContainsRune(name, 0) {
 		return "", errors.Errorf("tar entry name %q contains NUL", name)
 	}
-	clean := filepath.Clean("/" + name)
+	clean := path.Clean("/" + name)
 	for _, part := range strings.Split(name, "/") {
 		if part == ".." {
 			return "", errors.Errorf("tar entry %q climbs out of the image with ..", name)
 		}
 	}
 	return strings.TrimPrefix(clean, "/"), nil
-}
-
-// checkParents refuses an entry whose parent directories pass through a
-// symlink: writing there could land outside dest.
-func checkParents(dest, rel string) error {
-	dir := dest
-	parts := strings.Split(filepath.Dir(rel), "/")
-	for _, part := range parts {
-		if part == "." || part == "" {
-			continue
-		}
-		dir = filepath.Join(dir, part)
-		fi, err := os.Lstat(dir)
-		if os.IsNotExist(err) {
-			// Tars may omit parent entries; create them as plain directories.
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				return errors.Wrapf(err, "create parent %s", dir)
-			}
-			continue
-		}
-		if err != nil {
-			return errors.Wrapf(err, "stat %s", dir)
-		}
-		if fi.Mode()&os.ModeSymlink != 0 {
-			return errors.Errorf("tar entry %q goes through symlink %s", rel, strings.TrimPrefix(dir, dest))
-		}
-		if !fi.IsDir() {
-			return errors.Errorf("tar entry %q: parent %s is not a directory", rel, strings.TrimPrefix(dir, dest))
-		}
-	}
-	return nil
-}
-
-// removeExisting clears the way for an entry that replaces an earlier one
-// (later entries win, as in tar). A directory replacing a directory is kept.
-func removeExisting(target string, isDir bool) error {
-	fi, err := os.Lstat(target)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		return errors.Wrapf(err, "stat %s", target)
-	}
-	if isDir && fi.IsDir() {
-		return nil
-	}
-	if fi.IsDir() {
-		return errors.Wrapf(os.RemoveAll(target), "replace %s", target)
-	}
-	return errors.Wrapf(os.Remove(target), "replace %s", target)
-}
-
-func writeFile(target string, r io.Reader) error {
-	// O_EXCL|O_NOFOLLOW: never write through whatever might sit at target.
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
