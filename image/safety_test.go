@@ -3,8 +3,11 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +94,130 @@ func TestUnpackKeepsSpecialModes(t *testing.T) {
 				t.Errorf("%s/%s: owner %d:%d, want %d", filepath.Base(dir), e.name, st.Uid, st.Gid, e.uid)
 			}
 		}
+	}
+}
+
+// sparseTar makes, with GNU tar, an archive of one file of size bytes that
+// is all hole but for "data" at offset 1 MiB.
+func sparseTar(t *testing.T, format string, size int64) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "disk.img")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("data"), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := filepath.Join(dir, "sparse.tar")
+	if b, err := exec.Command("tar", "-C", dir, "--sparse", "--format="+format, "-cf", out, "disk.img").CombinedOutput(); err != nil {
+		t.Fatalf("tar --sparse: %v: %s", err, b)
+	}
+	return out
+}
+
+// A sparse entry (GNU or PAX) unpacks as a sparse file: a 10 KB archive of
+// a 2 GiB file must not allocate 2 GiB.
+func TestUnpackKeepsSparseFilesSparse(t *testing.T) {
+	for _, format := range []string{"gnu", "posix"} {
+		t.Run(format, func(t *testing.T) {
+			tarPath := sparseTar(t, format, 2<<30)
+			if fi, err := os.Stat(tarPath); err != nil || fi.Size() > 64<<10 {
+				t.Fatalf("archive not sparse: %v %v", fi.Size(), err)
+			}
+			f, err := os.Open(tarPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			dest := t.TempDir()
+			if err := Unpack(f, dest); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dest, "disk.img")
+			st := statT(t, p)
+			if st.Size != 2<<30 {
+				t.Fatalf("size %d, want 2 GiB", st.Size)
+			}
+			if st.Blocks*512 > 1<<20 {
+				t.Fatalf("a sparse 2 GiB file allocated %d bytes", st.Blocks*512)
+			}
+			g, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			buf := make([]byte, 6)
+			if _, err := g.ReadAt(buf, 1<<20-1); err != nil || string(buf) != "\x00data\x00" {
+				t.Fatalf("content %q, %v", buf, err)
+			}
+		})
+	}
+}
+
+// Long runs of zeros in a plain entry become holes too; the data around
+// them, and a file that ends in zeros, keep their exact content and size.
+func TestWriteSparse(t *testing.T) {
+	block := func(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }
+	tests := []struct {
+		name    string
+		content []byte
+	}{
+		{"empty", nil},
+		{"short", []byte("abc")},
+		{"zeros only", block(0, 3*holeBlock+5)},
+		{"data, hole, data", append(append(block('a', 10), block(0, 8<<20)...), 'z')},
+		{"ends in a hole", append(block('a', holeBlock+1), block(0, 4<<20)...)},
+		{"zeros across chunks", append(append(block('b', copyChunk-3), block(0, 2*copyChunk)...), block('c', 7)...)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "f")
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A reader that returns little at a time, as a tar stream may.
+			if err := writeSparse(f, io.LimitReader(&slowReader{bytes.NewReader(tc.content)}, 1<<40), make([]byte, copyChunk)); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			got, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.content) {
+				t.Fatalf("content differs: %d bytes, want %d", len(got), len(tc.content))
+			}
+			if zeros := bytes.Count(tc.content, []byte{0}); zeros >= 4<<20 {
+				if alloc := statT(t, p).Blocks * 512; alloc > int64(len(tc.content)-zeros)+4*holeBlock {
+					t.Fatalf("%d bytes allocated for %d bytes of data", alloc, len(tc.content)-zeros)
+				}
+			}
+		})
+	}
+}
+
+type slowReader struct{ r io.Reader }
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if len(p) > 1000 {
+		p = p[:1000]
+	}
+	return s.r.Read(p)
+}
+
+// A truncated archive is an error, not a short file.
+func TestUnpackTruncated(t *testing.T) {
+	data := makeTar(t, []entry{{name: "f", typ: tar.TypeReg, body: strings.Repeat("x", 5000)}})
+	err := Unpack(bytes.NewReader(data[:512+1000]), t.TempDir())
+	if err == nil {
+		t.Fatal("unpacked a truncated archive")
 	}
 }
 

@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"io"
 	"os"
 	"path"
@@ -28,7 +29,8 @@ const inside = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO
 // earlier regular file inside dest.
 //
 // Owners, modes (setuid, setgid and sticky bits included: chmod follows
-// chown, which clears them) and times are kept.
+// chown, which clears them) and times are kept. Runs of zeros, and so the
+// holes of sparse entries, are written as holes.
 func Unpack(r io.Reader, dest string) error {
 	rootFd, err := unix.Open(dest, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -40,7 +42,7 @@ func Unpack(r io.Reader, dest string) error {
 	if err := unix.Fchmod(rootFd, 0o755); err != nil {
 		return errors.Wrap(err, "chmod rootfs")
 	}
-	u := &unpacker{rootFd: rootFd}
+	u := &unpacker{rootFd: rootFd, buf: make([]byte, copyChunk)}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -57,8 +59,16 @@ func Unpack(r io.Reader, dest string) error {
 	return u.dirTimes()
 }
 
+// copyChunk is how much of a file is read at a time; holeBlock the unit
+// in which zeros become holes (a file system block).
+const (
+	copyChunk = 256 << 10
+	holeBlock = 4096
+)
+
 type unpacker struct {
 	rootFd int
+	buf    []byte
 	dirs   []dirTime // directories whose times are set last
 }
 
@@ -100,7 +110,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 			return errors.Wrapf(err, "create dir %s", hdr.Name)
 		}
 		u.dirs = append(u.dirs, dirTime{rel, hdr.ModTime})
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 		if err := u.writeFile(dirFd, base, tr); err != nil {
 			return errors.Wrapf(err, "extract %s", hdr.Name)
 		}
@@ -325,12 +335,70 @@ func (u *unpacker) writeFile(dirFd int, base string, r io.Reader) error {
 		return err
 	}
 	f := os.NewFile(uintptr(fd), base)
-	if _, err := io.Copy(f, r); err != nil {
+	if err := writeSparse(f, r, u.buf); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
 }
+
+var zeros [holeBlock]byte
+
+// writeSparse copies r into the empty file f, seeking over every block of
+// zeros instead of writing it, so a sparse file (a disk image, a database)
+// stays sparse and costs only its data on disk, as GNU tar's --sparse
+// extraction does. The file's size is set at the end, for a final hole.
+func writeSparse(f *os.File, r io.Reader, buf []byte) error {
+	var off int64
+	for {
+		n, rerr := fill(r, buf)
+		chunk := buf[:n]
+		for len(chunk) > 0 {
+			// The next run of data blocks, then the run of zero blocks after it.
+			data := 0
+			for data < len(chunk) && !isZero(chunk[data:min(data+holeBlock, len(chunk))]) {
+				data = min(data+holeBlock, len(chunk))
+			}
+			if data > 0 {
+				if _, err := f.WriteAt(chunk[:data], off); err != nil {
+					return err
+				}
+				off += int64(data)
+				chunk = chunk[data:]
+			}
+			hole := 0
+			for hole < len(chunk) && isZero(chunk[hole:min(hole+holeBlock, len(chunk))]) {
+				hole = min(hole+holeBlock, len(chunk))
+			}
+			off += int64(hole)
+			chunk = chunk[hole:]
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	return f.Truncate(off)
+}
+
+// fill reads into buf until it is full or r ends. Unlike io.ReadFull it
+// keeps a truncated archive's io.ErrUnexpectedEOF apart from a clean end,
+// which it reports as io.EOF.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func isZero(b []byte) bool { return bytes.Equal(b, zeros[:len(b)]) }
 
 // entryPath turns a tar name into a clean path relative to the layer root.
 // Leading "/" is dropped (as Docker does); a name that climbs above the
