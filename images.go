@@ -32,7 +32,9 @@ var importCommand = cli.Command{
 	Name:      "import",
 	Usage:     "make a rootfs tarball an image",
 	ArgsUsage: "FILE IMAGE",
-	Action:    importAction,
+	Flags: []cli.Flag{cli.StringFlag{Name: "max-size",
+		Usage: "largest size the image may unpack to, such as 100g (default: $" + image.MaxSizeEnv + " or " + image.FormatSize(image.DefaultMaxSize) + ")"}},
+	Action: importAction,
 }
 
 func imagesAction(ctx *cli.Context) error {
@@ -101,5 +103,13 @@ func importAction(ctx *cli.Context) error {
 	if ctx.NArg() != 2 {
 		return errors.New(`"import" requires a FILE and an IMAGE name`)
 	}
-	return image.NewStore(root(ctx)).Import(ctx.Args().Get(0), ctx.Args().Get(1))
+	store := image.NewStore(root(ctx))
+	if v := ctx.String("max-size"); v != "" {
+		n, err := image.ParseSize(v)
+		if err != nil {
+			return errors.Wrap(err, "--max-size")
+		}
+		store.MaxSize = n
+	}
+	return store.Import(ctx.Args().Get(0), ctx.Args().Get(1))
 }

@@ -73,7 +73,7 @@ func TestUnpackKeepsSpecialModes(t *testing.T) {
 		{"bin/plain", tar.TypeReg, 0o644, 1000},
 	}
 	first := t.TempDir()
-	if err := Unpack(bytes.NewReader(modeTar(t, entries)), first); err != nil {
+	if err := Unpack(bytes.NewReader(modeTar(t, entries)), first, 0); err != nil {
 		t.Fatal(err)
 	}
 	var packed bytes.Buffer
@@ -81,7 +81,7 @@ func TestUnpackKeepsSpecialModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := t.TempDir()
-	if err := Unpack(bytes.NewReader(packed.Bytes()), second); err != nil {
+	if err := Unpack(bytes.NewReader(packed.Bytes()), second, 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, dir := range []string{first, second} {
@@ -136,7 +136,7 @@ func TestUnpackKeepsSparseFilesSparse(t *testing.T) {
 			}
 			defer f.Close()
 			dest := t.TempDir()
-			if err := Unpack(f, dest); err != nil {
+			if err := Unpack(f, dest, 0); err != nil {
 				t.Fatal(err)
 			}
 			p := filepath.Join(dest, "disk.img")
@@ -215,9 +215,36 @@ func (s *slowReader) Read(p []byte) (int, error) {
 // A truncated archive is an error, not a short file.
 func TestUnpackTruncated(t *testing.T) {
 	data := makeTar(t, []entry{{name: "f", typ: tar.TypeReg, body: strings.Repeat("x", 5000)}})
-	err := Unpack(bytes.NewReader(data[:512+1000]), t.TempDir())
+	err := Unpack(bytes.NewReader(data[:512+1000]), t.TempDir(), 0)
 	if err == nil {
 		t.Fatal("unpacked a truncated archive")
+	}
+}
+
+func TestUnpackBound(t *testing.T) {
+	small := makeTar(t, []entry{{name: "a", typ: tar.TypeReg, body: strings.Repeat("x", 3000)}, {name: "b", typ: tar.TypeReg, body: strings.Repeat("y", 3000)}})
+	if err := Unpack(bytes.NewReader(small), t.TempDir(), 8<<10); err != nil {
+		t.Fatalf("within the limit: %v", err)
+	}
+	dest := t.TempDir()
+	err := Unpack(bytes.NewReader(small), dest, 5<<10)
+	if err == nil || !strings.Contains(err.Error(), "5KiB limit") || !strings.Contains(err.Error(), MaxSizeEnv) {
+		t.Fatalf("over the limit: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "b")); err == nil {
+		t.Fatal("wrote the entry that passed the limit")
+	}
+	// A sparse file counts at its full size, and fails before any of its
+	// zeros are read.
+	for _, format := range []string{"posix", "gnu"} {
+		f, err := os.Open(sparseTar(t, format, 1<<40))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := Unpack(f, t.TempDir(), 1<<30); err == nil || !strings.Contains(err.Error(), "1GiB limit") {
+			t.Fatalf("%s: 1 TiB sparse file under a 1 GiB limit: %v", format, err)
+		}
 	}
 }
 
@@ -241,7 +268,7 @@ func TestUnpackDirThenSymlinkLeavesTargetAlone(t *testing.T) {
 	}
 	tw.Close()
 	dest := t.TempDir()
-	if err := Unpack(&buf, dest); err != nil {
+	if err := Unpack(&buf, dest, 0); err != nil {
 		t.Fatal(err)
 	}
 	if l, err := os.Readlink(filepath.Join(dest, "d")); err != nil || l != outside {
@@ -257,4 +284,100 @@ func TestUnpackDirThenSymlinkLeavesTargetAlone(t *testing.T) {
 	if fi.Mode().Perm() == 0o700 {
 		t.Fatal("host directory's mode changed")
 	}
+}
+
+// zeroReader is /dev/zero.
+type zeroReader struct{ n int64 }
+
+func (z *zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	z.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestCopyTar(t *testing.T) {
+	valid := makeTar(t, []entry{{name: "f", typ: tar.TypeReg, body: "hello"}})
+	big := makeTar(t, []entry{{name: "f", typ: tar.TypeReg, body: strings.Repeat("x", 1<<20)}})
+	tests := []struct {
+		name    string
+		in      io.Reader
+		limit   int64
+		wantErr string
+	}{
+		{"valid", bytes.NewReader(valid), 0, ""},
+		{"garbage", strings.NewReader(strings.Repeat("not a tar\n", 1000)), 0, "not a tar archive"},
+		{"empty", strings.NewReader(""), 0, "no entries"},
+		{"over the limit", bytes.NewReader(big), 64 << 10, "64KiB limit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := copyTar(&out, tc.in, tc.limit)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.HasPrefix(valid, out.Bytes()) || len(out.Bytes()) < 3*512 {
+					t.Fatalf("copied %d bytes, not the archive", out.Len())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+			if out.Len() > 64<<10 {
+				t.Fatalf("copied %d bytes of bad input", out.Len())
+			}
+		})
+	}
+	// /dev/zero: two zero blocks end an archive, so it stops at once.
+	z := &zeroReader{}
+	var out bytes.Buffer
+	if err := copyTar(&out, z, 0); err == nil || !strings.Contains(err.Error(), "no entries") {
+		t.Fatalf("/dev/zero: %v", err)
+	}
+	if z.n > 64<<10 {
+		t.Fatalf("read %d bytes of /dev/zero", z.n)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"1048576", 1 << 20}, {"512m", 512 << 20}, {"64G", 64 << 30}, {"2GiB", 2 << 30}, {"3kb", 3 << 10},
+		{"1t", 1 << 40}, {" 7 ", 7}, {"0", -1}, {"-1g", -1}, {"", -1}, {"g", -1}, {"1.5g", -1},
+		{"9223372036854775807", 1<<63 - 1}, {"8388608t", -1}, {"1x", -1},
+	}
+	for _, tc := range tests {
+		got, err := ParseSize(tc.in)
+		if tc.want < 0 {
+			if err == nil {
+				t.Errorf("ParseSize(%q) = %d, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"64g", "1", "2GiB", "-1", "9223372036854775807t", "kb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err != nil {
+			return
+		}
+		if n <= 0 {
+			t.Fatalf("ParseSize(%q) = %d", s, n)
+		}
+		if back, err := ParseSize(FormatSize(n)); err != nil || back != n {
+			t.Fatalf("%d -> %q -> %d, %v", n, FormatSize(n), back, err)
+		}
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,7 +38,12 @@ func ValidateName(name string) error {
 }
 
 // Store is the image store under one state root.
-type Store struct{ layout constant.Layout }
+type Store struct {
+	layout constant.Layout
+	// MaxSize bounds what an image may unpack to (0: MaxSizeEnv or
+	// DefaultMaxSize).
+	MaxSize int64
+}
 
 // NewStore returns the store for a state root.
 func NewStore(root string) *Store { return &Store{layout: constant.Layout{Root: root}} }
@@ -97,41 +101,76 @@ func (s *Store) Get(ref string) (*Image, error) {
 		return nil, err
 	}
 	tarPath := s.TarPath(name)
-	st, err := os.Stat(tarPath)
-	if os.IsNotExist(err) {
+	key, err := tarKey(tarPath)
+	if os.IsNotExist(errors.Cause(err)) {
 		return nil, errors.Wrapf(ErrNotFound, "image %q (no %s)", ref, tarPath)
 	}
 	if err != nil {
-		return nil, errors.Wrapf(err, "stat image %s", tarPath)
+		return nil, err
 	}
-	key := indexEntry{Size: st.Size(), MtimeN: st.ModTime().UnixNano(), Ino: st.Sys().(*syscall.Stat_t).Ino}
 	if digest, ok := s.cachedDigest(name, key); ok {
-		return &Image{Name: name, Digest: digest, Layers: []string{s.layerPath(digest)}}, nil
+		return s.image(name, digest), nil
 	}
-	lock, err := utils.Lock(filepath.Join(s.layout.LayerDir(), "lock"))
+	limit, err := s.maxSize()
+	if err != nil {
+		return nil, err
+	}
+	lock, err := s.lockLayers()
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Unlock()
 	if digest, ok := s.cachedDigest(name, key); ok { // another process just did it
-		return &Image{Name: name, Digest: digest, Layers: []string{s.layerPath(digest)}}, nil
+		return s.image(name, digest), nil
 	}
-	digest, err := s.unpack(tarPath)
+	digest, err := s.unpack(tarPath, limit)
 	if err != nil {
 		return nil, errors.Wrapf(err, "unpack image %s", name)
 	}
+	if err := s.writeIndex(name, key, digest); err != nil {
+		return nil, err
+	}
+	return s.image(name, digest), nil
+}
+
+func (s *Store) image(name, digest string) *Image {
+	return &Image{Name: name, Digest: digest, Layers: []string{s.layerPath(digest)}}
+}
+
+// tarKey is what the index remembers of an image tar to know it unchanged.
+func tarKey(tarPath string) (indexEntry, error) {
+	st, err := os.Stat(tarPath)
+	if err != nil {
+		return indexEntry{}, errors.Wrapf(err, "stat image %s", tarPath)
+	}
+	return indexEntry{Size: st.Size(), MtimeN: st.ModTime().UnixNano(), Ino: st.Sys().(*syscall.Stat_t).Ino}, nil
+}
+
+// writeIndex records that image name, as key describes its tar, is layer digest.
+func (s *Store) writeIndex(name string, key indexEntry, digest string) error {
 	key.Digest = digest
 	data, err := json.Marshal(key)
 	if err != nil {
-		return nil, errors.Wrap(err, "encode image index")
+		return errors.Wrap(err, "encode image index")
 	}
 	if err := os.MkdirAll(filepath.Dir(s.indexPath(name)), 0o700); err != nil {
-		return nil, errors.Wrap(err, "create image index dir")
+		return errors.Wrap(err, "create image index dir")
 	}
-	if err := utils.WriteFileAtomic(s.indexPath(name), data, 0o600); err != nil {
-		return nil, err
+	return utils.WriteFileAtomic(s.indexPath(name), data, 0o600)
+}
+
+// lockLayers serializes unpacking and deleting layers.
+func (s *Store) lockLayers() (*utils.FileLock, error) {
+	return utils.Lock(filepath.Join(s.layout.LayerDir(), "lock"))
+}
+
+// maxSize is the bound on what one image may unpack to: MaxSize if set,
+// else MaxSizeEnv, else DefaultMaxSize.
+func (s *Store) maxSize() (int64, error) {
+	if s.MaxSize > 0 {
+		return s.MaxSize, nil
 	}
-	return &Image{Name: name, Digest: digest, Layers: []string{s.layerPath(digest)}}, nil
+	return MaxSize()
 }
 
 func (s *Store) cachedDigest(name string, key indexEntry) (string, bool) {
@@ -154,8 +193,9 @@ func (s *Store) cachedDigest(name string, key indexEntry) (string, bool) {
 
 // unpack hashes and extracts tarPath in one pass into a temp directory, then
 // renames it to its digest. A layer with that digest already present (the
-// same content under another name) is reused.
-func (s *Store) unpack(tarPath string) (string, error) {
+// same content under another name) is reused. The caller holds the layers
+// lock.
+func (s *Store) unpack(tarPath string, limit int64) (string, error) {
 	f, err := os.Open(tarPath)
 	if err != nil {
 		return "", errors.Wrap(err, "open image")
@@ -170,7 +210,7 @@ func (s *Store) unpack(tarPath string) (string, error) {
 	}
 	defer os.RemoveAll(tmp) // nothing is ever mounted here
 	h := sha256.New()
-	if err := Unpack(io.TeeReader(f, h), tmp); err != nil {
+	if err := Unpack(io.TeeReader(f, h), tmp, limit); err != nil {
 		return "", err
 	}
 	// Hash any trailing padding the tar reader did not consume.
@@ -263,9 +303,16 @@ func (s *Store) Commit(f *os.File, name string) error {
 	return utils.SyncDir(s.layout.ImageDir())
 }
 
-// Import copies a tar file into the store as image name.
+// Import copies a tar file into the store as image name and unpacks it, so
+// that a bad or oversized archive fails here, in one line, and the first
+// run starts at once. Reading stops at the first block that is not a tar
+// header, and at the size bound: `import /dev/zero` ends at once.
 func (s *Store) Import(file, name string) error {
 	if err := ValidateName(name); err != nil {
+		return err
+	}
+	limit, err := s.maxSize()
+	if err != nil {
 		return err
 	}
 	src, err := os.Open(file)
@@ -286,40 +333,94 @@ func (s *Store) Import(file, name string) error {
 			}
 		}
 	}()
-	if _, err := io.Copy(f, src); err != nil {
-		return errors.Wrapf(err, "copy %s", file)
+	if err := copyTar(f, src, limit); err != nil {
+		return errors.Wrapf(err, "import %s", file)
 	}
-	if err := checkTar(f.Name()); err != nil {
-		return errors.Wrapf(err, "%s is not a tar archive", file)
+	lock, err := s.lockLayers()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	digest, err := s.unpack(f.Name(), limit)
+	if err != nil {
+		return errors.Wrapf(err, "import %s", file)
 	}
 	if err := s.Commit(f, name); err != nil {
 		return err
 	}
 	ok = true
-	return nil
-}
-
-// checkTar reads every header of a tar to make sure it is one.
-func checkTar(path string) error {
-	f, err := os.Open(path)
+	key, err := tarKey(s.TarPath(name))
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	tr := tar.NewReader(f)
+	return s.writeIndex(name, key, digest)
+}
+
+// copyTar copies one tar stream from r to w, reading it through a tar
+// reader so that each header is checked as it arrives: input that is not a
+// tar fails at its first block, and the entries' sizes are charged to the
+// limit before their data is copied. Only the archive itself is copied,
+// up to its end-of-archive blocks.
+func copyTar(w io.Writer, r io.Reader, limit int64) error {
+	cw := &checkedWriter{w: w}
+	tr := tar.NewReader(io.TeeReader(r, cw))
+	budget := Budget{Limit: limit}
 	n := 0
 	for {
-		_, err := tr.Next()
+		hdr, err := tr.Next()
+		if cw.err != nil {
+			return errors.Wrap(cw.err, "write image")
+		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			return errors.Wrap(err, "not a tar archive")
+		}
+		if err := budget.Charge(hdr); err != nil {
 			return err
 		}
 		n++
 	}
 	if n == 0 {
-		return fmt.Errorf("no entries")
+		return errors.New("not a tar archive: no entries")
+	}
+	// Writers pad an archive with zeros to a whole record (10 KiB for
+	// GNU tar); copying that too keeps the stored tar byte for byte the
+	// input, so the layer's digest is the input's sha256sum and matches a
+	// copy placed in the image directory by hand.
+	block := make([]byte, 512)
+	for copied := 0; copied < maxTrailer; copied += len(block) {
+		m, err := fill(r, block)
+		if err != nil && err != io.EOF {
+			return errors.Wrap(err, "read after the archive")
+		}
+		if m == 0 || !isZero(block[:m]) {
+			break // the end, or data after the archive: not part of it
+		}
+		if _, werr := w.Write(block[:m]); werr != nil {
+			return errors.Wrap(werr, "write image")
+		}
+		if err == io.EOF {
+			break
+		}
 	}
 	return nil
+}
+
+// maxTrailer bounds the zero padding copied after an archive's end.
+const maxTrailer = 1 << 20
+
+// checkedWriter keeps a write error apart from the reader's errors.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }

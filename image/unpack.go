@@ -18,7 +18,7 @@ import (
 const inside = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
 
 // Unpack extracts the tar stream r into dest, an empty directory the caller
-// owns.
+// owns, writing at most limit bytes (see Budget; limit <= 0: no bound).
 //
 // Every entry lands inside dest: names are cleaned and rooted, a name with
 // ".." is refused, and every operation is made relative to a descriptor of
@@ -31,7 +31,7 @@ const inside = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO
 // Owners, modes (setuid, setgid and sticky bits included: chmod follows
 // chown, which clears them) and times are kept. Runs of zeros, and so the
 // holes of sparse entries, are written as holes.
-func Unpack(r io.Reader, dest string) error {
+func Unpack(r io.Reader, dest string, limit int64) error {
 	rootFd, err := unix.Open(dest, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return errors.Wrapf(err, "open %s", dest)
@@ -42,7 +42,7 @@ func Unpack(r io.Reader, dest string) error {
 	if err := unix.Fchmod(rootFd, 0o755); err != nil {
 		return errors.Wrap(err, "chmod rootfs")
 	}
-	u := &unpacker{rootFd: rootFd, buf: make([]byte, copyChunk)}
+	u := &unpacker{rootFd: rootFd, budget: Budget{Limit: limit}, buf: make([]byte, copyChunk)}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -51,6 +51,9 @@ func Unpack(r io.Reader, dest string) error {
 		}
 		if err != nil {
 			return errors.Wrap(err, "read tar")
+		}
+		if err := u.budget.Charge(hdr); err != nil {
+			return err
 		}
 		if err := u.entry(hdr, tr); err != nil {
 			return err
@@ -68,6 +71,7 @@ const (
 
 type unpacker struct {
 	rootFd int
+	budget Budget
 	buf    []byte
 	dirs   []dirTime // directories whose times are set last
 }

@@ -65,7 +65,7 @@ func TestUnpackKeepsEntriesInside(t *testing.T) {
 			if err := os.Mkdir(dest, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			err := Unpack(bytes.NewReader(makeTar(t, tc.entries)), dest)
+			err := Unpack(bytes.NewReader(makeTar(t, tc.entries)), dest, 0)
 			if err == nil {
 				t.Fatalf("unpacked a malicious tar")
 			}
@@ -92,7 +92,7 @@ func TestUnpackRegularTree(t *testing.T) {
 		{name: "bin/hard", link: "bin/busybox", typ: tar.TypeLink},
 		{name: "bin/busybox2", typ: tar.TypeReg, body: "v1"},
 		{name: "bin/busybox2", typ: tar.TypeReg, body: "v2"}, // later entries win
-	})), dest)
+	})), dest, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestPackRoundTripAndNoEscape(t *testing.T) {
 		t.Fatal("commit followed a symlink out of the container")
 	}
 	dest := t.TempDir()
-	if err := Unpack(bytes.NewReader(buf.Bytes()), dest); err != nil {
+	if err := Unpack(bytes.NewReader(buf.Bytes()), dest, 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"etc/f", "hard"} {
