@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -380,4 +381,27 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("%d -> %q -> %d, %v", n, FormatSize(n), back, err)
 		}
 	})
+}
+
+func TestTempOwner(t *testing.T) {
+	mine, err := tempName(unpackPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A process that has exited: its pid's start time no longer matches.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{
+		mine:                            true,
+		unpackPrefix + "1-999999999-00": false, // pid 1, but not started then
+		unpackPrefix + strconv.Itoa(cmd.Process.Pid) + "-1-00": false,
+		unpackPrefix + "123456789":                             false, // an older mydocker's random name
+		unpackPrefix + "x-y-z":                                 false,
+	} {
+		if got := ownerAlive(name, unpackPrefix); got != want {
+			t.Errorf("ownerAlive(%q) = %v, want %v", name, got, want)
+		}
+	}
 }

@@ -100,6 +100,7 @@ func (s *Store) Get(ref string) (*Image, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
+	s.sweep()
 	tarPath := s.TarPath(name)
 	key, err := tarKey(tarPath)
 	if os.IsNotExist(errors.Cause(err)) {
@@ -194,7 +195,7 @@ func (s *Store) cachedDigest(name string, key indexEntry) (string, bool) {
 // unpack hashes and extracts tarPath in one pass into a temp directory, then
 // renames it to its digest. A layer with that digest already present (the
 // same content under another name) is reused. The caller holds the layers
-// lock.
+// lock; a SIGKILL leaves only a temp directory the next command sweeps.
 func (s *Store) unpack(tarPath string, limit int64) (string, error) {
 	f, err := os.Open(tarPath)
 	if err != nil {
@@ -204,8 +205,12 @@ func (s *Store) unpack(tarPath string, limit int64) (string, error) {
 	if err := os.MkdirAll(filepath.Join(s.layout.LayerDir(), "sha256"), 0o700); err != nil {
 		return "", errors.Wrap(err, "create layer dir")
 	}
-	tmp, err := os.MkdirTemp(s.layout.LayerDir(), "unpack-")
+	name, err := tempName(unpackPrefix)
 	if err != nil {
+		return "", err
+	}
+	tmp := filepath.Join(s.layout.LayerDir(), name)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return "", errors.Wrap(err, "create unpack dir")
 	}
 	defer os.RemoveAll(tmp) // nothing is ever mounted here
@@ -231,6 +236,7 @@ func (s *Store) unpack(tarPath string, limit int64) (string, error) {
 
 // List returns the stored images, sorted by name.
 func (s *Store) List() ([]Summary, error) {
+	s.sweep()
 	entries, err := os.ReadDir(s.layout.ImageDir())
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -261,6 +267,7 @@ func (s *Store) Remove(ref string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
+	s.sweep()
 	if err := os.Remove(s.TarPath(name)); err != nil {
 		if os.IsNotExist(err) {
 			return errors.Wrapf(ErrNotFound, "image %q", ref)
@@ -274,12 +281,19 @@ func (s *Store) Remove(ref string) error {
 }
 
 // Writer returns a temp file in the image dir; Commit renames it into place
-// as image name, so a half-written image is never visible.
+// as image name, so a half-written image is never visible. Its name says
+// which process writes it, so a writer killed mid-way leaves a file the
+// next command removes.
 func (s *Store) Writer() (*os.File, error) {
 	if err := os.MkdirAll(s.layout.ImageDir(), 0o755); err != nil {
 		return nil, errors.Wrap(err, "create image dir")
 	}
-	f, err := os.CreateTemp(s.layout.ImageDir(), ".incoming-*.tar")
+	s.sweep()
+	name, err := tempName(incomingPrefix)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(s.layout.ImageDir(), name+".tar"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	return f, errors.Wrap(err, "create temp image")
 }
 
