@@ -74,13 +74,37 @@ func rmiAction(ctx *cli.Context) error {
 	for _, err := range errs {
 		log.Warn(err)
 	}
-	return eachArg(ctx, func(ref string) error {
+	err := eachArg(ctx, func(ref string) error {
 		if err := removeImage(images, recs, ref, ctx.Bool("force")); err != nil {
 			return err
 		}
 		fmt.Println(ref)
 		return nil
 	})
+	if perr := pruneLayers(ctx, images); perr != nil {
+		if err != nil { // as eachArg does: earlier errors printed, the last returned
+			fmt.Fprintln(os.Stderr, "mydocker: "+err.Error())
+		}
+		return perr
+	}
+	return err
+}
+
+// pruneLayers frees the unpacked layers no image and no container uses
+// any more. The containers are listed again, just before, so that one
+// created meanwhile keeps its layers; if any record cannot be read, no
+// layer is freed, since that container might use one.
+func pruneLayers(ctx *cli.Context, images *image.Store) error {
+	recs, errs := container.NewStore(root(ctx)).List()
+	if len(errs) > 0 {
+		log.Warnf("not freeing unused layers: %d container records could not be read", len(errs))
+		return nil
+	}
+	var inUse []string
+	for _, rec := range recs {
+		inUse = append(inUse, rec.Layers...)
+	}
+	return errors.Wrap(images.Prune(inUse), "free unused layers")
 }
 
 func removeImage(images *image.Store, recs []*container.Record, ref string, force bool) error {
@@ -94,8 +118,8 @@ func removeImage(images *image.Store, recs []*container.Record, ref string, forc
 			}
 		}
 	}
-	// Unpacked layers stay: containers made from the image keep running
-	// and restarting from them.
+	// Its layer is freed afterwards only if no container uses it: those
+	// made from the image keep running and restarting from it.
 	return images.Remove(ref)
 }
 

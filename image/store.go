@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 
@@ -260,8 +261,8 @@ func (s *Store) List() ([]Summary, error) {
 	return out, nil
 }
 
-// Remove deletes an image's tar and index entry. Cached layers stay: another
-// image may share them, and they cost nothing at start.
+// Remove deletes an image's tar and index entry. Its layer stays until
+// Prune finds nothing uses it.
 func (s *Store) Remove(ref string) error {
 	name := Normalize(ref)
 	if err := ValidateName(name); err != nil {
@@ -278,6 +279,96 @@ func (s *Store) Remove(ref string) error {
 		return errors.Wrapf(err, "remove index of image %s", name)
 	}
 	return nil
+}
+
+// Prune deletes the unpacked layers that no image refers to and nothing
+// uses: inUse are the layer directories of every container (running or
+// not: a stopped one starts again from them), and a layer that is a lower
+// directory of any overlay mount is kept even if no record names it.
+func (s *Store) Prune(inUse []string) error {
+	lock, err := s.lockLayers()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	keep := map[string]bool{}
+	for _, l := range inUse {
+		keep[filepath.Clean(l)] = true
+	}
+	indexes, err := os.ReadDir(filepath.Dir(s.indexPath("x")))
+	if err != nil && !os.IsNotExist(err) {
+		return errors.Wrap(err, "read image index")
+	}
+	for _, e := range indexes {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || ValidateName(name) != nil {
+			continue // an atomic write's temp, or not ours
+		}
+		data, err := os.ReadFile(s.indexPath(name))
+		if err != nil {
+			return errors.Wrapf(err, "read index of image %s", name)
+		}
+		var ie indexEntry
+		if err := json.Unmarshal(data, &ie); err != nil || ie.Digest == "" {
+			continue // no layer to keep for it: Get unpacks it again
+		}
+		// Even an index whose tar changed since keeps its layer: the
+		// image may still be running from it.
+		keep[s.layerPath(ie.Digest)] = true
+	}
+	overlays, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
+	if err != nil {
+		return errors.Wrap(err, "read /proc/self/mountinfo")
+	}
+	layers, err := os.ReadDir(filepath.Join(s.layout.LayerDir(), "sha256"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return errors.Wrap(err, "read layers")
+	}
+	for _, l := range layers {
+		p := s.layerPath(l.Name())
+		if keep[p] || mountedAsLower(overlays, p) {
+			continue
+		}
+		if err := s.removeLayer(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountedAsLower reports whether layer is a lower directory of a mount.
+func mountedAsLower(mounts []*mountinfo.Info, layer string) bool {
+	for _, m := range mounts {
+		for _, opt := range strings.Split(m.VFSOptions, ",") {
+			if v, ok := strings.CutPrefix(opt, "lowerdir="); ok {
+				for _, dir := range strings.Split(v, ":") {
+					if filepath.Clean(dir) == layer {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// removeLayer first renames the layer to a temporary, so that a SIGKILL
+// mid-way leaves something the next command sweeps rather than a partial
+// layer the cache would take for a whole one.
+func (s *Store) removeLayer(layer string) error {
+	name, err := tempName(unpackPrefix)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(s.layout.LayerDir(), name)
+	if err := os.Rename(layer, tmp); err != nil {
+		return errors.Wrapf(err, "remove layer %s", filepath.Base(layer))
+	}
+	log.Debugf("removing unused layer %s", layer)
+	return errors.Wrapf(utils.RemoveAllUnmounted(tmp), "remove layer %s", filepath.Base(layer))
 }
 
 // Writer returns a temp file in the image dir; Commit renames it into place
