@@ -25,7 +25,19 @@ const beneath = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_N
 // it is being packed, so the walk holds each directory open and opens
 // every child relative to it with openat2 (no symlinks, no leaving,
 // no other mounts): commit can never read or list anything of the host.
+//
+// The tar is bounded like an unpack (MaxSize): a container can make a
+// sparse file of any size in a moment, which a tar would spell out in
+// zeros.
 func Pack(w io.Writer, dir string) error {
+	limit, err := MaxSize()
+	if err != nil {
+		return err
+	}
+	return packWithin(w, dir, limit)
+}
+
+func packWithin(w io.Writer, dir string, limit int64) error {
 	rootFd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return errors.Wrapf(err, "open %s", dir)
@@ -35,7 +47,7 @@ func Pack(w io.Writer, dir string) error {
 	if err := unix.Fstat(rootFd, &st); err != nil {
 		return errors.Wrapf(err, "stat %s", dir)
 	}
-	p := &packer{tw: tar.NewWriter(w), links: map[[2]uint64]string{}}
+	p := &packer{tw: tar.NewWriter(w), links: map[[2]uint64]string{}, budget: Budget{Limit: limit}}
 	if err := p.tw.WriteHeader(header("./", &st)); err != nil {
 		return errors.Wrap(err, "write root entry")
 	}
@@ -46,8 +58,9 @@ func Pack(w io.Writer, dir string) error {
 }
 
 type packer struct {
-	tw    *tar.Writer
-	links map[[2]uint64]string // (dev, ino) of files with several links -> first name
+	tw     *tar.Writer
+	links  map[[2]uint64]string // (dev, ino) of files with several links -> first name
+	budget Budget
 }
 
 // walk writes every entry of the open directory dirFd, named rel.
@@ -92,6 +105,9 @@ func (p *packer) entry(dirFd int, rel, name string) error {
 				p.links[key] = hdr.Name
 			}
 		}
+	}
+	if err := p.budget.Charge(hdr); err != nil {
+		return err
 	}
 	if err := p.tw.WriteHeader(hdr); err != nil {
 		return errors.Wrapf(err, "write /%s", childRel)

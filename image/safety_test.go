@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -404,4 +405,33 @@ func TestTempOwner(t *testing.T) {
 			t.Errorf("ownerAlive(%q) = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// commit is bounded too: a container makes a sparse file of any size in a
+// moment, and a tar would spell all of it out.
+func TestPackBound(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "huge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 40); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := &cappedWriter{left: 64 << 10}
+	if err := packWithin(out, dir, 1<<30); err == nil || !strings.Contains(err.Error(), "1GiB limit") {
+		t.Fatalf("packed a 1 TiB file under a 1 GiB limit: %v", err)
+	}
+}
+
+// cappedWriter fails once more than left bytes were written to it.
+type cappedWriter struct{ left int }
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if len(p) > c.left {
+		return 0, errors.New("wrote more than the test allows")
+	}
+	c.left -= len(p)
+	return len(p), nil
 }
