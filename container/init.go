@@ -33,6 +33,14 @@ func fail(code int, err error) error { return &initError{code: code, err: err} }
 //
 // It never returns on success: the user's command replaces it.
 func InitMain() {
+	// Until it execs the user's command, init holds our pipes (and with
+	// --debug the caller's stderr) and runs our code: a process the
+	// container joins with exec must not be able to read its memory or
+	// descriptors through /proc, nor ptrace it. execve resets this.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "mydocker init: set non-dumpable:", err)
+		os.Exit(constant.ExitMydocker)
+	}
 	sync := os.NewFile(initSyncFd, "sync")
 	if len(os.Args) > 2 && os.Args[2] == initLogArg {
 		log.SetOutput(os.NewFile(initLogFd, "log"))

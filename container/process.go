@@ -122,10 +122,14 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 	if err != nil {
 		return nil, err
 	}
-	self, err := os.Executable()
+	// init is the container's pid 1 until it execs the user's command, and
+	// can become mydocker again through a "#!/proc/self/exe" script: it
+	// runs from a sealed copy, so its /proc/1/exe never reaches our binary.
+	self, err := OpenSealedSelf()
 	if err != nil {
-		return nil, errors.Wrap(err, "find mydocker binary")
+		return nil, err
 	}
+	defer self.Close()
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
 		return nil, errors.Wrap(err, "config pipe")
@@ -140,7 +144,7 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 	childSock := os.NewFile(uintptr(fds[1]), "sync-child")
 	defer childSock.Close()
 
-	cmd := exec.Command(self, "init")
+	cmd := exec.Command(self.Path(), "init")
 	cmd.Args[0] = "mydocker-init"
 	cmd.Env = []string{} // init reads everything from its config, nothing from the environment
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr

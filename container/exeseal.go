@@ -1,0 +1,129 @@
+package container
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// SealedSelf is a copy of the running mydocker binary that cannot be
+// written through: what every process of ours that enters a container's
+// namespaces is run from (init, and the exec stub).
+//
+// A process running inside a container has a /proc/<pid>/exe the
+// container can reach, if only for the moment before it execs the user's
+// command, or when that command is a script whose interpreter is
+// "#!/proc/self/exe" (CVE-2019-5736). Through it the container could open
+// the binary and, once it is no longer busy, write to it: the host's next
+// mydocker would run the container's code as root. Such a process must
+// only ever point at a file no one can open for writing.
+//
+// The cheap way is the binary itself on a detached read-only bind mount:
+// a mount in no namespace, so nothing in a container can find it, remount
+// it or reach the file through another mount; every open for writing
+// through /proc/<pid>/exe or a descriptor reopened from it fails with
+// EROFS. Where the kernel refuses (before 5.12, or without CAP_SYS_ADMIN
+// as in a rootless setup) it is a memfd copy sealed against every write,
+// shrink and grow, as runc does; that costs ~2 ms for our binary.
+type SealedSelf struct {
+	f *os.File
+}
+
+// OpenSealedSelf makes the read-only view of /proc/self/exe.
+func OpenSealedSelf() (*SealedSelf, error) {
+	f, err := readOnlySelf()
+	if err == nil {
+		return &SealedSelf{f: f}, nil
+	}
+	log.Debugf("read-only mount of the mydocker binary refused (%v): using a sealed copy", err)
+	if f, err = sealedCopyOfSelf(); err != nil {
+		return nil, err
+	}
+	return &SealedSelf{f: f}, nil
+}
+
+// readOnlySelf clones the mount holding our binary, rooted at the binary
+// itself, detached from every mount namespace, and makes it read-only.
+// The mount lives as long as a descriptor or a process's executable
+// refers to it.
+func readOnlySelf() (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, errors.Wrap(err, "open_tree")
+	}
+	f := os.NewFile(uintptr(fd), "mydocker-ro")
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
+		f.Close()
+		return nil, errors.Wrap(err, "mount_setattr read-only")
+	}
+	return f, nil
+}
+
+// sealedCopyOfSelf copies /proc/self/exe into a new sealed memfd.
+func sealedCopyOfSelf() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, errors.Wrap(err, "open mydocker binary")
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("mydocker", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if err == unix.EINVAL {
+		// Kernels before 6.3 know no MFD_EXEC: their memfds are executable.
+		fd, err = unix.MemfdCreate("mydocker", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, "memfd for sealed mydocker binary")
+	}
+	dst := os.NewFile(uintptr(fd), "mydocker-sealed")
+	if err := copyFile(dst, src); err != nil {
+		dst.Close()
+		return nil, err
+	}
+	// F_SEAL_SEAL last, so no one can lift or add seals afterwards.
+	const seals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_SEAL
+	if _, err := unix.FcntlInt(dst.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		dst.Close()
+		return nil, errors.Wrap(err, "seal mydocker binary copy")
+	}
+	return dst, nil
+}
+
+// copyFile copies src to dst with sendfile: io.Copy would try
+// copy_file_range (refused between file systems) and fall back to 32 KiB
+// reads and writes through user space, several times slower.
+func copyFile(dst, src *os.File) error {
+	st, err := src.Stat()
+	if err != nil {
+		return errors.Wrap(err, "stat mydocker binary")
+	}
+	for left := st.Size(); left > 0; {
+		n, err := unix.Sendfile(int(dst.Fd()), int(src.Fd()), nil, int(left))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return errors.Wrap(err, "copy mydocker binary to memfd")
+		}
+		if n == 0 {
+			return errors.New("copy mydocker binary to memfd: binary shrank while copying")
+		}
+		left -= int64(n)
+	}
+	return nil
+}
+
+// Path names the copy for exec.Cmd. It goes through this process's fd
+// table, not the child's: the child rearranges its descriptors before it
+// execs and could land one on our number, and it does not inherit ours
+// (close-on-exec) anyway. We are alive and its parent while it execs.
+func (s *SealedSelf) Path() string {
+	return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), s.f.Fd())
+}
+
+// Close drops our reference once the children have exec'd it (they keep
+// it alive as their executable).
+func (s *SealedSelf) Close() error { return s.f.Close() }

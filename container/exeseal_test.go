@@ -1,0 +1,59 @@
+package container
+
+import (
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Neither view of our binary can be written through, however it is
+// reopened: its own path, or a descriptor reopened through /proc.
+func TestSealedSelfRefusesWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func() (*os.File, error)
+	}{
+		{"read-only mount", readOnlySelf},
+		{"sealed memfd", sealedCopyOfSelf},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := tc.open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			s := &SealedSelf{f: f}
+			w, err := os.OpenFile(s.Path(), os.O_RDWR, 0)
+			if err == nil {
+				_, err = w.WriteAt([]byte("x"), 0)
+				if terr := w.Truncate(0); err == nil {
+					err = terr
+				}
+				w.Close()
+			}
+			if err == nil {
+				t.Fatal("wrote to the sealed binary")
+			}
+			if tc.name == "read-only mount" {
+				var st unix.Statfs_t
+				if err := unix.Statfs(s.Path(), &st); err != nil {
+					t.Fatal(err)
+				}
+				if st.Flags&unix.ST_RDONLY == 0 {
+					t.Fatalf("mount flags %#x: not read-only", st.Flags)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkOpenSealedSelf(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		s, err := OpenSealedSelf()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
