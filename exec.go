@@ -1,12 +1,14 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/utils"
 )
 
 var execCommand = cli.Command{
@@ -55,10 +57,22 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Args[0] == "" {
 		return errors.New("invalid command: empty program name")
 	}
+	if cfg.Tty && utils.IsTerminal(os.Stdin) {
+		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
+			cfg.ConsoleSize = &container.ConsoleSize{Rows: rows, Cols: cols}
+		}
+	}
 	if cfg.Security, err = rec.Config.Security(); err != nil {
 		return err
 	}
-	return container.Exec(rec, cfg) // returns only on failure
+	code, err := container.Exec(rec, cfg)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
 }
 
 var nsexecCommand = cli.Command{

@@ -7,9 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/pkg/errors"
@@ -23,16 +24,20 @@ import (
 
 // ExecConfig is the process `exec` starts in a running container.
 type ExecConfig struct {
-	Args        []string `json:"args"`
-	Env         []string `json:"env"`
-	Cwd         string   `json:"cwd"`
-	Tty         bool     `json:"tty"`
-	Interactive bool     `json:"interactive"`
-	Security    Security `json:"security"`
+	Args        []string     `json:"args"`
+	Env         []string     `json:"env"`
+	Cwd         string       `json:"cwd"`
+	Tty         bool         `json:"tty"`
+	Interactive bool         `json:"interactive"`
+	ConsoleSize *ConsoleSize `json:"consoleSize,omitempty"`
+	Security    Security     `json:"security"`
 }
 
-// execConfigEnv names the descriptor holding the ExecConfig.
-const execConfigEnv = "_MYDOCKER_EXEC_CONFIG_FD"
+// The environment of `mydocker nsexec` names its inherited descriptors.
+const (
+	execConfigEnv = "_MYDOCKER_EXEC_CONFIG_FD" // the ExecConfig as JSON
+	execSyncEnv   = "_MYDOCKER_EXEC_SYNC_FD"   // with a tty: where the pty master goes
+)
 
 // ExecCommand is the hidden command the CLI re-execs itself as.
 const ExecCommand = "nsexec"
@@ -41,153 +46,105 @@ const ExecCommand = "nsexec"
 // until then the process still needs the host's file system.
 var joinOrder = []string{"cgroup", "ipc", "uts", "net", "pid", "mnt"}
 
-// Exec replaces the calling process with `mydocker nsexec`, which joins
-// every namespace of the running container rec and runs cfg there. It
-// returns only on failure.
+// Exec runs cfg in the running container rec and returns its exit code.
+//
+// This process stays on the host, outside every namespace of the
+// container, for as long as the command runs: it is the only one of ours
+// that holds the caller's terminal or files, and it relays them to the
+// command through pipes, or through a pty from the container's devpts,
+// as Podman's conmon does. Nothing the container can see or reach through
+// /proc ever holds a host descriptor, our binary or host capabilities:
+//
+//	mydocker exec (host: relay, signals, exit code)
+//	  └─ mydocker nsexec, from a read-only view of our binary
+//	     (C constructor, non-dumpable: joins cgroups and namespaces, then
+//	      forks; stays outside the container's pid namespace and waits)
+//	       └─ Go side, inside every namespace, still non-dumpable: pty,
+//	          workdir, capabilities, seccomp; then it becomes the command
 //
 // The namespace descriptors are opened here and the container's pid is
 // checked again afterwards: if it is still the process the record names,
 // the descriptors are its namespaces, even if the pid is reused later.
-func Exec(rec *Record, cfg *ExecConfig) error {
+func Exec(rec *Record, cfg *ExecConfig) (int, error) {
 	pid := rec.State.Pid
-	var names, fdSpec []string
-	var files []*os.File
-	defer func() { closeAll(files...) }()
+	var names []string
+	var extra []*os.File // the child's fds 3, 4, ...
+	defer func() { closeAll(extra...) }()
+	fdOf := func(f *os.File) string {
+		extra = append(extra, f)
+		return strconv.Itoa(2 + len(extra))
+	}
+	var nsSpec []string
 	for _, ns := range joinOrder {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
 		if err != nil {
 			if ns == "cgroup" && os.IsNotExist(err) {
 				continue // kernel without cgroup namespaces
 			}
-			return errors.Errorf("container %s is not running", rec.Name)
+			return 0, errors.Errorf("container %s is not running", rec.Name)
 		}
-		files = append(files, f)
 		names = append(names, ns)
-		fdSpec = append(fdSpec, strconv.Itoa(int(f.Fd())))
+		nsSpec = append(nsSpec, ns+":"+fdOf(f))
 	}
 	if !rec.State.Alive() {
-		return errors.Errorf("container %s is not running", rec.Name)
+		return 0, errors.Errorf("container %s is not running", rec.Name)
 	}
-	data, err := json.Marshal(cfg)
+	cgSpec, err := cgroupJoinFds(rec, fdOf)
 	if err != nil {
-		return errors.Wrap(err, "encode exec config")
+		return 0, err
 	}
-	memfd, err := unix.MemfdCreate("mydocker-exec-config", unix.MFD_CLOEXEC)
+	cfgFile, err := execConfigFile(cfg)
 	if err != nil {
-		return errors.Wrap(err, "memfd for exec config")
-	}
-	cfgFile := os.NewFile(uintptr(memfd), "exec-config")
-	files = append(files, cfgFile)
-	if _, err := cfgFile.Write(data); err != nil {
-		return errors.Wrap(err, "write exec config")
-	}
-	if _, err := cfgFile.Seek(0, io.SeekStart); err != nil {
-		return errors.Wrap(err, "rewind exec config")
-	}
-	for _, f := range files {
-		// These, and only these, survive the exec below.
-		if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
-			return errors.Wrap(err, "pass descriptor to nsexec")
-		}
-	}
-	// Join the container's cgroups first: the command inherits them and
-	// is counted against the container's limits. As init does, this
-	// thread joins v1 cgroups itself (no kernel-wide lock) and then execs
-	// from this same thread, which is all that survives the exec.
-	runtime.LockOSThread()
-	cg, err := cgroups.New(rec.ID)
-	if err != nil {
-		return err
-	}
-	if files := cg.SelfJoinFiles(); files != nil {
-		err = cgroups.JoinSelf(files)
-	} else {
-		err = cg.Apply(os.Getpid())
-	}
-	if err != nil {
-		return errors.Wrapf(err, "join cgroups of %s", rec.Name)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return errors.Wrap(err, "find mydocker binary")
+		return 0, err
 	}
 	env := []string{
-		nsenter.EnvVar + "=" + joinSpec(names, fdSpec),
-		execConfigEnv + "=" + strconv.Itoa(memfd),
+		nsenter.EnvVar + "=" + strings.Join(nsSpec, ","),
+		nsenter.CgroupsEnvVar + "=" + strings.Join(cgSpec, ","),
+		execConfigEnv + "=" + fdOf(cfgFile),
+	}
+	var sock *os.File // with a tty: our end of the socket the pty master comes on
+	if cfg.Tty {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return 0, errors.Wrap(err, "exec sync socket")
+		}
+		sock = os.NewFile(uintptr(fds[0]), "exec-sync")
+		defer sock.Close()
+		env = append(env, execSyncEnv+"="+fdOf(os.NewFile(uintptr(fds[1]), "exec-sync-child")))
 	}
 	if log.IsLevelEnabled(log.DebugLevel) {
 		env = append(env, "_MYDOCKER_DEBUG=1")
 	}
-	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
-	err = unix.Exec(self, []string{"mydocker-exec", ExecCommand}, env)
-	return errors.Wrap(err, "exec nsexec")
-}
+	self, err := OpenSealedSelf()
+	if err != nil {
+		return 0, err
+	}
+	defer self.Close()
 
-func joinSpec(names, fds []string) string {
-	parts := make([]string, len(names))
-	for i := range names {
-		parts[i] = names[i] + ":" + fds[i]
+	cmd := &exec.Cmd{
+		Path:       self.Path(),
+		Args:       []string{"mydocker-exec", ExecCommand},
+		Env:        env,
+		ExtraFiles: extra,
+		// Its own process group: the caller's terminal signals us, and we
+		// pass them on once, instead of every process getting them twice.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
-	return strings.Join(parts, ",")
-}
-
-// ExecMain is `mydocker nsexec`: it runs inside the container's namespaces
-// (the nsenter constructor joined them and forked before Go started). It
-// becomes the command, or with -t starts it on a new pty and relays it,
-// exiting with the command's exit code.
-func ExecMain() {
-	if os.Getenv("_MYDOCKER_DEBUG") != "" {
-		log.SetLevel(log.DebugLevel)
-	}
-	code, err := runExec()
+	relay, err := newExecRelay(cmd, cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "mydocker: "+err.Error())
-	}
-	os.Exit(code)
-}
-
-func runExec() (int, error) {
-	cfg, err := readExecConfig()
-	if err != nil {
-		return 125, err
-	}
-	// The command gets fds 0-2 only, not what the caller left open.
-	if err := utils.CloseExecFrom(3); err != nil {
-		return 125, err
-	}
-	path, err := lookPath(cfg.Args[0], lookupEnv(cfg.Env, "PATH"))
-	if err != nil {
-		code := 125
-		if ie, ok := err.(*initError); ok {
-			code = ie.code
-		}
-		return code, err
-	}
-	cwd := cfg.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
-	if err := unix.Chdir(cwd); err != nil {
-		return 125, errors.Wrapf(err, "change to workdir %s", cwd)
-	}
-	if !cfg.Tty {
-		// Stdin passes through even without -i, as the blog uses it:
-		// echo 'cat a.txt' | mydocker exec C sh. This process is already a
-		// member of the container's PID namespace: become the command,
-		// confined as the container's own processes are.
-		if err := confine(&cfg.Security); err != nil {
-			return 125, err
-		}
-		ee := execError(cfg.Args[0], unix.Exec(path, cfg.Args, cfg.Env)).(*initError)
-		return ee.code, ee
-	}
-	cmd := &exec.Cmd{Path: path, Args: cfg.Args, Env: cfg.Env}
-	relay, err := execWithTerminal(cmd, cfg.Interactive, &cfg.Security)
-	if err != nil {
-		return 125, err
+		return 0, err
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	defer signal.Stop(sigs)
+	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
+	if err := cmd.Start(); err != nil {
+		relay.abort()
+		return 0, errors.Wrap(err, "start nsexec")
+	}
+	relay.started()
+	closeAll(extra...) // the child has its copies
+	extra = nil
 	go func() {
 		for sig := range sigs {
 			if err := cmd.Process.Signal(sig); err != nil {
@@ -195,89 +152,197 @@ func runExec() (int, error) {
 			}
 		}
 	}()
+	if sock != nil {
+		// The pty master, or EOF if nsexec failed before it had one (its
+		// stderr, relayed, says why).
+		master, err := recvPtyMaster(sock)
+		if err != nil {
+			log.Warn(err)
+		}
+		if master != nil {
+			relay.attachPty(master, cfg.Interactive)
+		}
+	}
 	werr := cmd.Wait()
-	if err := relay(); err != nil {
+	if err := relay.finish(); err != nil {
 		log.Warn(err)
 	}
 	if cmd.ProcessState == nil {
-		return 125, errors.Wrap(werr, "wait for command")
+		return 0, errors.Wrap(werr, "wait for nsexec")
 	}
 	return ExitCode(cmd.ProcessState.Sys().(syscall.WaitStatus)), nil
 }
 
-func readExecConfig() (*ExecConfig, error) {
-	fd, err := strconv.Atoi(os.Getenv(execConfigEnv))
+// cgroupJoinFds opens the files through which nsexec joins the
+// container's cgroups, before anything else, so the command is counted
+// against the container's limits from its first instruction: v1 "tasks"
+// (one thread, no process-wide lock), else v2 "cgroup.procs".
+func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
+	cg, err := cgroups.New(rec.ID)
 	if err != nil {
-		return nil, errors.New("nsexec: no config (it is started by mydocker exec)")
+		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), "exec-config")
-	defer f.Close()
-	var cfg ExecConfig
-	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
-		return nil, errors.Wrap(err, "read exec config")
+	files := cg.SelfJoinFiles()
+	if files == nil {
+		files = []string{filepath.Join(cg.Paths()[""], "cgroup.procs")}
 	}
-	if len(cfg.Args) == 0 {
-		return nil, errors.New("exec: no command given")
+	var spec []string
+	for _, name := range files {
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, errors.Wrapf(err, "join cgroups of %s", rec.Name)
+		}
+		spec = append(spec, fdOf(f))
 	}
-	return &cfg, nil
+	return spec, nil
 }
 
-// execWithTerminal starts cmd on a new pty from the container's devpts and
-// relays it to our stdio. The returned function waits for the output to
-// drain and restores our terminal.
-func execWithTerminal(cmd *exec.Cmd, interactive bool, sec *Security) (func() error, error) {
-	master, slave, err := openPty()
+// execConfigFile puts cfg in a memfd for nsexec to read.
+func execConfigFile(cfg *ExecConfig) (*os.File, error) {
+	data, err := json.Marshal(cfg)
 	if err != nil {
-		return nil, err
+		return nil, errors.Wrap(err, "encode exec config")
 	}
-	defer slave.Close()
-	if utils.IsTerminal(os.Stdin) {
-		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
-			ws := &unix.Winsize{Row: rows, Col: cols}
-			if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, ws); err != nil {
-				log.Debugf("set exec terminal size: %v", err)
-			}
+	memfd, err := unix.MemfdCreate("mydocker-exec-config", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, errors.Wrap(err, "memfd for exec config")
+	}
+	f := os.NewFile(uintptr(memfd), "exec-config")
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, errors.Wrap(err, "write exec config")
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, errors.Wrap(err, "rewind exec config")
+	}
+	return f, nil
+}
+
+// recvPtyMaster reads the pty master nsexec opened in the container.
+func recvPtyMaster(sock *os.File) (*os.File, error) {
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
 		}
+		if err != nil {
+			return nil, errors.Wrap(err, "receive exec terminal")
+		}
+		if n == 0 && oobn == 0 {
+			return nil, nil
+		}
+		var msg syncMsg
+		if err := json.Unmarshal(buf[:n], &msg); err != nil || msg.Type != msgPty {
+			return nil, errors.Errorf("bad message from nsexec: %q", buf[:n])
+		}
+		return fileFromRights(oob[:oobn])
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	// This thread (main, locked) forks the command: confine it first so
-	// the command starts confined. The relay needs nothing taken away.
-	if err := confine(sec); err != nil {
-		master.Close()
-		return nil, err
+}
+
+// execRelay connects the caller's stdio to the command: pipes without a
+// tty, the pty master with one. It is the only holder of the caller's
+// descriptors; the command's side holds only pipe ends and its pty.
+type execRelay struct {
+	childEnds []*os.File // closed once the child has them
+	copies    sync.WaitGroup
+	term      *utils.Terminal
+	stop      func()
+	master    *os.File
+}
+
+func newExecRelay(cmd *exec.Cmd, cfg *ExecConfig) (*execRelay, error) {
+	r := &execRelay{stop: func() {}}
+	// Before the pty exists, nsexec's errors go to our stderr.
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return nil, errors.Wrap(err, "exec stderr pipe")
 	}
-	if err := cmd.Start(); err != nil {
-		master.Close()
-		return nil, errors.Wrapf(err, "exec %q", cmd.Args[0])
+	r.childEnds = append(r.childEnds, errW)
+	cmd.Stderr = errW
+	r.copyOut(os.Stderr, errR)
+	if cfg.Tty {
+		return r, nil // stdin and stdout: /dev/null until the pty
 	}
-	var term *utils.Terminal
-	stopResize := func() {}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		r.abort()
+		return nil, errors.Wrap(err, "exec stdout pipe")
+	}
+	r.childEnds = append(r.childEnds, outW)
+	cmd.Stdout = outW
+	r.copyOut(os.Stdout, outR)
+	// Stdin passes through even without -i, as the blog uses it:
+	// echo 'cat a.txt' | mydocker exec C sh. Not waited for: our stdin
+	// may never end.
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		r.abort()
+		return nil, errors.Wrap(err, "exec stdin pipe")
+	}
+	r.childEnds = append(r.childEnds, inR)
+	cmd.Stdin = inR
+	go func() {
+		defer inW.Close()
+		if _, err := io.Copy(inW, os.Stdin); err != nil && !errors.Is(err, unix.EPIPE) {
+			log.Debugf("copy stdin to exec: %v", err)
+		}
+	}()
+	return r, nil
+}
+
+// copyOut copies src to dst until every writer has closed src.
+func (r *execRelay) copyOut(dst io.Writer, src *os.File) {
+	r.copies.Add(1)
+	go func() {
+		defer r.copies.Done()
+		defer src.Close()
+		// A pty master reads EIO once every slave is closed: that is EOF.
+		if _, err := io.Copy(dst, src); err != nil && !errors.Is(err, unix.EIO) {
+			log.Debugf("copy exec output: %v", err)
+		}
+	}()
+}
+
+// started drops our copies of the child's ends, so that EOF comes when
+// the command and whatever it started have closed theirs.
+func (r *execRelay) started() {
+	closeAll(r.childEnds...)
+	r.childEnds = nil
+}
+
+// abort is started and finish for a child that never started.
+func (r *execRelay) abort() {
+	r.started()
+	r.copies.Wait()
+}
+
+// attachPty relays the container's pty: its output to our stdout, with
+// -i our stdin to it, our terminal raw and its size followed.
+func (r *execRelay) attachPty(master *os.File, interactive bool) {
+	r.master = master
 	if interactive && utils.IsTerminal(os.Stdin) {
-		if term, err = utils.MakeRaw(os.Stdin); err != nil {
+		var err error
+		if r.term, err = utils.MakeRaw(os.Stdin); err != nil {
 			log.Warn(err)
 		}
-		stopResize = utils.SyncWindowSize(os.Stdin, master)
+		r.stop = utils.SyncWindowSize(os.Stdin, master)
 	}
 	if interactive {
 		go func() {
-			if _, err := io.Copy(master, os.Stdin); err != nil {
+			if _, err := io.Copy(master, os.Stdin); err != nil && !errors.Is(err, os.ErrClosed) && !errors.Is(err, unix.EIO) {
 				log.Debugf("copy stdin to exec terminal: %v", err)
 			}
 		}()
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// EIO once the command and its children have closed the slave.
-		if _, err := io.Copy(os.Stdout, master); err != nil && !errors.Is(err, unix.EIO) {
-			log.Debugf("copy exec terminal output: %v", err)
-		}
-	}()
-	return func() error {
-		<-done
-		stopResize()
-		master.Close()
-		return term.Restore()
-	}, nil
+	r.copyOut(os.Stdout, master)
+}
+
+// finish waits for the output to drain and restores our terminal.
+func (r *execRelay) finish() error {
+	r.copies.Wait()
+	r.stop()
+	return r.term.Restore()
 }

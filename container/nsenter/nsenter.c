@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define ENV_VAR "_MYDOCKER_NSENTER"
+#define CGROUPS_VAR "_MYDOCKER_NSENTER_CGROUPS"
 #define EXIT_MYDOCKER 125
 
 static int ns_flag(const char *name)
@@ -60,6 +62,49 @@ static void wait_and_exit(void)
 	exit(WEXITSTATUS(status));
 }
 
+// parse_fd reads a descriptor number, or returns -1.
+static int parse_fd(const char *s)
+{
+	char *end = NULL;
+	long fd = strtol(s, &end, 10);
+
+	if (end == s || *end != '\0' || fd < 0 || fd > 1 << 20)
+		return -1;
+	return (int)fd;
+}
+
+// join_cgroups writes "0" (the writer itself: this process, still
+// single-threaded) to each cgroup file whose descriptor is listed: the
+// fork below and the command inherit the cgroups. It runs before setns,
+// while this process is still in the host's cgroup namespace.
+static void join_cgroups(void)
+{
+	const char *env = getenv(CGROUPS_VAR);
+	char list[256], *save = NULL, *item;
+
+	if (env == NULL || *env == '\0')
+		return;
+	if (strlen(env) >= sizeof(list)) {
+		fprintf(stderr, "mydocker: exec: bad %s\n", CGROUPS_VAR);
+		exit(EXIT_MYDOCKER);
+	}
+	strcpy(list, env);
+	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		int fd = parse_fd(item);
+
+		if (fd < 0) {
+			fprintf(stderr, "mydocker: exec: bad cgroup descriptor %s\n", item);
+			exit(EXIT_MYDOCKER);
+		}
+		if (write(fd, "0", 1) != 1) {
+			fprintf(stderr, "mydocker: exec: join cgroup: %s\n", strerror(errno));
+			exit(EXIT_MYDOCKER);
+		}
+		close(fd);
+	}
+	unsetenv(CGROUPS_VAR);
+}
+
 void mydocker_nsenter(void)
 {
 	const char *env = getenv(ENV_VAR);
@@ -67,6 +112,16 @@ void mydocker_nsenter(void)
 
 	if (env == NULL || *env == '\0')
 		return;
+	// First: from here on this process and its child run our code among
+	// the container's processes, with all our capabilities. Non-dumpable,
+	// no process of the container may ptrace them or open their
+	// /proc/<pid>/mem, fd or exe (which needs CAP_SYS_PTRACE over them).
+	// The fork inherits it; execve of the command resets it.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		fprintf(stderr, "mydocker: exec: set non-dumpable: %s\n", strerror(errno));
+		exit(EXIT_MYDOCKER);
+	}
+	join_cgroups();
 	if (strlen(env) >= sizeof(list)) {
 		fprintf(stderr, "mydocker: exec: bad %s\n", ENV_VAR);
 		exit(EXIT_MYDOCKER);
@@ -77,7 +132,7 @@ void mydocker_nsenter(void)
 	// container: joining through them cannot land in a process that
 	// reused the pid.
 	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *colon = strchr(item, ':'), *end = NULL;
+		char *colon = strchr(item, ':');
 		int flag, fd;
 
 		if (colon == NULL) {
@@ -86,8 +141,8 @@ void mydocker_nsenter(void)
 		}
 		*colon = '\0';
 		flag = ns_flag(item);
-		fd = (int)strtol(colon + 1, &end, 10);
-		if (flag < 0 || end == colon + 1 || *end != '\0') {
+		fd = parse_fd(colon + 1);
+		if (flag < 0 || fd < 0) {
 			fprintf(stderr, "mydocker: exec: bad namespace %s\n", item);
 			exit(EXIT_MYDOCKER);
 		}
@@ -102,7 +157,8 @@ void mydocker_nsenter(void)
 	// process that has done so may not create threads (clone fails with
 	// EINVAL), which the Go runtime must. So fork: the child is a full
 	// member of every namespace and goes on to start Go; this process
-	// stays single-threaded and only waits.
+	// stays single-threaded and only waits, outside the container's PID
+	// namespace, where nothing in the container can see it.
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "mydocker: exec: fork: %s\n", strerror(errno));

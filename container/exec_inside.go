@@ -1,0 +1,96 @@
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/utils"
+)
+
+// ExecMain is `mydocker nsexec` inside the container: the nsenter
+// constructor joined its cgroups and namespaces, made the process
+// non-dumpable and forked before Go started. This process is a member of
+// every namespace of the container and becomes the command; until then
+// it holds nothing of the host's but its pipes. Its exit code, or the
+// command's, is what `mydocker exec` reports.
+func ExecMain() {
+	if os.Getenv("_MYDOCKER_DEBUG") != "" {
+		log.SetLevel(log.DebugLevel)
+	}
+	err := runExec()
+	code := 125
+	if ie, ok := err.(*initError); ok {
+		code = ie.code
+	}
+	fmt.Fprintln(os.Stderr, "mydocker: "+err.Error())
+	os.Exit(code)
+}
+
+// runExec returns only on failure.
+func runExec() error {
+	cfg, err := readExecConfig()
+	if err != nil {
+		return err
+	}
+	// A session of its own: the terminal's signals reach it only through
+	// the relay, once, and with -t the pty can be its controlling terminal.
+	if _, err := unix.Setsid(); err != nil {
+		return errors.Wrap(err, "setsid")
+	}
+	if cfg.Tty {
+		fd, err := strconv.Atoi(os.Getenv(execSyncEnv))
+		if err != nil {
+			return errors.New("nsexec: no sync socket for the terminal")
+		}
+		sync := os.NewFile(uintptr(fd), "exec-sync")
+		err = setupConsole(sync, cfg.ConsoleSize)
+		sync.Close()
+		if err != nil {
+			return err
+		}
+	}
+	// The command gets fds 0-2 only.
+	if err := utils.CloseExecFrom(3); err != nil {
+		return err
+	}
+	path, err := lookPath(cfg.Args[0], lookupEnv(cfg.Env, "PATH"))
+	if err != nil {
+		return err
+	}
+	cwd := cfg.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return errors.Wrapf(err, "change to workdir %s", cwd)
+	}
+	// Confined as the container's own processes are; execve makes the
+	// process dumpable again, now that it runs only the user's program.
+	if err := confine(&cfg.Security); err != nil {
+		return err
+	}
+	return execError(cfg.Args[0], unix.Exec(path, cfg.Args, cfg.Env))
+}
+
+func readExecConfig() (*ExecConfig, error) {
+	fd, err := strconv.Atoi(os.Getenv(execConfigEnv))
+	if err != nil {
+		return nil, errors.New("nsexec: no config (it is started by mydocker exec)")
+	}
+	f := os.NewFile(uintptr(fd), "exec-config")
+	defer f.Close()
+	var cfg ExecConfig
+	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
+		return nil, errors.Wrap(err, "read exec config")
+	}
+	if len(cfg.Args) == 0 {
+		return nil, errors.New("exec: no command given")
+	}
+	return &cfg, nil
+}
