@@ -132,7 +132,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		logTo = os.Stderr
 	}
 	proc, err := NewProcess(DefaultNamespaces, stdio, logTo, cgDir)
-	closeAll(stdio.Stdout, stdio.Stderr) // the container holds its own copies now
+	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
 		closeAll(parentEnds...)
 		return nil, err
@@ -213,8 +213,11 @@ func (r *Runner) initConfig(rec *Record, ws Workspace) (*InitConfig, error) {
 }
 
 // stdio makes the container's fds 0-2. Without a tty, stdout and stderr
-// are pipes that this process copies to the log (and the caller); stdin
-// is the caller's own file, so `-i` passes it through untouched.
+// are pipes that this process copies to the log (and the caller), and
+// with -i so is stdin: the caller's own file (a terminal, a host file)
+// never enters the container, where any process could reopen it through
+// /proc/1/fd/0, for writing too, and keep it after we have gone. The
+// parent's ends are stdout's, stderr's and, with -i, stdin's.
 func (c *Running) stdio(tty bool, a Attach) (Stdio, []*os.File, error) {
 	if tty {
 		return Stdio{}, nil, nil // init makes the pty the container's fds
@@ -228,7 +231,18 @@ func (c *Running) stdio(tty bool, a Attach) (Stdio, []*os.File, error) {
 		closeAll(outR, outW)
 		return Stdio{}, nil, errors.Wrap(err, "stderr pipe")
 	}
-	return Stdio{Stdin: a.Stdin, Stdout: outW, Stderr: errW}, []*os.File{outR, errR}, nil
+	stdio := Stdio{Stdout: outW, Stderr: errW}
+	ends := []*os.File{outR, errR}
+	if a.Stdin != nil {
+		inR, inW, err := os.Pipe()
+		if err != nil {
+			closeAll(outR, outW, errR, errW)
+			return Stdio{}, nil, errors.Wrap(err, "stdin pipe")
+		}
+		stdio.Stdin = inR
+		ends = append(ends, inW)
+	}
+	return stdio, ends, nil
 }
 
 // relay copies the container's output to its log and the caller until
@@ -260,6 +274,16 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 	c.copies.Add(2)
 	go copyTo(tee(c.log.Stream("stdout"), a.Stdout), ends[0])
 	go copyTo(tee(c.log.Stream("stderr"), a.Stderr), ends[1])
+	if len(ends) > 2 {
+		// Not waited for: the caller's stdin may never reach EOF. Its
+		// end tells the container's command, as it would have directly.
+		go func(w *os.File) {
+			defer w.Close()
+			if _, err := io.Copy(w, a.Stdin); err != nil && !errors.Is(err, unix.EPIPE) {
+				log.Debugf("copying stdin to container: %v", err)
+			}
+		}(ends[2])
+	}
 }
 
 // Wait waits until the container exits, records how it ended, releases

@@ -406,3 +406,33 @@ func TestRunInitCannotOverwriteBinary(t *testing.T) {
 		t.Fatalf("the container modified the mydocker binary")
 	}
 }
+
+// The same for run -i: the container's pid 1 must not hold the caller's
+// stdin, which every process of the container could reopen through
+// /proc/1/fd/0, for writing, and keep after the run.
+func TestRunStdinIsNotHostFile(t *testing.T) {
+	e := newEnv(t)
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("original\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, "run", "--rm", "-i", "busybox", "sh", "-c", "read line; echo \"read $line\"; echo pwned > /proc/1/fd/0 && echo wrote")
+	c.Stdin = f
+	got, err := c.Output()
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if string(got) != "read original\nwrote\n" {
+		t.Fatalf("run printed %q", got)
+	}
+	if data, err := os.ReadFile(victim); err != nil || string(data) != "original\n" {
+		t.Fatalf("host file given as stdin was changed from inside: %q %v", data, err)
+	}
+}
