@@ -53,6 +53,27 @@ func ourProcessesIn(t *testing.T, bin string, pid int) []string {
 	return found
 }
 
+// pidsWithCmdline lists the host's processes whose command line holds
+// part (arguments separated by NUL).
+func pidsWithCmdline(t *testing.T, part string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, en := range entries {
+		p, err := strconv.Atoi(en.Name())
+		if err != nil {
+			continue
+		}
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); err == nil && strings.Contains(string(cmdline), part) {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
 func (e *env) containerPid(name string) int {
 	e.t.Helper()
 	pid, _ := e.state(name)["Pid"].(float64)
@@ -95,9 +116,13 @@ func TestExecTtyRelayUnreachable(t *testing.T) {
 done`
 	var inside string
 	var ours []string
+	relayNs := map[int]string{}
 	out, code := runInPtyFunc(t, e, func(master *os.File, shown func() string) {
 		waitFor(t, "exec -it session", func() bool { return strings.Contains(shown(), "SESSION-2") })
 		ours = ourProcessesIn(t, binary, pid)
+		for _, p := range pidsWithCmdline(t, "exec\x00-it\x00"+name+"\x00") {
+			relayNs[p], _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p))
+		}
 		r, err := e.exec(nil, "exec", name, "sh", "-c", probe)
 		if err != nil || r.code != 0 {
 			t.Errorf("probe: %v %d %s", err, r.code, r.stderr)
@@ -110,6 +135,19 @@ done`
 	}
 	if len(ours) > 0 {
 		t.Errorf("mydocker processes inside the container's pid namespace: %v", ours)
+	}
+	// The relay is the `mydocker exec -it` the user ran, still on the host.
+	containerNs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(relayNs) == 0 {
+		t.Error("the exec -it relay is no longer the process the user started")
+	}
+	for p, ns := range relayNs {
+		if ns == "" || ns == containerNs {
+			t.Errorf("relay pid %d is in the container's pid namespace (%q)", p, ns)
+		}
 	}
 	lines := strings.Split(strings.TrimSpace(inside), "\n")
 	if len(lines) < 2 {
