@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -248,9 +250,13 @@ func recvPtyMaster(sock *os.File) (*os.File, error) {
 type execRelay struct {
 	childEnds []*os.File // closed once the child has them
 	copies    sync.WaitGroup
-	term      *utils.Terminal
-	stop      func()
-	master    *os.File
+	// lastOutput (unix ns) and writing tell finish whether output is
+	// still flowing to the caller.
+	lastOutput atomic.Int64
+	writing    atomic.Int32
+	term       *utils.Terminal
+	stop       func()
+	master     *os.File
 }
 
 func newExecRelay(cmd *exec.Cmd, cfg *ExecConfig) (*execRelay, error) {
@@ -293,15 +299,33 @@ func newExecRelay(cmd *exec.Cmd, cfg *ExecConfig) (*execRelay, error) {
 	return r, nil
 }
 
-// copyOut copies src to dst until every writer has closed src.
+// copyOut copies src to dst until every writer has closed src, noting
+// when data last went through.
 func (r *execRelay) copyOut(dst io.Writer, src *os.File) {
 	r.copies.Add(1)
 	go func() {
 		defer r.copies.Done()
 		defer src.Close()
-		// A pty master reads EIO once every slave is closed: that is EOF.
-		if _, err := io.Copy(dst, src); err != nil && !errors.Is(err, unix.EIO) {
-			log.Debugf("copy exec output: %v", err)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				r.writing.Add(1)
+				_, werr := dst.Write(buf[:n])
+				r.lastOutput.Store(time.Now().UnixNano())
+				r.writing.Add(-1)
+				if werr != nil {
+					log.Debugf("copy exec output: %v", werr)
+					return
+				}
+			}
+			// A pty master reads EIO once every slave is closed: that is EOF.
+			if err != nil {
+				if err != io.EOF && !errors.Is(err, unix.EIO) {
+					log.Debugf("copy exec output: %v", err)
+				}
+				return
+			}
 		}
 	}()
 }
@@ -340,9 +364,36 @@ func (r *execRelay) attachPty(master *os.File, interactive bool) {
 	r.copyOut(os.Stdout, master)
 }
 
-// finish waits for the output to drain and restores our terminal.
+// outputGrace is how long the relay goes on after the command has exited
+// while its output is silent but still open: a process it left in the
+// background may hold it for ever. Docker waits 2 s, too.
+const outputGrace = 2 * time.Second
+
+// finish, once the command has exited, waits for the output to drain and
+// restores our terminal. Output that goes on flowing is relayed to the
+// end; output held open but silent for outputGrace is let go.
 func (r *execRelay) finish() error {
-	r.copies.Wait()
+	drained := make(chan struct{})
+	go func() {
+		r.copies.Wait()
+		close(drained)
+	}()
+	r.lastOutput.Store(time.Now().UnixNano())
+	tick := time.NewTicker(outputGrace / 10)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-drained:
+			break wait
+		case <-tick.C:
+			idle := time.Since(time.Unix(0, r.lastOutput.Load()))
+			if r.writing.Load() == 0 && idle >= outputGrace {
+				log.Debug("exec: output still open but silent; leaving it")
+				break wait
+			}
+		}
+	}
 	r.stop()
 	return r.term.Restore()
 }

@@ -474,3 +474,15 @@ func TestRunStdinIsNotHostFile(t *testing.T) {
 		t.Fatalf("host file given as stdin was changed from inside: %q %v", data, err)
 	}
 }
+
+// With the command's output relayed through pipes, a process it leaves in
+// the background holds them open: exec still returns once the command
+// has exited and its output has gone quiet, as Docker's does.
+func TestExecReturnsDespiteBackgroundOutput(t *testing.T) {
+	e := newEnv(t)
+	name := "bg-" + strconv.Itoa(os.Getpid())
+	e.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	if got := e.run(3, "exec", name, "sh", "-c", "echo start; sleep 1000 & echo bg; exit 3").stdout; got != "start\nbg\n" {
+		t.Fatalf("exec printed %q", got)
+	}
+}
