@@ -129,8 +129,9 @@ done`
 		}
 		inside = r.stdout
 		master.WriteString("done\n") //nolint:errcheck // the session ends either way
-	}, "exec", "-it", name, "sh", "-c", "echo SESSION-$((1+1)); read x")
-	if code != 0 {
+	}, "exec", "-it", name, "sh", "-c", "stty size; echo SESSION-$((1+1)); read x")
+	// The pty opened in the container got the caller's terminal size.
+	if code != 0 || !strings.Contains(out, "40 120") {
 		t.Fatalf("exec -it: exit %d, output %q", code, out)
 	}
 	if len(ours) > 0 {
