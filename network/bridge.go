@@ -40,6 +40,11 @@ func setupBridge(n *Network) error {
 	}
 	// Published ports are reachable on 127.0.0.1: connections from the
 	// host's loopback address are routed to the bridge and masqueraded.
+	// route_localnet also makes the host accept packets for 127.0.0.0/8
+	// arriving on the bridge, which would let a container with CAP_NET_RAW
+	// reach services bound to the host's loopback (CVE-2020-8558): the
+	// INPUT rule below drops those, except replies to the host's own
+	// connections and packets DNAT'ed to a published port.
 	if err := sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1"); err != nil {
 		return err
 	}
@@ -50,10 +55,12 @@ func setupBridge(n *Network) error {
 	if err := addRules(rules, netComment(n.Bridge), false); err != nil {
 		return err
 	}
-	// Inserted first, so a host whose FORWARD policy is DROP still forwards.
+	// Inserted first, so a host whose FORWARD policy is DROP still
+	// forwards, and no ACCEPT of the host's INPUT comes before the drop.
 	forward := []rule{
 		{"filter", "FORWARD", []string{"-i", n.Bridge, "-j", "ACCEPT"}},
 		{"filter", "FORWARD", []string{"-o", n.Bridge, "-j", "ACCEPT"}},
+		{"filter", "INPUT", []string{"-i", n.Bridge, "-d", "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
 	}
 	if err := addRules(forward, netComment(n.Bridge), true); err != nil {
 		return err

@@ -1,0 +1,119 @@
+package tests
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mrand "math/rand"
+)
+
+var (
+	rawUDPOnce sync.Once
+	rawUDPDir  string
+	rawUDPErr  error
+)
+
+// rawUDPHelper builds tests/testdata/rawudp (static, so it runs in the
+// busybox image) once per test binary and returns the directory holding
+// it, to be mounted into an attacker container.
+func rawUDPHelper(t *testing.T) string {
+	t.Helper()
+	rawUDPOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mydocker-rawudp-")
+		if err != nil {
+			rawUDPErr = err
+			return
+		}
+		rawUDPDir = dir
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "rawudp"), "./testdata/rawudp")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			rawUDPErr = fmt.Errorf("build rawudp: %v: %s", err, out)
+		}
+	})
+	if rawUDPErr != nil {
+		t.Fatal(rawUDPErr)
+	}
+	return rawUDPDir
+}
+
+// networkField returns a column (GATEWAY, BRIDGE, ...) of network ls for
+// network name.
+func (e *env) networkField(name, column string) string {
+	e.t.Helper()
+	lines := strings.Split(e.ok("network", "ls"), "\n")
+	header := strings.Fields(lines[0])
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) == len(header) && f[0] == name {
+			for i, h := range header {
+				if h == column {
+					return f[i]
+				}
+			}
+		}
+	}
+	e.t.Fatalf("network %s or column %s not in network ls: %q", name, column, lines)
+	return ""
+}
+
+// A container (default capabilities: CAP_NET_RAW) sends a datagram for
+// 127.0.0.1 to the gateway's MAC address. The bridge has route_localnet
+// on (for published ports on 127.0.0.1), so without a rule dropping such
+// packets the host's loopback-only services receive it (CVE-2020-8558).
+func TestContainerCannotReachHostLoopback(t *testing.T) {
+	e := newEnv(t)
+	helper := rawUDPHelper(t)
+	name, _ := e.createNetwork(24)
+	port := 20000 + mrand.Intn(20000)
+	web := e.ok("run", "-d", "--net", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sh", "-c", webScript)
+	attacker := e.ok("run", "-d", "--net", name, "-v", helper+":/attack:ro", "busybox", "sleep", "1000")
+
+	secret, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer secret.Close()
+	gw := e.networkField(name, "GATEWAY")
+	marker, err := net.ListenPacket("udp4", gw+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer marker.Close()
+	mac, err := os.ReadFile("/sys/class/net/" + e.networkField(name, "BRIDGE") + "/address")
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(dst string, to net.Addr, msg string) {
+		_, p, _ := net.SplitHostPort(to.String())
+		e.ok("exec", attacker, "/attack/rawudp", "eth0", strings.TrimSpace(string(mac)), dst, p, msg)
+	}
+	send("127.0.0.1", secret.LocalAddr(), "attack")
+	// The same path to an address the container may reach: once this
+	// arrived, so would have the attack, sent before it.
+	send(gw, marker.LocalAddr(), "marker")
+	buf := make([]byte, 64)
+	marker.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if n, _, err := marker.ReadFrom(buf); err != nil || string(buf[:n]) != "marker" {
+		t.Fatalf("marker datagram through the gateway: %q %v", buf[:n], err)
+	}
+	secret.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if n, from, err := secret.ReadFrom(buf); err == nil {
+		t.Fatalf("a container reached a service on the host's 127.0.0.1: got %q from %v", buf[:n], from)
+	} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		t.Fatal(err)
+	}
+
+	// Publishing still works on loopback, from the host.
+	want := "hello from " + web[:12] + "\n"
+	if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != want {
+		t.Errorf("published port on 127.0.0.1: %q, want %q", got, want)
+	}
+}
