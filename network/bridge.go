@@ -55,11 +55,21 @@ func setupBridge(n *Network) error {
 	if err := addRules(rules, netComment(n.Bridge), false); err != nil {
 		return err
 	}
-	// Inserted first, so a host whose FORWARD policy is DROP still
-	// forwards, and no ACCEPT of the host's INPUT comes before the drop.
+	// Inserted first, so a host whose INPUT or FORWARD policy is DROP
+	// still forwards, and nothing accepts first what these drop. Each
+	// rule matches this bridge by name, so their order against other
+	// networks' rules (of this or another state root, in any order) never
+	// matters; only their order here does: -I puts the last one first.
 	forward := []rule{
+		// Replies from the world and other hosts' connections to it.
+		{"filter", "FORWARD", []string{"-o", n.Bridge, "!", "-i", bridgePattern, "-j", "ACCEPT"}},
+		// Everything it sends that the rules above let through.
 		{"filter", "FORWARD", []string{"-i", n.Bridge, "-j", "ACCEPT"}},
-		{"filter", "FORWARD", []string{"-o", n.Bridge, "-j", "ACCEPT"}},
+		// Isolation: nothing new to another mydocker network, except
+		// through a published port (DNAT) and replies to those.
+		{"filter", "FORWARD", []string{"-i", n.Bridge, "-o", bridgePattern, "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
+		// Containers on the same network (seen here with br_netfilter).
+		{"filter", "FORWARD", []string{"-i", n.Bridge, "-o", n.Bridge, "-j", "ACCEPT"}},
 		{"filter", "INPUT", []string{"-i", n.Bridge, "-d", "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
 	}
 	if err := addRules(forward, netComment(n.Bridge), true); err != nil {

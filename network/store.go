@@ -56,11 +56,19 @@ func (s *Store) lock() (*utils.FileLock, error) { return utils.Lock(filepath.Joi
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
 
+// Every mydocker bridge, of any state root, is named bridgePrefix and a
+// hash, so one iptables interface pattern matches them all: that is how a
+// network is isolated from the others, including other roots' networks.
+const (
+	bridgePrefix  = "mdbr"
+	bridgePattern = bridgePrefix + "+"
+)
+
 // bridgeName derives a bridge name unique to this state root and network
 // (interface names have at most 15 bytes).
 func (s *Store) bridgeName(name string) string {
 	sum := sha256.Sum256([]byte(s.root + "\x00" + name))
-	return "mdbr" + hex.EncodeToString(sum[:])[:10]
+	return bridgePrefix + hex.EncodeToString(sum[:])[:10]
 }
 
 // Get reads network name.

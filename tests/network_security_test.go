@@ -117,3 +117,69 @@ func TestContainerCannotReachHostLoopback(t *testing.T) {
 		t.Errorf("published port on 127.0.0.1: %q, want %q", got, want)
 	}
 }
+
+// httpVia fetches / from addr:port with busybox nc inside container ref
+// of e, returning what came back (nothing if the connection failed).
+func (e *env) httpVia(ref, addr string, port int) (string, error) {
+	r, err := e.exec(nil, "exec", ref, "sh", "-c",
+		fmt.Sprintf(`printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 %s %d`, addr, port))
+	return r.stdout, err
+}
+
+// waitHTTP waits until the httpd of container ref answers on its address.
+func (e *env) waitHTTP(ref string) string {
+	e.t.Helper()
+	ip := e.ip(ref)
+	httpGet(e.t, "http://"+ip+"/")
+	return ip
+}
+
+// Containers on one network cannot open connections to containers on
+// another network, of the same state root or of another one, while
+// containers on the same network and published ports keep working.
+func TestNetworksAreIsolated(t *testing.T) {
+	e, other := newEnv(t), newEnv(t)
+	netA, _ := e.createNetwork(24)
+	netB, _ := e.createNetwork(24)
+	netC, _ := other.createNetwork(24)
+	port := 20000 + mrand.Intn(20000)
+	webA := e.ok("run", "-d", "--net", netA, "busybox", "sh", "-c", webScript)
+	webB := e.ok("run", "-d", "--net", netB, "-p", fmt.Sprintf("%d:80", port), "busybox", "sh", "-c", webScript)
+	webC := other.ok("run", "-d", "--net", netC, "busybox", "sh", "-c", webScript)
+	ipA, ipB, ipC := e.waitHTTP(webA), e.waitHTTP(webB), other.waitHTTP(webC)
+	client := e.ok("run", "-d", "--net", netA, "busybox", "sleep", "1000")
+
+	// Removing another root's network must not weaken anyone's isolation.
+	netD, _ := other.createNetwork(24)
+	other.ok("network", "rm", netD)
+
+	hello := func(id string) string { return "hello from " + id[:12] }
+	if got, err := e.httpVia(client, ipA, 80); err != nil || !strings.Contains(got, hello(webA)) {
+		t.Errorf("same network: %q %v", got, err)
+	}
+	if got, err := e.httpVia(client, hostAddress(t), port); err != nil || !strings.Contains(got, hello(webB)) {
+		t.Errorf("published port of another network: %q %v", got, err)
+	}
+	if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); !strings.Contains(got, hello(webB)) {
+		t.Errorf("published port from the host's loopback: %q", got)
+	}
+	// The blocked attempts wait for nc's connect timeout: run them together.
+	var wg sync.WaitGroup
+	for _, c := range []struct {
+		what     string
+		from, ip string
+	}{
+		{"to another network", client, ipB},
+		{"to another state root's network", client, ipC},
+		{"back from the other network", webB, ipA},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got, err := e.httpVia(c.from, c.ip, 80); err != nil || got != "" {
+				t.Errorf("%s: connection to %s succeeded: %q %v", c.what, c.ip, got, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
