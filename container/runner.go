@@ -39,6 +39,7 @@ type Running struct {
 	store  *Store
 	ID     string
 	proc   *Process
+	ports  *network.HostPorts // held until the container exits
 	log    *LogFile
 	copies sync.WaitGroup
 }
@@ -139,7 +140,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	if err := r.setup(proc, cg, rec, ws, netw, ip, etcMounts, a); err != nil {
+	if c.ports, err = r.setup(proc, cg, rec, ws, netw, ip, etcMounts, a); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
 	}
@@ -156,6 +157,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if err := r.Store.Save(rec); err != nil {
 		proc.kill()
 		c.copies.Wait()
+		c.ports.Close()
 		return nil, err
 	}
 	return c, nil
@@ -291,6 +293,9 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 func (c *Running) Wait() (int, error) {
 	code, werr := c.proc.Wait()
 	log.Debugf("container exited with %d", code)
+	if err := c.ports.Close(); err != nil {
+		log.Warn(err)
+	}
 	c.copies.Wait()
 	if err := c.log.Close(); err != nil {
 		log.Warnf("closing container log: %v", err)
@@ -339,10 +344,11 @@ func (c *Running) Wait() (int, error) {
 // its cgroups (limits already set) before anything else (created there on
 // v2, joining first thing on v1, else moved here) and stops before the
 // command until Continue, so even a fork bomb starts inside the limits.
-func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) error {
+// It returns the published host ports, to be held while the container runs.
+func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) (*network.HostPorts, error) {
 	initCfg, err := r.initConfig(rec, ws)
 	if err != nil {
-		return proc.Abort(err)
+		return nil, proc.Abort(err)
 	}
 	if !proc.InCgroup {
 		initCfg.CgroupFiles = cg.SelfJoinFiles()
@@ -350,22 +356,28 @@ func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Worksp
 	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
 	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.SendConfig(initCfg); err != nil {
-		return err
+		return nil, err
 	}
 	if !proc.InCgroup && initCfg.CgroupFiles == nil {
 		if err := cg.Apply(proc.Pid); err != nil {
-			return proc.Abort(err)
+			return nil, proc.Abort(err)
 		}
 	}
 	log.Debugf("cgroups %v", cg.Paths())
+	var ports *network.HostPorts
 	if netw != nil {
-		ep, err := network.NewStore(r.Store.Layout.Root).Connect(netw, rec.ID, ip, proc.Pid, rec.Config.Ports)
+		ep, held, err := network.NewStore(r.Store.Layout.Root).Connect(netw, rec.ID, ip, proc.Pid, rec.Config.Ports)
 		if err != nil {
-			return proc.Abort(err)
+			return nil, proc.Abort(err)
 		}
 		rec.NetworkSettings = *ep
+		ports = held
 	}
-	return proc.Continue()
+	if err := proc.Continue(); err != nil {
+		ports.Close()
+		return nil, err
+	}
+	return ports, nil
 }
 
 // makeCgroups creates the container's cgroups and writes its limits.

@@ -83,20 +83,21 @@ func (s *Store) Release(id string) error {
 // Connect plugs container id (first process pid) into network n with
 // address ip: a veth pair with one end on the bridge and the other in the
 // container's network namespace as eth0, a default route via the gateway,
-// and the rules publishing its ports.
-func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortMapping) (*Endpoint, error) {
+// and the rules publishing its ports. The caller keeps the returned host
+// ports open while the container runs.
+func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortMapping) (*Endpoint, *HostPorts, error) {
 	_, subnet, err := net.ParseCIDR(n.Subnet)
 	if err != nil {
-		return nil, errors.Wrapf(err, "subnet of %s", n.Name)
+		return nil, nil, errors.Wrapf(err, "subnet of %s", n.Name)
 	}
 	ones, _ := subnet.Mask.Size()
 	br, err := netlink.LinkByName(n.Bridge)
 	if err != nil {
-		return nil, errors.Wrapf(err, "bridge %s of network %s is missing (recreate the network)", n.Bridge, n.Name)
+		return nil, nil, errors.Wrapf(err, "bridge %s of network %s is missing (recreate the network)", n.Bridge, n.Name)
 	}
 	// A veth left by a mydocker that was killed mid-way goes first.
 	if err := deleteLink(vethName(id)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	veth := &netlink.Veth{
 		LinkAttrs:     netlink.LinkAttrs{Name: vethName(id), MasterIndex: br.Attrs().Index},
@@ -104,21 +105,22 @@ func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortM
 		PeerNamespace: netlink.NsPid(pid),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return nil, errors.Wrapf(err, "create veth %s", veth.Name)
+		return nil, nil, errors.Wrapf(err, "create veth %s", veth.Name)
 	}
 	if err := netlink.LinkSetUp(veth); err != nil {
-		return nil, errors.Wrapf(err, "bring %s up", veth.Name)
+		return nil, nil, errors.Wrapf(err, "bring %s up", veth.Name)
 	}
 	ep := &Endpoint{Network: n.Name, IPAddress: ip.String(), PrefixLen: ones, Gateway: n.Gateway,
 		VethHost: veth.Name, Ports: ports}
 	if ep.MacAddress, err = configureInside(pid, ip, ones, net.ParseIP(n.Gateway)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := s.publish(id, n, ip, ports); err != nil {
-		return nil, err
+	held, err := s.publish(id, n, ip, ports)
+	if err != nil {
+		return nil, nil, err
 	}
 	log.Debugf("container %s on %s as %s/%d via %s", utils.ShortID(id), n.Name, ip, ones, veth.Name)
-	return ep, nil
+	return ep, held, nil
 }
 
 // configureInside gives eth0 its address and the default route, inside
@@ -154,25 +156,32 @@ func configureInside(pid int, ip net.IP, ones int, gw net.IP) (string, error) {
 // publish adds the DNAT rules for ports: from other hosts and containers
 // (PREROUTING) and from this host, loopback included (OUTPUT), plus the
 // hairpin masquerade that lets a container reach another through a
-// published port. A host port another container publishes is refused.
-func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) error {
+// published port. A host port another container publishes, or a host
+// program uses, is refused; the others are held (see HostPorts).
+func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) (*HostPorts, error) {
 	if len(ports) == 0 {
-		return nil
+		return nil, nil
 	}
 	lock, err := s.lock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer lock.Unlock()
 	current, err := iptables("-t", "nat", "-S", "OUTPUT")
 	if err != nil {
-		return err
+		return nil, err
+	}
+	for _, p := range ports {
+		if owner := portOwner(current, p); owner != "" && owner != ctrComment(id) {
+			return nil, errors.Errorf("host port %d/%s is already published by container %s", p.HostPort, p.Protocol, strings.TrimPrefix(owner, "mydocker:")[:12])
+		}
+	}
+	held, err := holdPorts(ports)
+	if err != nil {
+		return nil, err
 	}
 	var rules []rule
 	for _, p := range ports {
-		if owner := portOwner(current, p); owner != "" && owner != ctrComment(id) {
-			return errors.Errorf("host port %d/%s is already published by container %s", p.HostPort, p.Protocol, strings.TrimPrefix(owner, "mydocker:")[:12])
-		}
 		to := ip.String() + ":" + strconv.Itoa(p.ContainerPort)
 		dnat := []string{"-p", p.Protocol, "-m", "addrtype", "--dst-type", "LOCAL", "--dport", strconv.Itoa(p.HostPort), "-j", "DNAT", "--to-destination", to}
 		rules = append(rules,
@@ -181,7 +190,11 @@ func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) e
 			rule{"nat", "POSTROUTING", []string{"-p", p.Protocol, "-s", n.Subnet, "-d", ip.String(), "--dport", strconv.Itoa(p.ContainerPort), "-j", "MASQUERADE"}},
 		)
 	}
-	return addRules(rules, ctrComment(id), false)
+	if err := addRules(rules, ctrComment(id), false); err != nil {
+		held.Close()
+		return nil, err
+	}
+	return held, nil
 }
 
 // portOwner finds the comment of a mydocker rule already publishing p.

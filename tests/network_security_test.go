@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -182,4 +183,75 @@ func TestNetworksAreIsolated(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+var createdRE = regexp.MustCompile(`container ([0-9a-f]{12}) `)
+
+// assertNoNetworkLeft checks a failed run (stderr at --log-level info,
+// which names the container it created) left no record, mount, veth or
+// port rule.
+func (e *env) assertNoNetworkLeft(stderr string) {
+	e.t.Helper()
+	e.assertNothingLeft()
+	m := createdRE.FindStringSubmatch(stderr)
+	if m == nil {
+		e.t.Fatalf("no container ID in %q", stderr)
+	}
+	if linkExists("mdv"+m[1][:11]) || len(iptablesRules(e.t, "mydocker:"+m[1])) > 0 {
+		e.t.Errorf("veth or port rules of %s left", m[1])
+	}
+}
+
+// A host program listens on a port; publishing that port must fail
+// rather than silently take its traffic, and leave nothing behind.
+func TestPublishRefusesHostPortInUse(t *testing.T) {
+	e := newEnv(t)
+	name, _ := e.createNetwork(24)
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	tcpPort, udpPort := l.Addr().(*net.TCPAddr).Port, u.LocalAddr().(*net.UDPAddr).Port
+	for _, args := range [][]string{
+		{"-d", "-p", fmt.Sprintf("%d:80", tcpPort)},
+		{"--rm", "-p", fmt.Sprintf("%d:80", tcpPort)},
+		{"-d", "-p", fmt.Sprintf("%d:53/udp", udpPort)},
+	} {
+		r := e.run(125, append(append([]string{"--log-level", "info", "run", "--net", name}, args...), "busybox", "sleep", "1000")...)
+		if !strings.Contains(r.stderr, "address already in use") {
+			t.Errorf("%v: stderr %q", args, r.stderr)
+		}
+		e.assertNoNetworkLeft(r.stderr)
+	}
+	// The host program still gets its connections.
+	accepted := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			c.Close()
+		}
+		accepted <- err
+	}()
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if err := <-accepted; err != nil {
+		t.Fatal(err)
+	}
+
+	// A published port is held: no host program can take it later.
+	port := 20000 + mrand.Intn(20000)
+	e.ok("run", "-d", "--net", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sleep", "1000")
+	if l2, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		l2.Close()
+		t.Fatalf("a host program could listen on published port %d", port)
+	}
 }
