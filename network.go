@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
 	"mydocker/network"
@@ -60,9 +61,9 @@ func networkCreate(ctx *cli.Context) error {
 }
 
 func networkList(ctx *cli.Context) error {
-	nets, err := network.NewStore(root(ctx)).List()
-	if err != nil {
-		return err
+	nets, errs := network.NewStore(root(ctx)).List()
+	for _, err := range errs {
+		log.Warn(err) // one unreadable file must not hide the other networks
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(w, "NAME\tDRIVER\tSUBNET\tGATEWAY\tBRIDGE")

@@ -55,24 +55,28 @@ func (s *Store) Allocate(name, id string) (*Network, net.IP, error) {
 	return n, ip, nil
 }
 
-// Release frees every address container id holds, in every network.
+// Release frees every address container id holds, in every network. An
+// unreadable pool is skipped: no address can be freed in it, and
+// refusing would make every container undeletable (network ls reports
+// it, network rm removes it).
 func (s *Store) Release(id string) error {
 	lock, err := s.lock()
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	nets, err := s.List()
+	names, err := s.names("ipam")
 	if err != nil {
 		return err
 	}
-	for _, n := range nets {
-		pool, err := s.loadPool(n.Name)
+	for _, name := range names {
+		pool, err := s.loadPool(name)
 		if err != nil {
-			return err
+			log.Debugf("skipping address pool: %v", err)
+			continue
 		}
 		if pool.Release(id) {
-			if err := s.savePool(n.Name, pool); err != nil {
+			if err := s.savePool(name, pool); err != nil {
 				return err
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 
 	"mydocker/constant"
 	"mydocker/utils"
@@ -73,6 +74,9 @@ func (s *Store) bridgeName(name string) string {
 
 // Get reads network name.
 func (s *Store) Get(name string) (*Network, error) {
+	if !nameRE.MatchString(name) {
+		return nil, errors.Errorf("no such network: %s", name)
+	}
 	data, err := os.ReadFile(s.netPath(name))
 	if os.IsNotExist(err) {
 		return nil, errors.Errorf("no such network: %s", name)
@@ -87,28 +91,51 @@ func (s *Store) Get(name string) (*Network, error) {
 	return &n, nil
 }
 
-// List returns every network, sorted by name.
-func (s *Store) List() ([]*Network, error) {
-	entries, err := os.ReadDir(filepath.Join(s.dir, "networks"))
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
+// List returns every network, sorted by name. A file that cannot be read
+// comes back as an error beside the good networks (a network whose
+// address pool is unreadable is listed and reported), so one bad file
+// never hides the rest.
+func (s *Store) List() ([]*Network, []error) {
+	names, err := s.names("networks")
 	if err != nil {
-		return nil, errors.Wrap(err, "read networks")
+		return nil, []error{err}
 	}
 	var out []*Network
-	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || strings.HasPrefix(name, ".") {
-			continue
-		}
+	var errs []error
+	for _, name := range names {
 		n, err := s.Get(name)
 		if err != nil {
-			return nil, err
+			if _, serr := os.Stat(s.netPath(name)); os.IsNotExist(serr) {
+				continue // removed while we listed
+			}
+			errs = append(errs, errors.Errorf("skipping network %s (network rm %s removes it): %v", name, name, errors.Cause(err)))
+			continue
+		}
+		if _, err := s.loadPool(name); err != nil {
+			errs = append(errs, errors.Errorf("network %s: %v (network rm %s removes it)", name, err, name))
 		}
 		out = append(out, n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, errs
+}
+
+// names lists the names of the JSON files in a directory of the store.
+func (s *Store) names(sub string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, sub))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errors.Wrapf(err, "read %s", filepath.Join(s.dir, sub))
+	}
+	var out []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if ok && !strings.HasPrefix(name, ".") {
+			out = append(out, name)
+		}
+	}
 	return out, nil
 }
 
@@ -185,10 +212,9 @@ func ParseSubnet(s string) (*net.IPNet, error) {
 func overlaps(a, b *net.IPNet) bool { return a.Contains(b.IP) || b.Contains(a.IP) }
 
 func (s *Store) checkOverlap(ipnet *net.IPNet) error {
-	nets, err := s.List()
-	if err != nil {
-		return err
-	}
+	// An unreadable network is skipped: its bridge still has its subnet's
+	// route, which the host route check below finds.
+	nets, _ := s.List()
 	for _, n := range nets {
 		_, other, err := net.ParseCIDR(n.Subnet)
 		if err == nil && overlaps(ipnet, other) {
@@ -258,7 +284,13 @@ func (s *Store) Remove(name string) error {
 	defer lock.Unlock()
 	n, err := s.Get(name)
 	if err != nil {
-		return err
+		// An unreadable record still names what to remove: the bridge
+		// name derives from the network's.
+		if _, serr := os.Stat(s.netPath(name)); serr != nil || !nameRE.MatchString(name) {
+			return err
+		}
+		log.Warnf("removing network %s with unreadable record: %v", name, errors.Cause(err))
+		n = &Network{Name: name, Bridge: s.bridgeName(name)}
 	}
 	if p, err := s.loadPool(name); err == nil {
 		if owners := p.Owners(); len(owners) > 0 {

@@ -255,3 +255,61 @@ func TestPublishRefusesHostPortInUse(t *testing.T) {
 		t.Fatalf("a host program could listen on published port %d", port)
 	}
 }
+
+// One corrupt network file and one corrupt address pool: network ls lists
+// the rest and reports each once, a run that fails on the bad pool
+// leaves nothing, and network rm removes both.
+func TestCorruptNetworkFiles(t *testing.T) {
+	e := newEnv(t)
+	good, _ := e.createNetwork(24)
+	badNet, _ := e.createNetwork(24)
+	badPool, _ := e.createNetwork(24)
+	badBridge := e.networkField(badNet, "BRIDGE")
+	for _, p := range []string{
+		filepath.Join(e.root, "network", "networks", badNet+".json"),
+		filepath.Join(e.root, "network", "ipam", badPool+".json"),
+	} {
+		orig, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Should the test fail before network rm, the env's cleanup can
+		// still remove the networks.
+		t.Cleanup(func() {
+			if _, err := os.Stat(p); err == nil {
+				os.WriteFile(p, orig, 0o600)
+			}
+		})
+		if err := os.WriteFile(p, []byte("\x00garbage{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.run(0, "network", "ls")
+	if !strings.Contains(r.stdout, good) || !strings.Contains(r.stdout, badPool) || strings.Contains(r.stdout, badNet) {
+		t.Errorf("network ls stdout: %q", r.stdout)
+	}
+	warnings := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(warnings) != 2 || !strings.Contains(r.stderr, badNet) || !strings.Contains(r.stderr, badPool) {
+		t.Errorf("want one warning per bad file, got %q", r.stderr)
+	}
+
+	r = e.run(125, "--log-level", "info", "run", "--rm", "--net", badPool, "busybox", "true")
+	if !strings.Contains(r.stderr, "corrupt address pool") {
+		t.Errorf("run on a corrupt pool: %q", r.stderr)
+	}
+	e.assertNoNetworkLeft(r.stderr)
+	if out := e.ok("ps", "-a", "-q"); out != "" {
+		t.Errorf("ps -a after failed runs: %q", out)
+	}
+	// The good network still works.
+	e.ok("run", "--rm", "--net", good, "busybox", "true")
+
+	e.ok("network", "rm", badNet)
+	e.ok("network", "rm", badPool)
+	if linkExists(badBridge) || len(iptablesRules(t, "mydocker-net:"+badBridge)) > 0 {
+		t.Errorf("bridge or rules of the corrupt network %s left", badNet)
+	}
+	if out := e.ok("network", "ls"); strings.Contains(out, badNet) || strings.Contains(out, badPool) {
+		t.Errorf("removed networks still listed: %q", out)
+	}
+}
