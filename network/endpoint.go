@@ -37,6 +37,9 @@ func (s *Store) Allocate(name, id string) (*Network, net.IP, error) {
 		return nil, nil, err
 	}
 	defer lock.Unlock()
+	if err := s.recover(); err != nil {
+		return nil, nil, err
+	}
 	n, err := s.Get(name)
 	if err != nil {
 		return nil, nil, err

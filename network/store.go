@@ -19,6 +19,7 @@ import (
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
 
 	"mydocker/constant"
 	"mydocker/utils"
@@ -35,7 +36,16 @@ type Network struct {
 	Gateway string    `json:"Gateway"`
 	Bridge  string    `json:"Bridge"`
 	Created time.Time `json:"Created"`
+	// Status is "creating" from before the bridge is made until it is
+	// complete; empty once the network is ready.
+	Status string `json:"Status,omitempty"`
 }
+
+// statusCreating marks a network whose creation has not finished. Create
+// holds the store lock throughout, so whoever takes the lock and finds
+// such a record knows its creator died (SIGKILL, power loss) and rolls
+// it back: nothing a killed create made is ever left without a record.
+const statusCreating = "creating"
 
 // Store keeps networks and their address pools under <root>/network.
 type Store struct {
@@ -72,8 +82,16 @@ func (s *Store) bridgeName(name string) string {
 	return bridgePrefix + hex.EncodeToString(sum[:])[:10]
 }
 
-// Get reads network name.
+// Get reads network name; one still being created does not exist yet.
 func (s *Store) Get(name string) (*Network, error) {
+	n, err := s.get(name)
+	if err == nil && n.Status == statusCreating {
+		return nil, errors.Errorf("no such network: %s", name)
+	}
+	return n, err
+}
+
+func (s *Store) get(name string) (*Network, error) {
 	if !nameRE.MatchString(name) {
 		return nil, errors.Errorf("no such network: %s", name)
 	}
@@ -103,7 +121,10 @@ func (s *Store) List() ([]*Network, []error) {
 	var out []*Network
 	var errs []error
 	for _, name := range names {
-		n, err := s.Get(name)
+		n, err := s.get(name)
+		if err == nil && n.Status == statusCreating {
+			continue // not made yet, or rolled back by the next change
+		}
 		if err != nil {
 			if _, serr := os.Stat(s.netPath(name)); os.IsNotExist(serr) {
 				continue // removed while we listed
@@ -149,7 +170,45 @@ func (s *Store) Create(name, driver, subnet string) (*Network, error) {
 		return nil, err
 	}
 	defer lock.Unlock()
+	if err := s.recover(); err != nil {
+		return nil, err
+	}
 	return s.create(name, driver, subnet)
+}
+
+// recover rolls back every network whose create was killed: its bridge,
+// its rules and its files. The caller holds the store lock.
+func (s *Store) recover() error {
+	names, err := s.names("networks")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		n, err := s.get(name)
+		if err != nil || n.Status != statusCreating {
+			continue
+		}
+		log.Debugf("rolling back network %s, whose creation was interrupted", name)
+		if err := s.destroy(n); err != nil {
+			return errors.Wrapf(err, "roll back interrupted creation of network %s", name)
+		}
+	}
+	return nil
+}
+
+// destroy removes n's bridge and rules, then its files, so that a
+// destroy interrupted in turn leaves the record to retry from.
+func (s *Store) destroy(n *Network) error {
+	if err := teardownBridge(n); err != nil {
+		return err
+	}
+	if err := os.Remove(s.poolPath(n.Name)); err != nil && !os.IsNotExist(err) {
+		return errors.Wrapf(err, "remove address pool of %s", n.Name)
+	}
+	if err := os.Remove(s.netPath(n.Name)); err != nil && !os.IsNotExist(err) {
+		return errors.Wrapf(err, "remove network %s", n.Name)
+	}
+	return nil
 }
 
 func (s *Store) create(name, driver, subnet string) (*Network, error) {
@@ -170,24 +229,40 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
+	bridge := s.bridgeName(name)
+	// A bridge with this root's and name's bridge name but no record was
+	// left by an older mydocker killed mid-create: it is ours to remove.
+	if _, err := netlink.LinkByName(bridge); err == nil {
+		if err := teardownBridge(&Network{Name: name, Bridge: bridge}); err != nil {
+			return nil, errors.Wrapf(err, "remove leftover bridge of network %s", name)
+		}
+	}
 	if err := s.checkOverlap(ipnet); err != nil {
 		return nil, err
 	}
 	n := &Network{Name: name, Driver: driver, Subnet: ipnet.String(), Gateway: gw.String(),
-		Bridge: s.bridgeName(name), Created: time.Now().UTC()}
-	if err := setupBridge(n); err != nil {
-		if cerr := teardownBridge(n); cerr != nil {
-			return nil, errors.Wrapf(err, "(cleanup also failed: %v)", cerr)
-		}
-		return nil, err
-	}
+		Bridge: bridge, Created: time.Now().UTC(), Status: statusCreating}
+	// The record comes first, so a create killed at any later point
+	// leaves a record that names everything to roll back.
 	if err := s.save(n, &Pool{Subnet: n.Subnet, Allocated: map[string]string{}}); err != nil {
-		if cerr := teardownBridge(n); cerr != nil {
-			return nil, errors.Wrapf(err, "(cleanup also failed: %v)", cerr)
-		}
-		return nil, err
+		return nil, s.rollback(n, err)
+	}
+	if err := setupBridge(n); err != nil {
+		return nil, s.rollback(n, err)
+	}
+	n.Status = ""
+	if err := s.save(n, nil); err != nil {
+		return nil, s.rollback(n, err)
 	}
 	return n, nil
+}
+
+// rollback undoes a create that failed with cause.
+func (s *Store) rollback(n *Network, cause error) error {
+	if err := s.destroy(n); err != nil {
+		return errors.Wrapf(cause, "(cleanup also failed: %v)", err)
+	}
+	return cause
 }
 
 // ParseSubnet parses an IPv4 CIDR, requiring the network address itself
@@ -239,16 +314,17 @@ func (s *Store) save(n *Network, p *Pool) error {
 			return errors.Wrap(err, "create network dir")
 		}
 	}
-	if p != nil {
-		if err := s.savePool(n.Name, p); err != nil {
-			return err
-		}
-	}
 	data, err := json.MarshalIndent(n, "", "  ")
 	if err != nil {
 		return errors.Wrap(err, "encode network")
 	}
-	return utils.WriteFileAtomic(s.netPath(n.Name), data, 0o600)
+	if err := utils.WriteFileAtomic(s.netPath(n.Name), data, 0o600); err != nil {
+		return err
+	}
+	if p != nil {
+		return s.savePool(n.Name, p)
+	}
+	return nil
 }
 
 func (s *Store) loadPool(name string) (*Pool, error) {
@@ -282,15 +358,24 @@ func (s *Store) Remove(name string) error {
 		return err
 	}
 	defer lock.Unlock()
+	if err := s.recover(); err != nil {
+		return err
+	}
 	n, err := s.Get(name)
 	if err != nil {
-		// An unreadable record still names what to remove: the bridge
-		// name derives from the network's.
-		if _, serr := os.Stat(s.netPath(name)); serr != nil || !nameRE.MatchString(name) {
+		if !nameRE.MatchString(name) {
 			return err
 		}
-		log.Warnf("removing network %s with unreadable record: %v", name, errors.Cause(err))
-		n = &Network{Name: name, Bridge: s.bridgeName(name)}
+		// An unreadable record, or a bridge an older mydocker killed
+		// mid-create left with none, still names what to remove: the
+		// bridge name derives from the network's.
+		orphan := &Network{Name: name, Bridge: s.bridgeName(name)}
+		if _, serr := os.Stat(s.netPath(name)); serr == nil {
+			log.Warnf("removing network %s with unreadable record: %v", name, errors.Cause(err))
+		} else if _, lerr := netlink.LinkByName(orphan.Bridge); lerr != nil {
+			return err
+		}
+		n = orphan
 	}
 	if p, err := s.loadPool(name); err == nil {
 		if owners := p.Owners(); len(owners) > 0 {
@@ -301,16 +386,7 @@ func (s *Store) Remove(name string) error {
 			return errors.Errorf("network %s is in use by container(s) %s: remove them first", name, strings.Join(short, ", "))
 		}
 	}
-	if err := teardownBridge(n); err != nil {
-		return err
-	}
-	if err := os.Remove(s.poolPath(name)); err != nil && !os.IsNotExist(err) {
-		return errors.Wrapf(err, "remove address pool of %s", name)
-	}
-	if err := os.Remove(s.netPath(name)); err != nil && !os.IsNotExist(err) {
-		return errors.Wrapf(err, "remove network %s", name)
-	}
-	return nil
+	return s.destroy(n)
 }
 
 // Resolve returns network name, creating the default network with a free
@@ -324,6 +400,9 @@ func (s *Store) Resolve(name string) (*Network, error) {
 		return nil, err
 	}
 	defer lock.Unlock()
+	if err := s.recover(); err != nil {
+		return nil, err
+	}
 	if n, err := s.Get(name); err == nil {
 		return n, nil
 	}

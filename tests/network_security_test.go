@@ -1,6 +1,9 @@
 package tests
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -311,5 +315,85 @@ func TestCorruptNetworkFiles(t *testing.T) {
 	}
 	if out := e.ok("network", "ls"); strings.Contains(out, badNet) || strings.Contains(out, badPool) {
 		t.Errorf("removed networks still listed: %q", out)
+	}
+}
+
+// bridgeName is the bridge mydocker makes for network name of this root.
+func (e *env) bridgeName(name string) string {
+	sum := sha256.Sum256([]byte(e.root + "\x00" + name))
+	return "mdbr" + hex.EncodeToString(sum[:])[:10]
+}
+
+// network create killed with SIGKILL at any point leaves nothing that
+// blocks the name or the subnet: the next create of the same network
+// succeeds, and rm then leaves no bridge or rule behind.
+func TestKillNetworkCreateAtAnyPoint(t *testing.T) {
+	e := newEnv(t)
+	probe, subnet := e.createNetwork(24) // a subnet free on this host
+	if got := e.networkField(probe, "BRIDGE"); got != e.bridgeName(probe) {
+		t.Fatalf("bridge name %s, test computes %s", got, e.bridgeName(probe))
+	}
+	e.ok("network", "rm", probe)
+	name := probe + "k"
+	bridge := e.bridgeName(name)
+	t.Cleanup(func() { removeBridge(t, bridge) })
+	// -1: the moment the bridge appears (before any rule or, without
+	// recovery, any record); else a delay in milliseconds.
+	for _, delay := range []int{-1, 0, 1, 2, 4, 7, 10, 15, 20, 30, 45, 70, -1, -1} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		c := e.cmd(ctx, "network", "create", "--subnet", subnet, name)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if delay < 0 {
+			waitFor(t, "the bridge", func() bool { return linkExists(bridge) })
+		} else {
+			time.Sleep(time.Duration(delay) * time.Millisecond)
+		}
+		c.Process.Signal(syscall.SIGKILL)
+		c.Wait()
+		cancel()
+		// Whatever the kill left, the same network can be made again
+		// (or it was complete), and removed without a trace.
+		r, err := e.exec(nil, "network", "create", "--subnet", subnet, name)
+		if err != nil || r.code != 0 && !strings.Contains(r.stderr, "already exists") {
+			t.Fatalf("create after a create killed at %dms: %s", delay, r.stderr)
+		}
+		e.ok("network", "rm", name)
+		if linkExists(bridge) || len(iptablesRules(t, "mydocker-net:"+bridge)) > 0 {
+			t.Fatalf("bridge or rules left after a create killed at %dms and rm", delay)
+		}
+		if out := e.ok("network", "ls"); strings.Contains(out, name) {
+			t.Fatalf("network still listed after rm: %q", out)
+		}
+	}
+}
+
+// removeBridge deletes a bridge of this test and its rules, should a
+// failed test have left them (a passing one leaves none).
+func removeBridge(t *testing.T, bridge string) {
+	for _, table := range []string{"filter", "nat"} {
+		out, err := exec.Command("iptables", "-w", "-t", table, "-S").Output()
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		for _, r := range strings.Split(string(out), "\n") {
+			if !strings.Contains(r, `"mydocker-net:`+bridge+`"`) {
+				continue
+			}
+			args := strings.Fields(strings.Replace(r, "-A", "-D", 1))
+			for i := range args {
+				args[i] = strings.Trim(args[i], `"`)
+			}
+			if out, err := exec.Command("iptables", append([]string{"-w", "-t", table}, args...)...).CombinedOutput(); err != nil {
+				t.Errorf("remove leftover rule %s: %v %s", r, err, out)
+			}
+		}
+	}
+	if linkExists(bridge) {
+		if out, err := exec.Command("ip", "link", "del", bridge).CombinedOutput(); err != nil {
+			t.Errorf("remove leftover bridge %s: %v %s", bridge, err, out)
+		}
 	}
 }
