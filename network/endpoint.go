@@ -190,9 +190,18 @@ func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) (
 	var rules []rule
 	for _, p := range ports {
 		to := ip.String() + ":" + strconv.Itoa(p.ContainerPort)
-		dnat := []string{"-p", p.Protocol, "-m", "addrtype", "--dst-type", "LOCAL", "--dport", strconv.Itoa(p.HostPort), "-j", "DNAT", "--to-destination", to}
+		dst := []string{"-m", "addrtype", "--dst-type", "LOCAL"}
+		if p.HostIP != "" {
+			dst = []string{"-d", p.HostIP}
+		}
+		dnat := append(append([]string{"-p", p.Protocol}, dst...), "--dport", strconv.Itoa(p.HostPort), "-j", "DNAT", "--to-destination", to)
+		// A port on a loopback address is for the host's own programs:
+		// no PREROUTING rule, so no packet from outside (or from a
+		// container, sent to 127.0.0.1 through the bridge) is let in.
+		if !p.loopback() {
+			rules = append(rules, rule{"nat", "PREROUTING", dnat})
+		}
 		rules = append(rules,
-			rule{"nat", "PREROUTING", dnat},
 			rule{"nat", "OUTPUT", dnat},
 			rule{"nat", "POSTROUTING", []string{"-p", p.Protocol, "-s", n.Subnet, "-d", ip.String(), "--dport", strconv.Itoa(p.ContainerPort), "-j", "MASQUERADE"}},
 		)

@@ -9,7 +9,7 @@ import (
 )
 
 // HostPorts holds the host ports a container publishes: a socket bound to
-// each on every host address, open while the container runs. A port a
+// each on its host address (every one by default), open while the container runs. A port a
 // host program already listens on is refused ("address already in use")
 // instead of silently taking its traffic, and no program can take a port
 // later, as Docker's userland proxy does. Nothing ever reaches these
@@ -22,7 +22,11 @@ type HostPorts struct {
 func holdPorts(ports []PortMapping) (*HostPorts, error) {
 	h := &HostPorts{}
 	for _, p := range ports {
-		addr := "0.0.0.0:" + strconv.Itoa(p.HostPort)
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		addr := ip + ":" + strconv.Itoa(p.HostPort)
 		var sock io.Closer
 		var err error
 		if p.Protocol == "udp" {

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"net"
 	"strconv"
 	"strings"
 
@@ -11,14 +12,26 @@ import (
 type PortMapping struct {
 	HostPort      int    `json:"HostPort"`
 	ContainerPort int    `json:"ContainerPort"`
-	Protocol      string `json:"Protocol"` // tcp or udp
+	Protocol      string `json:"Protocol"`         // tcp or udp
+	HostIP        string `json:"HostIp,omitempty"` // empty: every host address
 }
 
 func (p PortMapping) String() string {
-	return strconv.Itoa(p.HostPort) + "->" + strconv.Itoa(p.ContainerPort) + "/" + p.Protocol
+	host := strconv.Itoa(p.HostPort)
+	if p.HostIP != "" {
+		host = p.HostIP + ":" + host
+	}
+	return host + "->" + strconv.Itoa(p.ContainerPort) + "/" + p.Protocol
 }
 
-// ParsePort parses a -p spec HOST:CONTAINER[/tcp|udp].
+// loopback reports whether p is published on a loopback address only,
+// so only the host's own programs may reach it.
+func (p PortMapping) loopback() bool {
+	ip := net.ParseIP(p.HostIP)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParsePort parses a -p spec [HOST_IP:]HOST:CONTAINER[/tcp|udp].
 func ParsePort(spec string) (PortMapping, error) {
 	bad := func(why string) (PortMapping, error) {
 		return PortMapping{}, errors.Errorf("invalid port %q: %s", spec, why)
@@ -30,9 +43,23 @@ func ParsePort(spec string) (PortMapping, error) {
 	if proto != "tcp" && proto != "udp" {
 		return bad("protocol must be tcp or udp")
 	}
+	hostIP := ""
+	if i := strings.LastIndex(ports, ":"); i >= 0 && strings.Contains(ports[:i], ":") {
+		j := strings.Index(ports, ":")
+		hostIP, ports = ports[:j], ports[j+1:]
+		ip := net.ParseIP(hostIP)
+		if ip == nil || ip.To4() == nil || strings.Contains(hostIP, ":") {
+			return bad("host address " + strconv.Quote(hostIP) + " is not an IPv4 address")
+		}
+		if ip.IsUnspecified() {
+			hostIP = "" // 0.0.0.0: every address, the default
+		} else {
+			hostIP = ip.To4().String()
+		}
+	}
 	host, ctr, ok := strings.Cut(ports, ":")
 	if !ok || strings.Contains(ctr, ":") {
-		return bad("want HOST:CONTAINER[/tcp|udp]")
+		return bad("want [HOST_IP:]HOST:CONTAINER[/tcp|udp]")
 	}
 	h, err := parsePortNumber(host)
 	if err != nil {
@@ -42,7 +69,7 @@ func ParsePort(spec string) (PortMapping, error) {
 	if err != nil {
 		return bad("container port " + err.Error())
 	}
-	return PortMapping{HostPort: h, ContainerPort: c, Protocol: proto}, nil
+	return PortMapping{HostPort: h, ContainerPort: c, Protocol: proto, HostIP: hostIP}, nil
 }
 
 func parsePortNumber(s string) (int, error) {
@@ -56,7 +83,8 @@ func parsePortNumber(s string) (int, error) {
 	return n, nil
 }
 
-// ParsePorts parses every -p spec and refuses one host port twice.
+// ParsePorts parses every -p spec and refuses one host port twice (on
+// any addresses: one port, one container).
 func ParsePorts(specs []string) ([]PortMapping, error) {
 	var out []PortMapping
 	seen := map[string]bool{}

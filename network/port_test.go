@@ -1,6 +1,7 @@
 package network
 
 import (
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -12,12 +13,21 @@ func TestParsePort(t *testing.T) {
 		want PortMapping
 		err  string
 	}{
-		{"8080:80", PortMapping{8080, 80, "tcp"}, ""},
-		{"8080:80/tcp", PortMapping{8080, 80, "tcp"}, ""},
-		{"53:53/udp", PortMapping{53, 53, "udp"}, ""},
-		{"65535:1", PortMapping{65535, 1, "tcp"}, ""},
-		{"80", PortMapping{}, "want HOST:CONTAINER"},
-		{"1:2:3", PortMapping{}, "want HOST:CONTAINER"},
+		{"8080:80", PortMapping{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, ""},
+		{"8080:80/tcp", PortMapping{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, ""},
+		{"53:53/udp", PortMapping{HostPort: 53, ContainerPort: 53, Protocol: "udp"}, ""},
+		{"65535:1", PortMapping{HostPort: 65535, ContainerPort: 1, Protocol: "tcp"}, ""},
+		{"127.0.0.1:8080:80", PortMapping{HostPort: 8080, ContainerPort: 80, Protocol: "tcp", HostIP: "127.0.0.1"}, ""},
+		{"10.1.2.3:53:53/udp", PortMapping{HostPort: 53, ContainerPort: 53, Protocol: "udp", HostIP: "10.1.2.3"}, ""},
+		{"0.0.0.0:8080:80", PortMapping{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, ""},
+		{"80", PortMapping{}, "want [HOST_IP:]HOST:CONTAINER"},
+		{"1:2:3", PortMapping{}, "not an IPv4 address"},
+		{"1.2.3.4:5:6:7", PortMapping{}, "want [HOST_IP:]HOST:CONTAINER"},
+		{"::1:80:80", PortMapping{}, "not an IPv4 address"},
+		{"[::1]:80:80", PortMapping{}, "not an IPv4 address"},
+		{":80:80", PortMapping{}, "not an IPv4 address"},
+		{"localhost:80:80", PortMapping{}, "not an IPv4 address"},
+		{"127.0.0.1::80", PortMapping{}, "not a number"},
 		{"0:80", PortMapping{}, "between 1 and 65535"},
 		{"65536:80", PortMapping{}, "between 1 and 65535"},
 		{"a:80", PortMapping{}, "not a number"},
@@ -25,7 +35,7 @@ func TestParsePort(t *testing.T) {
 		{"+80:80", PortMapping{}, "not a number"},
 		{"80:80/sctp", PortMapping{}, "tcp or udp"},
 		{"80:80/", PortMapping{}, "tcp or udp"},
-		{"", PortMapping{}, "want HOST:CONTAINER"},
+		{"", PortMapping{}, "want [HOST_IP:]HOST:CONTAINER"},
 	}
 	for _, tc := range tests {
 		got, err := ParsePort(tc.spec)
@@ -48,7 +58,7 @@ func TestParsePort(t *testing.T) {
 }
 
 func FuzzParsePort(f *testing.F) {
-	for _, s := range []string{"8080:80", "53:53/udp", "1:2:3", "0:0", "80:80/sctp"} {
+	for _, s := range []string{"8080:80", "53:53/udp", "1:2:3", "0:0", "80:80/sctp", "127.0.0.1:80:80", "::1:80:80"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -61,6 +71,9 @@ func FuzzParsePort(f *testing.F) {
 		}
 		if p.Protocol != "tcp" && p.Protocol != "udp" {
 			t.Fatalf("%q: protocol %q", spec, p.Protocol)
+		}
+		if ip := net.ParseIP(p.HostIP); p.HostIP != "" && (ip == nil || ip.To4() == nil || ip.IsUnspecified() || ip.String() != p.HostIP) {
+			t.Fatalf("%q: host address %q", spec, p.HostIP)
 		}
 		// What is accepted prints back to an equivalent spec.
 		again, err := ParsePort(strings.Replace(p.String(), "->", ":", 1))

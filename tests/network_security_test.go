@@ -397,3 +397,30 @@ func removeBridge(t *testing.T, bridge string) {
 		}
 	}
 }
+
+// -p 127.0.0.1:PORT:80 publishes for the host's own programs only: not on
+// the host's other addresses, nor to containers through their gateway.
+func TestPublishOnLoopbackOnly(t *testing.T) {
+	e := newEnv(t)
+	name, _ := e.createNetwork(24)
+	port := 20000 + mrand.Intn(20000)
+	web := e.ok("run", "-d", "--net", name, "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "busybox", "sh", "-c", webScript)
+	want := "hello from " + web[:12] + "\n"
+	if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != want {
+		t.Errorf("published on 127.0.0.1: %q, want %q", got, want)
+	}
+	if ports := fmt.Sprint(e.inspect(web)["NetworkSettings"].(map[string]any)["Ports"]); !strings.Contains(ports, "127.0.0.1") {
+		t.Errorf("inspect ports: %s", ports)
+	}
+	client := e.ok("run", "-d", "--net", name, "busybox", "sleep", "1000")
+	for _, addr := range []string{hostAddress(t), e.networkField(name, "GATEWAY")} {
+		if got, err := e.httpVia(client, addr, port); err != nil || got != "" {
+			t.Errorf("port published on 127.0.0.1 reached on %s: %q %v", addr, got, err)
+		}
+	}
+	// Another container may not publish the same port on another address.
+	r := e.run(125, "run", "-d", "--net", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sleep", "1000")
+	if !strings.Contains(r.stderr, "already published") {
+		t.Errorf("port clash: %q", r.stderr)
+	}
+}
