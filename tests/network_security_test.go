@@ -19,34 +19,18 @@ import (
 	mrand "math/rand"
 )
 
-var (
-	rawUDPOnce sync.Once
-	rawUDPDir  string
-	rawUDPErr  error
-)
-
 // rawUDPHelper builds tests/testdata/rawudp (static, so it runs in the
-// busybox image) once per test binary and returns the directory holding
-// it, to be mounted into an attacker container.
+// busybox image) into a directory of t's, to be mounted into an attacker
+// container.
 func rawUDPHelper(t *testing.T) string {
 	t.Helper()
-	rawUDPOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mydocker-rawudp-")
-		if err != nil {
-			rawUDPErr = err
-			return
-		}
-		rawUDPDir = dir
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "rawudp"), "./testdata/rawudp")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			rawUDPErr = fmt.Errorf("build rawudp: %v: %s", err, out)
-		}
-	})
-	if rawUDPErr != nil {
-		t.Fatal(rawUDPErr)
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "rawudp"), "./testdata/rawudp")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build rawudp: %v: %s", err, out)
 	}
-	return rawUDPDir
+	return dir
 }
 
 // networkField returns a column (GATEWAY, BRIDGE, ...) of network ls for
@@ -74,8 +58,8 @@ func (e *env) networkField(name, column string) string {
 // on (for published ports on 127.0.0.1), so without a rule dropping such
 // packets the host's loopback-only services receive it (CVE-2020-8558).
 func TestContainerCannotReachHostLoopback(t *testing.T) {
+	helper := rawUDPHelper(t) // first, so it is removed after the container
 	e := newEnv(t)
-	helper := rawUDPHelper(t)
 	name, _ := e.createNetwork(24)
 	port := 20000 + mrand.Intn(20000)
 	web := e.ok("run", "-d", "--net", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sh", "-c", webScript)
