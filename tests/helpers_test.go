@@ -35,12 +35,16 @@ var (
 	imageErr  error
 )
 
-// TestMain removes the shared image directory after every test has run.
+// TestMain removes the shared image and probe directories after every
+// test has run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if imageDir != "" {
-		if err := os.RemoveAll(imageDir); err != nil {
-			fmt.Fprintln(os.Stderr, "remove test image dir:", err)
+	for _, dir := range []string{imageDir, probeDir} {
+		if dir == "" {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove test directory:", err)
 			code = 1
 		}
 	}
