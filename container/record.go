@@ -1,7 +1,6 @@
 package container
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -582,37 +581,12 @@ func (s *Store) Delete(id, name string) error {
 	return nil
 }
 
-// ProcStartTime reads the start time of pid (field 22 of /proc/pid/stat),
-// which tells a live container apart from an unrelated process that
-// reused its pid. It returns 0 if pid does not exist or has already
-// exited: a zombie waiting to be reaped is not running anything.
-func ProcStartTime(pid int) uint64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// comm may contain spaces and parentheses: fields start after the last ')'.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0
-	}
-	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" {
-		return 0
-	}
-	v, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return v
-}
-
 // Alive reports whether the recorded process is still the one we started.
 func (st *State) Alive() bool {
 	if st.Pid <= 0 {
 		return false
 	}
-	t := ProcStartTime(st.Pid)
+	t := utils.ProcStartTime(st.Pid)
 	return t != 0 && t == st.PidStartTime
 }
 
@@ -622,7 +596,7 @@ func (st *State) MonitorAlive() bool {
 	if st.MonitorPid <= 0 {
 		return false
 	}
-	t := ProcStartTime(st.MonitorPid)
+	t := utils.ProcStartTime(st.MonitorPid)
 	return t != 0 && t == st.MonitorStartTime
 }
 

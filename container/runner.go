@@ -149,9 +149,9 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	rec.State = State{
 		Status:           StatusRunning,
 		Pid:              proc.Pid,
-		PidStartTime:     ProcStartTime(proc.Pid),
+		PidStartTime:     utils.ProcStartTime(proc.Pid),
 		MonitorPid:       os.Getpid(),
-		MonitorStartTime: ProcStartTime(os.Getpid()),
+		MonitorStartTime: utils.ProcStartTime(os.Getpid()),
 		StartedAt:        time.Now().UTC(),
 	}
 	if err := r.Store.Save(rec); err != nil {
