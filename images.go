@@ -11,6 +11,7 @@ import (
 
 	"mydocker/container"
 	"mydocker/image"
+	"mydocker/utils"
 )
 
 var imagesCommand = cli.Command{
@@ -33,7 +34,7 @@ var importCommand = cli.Command{
 	Usage:     "make a rootfs tarball an image",
 	ArgsUsage: "FILE IMAGE",
 	Flags: []cli.Flag{cli.StringFlag{Name: "max-size",
-		Usage: "largest size the image may unpack to, such as 100g (default: $" + image.MaxSizeEnv + " or " + image.FormatSize(image.DefaultMaxSize) + ")"}},
+		Usage: "largest size the image may unpack to, such as 100g (default: $" + image.MaxSizeEnv + " or " + utils.FormatSize(image.DefaultMaxSize) + ")"}},
 	Action: importAction,
 }
 
@@ -129,7 +130,7 @@ func importAction(ctx *cli.Context) error {
 	}
 	store := image.NewStore(root(ctx))
 	if v := ctx.String("max-size"); v != "" {
-		n, err := image.ParseSize(v)
+		n, err := utils.ParseSize(v)
 		if err != nil {
 			return errors.Wrap(err, "--max-size")
 		}

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"math"
+	"mydocker/utils"
 	"os"
 	"runtime"
 	"sort"
@@ -20,31 +21,10 @@ const minQuota = 1000
 // ParseMemory parses a memory size: a number of bytes with an optional
 // unit b, k, m or g (any case, optionally followed by b: 32m, 32MB, 1g).
 func ParseMemory(flag, s string) (int64, error) {
-	bad := errors.Errorf("invalid %s %q: want a size such as 32m or 1g", flag, s)
-	t := strings.ToLower(strings.TrimSpace(s))
-	if t == "" {
-		return 0, bad
+	v, err := utils.ParseSize(s)
+	if err != nil {
+		return 0, errors.Errorf("invalid %s %q: want a size such as 32m or 1g", flag, s)
 	}
-	mult := int64(1)
-	t = strings.TrimSuffix(t, "b")
-	if t != "" {
-		switch t[len(t)-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		}
-		if mult != 1 {
-			t = t[:len(t)-1]
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || n > math.MaxInt64/mult {
-		return 0, bad
-	}
-	v := n * mult
 	if v < 4<<20 {
 		return 0, errors.Errorf("invalid %s %q: at least 4m is needed to start a container", flag, s)
 	}

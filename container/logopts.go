@@ -1,7 +1,7 @@
 package container
 
 import (
-	"regexp"
+	"mydocker/utils"
 	"strconv"
 	"strings"
 
@@ -48,9 +48,9 @@ func ParseLogOpts(opts []string) (LogOptions, error) {
 		}
 		switch key {
 		case "max-size":
-			n, err := parseLogSize(value)
+			n, err := utils.ParseSize(value)
 			if err != nil {
-				return o, errors.Wrapf(err, "invalid --log-opt max-size=%q", value)
+				return o, errors.Errorf("invalid --log-opt max-size=%q: want a size such as 10m (b, k, m, g)", value)
 			}
 			o.MaxSize = n
 		case "max-file":
@@ -64,29 +64,4 @@ func ParseLogOpts(opts []string) (LogOptions, error) {
 		}
 	}
 	return o.withDefaults(), nil
-}
-
-var logSizeRE = regexp.MustCompile(`^(?i)([0-9]{1,19})(?:([kmg])(?:i?b)?|b)?$`)
-
-// parseLogSize reads 1024, 512k, 10m, 1g (any case, with an optional b or
-// ib after the unit as in 10mb, 10MiB; powers of 1024).
-func parseLogSize(s string) (int64, error) {
-	m := logSizeRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0, errors.New("want a size such as 10m (b, k, m, g)")
-	}
-	mult := int64(1)
-	switch strings.ToLower(m[2]) {
-	case "k":
-		mult = 1 << 10
-	case "m":
-		mult = 1 << 20
-	case "g":
-		mult = 1 << 30
-	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil || n < 1 || n > (1<<50)/mult {
-		return 0, errors.New("size out of range: from 1 byte to 1 PiB")
-	}
-	return n * mult, nil
 }

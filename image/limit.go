@@ -2,11 +2,8 @@ package image
 
 import (
 	"archive/tar"
-	"fmt"
-	"math"
+	"mydocker/utils"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -45,7 +42,7 @@ func (b *Budget) Charge(hdr *tar.Header) error {
 	}
 	if b.Limit > 0 && (n > b.Limit || b.used > b.Limit-n) {
 		return errors.Errorf("image is larger than the %s limit (at %s): raise it with %s or import --max-size",
-			FormatSize(b.Limit), hdr.Name, MaxSizeEnv)
+			utils.FormatSize(b.Limit), hdr.Name, MaxSizeEnv)
 	}
 	b.used += n
 	return nil
@@ -57,41 +54,8 @@ func MaxSize() (int64, error) {
 	if !ok || v == "" {
 		return DefaultMaxSize, nil
 	}
-	n, err := ParseSize(v)
+	n, err := utils.ParseSize(v)
 	return n, errors.Wrap(err, MaxSizeEnv)
-}
-
-// ParseSize parses a size in bytes with an optional binary unit: k, m, g
-// or t, in any case, optionally followed by b or ib (512m, 64G, 2GiB,
-// 1048576).
-func ParseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
-	shift := 0
-	if t != "" {
-		if i := strings.IndexByte("kmgt", t[len(t)-1]); i >= 0 {
-			shift = 10 * (i + 1)
-			t = t[:len(t)-1]
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || n > math.MaxInt64>>shift {
-		return 0, errors.Errorf("invalid size %q: want a positive number of bytes such as 512m or 64g", s)
-	}
-	return n << shift, nil
-}
-
-// FormatSize prints a byte count in the binary unit ParseSize reads back.
-func FormatSize(n int64) string {
-	for _, u := range []struct {
-		shift uint
-		name  string
-	}{{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
-		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
-			return fmt.Sprintf("%d%s", n>>u.shift, u.name)
-		}
-	}
-	return fmt.Sprintf("%dB", n)
 }
 
 // isRegular: a regular file's entry, sparse ones included (the tar reader
