@@ -62,6 +62,13 @@ func mutate(listPath, pattern string) error {
 	if err := copyTree(".", tree); err != nil {
 		return fmt.Errorf("copy the tree: %w", err)
 	}
+	// Each caught mutation's test output is kept, to tell a real catch
+	// from a test that failed by chance.
+	logs, err := os.MkdirTemp("", "mydocker-mutate-logs-")
+	if err != nil {
+		return err
+	}
+	fmt.Println("test output of each caught mutation:", logs)
 	fmt.Println("baseline: the unmutated tree must pass")
 	if ok, out := suite(tree); !ok {
 		return fmt.Errorf("the unmutated tree fails its tests:\n%s", out)
@@ -92,6 +99,9 @@ func mutate(listPath, pattern string) error {
 		fmt.Printf("%-9s %-32s %5.0fs  %s\n", verdict, m.Name, time.Since(start).Seconds(), m.Why)
 		if !ok {
 			fmt.Printf("          by %s\n", failures(out))
+			if logs != "" {
+				_ = os.WriteFile(filepath.Join(logs, m.Name+".log"), []byte(out), 0o644)
+			}
 		}
 	}
 	if len(survived) > 0 {
