@@ -28,14 +28,15 @@ type mutation struct {
 func main() {
 	list := flag.String("list", "scripts/mutations.txt", "the mutations to apply")
 	run := flag.String("run", "", "only mutations whose name matches this regexp")
+	check := flag.Bool("check", false, "only check that every mutation still applies")
 	flag.Parse()
-	if err := mutate(*list, *run); err != nil {
+	if err := mutate(*list, *run, *check); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
 		os.Exit(1)
 	}
 }
 
-func mutate(listPath, pattern string) error {
+func mutate(listPath, pattern string, checkOnly bool) error {
 	muts, err := parse(listPath)
 	if err != nil {
 		return err
@@ -53,6 +54,10 @@ func mutate(listPath, pattern string) error {
 		if n := strings.Count(string(data), m.Find); n != 1 {
 			return fmt.Errorf("%s: the text to replace occurs %d times in %s (want once): update %s", m.Name, n, m.File, listPath)
 		}
+	}
+	if checkOnly {
+		fmt.Printf("all %d mutations apply\n", len(muts))
+		return nil
 	}
 	tree, err := os.MkdirTemp("", "mydocker-mutate-")
 	if err != nil {
