@@ -127,7 +127,9 @@ func (s *Store) Remove(id string, force bool) error {
 // killMonitor SIGKILLs the process watching the container, if it still
 // runs, and waits until it is gone.
 func killMonitor(st *State) error {
-	if !st.MonitorAlive() {
+	// A foreground run (or a monitor removing its --rm container) is the
+	// process watching the container: it is finishing right here.
+	if st.MonitorPid == os.Getpid() || !st.MonitorAlive() {
 		return nil
 	}
 	if err := unix.Kill(st.MonitorPid, unix.SIGKILL); err != nil && err != unix.ESRCH {
