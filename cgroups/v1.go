@@ -144,17 +144,16 @@ func (m *v1) Set(r *Resources) error {
 
 func (m *v1) Apply(pid int) error { return m.write("cgroup.procs", pid) }
 
-// Open is nil on v1: CLONE_INTO_CGROUP takes one cgroup2 directory.
-func (m *v1) Open() (*os.File, error) { return nil, nil }
-
-func (m *v1) SelfJoinFiles() []string {
-	var files []string
+// Placement on v1: each thread joins by itself through the tasks files;
+// CLONE_INTO_CGROUP takes one cgroup2 directory, which v1 has not.
+func (m *v1) Placement() Placement {
+	var tasks []string
 	for _, sub := range Subsystems {
 		if dir := m.path(sub); dir != "" {
-			files = append(files, filepath.Join(dir, "tasks"))
+			tasks = append(tasks, filepath.Join(dir, "tasks"))
 		}
 	}
-	return files
+	return Placement{Tasks: tasks}
 }
 
 func (m *v1) write(file string, id int) error {

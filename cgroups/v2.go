@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
-	"golang.org/x/sys/unix"
 )
 
 // v2 is a container's cgroup on a unified (cgroup v2) host.
@@ -104,14 +103,8 @@ func (m *v2) Apply(pid int) error {
 	return writeFile(m.dir(), "cgroup.procs", strconv.Itoa(pid))
 }
 
-// SelfJoinFiles is nil: v2 moves threads only within a threaded subtree,
-// which a container's cgroup is not, so the parent applies the process.
-func (m *v2) SelfJoinFiles() []string { return nil }
-
-func (m *v2) Open() (*os.File, error) {
-	f, err := os.OpenFile(m.dir(), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	return f, errors.Wrapf(err, "open cgroup %s", m.dir())
-}
+// Placement on v2: a process is created in the cgroup's directory.
+func (m *v2) Placement() Placement { return Placement{Dir: m.dir()} }
 
 func (m *v2) Stats() (*Stats, error) {
 	dir := m.dir()

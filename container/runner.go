@@ -118,7 +118,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cgDir, err := cg.Open()
+	cgDir, err := cg.Placement().OpenDir()
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +351,7 @@ func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Worksp
 		return nil, proc.Abort(err)
 	}
 	if !proc.InCgroup {
-		initCfg.CgroupFiles = cg.SelfJoinFiles()
+		initCfg.CgroupFiles = cg.Placement().Tasks
 	}
 	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
 	initCfg.ConsoleSize = a.ConsoleSize
