@@ -20,53 +20,53 @@ const minQuota = 1000
 
 // ParseMemory parses a memory size: a number of bytes with an optional
 // unit b, k, m or g (any case, optionally followed by b: 32m, 32MB, 1g).
-func ParseMemory(flag, s string) (int64, error) {
+func ParseMemory(s string) (int64, error) {
 	v, err := utils.ParseSize(s)
 	if err != nil {
-		return 0, errors.Errorf("invalid %s %q: want a size such as 32m or 1g", flag, s)
+		return 0, errors.New("want a size such as 32m or 1g")
 	}
 	if v < 4<<20 {
-		return 0, errors.Errorf("invalid %s %q: at least 4m is needed to start a container", flag, s)
+		return 0, errors.New("at least 4m is needed to start a container")
 	}
 	return v, nil
 }
 
 // ParseCPUs parses Docker's --cpus (a fraction of the machine's CPUs) into
 // a CFS quota per DefaultCPUPeriod.
-func ParseCPUs(flag, s string, online int) (int64, error) {
+func ParseCPUs(s string, online int) (int64, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
-		return 0, errors.Errorf("invalid %s %q: want a positive number of CPUs such as 0.5", flag, s)
+		return 0, errors.New("want a positive number of CPUs such as 0.5")
 	}
 	if f > float64(online) {
-		return 0, errors.Errorf("invalid %s %q: only %d CPUs are available", flag, s, online)
+		return 0, errors.Errorf("only %d CPUs are available", online)
 	}
 	quota := int64(math.Round(f * DefaultCPUPeriod))
 	if quota < minQuota {
-		return 0, errors.Errorf("invalid %s %q: the smallest limit is 0.01 CPUs", flag, s)
+		return 0, errors.New("the smallest limit is 0.01 CPUs")
 	}
 	return quota, nil
 }
 
 // ParseCPUPercent parses the blog's -cpu (percent of one CPU) into a CFS
 // quota per DefaultCPUPeriod: -cpu 20 is 20000.
-func ParseCPUPercent(flag, s string, online int) (int64, error) {
+func ParseCPUPercent(s string, online int) (int64, error) {
 	p, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || p <= 0 {
-		return 0, errors.Errorf("invalid %s %q: want a positive percentage of one CPU such as 20", flag, s)
+		return 0, errors.New("want a positive percentage of one CPU such as 20")
 	}
 	if p > 100*online {
-		return 0, errors.Errorf("invalid %s %q: %d CPUs allow at most %d", flag, s, online, 100*online)
+		return 0, errors.Errorf("%d CPUs allow at most %d", online, 100*online)
 	}
 	return int64(p) * DefaultCPUPeriod / 100, nil
 }
 
 // ParseCpuset validates a CPU list such as "0-1,3" against the CPUs that
 // are online and returns it in canonical form.
-func ParseCpuset(flag, s string, online []int) (string, error) {
+func ParseCpuset(s string, online []int) (string, error) {
 	cpus, err := parseList(s)
 	if err != nil {
-		return "", errors.Errorf("invalid %s %q: want a CPU list such as 0-1,3", flag, s)
+		return "", errors.New("want a CPU list such as 0-1,3")
 	}
 	ok := map[int]bool{}
 	for _, c := range online {
@@ -74,17 +74,17 @@ func ParseCpuset(flag, s string, online []int) (string, error) {
 	}
 	for _, c := range cpus {
 		if !ok[c] {
-			return "", errors.Errorf("invalid %s %q: CPU %d does not exist (online: %s)", flag, s, c, formatList(online))
+			return "", errors.Errorf("CPU %d does not exist (online: %s)", c, formatList(online))
 		}
 	}
 	return formatList(cpus), nil
 }
 
 // ParsePidsLimit parses --pids-limit, a positive number of processes.
-func ParsePidsLimit(flag, s string) (int64, error) {
+func ParsePidsLimit(s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, errors.Errorf("invalid %s %q: want a positive number of processes", flag, s)
+		return 0, errors.New("want a positive number of processes")
 	}
 	return n, nil
 }
