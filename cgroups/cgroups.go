@@ -3,6 +3,12 @@
 // hides whether the host has cgroup v1 (one hierarchy per subsystem) or
 // v2 (one unified hierarchy); New picks the implementation from what the
 // host mounts, as runc's libcontainer does.
+//
+// The layout follows runc's: a Manager per version (v1.go, v2.go) creates,
+// joins and removes the cgroup; a file per controller (memory.go, cpu.go,
+// cpuset.go, pids.go) holds that controller's v1 and v2 writes, its stats
+// and the parser of its flag; placement.go says how a new process enters
+// the cgroup; fs.go has the file helpers they share.
 package cgroups
 
 import (

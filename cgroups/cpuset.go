@@ -1,9 +1,8 @@
 package cgroups
 
 import (
-	"math"
-	"mydocker/utils"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -12,53 +11,54 @@ import (
 	"github.com/pkg/errors"
 )
 
-// DefaultCPUPeriod is the CFS period CPU limits are expressed in (100ms).
-const DefaultCPUPeriod = 100000
+// The cpuset controller: --cpuset-cpus, the CPUs a container may run on.
+// Its file has the same name in v1 and v2; v1 also needs it (and the
+// memory nodes) filled in before a task can join.
+var cpusetController = controller{
+	name:     "cpuset",
+	createV1: createCpusetV1,
+	setV1:    setCpuset,
+	setV2:    setCpuset,
+}
 
-// minQuota is the smallest CFS quota the kernel accepts (1ms).
-const minQuota = 1000
-
-// ParseMemory parses a memory size: a number of bytes with an optional
-// unit b, k, m or g (any case, optionally followed by b: 32m, 32MB, 1g).
-func ParseMemory(s string) (int64, error) {
-	v, err := utils.ParseSize(s)
+// createCpusetV1 makes the cpuset cgroup dir and its parent below the
+// hierarchy's root. A new v1 cpuset starts with empty cpus and mems, and
+// a task cannot join it until both are set, so each level copies them
+// from its parent.
+func createCpusetV1(root, dir string) error {
+	rel, err := filepath.Rel(root, dir)
 	if err != nil {
-		return 0, errors.New("want a size such as 32m or 1g")
+		return errors.Wrap(err, "cpuset path")
 	}
-	if v < 4<<20 {
-		return 0, errors.New("at least 4m is needed to start a container")
+	cur := root
+	for _, part := range splitPath(rel) {
+		parent := cur
+		cur = filepath.Join(cur, part)
+		if err := os.Mkdir(cur, 0o755); err != nil && !os.IsExist(err) {
+			return errors.Wrapf(err, "create cgroup %s", cur)
+		}
+		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
+			v, err := readFile(cur, file)
+			if err == nil && v != "" {
+				continue
+			}
+			pv, err := readFile(parent, file)
+			if err != nil {
+				return err
+			}
+			if err := writeFile(cur, file, pv); err != nil {
+				return err
+			}
+		}
 	}
-	return v, nil
+	return nil
 }
 
-// ParseCPUs parses Docker's --cpus (a fraction of the machine's CPUs) into
-// a CFS quota per DefaultCPUPeriod.
-func ParseCPUs(s string, online int) (int64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
-		return 0, errors.New("want a positive number of CPUs such as 0.5")
+func setCpuset(dir string, r *Resources) error {
+	if r.CpusetCpus == "" {
+		return nil
 	}
-	if f > float64(online) {
-		return 0, errors.Errorf("only %d CPUs are available", online)
-	}
-	quota := int64(math.Round(f * DefaultCPUPeriod))
-	if quota < minQuota {
-		return 0, errors.New("the smallest limit is 0.01 CPUs")
-	}
-	return quota, nil
-}
-
-// ParseCPUPercent parses the blog's -cpu (percent of one CPU) into a CFS
-// quota per DefaultCPUPeriod: -cpu 20 is 20000.
-func ParseCPUPercent(s string, online int) (int64, error) {
-	p, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || p <= 0 {
-		return 0, errors.New("want a positive percentage of one CPU such as 20")
-	}
-	if p > 100*online {
-		return 0, errors.Errorf("%d CPUs allow at most %d", online, 100*online)
-	}
-	return int64(p) * DefaultCPUPeriod / 100, nil
+	return writeFile(dir, "cpuset.cpus", r.CpusetCpus)
 }
 
 // ParseCpuset validates a CPU list such as "0-1,3" against the CPUs that
@@ -78,15 +78,6 @@ func ParseCpuset(s string, online []int) (string, error) {
 		}
 	}
 	return formatList(cpus), nil
-}
-
-// ParsePidsLimit parses --pids-limit, a positive number of processes.
-func ParsePidsLimit(s string) (int64, error) {
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, errors.New("want a positive number of processes")
-	}
-	return n, nil
 }
 
 // parseList parses the kernel's CPU list format.
