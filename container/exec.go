@@ -21,18 +21,19 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/container/nsenter"
+	"mydocker/container/security"
 	"mydocker/utils"
 )
 
 // ExecConfig is the process `exec` starts in a running container.
 type ExecConfig struct {
-	Args        []string     `json:"args"`
-	Env         []string     `json:"env"`
-	Cwd         string       `json:"cwd"`
-	Tty         bool         `json:"tty"`
-	Interactive bool         `json:"interactive"`
-	ConsoleSize *ConsoleSize `json:"consoleSize,omitempty"`
-	Security    Security     `json:"security"`
+	Args        []string          `json:"args"`
+	Env         []string          `json:"env"`
+	Cwd         string            `json:"cwd"`
+	Tty         bool              `json:"tty"`
+	Interactive bool              `json:"interactive"`
+	ConsoleSize *ConsoleSize      `json:"consoleSize,omitempty"`
+	Security    security.Security `json:"security"`
 }
 
 // The environment of `mydocker nsexec` names its inherited descriptors.

@@ -10,6 +10,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/container/security"
 	"mydocker/utils"
 )
 
@@ -72,7 +73,7 @@ func runExec() error {
 	}
 	// Confined as the container's own processes are; execve makes the
 	// process dumpable again, now that it runs only the user's program.
-	if err := confine(&cfg.Security); err != nil {
+	if err := security.Confine(&cfg.Security); err != nil {
 		return err
 	}
 	return execError(cfg.Args[0], unix.Exec(path, cfg.Args, cfg.Env))

@@ -13,6 +13,7 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/constant"
+	"mydocker/container/security"
 	"mydocker/utils"
 )
 
@@ -131,7 +132,7 @@ func runInit(sync *os.File) error {
 		return err
 	}
 	// Last: nothing init does after this needs what it takes away.
-	if err := confine(&cfg.Security); err != nil {
+	if err := security.Confine(&cfg.Security); err != nil {
 		return err
 	}
 	err = unix.Exec(path, cfg.Args, cfg.Env)

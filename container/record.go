@@ -17,6 +17,7 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/constant"
+	"mydocker/container/security"
 	"mydocker/network"
 	"mydocker/utils"
 )
@@ -49,18 +50,18 @@ type Config struct {
 }
 
 // Security derives how the container's processes are confined.
-func (c *Config) Security() (Security, error) {
-	caps, err := Capabilities(c.CapAdd, c.CapDrop, c.Privileged)
+func (c *Config) Security() (security.Security, error) {
+	caps, err := security.Capabilities(c.CapAdd, c.CapDrop, c.Privileged)
 	if err != nil {
-		return Security{}, err
+		return security.Security{}, err
 	}
-	sec := Security{Capabilities: caps, Seccomp: !c.Privileged, MaskPaths: !c.Privileged, Privileged: c.Privileged}
+	sec := security.Security{Capabilities: caps, Seccomp: !c.Privileged, MaskPaths: !c.Privileged, Privileged: c.Privileged}
 	for _, opt := range c.SecurityOpt {
 		switch opt {
 		case "seccomp=unconfined", "seccomp:unconfined":
 			sec.Seccomp = false
 		default:
-			return Security{}, errors.Errorf("invalid --security-opt %q: supported is seccomp=unconfined", opt)
+			return security.Security{}, errors.Errorf("invalid --security-opt %q: supported is seccomp=unconfined", opt)
 		}
 	}
 	return sec, nil

@@ -3,6 +3,8 @@
 // starts the init process in new namespaces, and init itself.
 package container
 
+import "mydocker/container/security"
+
 // Mount is a bind mount of a host path into the container (a volume).
 type Mount struct {
 	Source      string `json:"Source"`
@@ -29,9 +31,9 @@ type InitConfig struct {
 	Tty      bool     `json:"tty"`
 	// ConsoleSize is the caller's window size, set on the pty before the
 	// command starts so it never sees a 0x0 terminal.
-	ConsoleSize *ConsoleSize `json:"consoleSize,omitempty"`
-	Debug       bool         `json:"debug"`
-	Security    Security     `json:"security"`
+	ConsoleSize *ConsoleSize      `json:"consoleSize,omitempty"`
+	Debug       bool              `json:"debug"`
+	Security    security.Security `json:"security"`
 	// CgroupFiles are the v1 tasks files init writes "0" to, joining its
 	// cgroups itself before anything else (see cgroups.SelfJoinFiles).
 	CgroupFiles []string `json:"cgroupFiles,omitempty"`
