@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/container/spec"
 	"mydocker/utils"
 )
 
@@ -47,7 +48,7 @@ func execAction(ctx *cli.Context) error {
 	if workdir == "" {
 		workdir = rec.Config.WorkingDir
 	}
-	cfg := &container.ExecConfig{
+	cfg := &spec.ExecConfig{
 		Args:        ctx.Args().Tail(),
 		Env:         container.MergeEnv(rec.Config.Env, env),
 		Cwd:         workdir,
@@ -59,7 +60,7 @@ func execAction(ctx *cli.Context) error {
 	}
 	if cfg.Tty && utils.IsTerminal(os.Stdin) {
 		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
-			cfg.ConsoleSize = &container.ConsoleSize{Rows: rows, Cols: cols}
+			cfg.ConsoleSize = &spec.ConsoleSize{Rows: rows, Cols: cols}
 		}
 	}
 	if cfg.Security, err = rec.Config.Security(); err != nil {
@@ -76,7 +77,7 @@ func execAction(ctx *cli.Context) error {
 }
 
 var nsexecCommand = cli.Command{
-	Name:   container.ExecCommand,
+	Name:   spec.ExecCommand,
 	Usage:  "internal: runs an exec'd command inside a container's namespaces",
 	Hidden: true,
 	Action: func(*cli.Context) error {

@@ -13,8 +13,10 @@ import (
 
 	"mydocker/constant"
 	"mydocker/container"
+
 	// Joins a container's namespaces before the Go runtime starts, for exec.
 	_ "mydocker/container/nsenter"
+	"mydocker/container/spec"
 )
 
 func init() {
@@ -22,7 +24,7 @@ func init() {
 	// exec'd one. unshare, capabilities, seccomp and the final exec act on
 	// the calling thread, so the main goroutine must stay on the thread
 	// the process started with.
-	if len(os.Args) > 1 && (os.Args[1] == "init" || os.Args[1] == container.ExecCommand) {
+	if len(os.Args) > 1 && (os.Args[1] == spec.InitCommand || os.Args[1] == spec.ExecCommand) {
 		runtime.LockOSThread()
 	}
 }
@@ -30,9 +32,9 @@ func init() {
 func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "init":
+		case spec.InitCommand:
 			container.InitMain() // does not return
-		case container.ExecCommand:
+		case spec.ExecCommand:
 			container.ExecMain() // does not return
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/container"
+	"mydocker/container/spec"
 	"mydocker/image"
 	"mydocker/network"
 	"mydocker/utils"
@@ -65,7 +66,7 @@ type runOptions struct {
 	interactive, tty        bool
 	detach, autoRemove      bool
 	name, workdir, hostname string
-	volumes                 []container.Mount
+	volumes                 []spec.Mount
 	env                     []string
 	resources               cgroups.Resources
 	network                 string
@@ -239,7 +240,7 @@ func runAction(ctx *cli.Context) error {
 
 // createVolumeSources makes missing host directories for -v, as Docker
 // does. Existing paths are left exactly as they are.
-func createVolumeSources(mounts []container.Mount) error {
+func createVolumeSources(mounts []spec.Mount) error {
 	for _, m := range mounts {
 		if _, err := os.Stat(m.Source); err == nil {
 			continue
@@ -272,7 +273,7 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	var term *utils.Terminal
 	if o.tty && utils.IsTerminal(os.Stdin) {
 		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
-			attach.ConsoleSize = &container.ConsoleSize{Rows: rows, Cols: cols}
+			attach.ConsoleSize = &spec.ConsoleSize{Rows: rows, Cols: cols}
 		}
 	}
 	// Catch signals before the container starts, so none is lost in between.

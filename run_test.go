@@ -1,13 +1,12 @@
 package main
 
 import (
+	"mydocker/container/spec"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli"
-
-	"mydocker/container"
 )
 
 // parseRun parses a run command line the way the real CLI does, stopping
@@ -62,7 +61,7 @@ func TestParseRunFlags(t *testing.T) {
 			func(o *runOptions) bool { return o.name == "web" }, ""},
 		{"mixed -v and --volume keep order", []string{"-v", "/a:/a", "--volume", "/b:/b:ro", "-v", "/c:/c", "busybox"},
 			func(o *runOptions) bool {
-				return reflect.DeepEqual(o.volumes, []container.Mount{
+				return reflect.DeepEqual(o.volumes, []spec.Mount{
 					{Source: "/a", Destination: "/a"}, {Source: "/b", Destination: "/b", ReadOnly: true}, {Source: "/c", Destination: "/c"}})
 			}, ""},
 		{"mixed -e and --env keep order", []string{"-e", "A=1", "--env", "A=2", "busybox"},

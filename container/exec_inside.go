@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/container/security"
+	"mydocker/container/spec"
 	"mydocker/utils"
 )
 
@@ -21,7 +22,7 @@ import (
 // it holds nothing of the host's but its pipes. Its exit code, or the
 // command's, is what `mydocker exec` reports.
 func ExecMain() {
-	if os.Getenv("_MYDOCKER_DEBUG") != "" {
+	if os.Getenv(spec.ExecDebugEnv) != "" {
 		log.SetLevel(log.DebugLevel)
 	}
 	err := runExec()
@@ -45,7 +46,7 @@ func runExec() error {
 		return errors.Wrap(err, "setsid")
 	}
 	if cfg.Tty {
-		fd, err := strconv.Atoi(os.Getenv(execSyncEnv))
+		fd, err := strconv.Atoi(os.Getenv(spec.ExecSyncEnv))
 		if err != nil {
 			return errors.New("nsexec: no sync socket for the terminal")
 		}
@@ -79,14 +80,14 @@ func runExec() error {
 	return execError(cfg.Args[0], unix.Exec(path, cfg.Args, cfg.Env))
 }
 
-func readExecConfig() (*ExecConfig, error) {
-	fd, err := strconv.Atoi(os.Getenv(execConfigEnv))
+func readExecConfig() (*spec.ExecConfig, error) {
+	fd, err := strconv.Atoi(os.Getenv(spec.ExecConfigEnv))
 	if err != nil {
 		return nil, errors.New("nsexec: no config (it is started by mydocker exec)")
 	}
 	f := os.NewFile(uintptr(fd), "exec-config")
 	defer f.Close()
-	var cfg ExecConfig
+	var cfg spec.ExecConfig
 	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
 		return nil, errors.Wrap(err, "read exec config")
 	}

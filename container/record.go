@@ -18,6 +18,7 @@ import (
 	"mydocker/cgroups"
 	"mydocker/constant"
 	"mydocker/container/security"
+	"mydocker/container/spec"
 	"mydocker/network"
 	"mydocker/utils"
 )
@@ -38,7 +39,7 @@ type Config struct {
 	Tty         bool                  `json:"Tty"`
 	OpenStdin   bool                  `json:"OpenStdin"`
 	AutoRemove  bool                  `json:"AutoRemove"`
-	Volumes     []Mount               `json:"Volumes"`
+	Volumes     []spec.Mount          `json:"Volumes"`
 	Resources   cgroups.Resources     `json:"Resources"`
 	Network     string                `json:"Network,omitempty"`
 	Ports       []network.PortMapping `json:"Ports,omitempty"`

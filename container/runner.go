@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/container/spec"
 	"mydocker/network"
 	"mydocker/utils"
 )
@@ -21,9 +22,9 @@ import (
 // Foreground `run` attaches the caller's terminal or pipes; the detached
 // monitor attaches nothing, so the log is the only copy.
 type Attach struct {
-	Stdin          *os.File     // nil: the container reads /dev/null
-	Stdout, Stderr io.Writer    // nil: log only
-	ConsoleSize    *ConsoleSize // the caller's terminal size, for -t
+	Stdin          *os.File          // nil: the container reads /dev/null
+	Stdout, Stderr io.Writer         // nil: log only
+	ConsoleSize    *spec.ConsoleSize // the caller's terminal size, for -t
 }
 
 // Runner starts containers from their records and watches them until they
@@ -173,7 +174,7 @@ func hostname(rec *Record) string {
 // writeEtcFiles writes the container's /etc/hosts, /etc/hostname and
 // /etc/resolv.conf beside its record and returns the bind mounts that put
 // them in place, as Docker does.
-func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]Mount, error) {
+func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]spec.Mount, error) {
 	addr := ""
 	if ip != nil {
 		addr = ip.String()
@@ -183,25 +184,25 @@ func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]Mount, error) {
 		{"hostname", hostname(rec) + "\n"},
 		{"resolv.conf", network.ResolvConf("/etc/resolv.conf")},
 	}
-	var mounts []Mount
+	var mounts []spec.Mount
 	for _, f := range files {
 		// Rewritten on every start and unused until then: no fsync needed.
 		p := filepath.Join(r.Store.Dir(rec.ID), f.name)
 		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
 			return nil, errors.Wrap(err, "write the container's /etc files")
 		}
-		mounts = append(mounts, Mount{Source: p, Destination: "/etc/" + f.name})
+		mounts = append(mounts, spec.Mount{Source: p, Destination: "/etc/" + f.name})
 	}
 	return mounts, nil
 }
 
-func (r *Runner) initConfig(rec *Record, ws Workspace) (*InitConfig, error) {
+func (r *Runner) initConfig(rec *Record, ws Workspace) (*spec.InitConfig, error) {
 	sec, err := rec.Config.Security()
 	if err != nil {
 		return nil, err
 	}
 	hostname := hostname(rec)
-	return &InitConfig{
+	return &spec.InitConfig{
 		Security: sec,
 		Rootfs:   ws.Merged(),
 		Mounts:   rec.Config.Volumes,
@@ -345,7 +346,7 @@ func (c *Running) Wait() (int, error) {
 // v2, joining first thing on v1, else moved here) and stops before the
 // command until Continue, so even a fork bomb starts inside the limits.
 // It returns the published host ports, to be held while the container runs.
-func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) (*network.HostPorts, error) {
+func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []spec.Mount, a Attach) (*network.HostPorts, error) {
 	initCfg, err := r.initConfig(rec, ws)
 	if err != nil {
 		return nil, proc.Abort(err)
