@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/container/inside"
 	"mydocker/container/spec"
 	"mydocker/utils"
 )
@@ -81,7 +82,7 @@ var nsexecCommand = cli.Command{
 	Usage:  "internal: runs an exec'd command inside a container's namespaces",
 	Hidden: true,
 	Action: func(*cli.Context) error {
-		container.ExecMain()
+		inside.ExecMain()
 		return nil
 	},
 }

@@ -15,6 +15,7 @@ import (
 	"mydocker/container"
 
 	// Joins a container's namespaces before the Go runtime starts, for exec.
+	"mydocker/container/inside"
 	_ "mydocker/container/nsenter"
 	"mydocker/container/spec"
 )
@@ -33,9 +34,9 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case spec.InitCommand:
-			container.InitMain() // does not return
+			inside.InitMain() // does not return
 		case spec.ExecCommand:
-			container.ExecMain() // does not return
+			inside.ExecMain() // does not return
 		}
 	}
 	log.SetOutput(os.Stderr)

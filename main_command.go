@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/constant"
-	"mydocker/container"
+	"mydocker/container/inside"
 )
 
 const usage = `a daemonless container CLI, written from first principles.
@@ -123,7 +123,7 @@ var initCommand = cli.Command{
 	Usage:  "internal: the first process inside a container's namespaces",
 	Hidden: true,
 	Action: func(*cli.Context) error {
-		container.InitMain()
+		inside.InitMain()
 		return nil
 	},
 }

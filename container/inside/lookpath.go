@@ -1,4 +1,4 @@
-package container
+package inside
 
 import (
 	"fmt"
@@ -84,4 +84,14 @@ func execError(name string, err error) error {
 		reason = err.Error()
 	}
 	return fail(code, fmt.Errorf("exec %q: %s", name, reason))
+}
+
+// lookupEnv finds key in a K=V list (the last one wins, as in a shell).
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(env[i], "="); k == key {
+			return v
+		}
+	}
+	return ""
 }
