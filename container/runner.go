@@ -147,14 +147,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.relay(rec.Config.Tty, a, parentEnds)
 
-	rec.State = State{
-		Status:           StatusRunning,
-		Pid:              proc.Pid,
-		PidStartTime:     utils.ProcStartTime(proc.Pid),
-		MonitorPid:       os.Getpid(),
-		MonitorStartTime: utils.ProcStartTime(os.Getpid()),
-		StartedAt:        time.Now().UTC(),
-	}
+	rec.markRunning(proc.Pid)
 	if err := r.Store.Save(rec); err != nil {
 		proc.kill()
 		c.copies.Wait()
@@ -311,9 +304,7 @@ func (c *Running) Wait() (int, error) {
 	}()
 	var autoRemove bool
 	rec, err := c.store.Update(c.ID, func(rec *Record) error {
-		rec.State.Status = StatusExited
-		rec.State.ExitCode = code
-		rec.State.FinishedAt = time.Now().UTC()
+		rec.markExited(code, "", time.Now().UTC())
 		autoRemove = rec.Config.AutoRemove
 		if cg, err := cgroups.New(rec.ID); err == nil {
 			if rec.State.OOMKilled, err = cg.OOMKilled(); err != nil {

@@ -40,8 +40,8 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 			return nil // started again meanwhile: its mounts are in use
 		}
 		if r.State.Status == StatusRunning && !r.State.Alive() {
-			r.Reconcile()
-			r.State.FinishedAt = time.Now().UTC()
+			code, reason := r.State.exitOfGone()
+			r.markExited(code, reason, time.Now().UTC())
 		}
 		return s.release(r)
 	})
