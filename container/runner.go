@@ -141,7 +141,8 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	if c.ports, err = r.setup(proc, cg, rec, ws, netw, ip, etcMounts, a); err != nil {
+	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, attach: a, proc: proc}
+	if c.ports, err = r.setup(l); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
 	}
@@ -189,23 +190,43 @@ func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]spec.Mount, error) {
 	return mounts, nil
 }
 
-func (r *Runner) initConfig(rec *Record, ws Workspace) (*spec.InitConfig, error) {
+// launch is what Start has gathered for one start of a container by the
+// time init runs: setup hands it on to init and the network.
+type launch struct {
+	rec       *Record
+	ws        Workspace
+	cg        cgroups.Manager
+	netw      *network.Network // nil: no network beyond lo
+	ip        net.IP
+	etcMounts []spec.Mount // /etc/hosts, /etc/hostname, /etc/resolv.conf
+	attach    Attach
+	proc      *Process
+}
+
+// initConfig is the one place init's config is built: everything init is
+// told comes from the record and this launch.
+func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
+	rec := l.rec
 	sec, err := rec.Config.Security()
 	if err != nil {
 		return nil, err
 	}
-	hostname := hostname(rec)
-	return &spec.InitConfig{
-		Security: sec,
-		Rootfs:   ws.Merged(),
-		Mounts:   rec.Config.Volumes,
-		Args:     rec.Config.Cmd,
-		Env:      rec.Config.Env,
-		Cwd:      rec.Config.WorkingDir,
-		Hostname: hostname,
-		Tty:      rec.Config.Tty,
-		Debug:    r.Debug,
-	}, nil
+	cfg := &spec.InitConfig{
+		Security:    sec,
+		Rootfs:      l.ws.Merged(),
+		Mounts:      append(append([]spec.Mount{}, rec.Config.Volumes...), l.etcMounts...),
+		Args:        rec.Config.Cmd,
+		Env:         rec.Config.Env,
+		Cwd:         rec.Config.WorkingDir,
+		Hostname:    hostname(rec),
+		Tty:         rec.Config.Tty,
+		ConsoleSize: l.attach.ConsoleSize,
+		Debug:       r.Debug,
+	}
+	if !l.proc.InCgroup {
+		cfg.CgroupFiles = l.cg.SelfJoinFiles()
+	}
+	return cfg, nil
 }
 
 // stdio makes the container's fds 0-2. Without a tty, stdout and stderr
@@ -337,16 +358,12 @@ func (c *Running) Wait() (int, error) {
 // v2, joining first thing on v1, else moved here) and stops before the
 // command until Continue, so even a fork bomb starts inside the limits.
 // It returns the published host ports, to be held while the container runs.
-func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []spec.Mount, a Attach) (*network.HostPorts, error) {
-	initCfg, err := r.initConfig(rec, ws)
+func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
+	proc, cg := l.proc, l.cg
+	initCfg, err := r.initConfig(l)
 	if err != nil {
 		return nil, proc.Abort(err)
 	}
-	if !proc.InCgroup {
-		initCfg.CgroupFiles = cg.SelfJoinFiles()
-	}
-	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
-	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.SendConfig(initCfg); err != nil {
 		return nil, err
 	}
@@ -357,12 +374,12 @@ func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Worksp
 	}
 	log.Debugf("cgroups %v", cg.Paths())
 	var ports *network.HostPorts
-	if netw != nil {
-		ep, held, err := network.NewStore(r.Store.Layout.Root).Connect(netw, rec.ID, ip, proc.Pid, rec.Config.Ports)
+	if l.netw != nil {
+		ep, held, err := network.NewStore(r.Store.Layout.Root).Connect(l.netw, l.rec.ID, l.ip, proc.Pid, l.rec.Config.Ports)
 		if err != nil {
 			return nil, proc.Abort(err)
 		}
-		rec.NetworkSettings = *ep
+		l.rec.NetworkSettings = *ep
 		ports = held
 	}
 	if err := proc.Continue(); err != nil {
@@ -385,26 +402,6 @@ func makeCgroups(rec *Record) (cgroups.Manager, error) {
 		return nil, err
 	}
 	return cg, nil
-}
-
-// tee writes to the log and, best effort, to the caller: a caller that
-// went away must not stop the log.
-func tee(logw, user io.Writer) io.Writer {
-	if user == nil {
-		return logw
-	}
-	return &teeWriter{logw: logw, user: user}
-}
-
-type teeWriter struct{ logw, user io.Writer }
-
-func (t *teeWriter) Write(p []byte) (int, error) {
-	if t.user != nil {
-		if _, err := t.user.Write(p); err != nil {
-			t.user = nil
-		}
-	}
-	return t.logw.Write(p)
 }
 
 func closeAll(files ...*os.File) {
