@@ -10,9 +10,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"mydocker/container/security"
 	"mydocker/container/spec"
-	"mydocker/utils"
 )
 
 // ExecMain is `mydocker nsexec` inside the container: the nsenter
@@ -57,14 +55,6 @@ func runExec() error {
 			return err
 		}
 	}
-	// The command gets fds 0-2 only.
-	if err := utils.CloseExecFrom(3); err != nil {
-		return err
-	}
-	path, err := lookPath(cfg.Args[0], lookupEnv(cfg.Env, "PATH"))
-	if err != nil {
-		return err
-	}
 	cwd := cfg.Cwd
 	if cwd == "" {
 		cwd = "/"
@@ -74,10 +64,7 @@ func runExec() error {
 	}
 	// Confined as the container's own processes are; execve makes the
 	// process dumpable again, now that it runs only the user's program.
-	if err := security.Confine(&cfg.Security); err != nil {
-		return err
-	}
-	return execError(cfg.Args[0], unix.Exec(path, cfg.Args, cfg.Env))
+	return execCommand(cfg.Args, cfg.Env, &cfg.Security, nil)
 }
 
 func readExecConfig() (*spec.ExecConfig, error) {

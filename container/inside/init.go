@@ -12,9 +12,7 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/constant"
-	"mydocker/container/security"
 	"mydocker/container/spec"
-	"mydocker/utils"
 )
 
 // initError is a setup failure inside init with the exit code to report.
@@ -119,25 +117,10 @@ func runInit(sync *os.File) error {
 	if err := enterWorkdir(cfg.Cwd); err != nil {
 		return err
 	}
-	path, err := lookPath(cfg.Args[0], lookupEnv(cfg.Env, "PATH"))
-	if err != nil {
-		return err
-	}
-	// The user's command gets only fds 0-2: not init's pipes, and not
-	// whatever the shell that ran mydocker left open.
-	if err := utils.CloseExecFrom(3); err != nil {
-		return err
-	}
 	log.Debugf("init: capabilities %v, seccomp %v; exec %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args)
-	if err := spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil); err != nil {
-		return err
-	}
-	// Last: nothing init does after this needs what it takes away.
-	if err := security.Confine(&cfg.Security); err != nil {
-		return err
-	}
-	err = unix.Exec(path, cfg.Args, cfg.Env)
-	return execError(cfg.Args[0], err)
+	return execCommand(cfg.Args, cfg.Env, &cfg.Security, func() error {
+		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)
+	})
 }
 
 // readInitConfig reads the config the host writes first on spec.ConfigFd.
