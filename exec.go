@@ -10,7 +10,6 @@ import (
 	"mydocker/container"
 	"mydocker/container/inside"
 	"mydocker/container/spec"
-	"mydocker/utils"
 )
 
 var execCommand = cli.Command{
@@ -59,10 +58,8 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Args[0] == "" {
 		return errors.New("invalid command: empty program name")
 	}
-	if cfg.Tty && utils.IsTerminal(os.Stdin) {
-		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
-			cfg.ConsoleSize = &spec.ConsoleSize{Rows: rows, Cols: cols}
-		}
+	if cfg.Tty {
+		cfg.ConsoleSize = container.TerminalSize(os.Stdin)
 	}
 	if cfg.Security, err = rec.Config.Security(); err != nil {
 		return err

@@ -134,7 +134,7 @@ func monitorAction(ctx *cli.Context) error {
 		return &exitError{code: code}
 	}
 	report(readyMsg{})
-	go forwardSignals(sigs, c)
+	go container.ForwardSignals(sigs, c.Signal)
 	// From here the monitor mostly sleeps in wait: give back the pages of
 	// the binary it only needed to start.
 	utils.TrimResident()

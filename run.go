@@ -11,7 +11,6 @@ import (
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
-	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
 	"mydocker/container"
@@ -270,15 +269,10 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	if o.interactive {
 		attach.Stdin = os.Stdin
 	}
-	var term *utils.Terminal
-	if o.tty && utils.IsTerminal(os.Stdin) {
-		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
-			attach.ConsoleSize = &spec.ConsoleSize{Rows: rows, Cols: cols}
-		}
+	if o.tty {
+		attach.ConsoleSize = container.TerminalSize(os.Stdin)
 	}
-	// Catch signals before the container starts, so none is lost in between.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwardedSignals...)
+	sigs := container.CatchSignals()
 	defer signal.Stop(sigs)
 
 	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
@@ -286,16 +280,13 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	if err != nil {
 		return removeAfterFailure(store, rec.ID, err)
 	}
-	if o.tty && o.interactive && utils.IsTerminal(os.Stdin) {
-		if term, err = utils.MakeRaw(os.Stdin); err != nil {
-			log.Warn(err)
-		}
-		stop := utils.SyncWindowSize(os.Stdin, c.PtyMaster())
-		defer stop()
+	detach := func() error { return nil }
+	if o.tty && o.interactive {
+		detach = container.AttachTerminal(os.Stdin, c.PtyMaster())
 	}
-	go forwardSignals(sigs, c)
+	go container.ForwardSignals(sigs, c.Signal)
 	code, err := c.Wait()
-	if rerr := term.Restore(); rerr != nil {
+	if rerr := detach(); rerr != nil {
 		log.Warn(rerr)
 	}
 	if err != nil {
@@ -310,17 +301,4 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 		return &exitError{code: code}
 	}
 	return nil
-}
-
-// forwardedSignals are passed on to the container's first process, so
-// that ^C or a kill of mydocker reaches the container.
-var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
-
-func forwardSignals(sigs <-chan os.Signal, c *container.Running) {
-	for sig := range sigs {
-		log.Debugf("forwarding %v to pid %d", sig, c.Pid())
-		if err := c.Signal(sig); err != nil {
-			log.Debugf("forward %v: %v", sig, err)
-		}
-	}
 }

@@ -22,7 +22,6 @@ import (
 	"mydocker/cgroups"
 	"mydocker/container/nsenter"
 	"mydocker/container/spec"
-	"mydocker/utils"
 )
 
 // joinOrder is the order namespaces are joined in: mount last, because
@@ -117,8 +116,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	sigs := CatchSignals()
 	defer signal.Stop(sigs)
 	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
 	if err := cmd.Start(); err != nil {
@@ -128,13 +126,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	relay.started()
 	closeAll(extra...) // the child has its copies
 	extra = nil
-	go func() {
-		for sig := range sigs {
-			if err := cmd.Process.Signal(sig); err != nil {
-				log.Debugf("forward %v: %v", sig, err)
-			}
-		}
-	}()
+	go ForwardSignals(sigs, cmd.Process.Signal)
 	if sock != nil {
 		// The pty master, or EOF if nsexec failed before it had one (its
 		// stderr, relayed, says why).
@@ -228,13 +220,12 @@ type execRelay struct {
 	// still flowing to the caller.
 	lastOutput atomic.Int64
 	writing    atomic.Int32
-	term       *utils.Terminal
-	stop       func()
+	detach     func() error // gives the caller's terminal back
 	master     *os.File
 }
 
 func newExecRelay(cmd *exec.Cmd, cfg *spec.ExecConfig) (*execRelay, error) {
-	r := &execRelay{stop: func() {}}
+	r := &execRelay{detach: func() error { return nil }}
 	// Before the pty exists, nsexec's errors go to our stderr.
 	errR, errW, err := os.Pipe()
 	if err != nil {
@@ -321,14 +312,8 @@ func (r *execRelay) abort() {
 // -i our stdin to it, our terminal raw and its size followed.
 func (r *execRelay) attachPty(master *os.File, interactive bool) {
 	r.master = master
-	if interactive && utils.IsTerminal(os.Stdin) {
-		var err error
-		if r.term, err = utils.MakeRaw(os.Stdin); err != nil {
-			log.Warn(err)
-		}
-		r.stop = utils.SyncWindowSize(os.Stdin, master)
-	}
 	if interactive {
+		r.detach = AttachTerminal(os.Stdin, master)
 		go func() {
 			if _, err := io.Copy(master, os.Stdin); err != nil && !errors.Is(err, os.ErrClosed) && !errors.Is(err, unix.EIO) {
 				log.Debugf("copy stdin to exec terminal: %v", err)
@@ -368,6 +353,5 @@ wait:
 			}
 		}
 	}
-	r.stop()
-	return r.term.Restore()
+	return r.detach()
 }
