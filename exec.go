@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
-	"mydocker/container/inside"
 	"mydocker/container/spec"
 )
 
@@ -72,14 +71,4 @@ func execAction(ctx *cli.Context) error {
 		return &exitError{code: code}
 	}
 	return nil
-}
-
-var nsexecCommand = cli.Command{
-	Name:   spec.ExecCommand,
-	Usage:  "internal: runs an exec'd command inside a container's namespaces",
-	Hidden: true,
-	Action: func(*cli.Context) error {
-		inside.ExecMain()
-		return nil
-	},
 }
