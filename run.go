@@ -193,7 +193,7 @@ func runAction(ctx *cli.Context) error {
 			return err
 		}
 	}
-	if err := createVolumeSources(o.volumes); err != nil {
+	if err := container.CreateVolumeSources(o.volumes); err != nil {
 		return err
 	}
 	store := container.NewStore(root(ctx))
@@ -235,22 +235,6 @@ func runAction(ctx *cli.Context) error {
 		return nil
 	}
 	return runForeground(ctx, store, rec, o)
-}
-
-// createVolumeSources makes missing host directories for -v, as Docker
-// does. Existing paths are left exactly as they are.
-func createVolumeSources(mounts []spec.Mount) error {
-	for _, m := range mounts {
-		if _, err := os.Stat(m.Source); err == nil {
-			continue
-		} else if !os.IsNotExist(err) {
-			return errors.Wrapf(err, "volume source %s", m.Source)
-		}
-		if err := os.MkdirAll(m.Source, 0o755); err != nil {
-			return errors.Wrapf(err, "create volume source %s", m.Source)
-		}
-	}
-	return nil
 }
 
 // removeAfterFailure removes a container whose start failed, so a failed

@@ -2,6 +2,7 @@ package container
 
 import (
 	"mydocker/container/spec"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -63,4 +64,20 @@ func ParseVolumes(specs []string) ([]spec.Mount, error) {
 		mounts = append(mounts, m)
 	}
 	return mounts, nil
+}
+
+// CreateVolumeSources makes missing host directories for -v, as Docker
+// does. Existing paths are left exactly as they are.
+func CreateVolumeSources(mounts []spec.Mount) error {
+	for _, m := range mounts {
+		if _, err := os.Stat(m.Source); err == nil {
+			continue
+		} else if !os.IsNotExist(err) {
+			return errors.Wrapf(err, "volume source %s", m.Source)
+		}
+		if err := os.MkdirAll(m.Source, 0o755); err != nil {
+			return errors.Wrapf(err, "create volume source %s", m.Source)
+		}
+	}
+	return nil
 }
