@@ -68,7 +68,7 @@ func execAction(ctx *cli.Context) error {
 		return err
 	}
 	if code != 0 {
-		return &exitError{code: code}
+		return &spec.ExitError{Code: code}
 	}
 	return nil
 }

@@ -8,11 +8,7 @@ import (
 	"os"
 	"runtime"
 
-	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
-
-	"mydocker/constant"
-	"mydocker/container"
 
 	// Joins a container's namespaces before the Go runtime starts, for exec.
 	"mydocker/container/inside"
@@ -45,15 +41,6 @@ func main() {
 	os.Exit(run(os.Args))
 }
 
-// exitError ends mydocker with a given code; a zero-message exitError
-// passes a container's exit code on silently.
-type exitError struct {
-	code int
-	msg  string
-}
-
-func (e *exitError) Error() string { return e.msg }
-
 // run executes the CLI and turns its error into one line on stderr and the
 // contract's exit code.
 func run(args []string) int {
@@ -61,15 +48,7 @@ func run(args []string) int {
 	if err == nil {
 		return 0
 	}
-	code := constant.ExitMydocker
-	var ee *exitError
-	var se *container.StartError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.code
-	case errors.As(err, &se):
-		code = se.Code
-	}
+	code := spec.ExitCode(err)
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(os.Stderr, "mydocker: "+msg)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"mydocker/constant"
 	"mydocker/container"
+	"mydocker/container/spec"
 	"mydocker/utils"
 )
 
@@ -88,7 +89,7 @@ func startDetached(ctx *cli.Context, id string) error {
 		return errors.Wrap(err, "release monitor")
 	}
 	if msg.Code != 0 {
-		return &container.StartError{Code: msg.Code, Message: msg.Message}
+		return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
 	}
 	return nil
 }
@@ -113,7 +114,7 @@ func monitorAction(ctx *cli.Context) error {
 	// Keep nothing the caller of run -d had open, past our ready pipe.
 	if err := utils.CloseExecFrom(readyFd + 1); err != nil {
 		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
-		return &exitError{code: constant.ExitMydocker}
+		return &spec.ExitError{Code: constant.ExitMydocker}
 	}
 	id := ctx.Args().First()
 	store := container.NewStore(root(ctx))
@@ -125,13 +126,9 @@ func monitorAction(ctx *cli.Context) error {
 	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
 	c, err := runner.Start(id, container.Attach{})
 	if err != nil {
-		code := constant.ExitMydocker
-		var se *container.StartError
-		if errors.As(err, &se) {
-			code = se.Code
-		}
+		code := spec.ExitCode(err)
 		report(readyMsg{Code: code, Message: err.Error()})
-		return &exitError{code: code}
+		return &spec.ExitError{Code: code}
 	}
 	report(readyMsg{})
 	go container.ForwardSignals(sigs, c.Signal)

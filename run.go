@@ -282,7 +282,7 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 		log.Warn(err)
 	}
 	if code != 0 {
-		return &exitError{code: code}
+		return &spec.ExitError{Code: code}
 	}
 	return nil
 }

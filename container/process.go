@@ -1,8 +1,8 @@
 package container
 
 import (
-	"fmt"
 	"io"
+	"mydocker/constant"
 	"mydocker/container/spec"
 	"os"
 	"os/exec"
@@ -12,15 +12,6 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
-
-// StartError is a failure to start the container's command, with the exit
-// code the contract gives it (125, 126 or 127).
-type StartError struct {
-	Code    int
-	Message string
-}
-
-func (e *StartError) Error() string { return e.Message }
 
 // Namespace names one namespace of the container: Path empty means a new
 // one, otherwise the namespace at Path is joined (pods, exec).
@@ -159,18 +150,18 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 // the cgroups (the cgroup namespace, the user's command) until Continue.
 func (p *Process) SendConfig(cfg *spec.InitConfig) error {
 	if err := spec.WriteFrame(p.configPipe, cfg); err != nil {
-		return p.Abort(&StartError{Code: 125, Message: fmt.Sprintf("send config to init: %v", err)})
+		return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "send config to init")})
 	}
 	return nil
 }
 
 // Continue lets init finish and exec the user's command, and waits until
 // it has. On failure init has exited (or is killed) and the error is a
-// *StartError carrying the exit code for the user.
+// *spec.ExitError carrying the exit code for the user.
 func (p *Process) Continue() error {
 	if err := spec.SendGoAhead(p.configPipe); err != nil {
 		// init died before reading; its own message, if any, explains why.
-		return p.Abort(&StartError{Code: 125, Message: fmt.Sprintf("start init: %v", err)})
+		return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "start init")})
 	}
 	return p.readSync()
 }
@@ -191,7 +182,7 @@ func (p *Process) Abort(cause error) error {
 			return cause
 		}
 		if msg.Type == spec.MsgError {
-			return &StartError{Code: msg.Code, Message: msg.Message}
+			return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
 		}
 	}
 }
@@ -208,14 +199,14 @@ func (p *Process) readSync() error {
 			}
 			detail := p.exitDetail()
 			p.kill()
-			return &StartError{Code: 125, Message: "container init exited before starting the command" + detail}
+			return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.New("container init exited before starting the command" + detail)}
 		}
 		if err != nil {
 			p.kill()
 			if errors.Is(err, spec.ErrBadMessage) {
-				return &StartError{Code: 125, Message: fmt.Sprintf("bad message from init: %v", err)}
+				return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "bad message from init")}
 			}
-			return &StartError{Code: 125, Message: fmt.Sprintf("read from init: %v", err)}
+			return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "read from init")}
 		}
 		switch msg.Type {
 		case spec.MsgPty:
@@ -224,7 +215,7 @@ func (p *Process) readSync() error {
 			execSeen = true
 		case spec.MsgError:
 			p.kill()
-			return &StartError{Code: msg.Code, Message: msg.Message}
+			return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
 		}
 	}
 }

@@ -56,7 +56,7 @@ func (c *Running) Signal(sig os.Signal) error { return c.proc.Signal(sig) }
 
 // Start mounts the container's rootfs, starts its command and records it
 // as running. On failure nothing stays mounted and the error is a
-// *StartError when the command itself could not be started.
+// *spec.ExitError when the command itself could not be started.
 func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	lock, err := r.Store.Lock(id)
 	if err != nil {

@@ -24,10 +24,7 @@ func ExecMain() {
 		log.SetLevel(log.DebugLevel)
 	}
 	err := runExec()
-	code := 125
-	if ie, ok := err.(*initError); ok {
-		code = ie.code
-	}
+	code := spec.ExitCode(err)
 	fmt.Fprintln(os.Stderr, "mydocker: "+err.Error())
 	os.Exit(code)
 }

@@ -15,15 +15,8 @@ import (
 	"mydocker/container/spec"
 )
 
-// initError is a setup failure inside init with the exit code to report.
-type initError struct {
-	code int
-	err  error
-}
-
-func (e *initError) Error() string { return e.err.Error() }
-
-func fail(code int, err error) error { return &initError{code: code, err: err} }
+// fail is a setup failure with the exit code to report.
+func fail(code int, err error) error { return &spec.ExitError{Code: code, Err: err} }
 
 // InitMain is the body of the hidden `mydocker init` command: the first
 // process inside the container's new namespaces. It must run on the
@@ -50,10 +43,7 @@ func InitMain() {
 	}
 	err := runInit(sync)
 	// Only reached on failure: tell the parent why, then exit with the code.
-	code, msg := 125, err.Error()
-	if ie, ok := err.(*initError); ok {
-		code = ie.code
-	}
+	code, msg := spec.ExitCode(err), err.Error()
 	data, jerr := json.Marshal(spec.Msg{Type: spec.MsgError, Code: code, Message: msg})
 	if jerr == nil {
 		_, jerr = sync.Write(data)
