@@ -240,10 +240,7 @@ func runAction(ctx *cli.Context) error {
 // removeAfterFailure removes a container whose start failed, so a failed
 // run leaves no record, mount or directory, and returns the start error.
 func removeAfterFailure(store *container.Store, id string, cause error) error {
-	if err := store.Remove(id, true); err != nil {
-		log.Warnf("cleaning up container %s: %v", utils.ShortID(id), err)
-	}
-	return cause
+	return utils.JoinCleanup(cause, "removing container "+utils.ShortID(id), store.Remove(id, true))
 }
 
 // runForeground is the monitor in the CLI's own process: the container's

@@ -75,10 +75,7 @@ func (s *Store) claimName(name, id string) error {
 			}
 			if werr != nil {
 				// An empty or torn claim (disk full) must not keep the name.
-				if rerr := os.Remove(path); rerr != nil {
-					return errors.Wrapf(werr, "claim name %s (and removing the claim failed: %v)", name, rerr)
-				}
-				return errors.Wrapf(werr, "claim name %s", name)
+				return utils.JoinCleanup(errors.Wrapf(werr, "claim name %s", name), "removing the claim", os.Remove(path))
 			}
 			return nil
 		}

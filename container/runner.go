@@ -85,9 +85,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	defer func() {
 		if err != nil {
-			if uerr := r.Store.release(rec); uerr != nil {
-				log.Warnf("cleaning up after failed start: %v", uerr)
-			}
+			err = utils.JoinCleanup(err, "cleaning up after the failed start", r.Store.release(rec))
 		}
 	}()
 	logFile, err := OpenLog(r.Store.LogPath(id), rec.Config.Log)

@@ -90,7 +90,7 @@ func (s *Store) Create(rec *Record) error {
 	}
 	if err != nil {
 		if rerr := os.RemoveAll(s.Dir(rec.ID)); rerr != nil {
-			return errors.Wrapf(err, "(and removing the half-made record failed: %v)", rerr)
+			return utils.JoinCleanup(err, "removing the half-made record", rerr)
 		}
 		s.releaseName(rec.Name, rec.ID)
 		return err
