@@ -174,7 +174,10 @@ func (p *Process) Abort(cause error) error {
 	p.kill()
 	defer p.syncSock.Close()
 	for {
-		msg, _, err := spec.Recv(p.syncSock, unix.MSG_DONTWAIT)
+		msg, f, err := spec.Recv(p.syncSock, unix.MSG_DONTWAIT)
+		if f != nil {
+			f.Close() // a pty that will not be used
+		}
 		if errors.Is(err, spec.ErrBadMessage) {
 			continue
 		}
