@@ -69,7 +69,7 @@ type Stdio struct {
 // NewProcess starts `mydocker init` in the given new namespaces. It stops
 // before the user's command: init waits for its config (SendConfig) and
 // then for the go-ahead (Continue), so the caller can first place the pid
-// in cgroups and networks.
+// in cgroups and networks. The exchange is drawn in container/spec/sync.go.
 //
 // With cgroupDir (a cgroup2 directory), init is created inside that cgroup
 // (clone3 CLONE_INTO_CGROUP): nothing has to be moved afterwards. A kernel
