@@ -133,42 +133,42 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	return o, nil
 }
 
-// parseResources reads the limit flags; each error names the flag (in
-// Docker's spelling, which contains the blog's: --memory for -m and -mem)
-// and the bad value.
+// parseResources reads the limit flags. The parsers say what is wrong with
+// a value; each error here adds the flag (in Docker's spelling, which
+// contains the blog's: --memory for -m and -mem) and the bad value.
 func parseResources(ctx *cli.Context) (cgroups.Resources, error) {
 	var r cgroups.Resources
 	var err error
 	online := cgroups.OnlineCPUs()
 	if v := ctx.String("memory"); ctx.IsSet("memory") {
-		if r.Memory, err = cgroups.ParseMemory("--memory", v); err != nil {
-			return r, err
+		if r.Memory, err = cgroups.ParseMemory(v); err != nil {
+			return r, errors.Wrapf(err, "invalid --memory %q", v)
 		}
 	}
 	if ctx.IsSet("cpus") && ctx.IsSet("cpu") {
 		return r, errors.New("--cpus and -cpu both limit CPU: give one")
 	}
 	if v := ctx.String("cpus"); ctx.IsSet("cpus") {
-		if r.CPUQuota, err = cgroups.ParseCPUs("--cpus", v, len(online)); err != nil {
-			return r, err
+		if r.CPUQuota, err = cgroups.ParseCPUs(v, len(online)); err != nil {
+			return r, errors.Wrapf(err, "invalid --cpus %q", v)
 		}
 	}
 	if v := ctx.String("cpu"); ctx.IsSet("cpu") {
-		if r.CPUQuota, err = cgroups.ParseCPUPercent("-cpu", v, len(online)); err != nil {
-			return r, err
+		if r.CPUQuota, err = cgroups.ParseCPUPercent(v, len(online)); err != nil {
+			return r, errors.Wrapf(err, "invalid -cpu %q", v)
 		}
 	}
 	if r.CPUQuota > 0 {
 		r.CPUPeriod = cgroups.DefaultCPUPeriod
 	}
 	if v := ctx.String("cpuset-cpus"); ctx.IsSet("cpuset-cpus") {
-		if r.CpusetCpus, err = cgroups.ParseCpuset("--cpuset-cpus", v, online); err != nil {
-			return r, err
+		if r.CpusetCpus, err = cgroups.ParseCpuset(v, online); err != nil {
+			return r, errors.Wrapf(err, "invalid --cpuset-cpus %q", v)
 		}
 	}
 	if v := ctx.String("pids-limit"); ctx.IsSet("pids-limit") {
-		if r.PidsLimit, err = cgroups.ParsePidsLimit("--pids-limit", v); err != nil {
-			return r, err
+		if r.PidsLimit, err = cgroups.ParsePidsLimit(v); err != nil {
+			return r, errors.Wrapf(err, "invalid --pids-limit %q", v)
 		}
 	}
 	return r, nil

@@ -108,6 +108,27 @@ func TestParseRunFlags(t *testing.T) {
 	}
 }
 
+// The cgroups parsers say what is wrong with a value; run's error adds
+// which flag and value, in the words users have always seen.
+func TestLimitErrorsNameFlagAndValue(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-m", "1k"}, `invalid --memory "1k": at least 4m is needed to start a container`},
+		{[]string{"-mem", "lots"}, `invalid --memory "lots": want a size such as 32m or 1g`},
+		{[]string{"--cpus", "0"}, `invalid --cpus "0": want a positive number of CPUs such as 0.5`},
+		{[]string{"-cpu", "x"}, `invalid -cpu "x": want a positive percentage of one CPU such as 20`},
+		{[]string{"--cpuset-cpus", "a"}, `invalid --cpuset-cpus "a": want a CPU list such as 0-1,3`},
+		{[]string{"--pids-limit", "0"}, `invalid --pids-limit "0": want a positive number of processes`},
+	} {
+		_, err := parseRun(append(tc.args, "busybox"))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
 func FuzzParseRunFlags(f *testing.F) {
 	f.Add("-it\x00-v\x00/a:/b\x00busybox\x00sh")
 	f.Add("--name\x00web\x00-e\x00A=1\x00busybox")

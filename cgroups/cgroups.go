@@ -3,6 +3,12 @@
 // hides whether the host has cgroup v1 (one hierarchy per subsystem) or
 // v2 (one unified hierarchy); New picks the implementation from what the
 // host mounts, as runc's libcontainer does.
+//
+// The layout follows runc's: a Manager per version (v1.go, v2.go) creates,
+// joins and removes the cgroup; a file per controller (memory.go, cpu.go,
+// cpuset.go, pids.go) holds that controller's v1 and v2 writes, its stats
+// and the parser of its flag; placement.go says how a new process enters
+// the cgroup; fs.go has the file helpers they share.
 package cgroups
 
 import (
@@ -39,18 +45,9 @@ type Manager interface {
 	Set(r *Resources) error
 	// Apply moves pid (and its future children) into the cgroup.
 	Apply(pid int) error
-	// SelfJoinFiles lists the files a process writes "0" to, to move its
-	// calling thread into the cgroup itself (v1 tasks files), or nil when
-	// the cgroup must be joined with Apply (v2). Moving a task from
-	// outside takes the kernel's process-wide threadgroup lock, whose RCU
-	// grace period costs ~10 ms per start; a thread moving itself skips
-	// it. Container init does so from the thread that later execs the
-	// user's command (exec ends every other thread).
-	SelfJoinFiles() []string
-	// Open returns the cgroup's directory for clone3's CLONE_INTO_CGROUP,
-	// which starts a process inside the cgroup with no move at all (v2
-	// only; nil on v1, where a cgroup is one directory per hierarchy).
-	Open() (*os.File, error)
+	// Placement says how a new process enters the cgroup without being
+	// moved from outside: created inside it (v2) or joining by itself (v1).
+	Placement() Placement
 	// Stats reads current usage.
 	Stats() (*Stats, error)
 	// OOMKilled reports whether the kernel killed a process of the cgroup
@@ -99,15 +96,3 @@ var hostLayout = sync.OnceValues(func() (layout, error) {
 	mode, mounts, err := Detect(f)
 	return layout{mode, mounts}, err
 })
-
-// JoinSelf moves the calling thread into the cgroups whose SelfJoinFiles
-// are given. The caller must stay on this thread (runtime.LockOSThread)
-// until it execs.
-func JoinSelf(files []string) error {
-	for _, f := range files {
-		if err := writeFile(filepath.Dir(f), filepath.Base(f), "0"); err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -18,9 +18,6 @@ const (
 	V2 Mode = 2
 )
 
-// Subsystems are the v1 controllers mydocker uses.
-var Subsystems = []string{"memory", "cpu", "cpuacct", "cpuset", "pids"}
-
 // Detect reads a mount table in /proc/self/mountinfo format. If a cgroup2
 // file system is mounted at /sys/fs/cgroup the host is V2 and mounts[""]
 // is its root; otherwise it is V1 and mounts maps each subsystem to the

@@ -27,6 +27,15 @@ func writeFile(dir, name, value string) error {
 	return errors.Wrapf(f.Close(), "write %q to %s", value, p)
 }
 
+// writeIfPresent writes value to an interface file the kernel may not
+// offer (swap accounting is optional); a missing file is no error.
+func writeIfPresent(dir, name, value string) error {
+	if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+		return nil
+	}
+	return writeFile(dir, name, value)
+}
+
 func readFile(dir, name string) (string, error) {
 	p := filepath.Join(dir, name)
 	data, err := os.ReadFile(p)
@@ -110,6 +119,17 @@ func retryCreate(create func() error) error {
 		}
 	}
 	return err
+}
+
+// splitPath splits a relative cgroup path (mydocker/<id>) into the levels
+// that are created one by one.
+func splitPath(rel string) []string {
+	var parts []string
+	for rel != "." && rel != "/" && rel != "" {
+		parts = append([]string{filepath.Base(rel)}, parts...)
+		rel = filepath.Dir(rel)
+	}
+	return parts
 }
 
 // hostMemory is the machine's RAM, shown as the limit of an unlimited container.

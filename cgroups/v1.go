@@ -40,13 +40,13 @@ func (m *v1) Paths() map[string]string {
 func (m *v1) Create() error { return retryCreate(m.create) }
 
 func (m *v1) create() error {
-	for _, sub := range Subsystems {
-		dir := m.path(sub)
+	for _, c := range controllers {
+		dir := m.path(c.name)
 		if dir == "" {
 			continue
 		}
-		if sub == "cpuset" {
-			if err := m.createCpuset(dir); err != nil {
+		if c.createV1 != nil {
+			if err := c.createV1(m.mounts[c.name], dir); err != nil {
 				return err
 			}
 			continue
@@ -58,85 +58,15 @@ func (m *v1) create() error {
 	return nil
 }
 
-// createCpuset makes the cpuset cgroup and its parent. A new v1 cpuset
-// starts with empty cpus and mems, and a task cannot join it until both
-// are set, so each level copies them from its parent.
-func (m *v1) createCpuset(dir string) error {
-	root := m.mounts["cpuset"]
-	rel, err := filepath.Rel(root, dir)
-	if err != nil {
-		return errors.Wrap(err, "cpuset path")
-	}
-	cur := root
-	for _, part := range splitPath(rel) {
-		parent := cur
-		cur = filepath.Join(cur, part)
-		if err := os.Mkdir(cur, 0o755); err != nil && !os.IsExist(err) {
-			return errors.Wrapf(err, "create cgroup %s", cur)
-		}
-		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
-			v, err := readFile(cur, file)
-			if err == nil && v != "" {
-				continue
-			}
-			pv, err := readFile(parent, file)
-			if err != nil {
-				return err
-			}
-			if err := writeFile(cur, file, pv); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func splitPath(rel string) []string {
-	var parts []string
-	for rel != "." && rel != "/" && rel != "" {
-		parts = append([]string{filepath.Base(rel)}, parts...)
-		rel = filepath.Dir(rel)
-	}
-	return parts
-}
-
 func (m *v1) Set(r *Resources) error {
 	if r == nil {
 		return nil
 	}
-	if dir := m.path("memory"); dir != "" && r.Memory > 0 {
-		limit := strconv.FormatInt(r.Memory, 10)
-		if err := writeFile(dir, "memory.limit_in_bytes", limit); err != nil {
-			return err
-		}
-		// With swap accounting, memory+swap gets the same limit so the
-		// container cannot escape its limit into swap.
-		if _, err := os.Stat(filepath.Join(dir, "memory.memsw.limit_in_bytes")); err == nil {
-			if err := writeFile(dir, "memory.memsw.limit_in_bytes", limit); err != nil {
+	for _, c := range controllers {
+		if dir := m.path(c.name); dir != "" && c.setV1 != nil {
+			if err := c.setV1(dir, r); err != nil {
 				return err
 			}
-		}
-	}
-	if dir := m.path("cpu"); dir != "" && r.CPUQuota > 0 {
-		period := r.CPUPeriod
-		if period == 0 {
-			period = DefaultCPUPeriod
-		}
-		if err := writeFile(dir, "cpu.cfs_period_us", strconv.FormatUint(period, 10)); err != nil {
-			return err
-		}
-		if err := writeFile(dir, "cpu.cfs_quota_us", strconv.FormatInt(r.CPUQuota, 10)); err != nil {
-			return err
-		}
-	}
-	if dir := m.path("cpuset"); dir != "" && r.CpusetCpus != "" {
-		if err := writeFile(dir, "cpuset.cpus", r.CpusetCpus); err != nil {
-			return err
-		}
-	}
-	if dir := m.path("pids"); dir != "" && r.PidsLimit > 0 {
-		if err := writeFile(dir, "pids.max", strconv.FormatInt(r.PidsLimit, 10)); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -144,17 +74,16 @@ func (m *v1) Set(r *Resources) error {
 
 func (m *v1) Apply(pid int) error { return m.write("cgroup.procs", pid) }
 
-// Open is nil on v1: CLONE_INTO_CGROUP takes one cgroup2 directory.
-func (m *v1) Open() (*os.File, error) { return nil, nil }
-
-func (m *v1) SelfJoinFiles() []string {
-	var files []string
+// Placement on v1: each thread joins by itself through the tasks files;
+// CLONE_INTO_CGROUP takes one cgroup2 directory, which v1 has not.
+func (m *v1) Placement() Placement {
+	var tasks []string
 	for _, sub := range Subsystems {
 		if dir := m.path(sub); dir != "" {
-			files = append(files, filepath.Join(dir, "tasks"))
+			tasks = append(tasks, filepath.Join(dir, "tasks"))
 		}
 	}
-	return files
+	return Placement{Tasks: tasks}
 }
 
 func (m *v1) write(file string, id int) error {
@@ -172,27 +101,11 @@ func (m *v1) write(file string, id int) error {
 
 func (m *v1) Stats() (*Stats, error) {
 	st := &Stats{MemoryLimit: hostMemory()}
-	var err error
-	if dir := m.path("cpuacct"); dir != "" {
-		if st.CPUUsageNs, err = readUint(dir, "cpuacct.usage"); err != nil {
-			return nil, err
-		}
-	}
-	if dir := m.path("memory"); dir != "" {
-		if st.MemoryUsage, err = readUint(dir, "memory.usage_in_bytes"); err != nil {
-			return nil, err
-		}
-		limit, err := readUint(dir, "memory.limit_in_bytes")
-		if err != nil {
-			return nil, err
-		}
-		if limit < st.MemoryLimit || st.MemoryLimit == 0 {
-			st.MemoryLimit = limit // "unlimited" reads as a huge number
-		}
-	}
-	if dir := m.path("pids"); dir != "" {
-		if st.Pids, err = readUint(dir, "pids.current"); err != nil {
-			return nil, err
+	for _, c := range controllers {
+		if dir := m.path(c.name); dir != "" && c.statsV1 != nil {
+			if err := c.statsV1(dir, st); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return st, nil
@@ -203,14 +116,7 @@ func (m *v1) OOMKilled() (bool, error) {
 	if dir == "" {
 		return false, nil
 	}
-	n, err := keyedValue(dir, "memory.oom_control", "oom_kill")
-	if err != nil {
-		if os.IsNotExist(errors.Cause(err)) {
-			return false, nil
-		}
-		return false, err
-	}
-	return n > 0, nil
+	return oomKilled(dir, "memory.oom_control")
 }
 
 func (m *v1) Destroy() error {

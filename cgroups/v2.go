@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
-	"golang.org/x/sys/unix"
 )
 
 // v2 is a container's cgroup on a unified (cgroup v2) host.
@@ -21,9 +20,6 @@ type v2 struct {
 func NewV2(root, name string) Manager {
 	return &v2{root: root, name: name, rmdir: rmdir}
 }
-
-// v2Controllers are the controllers a container's cgroup needs.
-var v2Controllers = []string{"cpu", "cpuset", "memory", "pids"}
 
 func (m *v2) dir() string { return filepath.Join(m.root, m.name) }
 
@@ -40,10 +36,10 @@ func (m *v2) create() error {
 		return err
 	}
 	var enable []string
-	for _, c := range v2Controllers {
+	for _, c := range controllers {
 		for _, a := range strings.Fields(avail) {
-			if a == c {
-				enable = append(enable, "+"+c)
+			if a == c.name && c.inV2() {
+				enable = append(enable, "+"+c.name)
 			}
 		}
 	}
@@ -66,35 +62,11 @@ func (m *v2) Set(r *Resources) error {
 	if r == nil {
 		return nil
 	}
-	dir := m.dir()
-	if r.Memory > 0 {
-		if err := writeFile(dir, "memory.max", strconv.FormatInt(r.Memory, 10)); err != nil {
-			return err
-		}
-		// No escaping the limit into swap, where the kernel offers it.
-		if _, err := os.Stat(filepath.Join(dir, "memory.swap.max")); err == nil {
-			if err := writeFile(dir, "memory.swap.max", "0"); err != nil {
+	for _, c := range controllers {
+		if c.setV2 != nil {
+			if err := c.setV2(m.dir(), r); err != nil {
 				return err
 			}
-		}
-	}
-	if r.CPUQuota > 0 {
-		period := r.CPUPeriod
-		if period == 0 {
-			period = DefaultCPUPeriod
-		}
-		if err := writeFile(dir, "cpu.max", strconv.FormatInt(r.CPUQuota, 10)+" "+strconv.FormatUint(period, 10)); err != nil {
-			return err
-		}
-	}
-	if r.CpusetCpus != "" {
-		if err := writeFile(dir, "cpuset.cpus", r.CpusetCpus); err != nil {
-			return err
-		}
-	}
-	if r.PidsLimit > 0 {
-		if err := writeFile(dir, "pids.max", strconv.FormatInt(r.PidsLimit, 10)); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -104,47 +76,22 @@ func (m *v2) Apply(pid int) error {
 	return writeFile(m.dir(), "cgroup.procs", strconv.Itoa(pid))
 }
 
-// SelfJoinFiles is nil: v2 moves threads only within a threaded subtree,
-// which a container's cgroup is not, so the parent applies the process.
-func (m *v2) SelfJoinFiles() []string { return nil }
-
-func (m *v2) Open() (*os.File, error) {
-	f, err := os.OpenFile(m.dir(), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	return f, errors.Wrapf(err, "open cgroup %s", m.dir())
-}
+// Placement on v2: a process is created in the cgroup's directory.
+func (m *v2) Placement() Placement { return Placement{Dir: m.dir()} }
 
 func (m *v2) Stats() (*Stats, error) {
-	dir := m.dir()
 	st := &Stats{MemoryLimit: hostMemory()}
-	usec, err := keyedValue(dir, "cpu.stat", "usage_usec")
-	if err != nil {
-		return nil, err
-	}
-	st.CPUUsageNs = usec * 1000
-	if st.MemoryUsage, err = readUint(dir, "memory.current"); err != nil {
-		return nil, err
-	}
-	if limit, err := readUint(dir, "memory.max"); err != nil {
-		return nil, err
-	} else if limit > 0 {
-		st.MemoryLimit = limit
-	}
-	if st.Pids, err = readUint(dir, "pids.current"); err != nil {
-		return nil, err
+	for _, c := range controllers {
+		if c.statsV2 != nil {
+			if err := c.statsV2(m.dir(), st); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return st, nil
 }
 
-func (m *v2) OOMKilled() (bool, error) {
-	n, err := keyedValue(m.dir(), "memory.events", "oom_kill")
-	if err != nil {
-		if os.IsNotExist(errors.Cause(err)) {
-			return false, nil
-		}
-		return false, err
-	}
-	return n > 0, nil
-}
+func (m *v2) OOMKilled() (bool, error) { return oomKilled(m.dir(), "memory.events") }
 
 func (m *v2) Destroy() error {
 	if err := removeCgroup(m.dir(), m.rmdir); err != nil {

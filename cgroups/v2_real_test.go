@@ -48,7 +48,7 @@ func TestV2OnRealCgroup2(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One process created inside the cgroup (CLONE_INTO_CGROUP), one moved in.
-	dir, err := m.Open()
+	dir, err := m.Placement().OpenDir()
 	if err != nil {
 		t.Fatal(err)
 	}

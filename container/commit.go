@@ -1,10 +1,7 @@
 package container
 
 import (
-	"os"
-
 	"github.com/pkg/errors"
-	log "github.com/sirupsen/logrus"
 
 	"mydocker/image"
 )
@@ -42,21 +39,9 @@ func (s *Store) Commit(images *image.Store, id, name string) (err error) {
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			f.Close()
-			if rerr := os.Remove(f.Name()); rerr != nil && !os.IsNotExist(rerr) {
-				log.Warnf("remove partial image %s: %v", f.Name(), rerr)
-			}
-		}
-	}()
+	defer images.Discard(f)
 	if err := image.Pack(f, ws.Merged()); err != nil {
 		return errors.Wrapf(err, "commit %s", rec.Name)
 	}
-	if err := images.Commit(f, name); err != nil {
-		return err
-	}
-	committed = true
-	return nil
+	return images.Commit(f, name)
 }

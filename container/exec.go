@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,10 +156,7 @@ func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := cg.SelfJoinFiles()
-	if files == nil {
-		files = []string{filepath.Join(cg.Paths()[""], "cgroup.procs")}
-	}
+	files := cg.Placement().JoinFiles()
 	var spec []string
 	for _, name := range files {
 		f, err := os.OpenFile(name, os.O_WRONLY, 0)

@@ -91,6 +91,12 @@ func (s *Store) Remove(id string, force bool) error {
 			return err
 		}
 	}
+	// The container is gone; its monitor may still be finishing (writing
+	// the log, unmounting). release does all of that work itself, so the
+	// monitor goes now rather than outlive the container it watched.
+	if err := killMonitor(&rec.State); err != nil {
+		return err
+	}
 	if err := s.release(rec); err != nil {
 		return err
 	}
@@ -161,6 +167,27 @@ func (s *Store) sharesVeth(id string) bool {
 		}
 	}
 	return false
+}
+
+// killMonitor SIGKILLs the process watching the container, if it still
+// runs, and waits until it is gone.
+func killMonitor(st *State) error {
+	// A foreground run (or a monitor removing its --rm container) is the
+	// process watching the container: it is finishing right here.
+	if st.MonitorPid == os.Getpid() || !st.MonitorAlive() {
+		return nil
+	}
+	if err := unix.Kill(st.MonitorPid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+		return errors.Wrapf(err, "kill monitor pid %d", st.MonitorPid)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for st.MonitorAlive() {
+		if time.Now().After(deadline) {
+			return errors.Errorf("monitor pid %d did not exit after SIGKILL", st.MonitorPid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
 }
 
 // killAndWait SIGKILLs the container's first process, which takes the

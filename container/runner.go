@@ -117,7 +117,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cgDir, err := cg.Open()
+	cgDir, err := cg.Placement().OpenDir()
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		Debug:       r.Debug,
 	}
 	if !l.proc.InCgroup {
-		cfg.CgroupFiles = l.cg.SelfJoinFiles()
+		cfg.CgroupFiles = l.cg.Placement().Tasks
 	}
 	return cfg, nil
 }

@@ -14,6 +14,14 @@ import (
 
 // beneath is how Pack opens everything: relative to a directory it
 // already holds open, never through a symlink, never across a mount.
+//
+// Pack keeps these openat2 calls where Unpack uses os.Root: it reads a
+// tree the running container can change, and os.Root would do two things
+// Pack must not. It crosses mount points, while Pack finds a volume or
+// /proc mounted in the container by the EXDEV of RESOLVE_NO_XDEV and
+// packs only the empty mount point. And it follows a symlink that stays
+// inside it, so a directory the container swaps for a link between the
+// walk's stat and its open would be packed from wherever the link leads.
 const beneath = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
 
 // Pack writes the tree at dir as a tar stream to w: what a container sees

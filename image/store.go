@@ -371,43 +371,6 @@ func (s *Store) removeLayer(layer string) error {
 	return errors.Wrapf(utils.RemoveAllUnmounted(tmp), "remove layer %s", filepath.Base(layer))
 }
 
-// Writer returns a temp file in the image dir; Commit renames it into place
-// as image name, so a half-written image is never visible. Its name says
-// which process writes it, so a writer killed mid-way leaves a file the
-// next command removes.
-func (s *Store) Writer() (*os.File, error) {
-	if err := os.MkdirAll(s.layout.ImageDir(), 0o755); err != nil {
-		return nil, errors.Wrap(err, "create image dir")
-	}
-	s.sweep()
-	name, err := tempName(incomingPrefix)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(s.layout.ImageDir(), name+".tar"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	return f, errors.Wrap(err, "create temp image")
-}
-
-// Commit fsyncs and renames a file from Writer into place as image name.
-func (s *Store) Commit(f *os.File, name string) error {
-	if err := ValidateName(name); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return errors.Wrap(err, "fsync image")
-	}
-	if err := f.Close(); err != nil {
-		return errors.Wrap(err, "close image")
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return errors.Wrap(err, "chmod image")
-	}
-	if err := os.Rename(f.Name(), s.TarPath(name)); err != nil {
-		return errors.Wrap(err, "store image")
-	}
-	return utils.SyncDir(s.layout.ImageDir())
-}
-
 // Import copies a tar file into the store as image name and unpacks it, so
 // that a bad or oversized archive fails here, in one line, and the first
 // run starts at once. Reading stops at the first block that is not a tar
@@ -429,15 +392,7 @@ func (s *Store) Import(file, name string) error {
 	if err != nil {
 		return err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			if err := os.Remove(f.Name()); err != nil && !os.IsNotExist(err) {
-				log.Warnf("remove partial image %s: %v", f.Name(), err)
-			}
-		}
-	}()
+	defer s.Discard(f)
 	if err := copyTar(f, src, limit); err != nil {
 		return errors.Wrapf(err, "import %s", file)
 	}
@@ -453,7 +408,6 @@ func (s *Store) Import(file, name string) error {
 	if err := s.Commit(f, name); err != nil {
 		return err
 	}
-	ok = true
 	key, err := tarKey(s.TarPath(name))
 	if err != nil {
 		return err

@@ -45,6 +45,54 @@ func tempName(prefix string) (string, error) {
 	return prefix + owner() + "-" + hex.EncodeToString(b[:]), nil
 }
 
+// Writer returns a temp file in the image dir; Commit renames it into place
+// as image name, so a half-written image is never visible. Its name says
+// which process writes it, so a writer killed mid-way leaves a file the
+// next command removes.
+func (s *Store) Writer() (*os.File, error) {
+	if err := os.MkdirAll(s.layout.ImageDir(), 0o755); err != nil {
+		return nil, errors.Wrap(err, "create image dir")
+	}
+	s.sweep()
+	name, err := tempName(incomingPrefix)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(s.layout.ImageDir(), name+".tar"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	return f, errors.Wrap(err, "create temp image")
+}
+
+// Discard closes and removes a file from Writer that was not committed,
+// so a failed commit or import leaves nothing in the image dir. After a
+// successful Commit the temporary name is gone and Discard does nothing:
+// callers defer it right after Writer.
+func (s *Store) Discard(f *os.File) {
+	f.Close() // already closed by Commit, or about to be thrown away
+	if err := os.Remove(f.Name()); err != nil && !os.IsNotExist(err) {
+		log.Warnf("remove partial image %s: %v", f.Name(), err)
+	}
+}
+
+// Commit fsyncs and renames a file from Writer into place as image name.
+func (s *Store) Commit(f *os.File, name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return errors.Wrap(err, "fsync image")
+	}
+	if err := f.Close(); err != nil {
+		return errors.Wrap(err, "close image")
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return errors.Wrap(err, "chmod image")
+	}
+	if err := os.Rename(f.Name(), s.TarPath(name)); err != nil {
+		return errors.Wrap(err, "store image")
+	}
+	return utils.SyncDir(s.layout.ImageDir())
+}
+
 // ownerAlive reports whether the process that created the temporary name
 // (with prefix) still runs. A name that does not parse is a leftover of an
 // older mydocker, which named its temporaries randomly: it counts as dead.

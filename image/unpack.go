@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -13,36 +14,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inside is how Unpack resolves every directory it works in: from the
-// unpack root it holds open, never through a symlink, never out of it.
-const inside = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
-
 // Unpack extracts the tar stream r into dest, an empty directory the caller
 // owns, writing at most limit bytes (see Budget; limit <= 0: no bound).
 //
 // Every entry lands inside dest: names are cleaned and rooted, a name with
-// ".." is refused, and every operation is made relative to a descriptor of
-// the entry's parent directory, opened from dest with openat2 so that no
-// symlink is followed on the way: a symlink in the archive (even one that
-// replaced a directory of the same name) can never make Unpack create,
-// chown, chmod or touch anything outside dest. Hard links must point at an
-// earlier regular file inside dest.
+// ".." is refused, and every operation goes through an os.Root opened on
+// the entry's parent directory, reached from dest one directory at a time
+// without following a symlink (see openParent): a symlink in the archive
+// (even one that replaced a directory of the same name) can never make
+// Unpack create, chown, chmod or touch anything outside dest, and os.Root
+// resolves every name within its own directory, so a path that changed
+// meanwhile cannot redirect it either. Hard links must point at an earlier
+// regular file inside dest.
 //
 // Owners, modes (setuid, setgid and sticky bits included: chmod follows
 // chown, which clears them) and times are kept. Runs of zeros, and so the
 // holes of sparse entries, are written as holes.
 func Unpack(r io.Reader, dest string, limit int64) error {
-	rootFd, err := unix.Open(dest, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	root, err := os.OpenRoot(dest)
 	if err != nil {
 		return errors.Wrapf(err, "open %s", dest)
 	}
-	defer unix.Close(rootFd)
+	defer root.Close()
 	// A layer whose archive has no "./" entry gets Docker's default for /,
 	// not the private mode of the temp directory it is unpacked into.
-	if err := unix.Fchmod(rootFd, 0o755); err != nil {
+	if err := root.Chmod(".", 0o755); err != nil {
 		return errors.Wrap(err, "chmod rootfs")
 	}
-	u := &unpacker{rootFd: rootFd, budget: Budget{Limit: limit}, buf: make([]byte, copyChunk)}
+	u := &unpacker{root: root, budget: Budget{Limit: limit}, buf: make([]byte, copyChunk)}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -70,7 +69,7 @@ const (
 )
 
 type unpacker struct {
-	rootFd int
+	root   *os.Root // dest
 	budget Budget
 	buf    []byte
 	dirs   []dirTime // directories whose times are set last
@@ -93,85 +92,112 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		if hdr.Typeflag != tar.TypeDir {
 			return errors.Errorf("tar entry %q: the root must be a directory", hdr.Name)
 		}
-		if err := u.setMeta(u.rootFd, ".", hdr); err != nil {
+		if err := setMeta(u.root, ".", hdr); err != nil {
 			return err
 		}
 		u.dirs = append(u.dirs, dirTime{"", hdr.ModTime})
 		return nil
 	}
-	dirFd, base, err := u.openParent(rel, true)
+	dir, base, err := u.openParent(rel, true)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(dirFd)
-	if err := removeExisting(dirFd, base, rel, hdr.Typeflag == tar.TypeDir); err != nil {
+	defer dir.Close()
+	if err := removeExisting(dir, base, rel, hdr.Typeflag == tar.TypeDir); err != nil {
 		return err
 	}
-	perm := uint32(hdr.Mode) & 0o777
 	switch hdr.Typeflag {
 	case tar.TypeDir:
-		if err := unix.Mkdirat(dirFd, base, 0o700); err != nil && err != unix.EEXIST {
+		if err := dir.Mkdir(base, 0o700); err != nil && !os.IsExist(err) {
 			return errors.Wrapf(err, "create dir %s", hdr.Name)
 		}
 		u.dirs = append(u.dirs, dirTime{rel, hdr.ModTime})
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-		if err := u.writeFile(dirFd, base, tr); err != nil {
+		if err := u.writeFile(dir, base, tr); err != nil {
 			return errors.Wrapf(err, "extract %s", hdr.Name)
 		}
 	case tar.TypeSymlink:
 		// The link's target is interpreted inside the container's root at
 		// run time; it is never followed while unpacking.
-		if err := unix.Symlinkat(hdr.Linkname, dirFd, base); err != nil {
+		if err := dir.Symlink(hdr.Linkname, base); err != nil {
 			return errors.Wrapf(err, "create symlink %s", hdr.Name)
 		}
 	case tar.TypeLink:
-		return u.hardLink(dirFd, base, hdr) // a hard link shares its target's metadata
+		return u.hardLink(rel, hdr) // a hard link shares its target's metadata
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		kind := uint32(unix.S_IFIFO)
-		if hdr.Typeflag == tar.TypeChar {
-			kind = unix.S_IFCHR
-		} else if hdr.Typeflag == tar.TypeBlock {
-			kind = unix.S_IFBLK
-		}
-		dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
-		if err := unix.Mknodat(dirFd, base, kind|perm, dev); err != nil {
+		if err := mknod(dir, base, hdr); err != nil {
 			return errors.Wrapf(err, "create device %s", hdr.Name)
 		}
 	default:
 		return errors.Errorf("unsupported tar entry %s (type %q)", hdr.Name, hdr.Typeflag)
 	}
-	if err := u.setMeta(dirFd, base, hdr); err != nil {
+	if err := setMeta(dir, base, hdr); err != nil {
 		return err
 	}
 	if hdr.Typeflag != tar.TypeDir {
-		if err := setTime(dirFd, base, hdr.ModTime); err != nil {
+		if err := setTime(dir, base, hdr.ModTime, hdr.Typeflag == tar.TypeSymlink); err != nil {
 			return errors.Wrapf(err, "set time of %s", hdr.Name)
 		}
 	}
 	return nil
 }
 
-// setMeta gives the entry base of dirFd, just created by Unpack, its
-// owner and then its mode: chown clears setuid and setgid bits, so chmod
-// must come second for them to survive. A symlink has no mode of its own.
-func (u *unpacker) setMeta(dirFd int, base string, hdr *tar.Header) error {
-	if err := unix.Fchownat(dirFd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+// setMeta gives the entry base of dir, just created by Unpack, its owner
+// and then its mode: chown clears setuid and setgid bits, so chmod must
+// come second for them to survive. A symlink has no mode of its own.
+func setMeta(dir *os.Root, base string, hdr *tar.Header) error {
+	if err := dir.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
 		return errors.Wrapf(err, "chown %s", hdr.Name)
 	}
 	if hdr.Typeflag == tar.TypeSymlink {
 		return nil
 	}
-	// fchmodat has no AT_SYMLINK_NOFOLLOW before Linux 6.6; base is what
-	// Unpack itself just made in its private directory, not a symlink.
-	if err := unix.Fchmodat(dirFd, base, uint32(hdr.Mode)&0o7777, 0); err != nil {
+	// The header's FileInfo carries the setuid, setgid and sticky bits
+	// as os.FileMode flags, which Chmod turns back into mode bits.
+	if err := dir.Chmod(base, hdr.FileInfo().Mode()); err != nil {
 		return errors.Wrapf(err, "chmod %s", hdr.Name)
 	}
 	return nil
 }
 
-func setTime(dirFd int, base string, t time.Time) error {
+// setTime sets the access and modification times of base in dir to t.
+// Root.Chtimes follows a symlink (and refuses an absolute one), so a
+// symlink's own times are set with utimensat(AT_SYMLINK_NOFOLLOW) on a
+// descriptor of dir.
+func setTime(dir *os.Root, base string, t time.Time, isLink bool) error {
+	if !isLink {
+		return dir.Chtimes(base, t, t)
+	}
 	ts := []unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
-	return unix.UtimesNanoAt(dirFd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+	return atDir(dir, func(dirFd int) error {
+		return unix.UtimesNanoAt(dirFd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+	})
+}
+
+// mknod creates the device node or fifo of hdr as base in dir. os.Root
+// has no Mknod: mknodat runs on a descriptor of dir.
+func mknod(dir *os.Root, base string, hdr *tar.Header) error {
+	kind := uint32(unix.S_IFIFO)
+	if hdr.Typeflag == tar.TypeChar {
+		kind = unix.S_IFCHR
+	} else if hdr.Typeflag == tar.TypeBlock {
+		kind = unix.S_IFBLK
+	}
+	dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
+	return atDir(dir, func(dirFd int) error {
+		return unix.Mknodat(dirFd, base, kind|uint32(hdr.Mode)&0o777, dev)
+	})
+}
+
+// atDir runs fn with a descriptor of dir, for the two *at calls os.Root
+// does not offer. The descriptor is opened through dir, so it is dir.
+func atDir(dir *os.Root, fn func(dirFd int) error) error {
+	f, err := dir.Open(".")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return fn(int(f.Fd()))
 }
 
 // dirTimes sets directory times last, since creating entries inside them
@@ -182,23 +208,22 @@ func (u *unpacker) dirTimes() error {
 	for i := len(u.dirs) - 1; i >= 0; i-- {
 		d := u.dirs[i]
 		if d.rel == "" {
-			if err := setTime(u.rootFd, ".", d.mtime); err != nil {
+			if err := u.root.Chtimes(".", d.mtime, d.mtime); err != nil {
 				return errors.Wrap(err, "set time of the root")
 			}
 			continue
 		}
-		dirFd, base, err := u.openParent(d.rel, false)
+		dir, base, err := u.openParent(d.rel, false)
 		if err != nil {
 			continue // its parent is gone or became a symlink
 		}
-		var st unix.Stat_t
-		err = unix.Fstatat(dirFd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
-		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			err = setTime(dirFd, base, d.mtime)
+		fi, err := dir.Lstat(base)
+		if err == nil && fi.IsDir() {
+			err = dir.Chtimes(base, d.mtime, d.mtime)
 		} else {
 			err = nil
 		}
-		unix.Close(dirFd)
+		dir.Close()
 		if err != nil {
 			return errors.Wrapf(err, "set time of %s", d.rel)
 		}
@@ -207,14 +232,16 @@ func (u *unpacker) dirTimes() error {
 }
 
 // openParent opens the directory that holds rel (relative to the unpack
-// root) and returns it with rel's last element. Parents missing from the
-// archive are created as plain directories when create is set. A parent
-// that is a symlink or not a directory is refused: the entry could land
-// outside the root.
-func (u *unpacker) openParent(rel string, create bool) (int, string, error) {
-	fd, err := unix.Dup(u.rootFd)
+// root) and returns it, as an os.Root, with rel's last element. Parents
+// missing from the archive are created as plain directories when create
+// is set. A parent that is a symlink or not a directory is refused, even
+// a symlink that stays inside the image: the entry must land where its
+// name says, as it will be seen from the container's root, not where a
+// link led the unpacking (os.Root alone would follow it).
+func (u *unpacker) openParent(rel string, create bool) (*os.Root, string, error) {
+	parent, err := u.root.OpenRoot(".")
 	if err != nil {
-		return -1, "", errors.Wrap(err, "dup unpack root")
+		return nil, "", errors.Wrap(err, "open unpack root")
 	}
 	dir, base := path.Split(rel)
 	walked := ""
@@ -223,122 +250,92 @@ func (u *unpacker) openParent(rel string, create bool) (int, string, error) {
 			continue
 		}
 		walked = path.Join(walked, part)
-		next, err := openDir(fd, part)
-		if err == unix.ENOENT && create {
-			if err = unix.Mkdirat(fd, part, 0o755); err == nil || err == unix.EEXIST {
-				next, err = openDir(fd, part)
-			}
-		}
-		if err == unix.ENOTDIR && isSymlink(fd, part) {
-			err = unix.ELOOP // O_NOFOLLOW|O_DIRECTORY reports a symlink as ENOTDIR
-		}
-		unix.Close(fd)
-		switch err {
-		case nil:
-			fd = next
-		case unix.ELOOP, unix.EXDEV:
-			return -1, "", errors.Errorf("tar entry %q goes through symlink /%s", rel, walked)
-		case unix.ENOTDIR:
-			return -1, "", errors.Errorf("tar entry %q: parent /%s is not a directory", rel, walked)
+		next, err := openDir(parent, part, create)
+		parent.Close()
+		switch {
+		case err == nil:
+			parent = next
+		case errors.Is(err, unix.ELOOP):
+			return nil, "", errors.Errorf("tar entry %q goes through symlink /%s", rel, walked)
+		case errors.Is(err, unix.ENOTDIR):
+			return nil, "", errors.Errorf("tar entry %q: parent /%s is not a directory", rel, walked)
 		default:
-			return -1, "", errors.Wrapf(err, "tar entry %q: open parent /%s", rel, walked)
+			return nil, "", errors.Wrapf(err, "tar entry %q: open parent /%s", rel, walked)
 		}
 	}
-	return fd, base, nil
+	return parent, base, nil
 }
 
-func isSymlink(dirFd int, name string) bool {
-	var st unix.Stat_t
-	return unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
+// openDir opens the directory name of parent, first creating it if it is
+// missing and create is set. A symlink is reported as ELOOP, not followed.
+func openDir(parent *os.Root, name string, create bool) (*os.Root, error) {
+	fi, err := parent.Lstat(name)
+	if os.IsNotExist(err) && create {
+		if err = parent.Mkdir(name, 0o755); err == nil || os.IsExist(err) {
+			fi, err = parent.Lstat(name)
+		}
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, unix.ELOOP
+	case !fi.IsDir():
+		return nil, unix.ENOTDIR
+	}
+	return parent.OpenRoot(name)
 }
 
-// openDir opens the directory name of dirFd without following a symlink.
-func openDir(dirFd int, name string) (int, error) {
-	return unix.Openat2(dirFd, name, &unix.OpenHow{
-		Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: inside})
-}
-
-// hardLink links base in dirFd to the earlier regular file hdr.Linkname.
-func (u *unpacker) hardLink(dirFd int, base string, hdr *tar.Header) error {
+// hardLink links rel to the earlier regular file hdr.Linkname. Both names
+// are resolved within the unpack root, whose parents openParent checked.
+func (u *unpacker) hardLink(rel string, hdr *tar.Header) error {
 	linkRel, err := entryPath(hdr.Linkname)
 	if err != nil || linkRel == "" {
 		return errors.Errorf("hard link %s points outside the image: %s", hdr.Name, hdr.Linkname)
 	}
-	srcFd, srcBase, err := u.openParent(linkRel, false)
+	src, srcBase, err := u.openParent(linkRel, false)
 	if err != nil {
 		return errors.Wrapf(err, "hard link %s", hdr.Name)
 	}
-	defer unix.Close(srcFd)
-	var st unix.Stat_t
-	if err := unix.Fstatat(srcFd, srcBase, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	defer src.Close()
+	fi, err := src.Lstat(srcBase)
+	if err != nil {
 		return errors.Wrapf(err, "hard link %s: target %s", hdr.Name, hdr.Linkname)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if !fi.Mode().IsRegular() {
 		return errors.Errorf("hard link %s points at a non-regular file %s", hdr.Name, hdr.Linkname)
 	}
-	if err := unix.Linkat(srcFd, srcBase, dirFd, base, 0); err != nil {
+	if err := u.root.Link(linkRel, rel); err != nil {
 		return errors.Wrapf(err, "create hard link %s", hdr.Name)
 	}
 	return nil
 }
 
 // removeExisting clears the way for an entry that replaces an earlier one
-// (later entries win, as in tar). A directory replacing a directory is kept.
-func removeExisting(dirFd int, base, rel string, isDir bool) error {
-	var st unix.Stat_t
-	err := unix.Fstatat(dirFd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
-	if err == unix.ENOENT {
+// (later entries win, as in tar). A directory replacing a directory is
+// kept. Root.RemoveAll never follows a symlink, in the tree or at base.
+func removeExisting(dir *os.Root, base, rel string, isDir bool) error {
+	fi, err := dir.Lstat(base)
+	if os.IsNotExist(err) {
 		return nil
 	}
 	if err != nil {
 		return errors.Wrapf(err, "stat /%s", rel)
 	}
-	wasDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-	if isDir && wasDir {
+	if isDir && fi.IsDir() {
 		return nil
 	}
-	if wasDir {
-		return errors.Wrapf(removeTree(dirFd, base), "replace /%s", rel)
-	}
-	return errors.Wrapf(unix.Unlinkat(dirFd, base, 0), "replace /%s", rel)
+	return errors.Wrapf(dir.RemoveAll(base), "replace /%s", rel)
 }
 
-// removeTree removes the directory name of dirFd and everything in it,
-// descending only through directories opened without following symlinks.
-func removeTree(dirFd int, name string) error {
-	fd, err := unix.Openat2(dirFd, name, &unix.OpenHow{
-		Flags: unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: inside})
+// writeFile creates base in dir with r's content. O_EXCL: never write
+// through whatever might sit there (os.Root does not follow a symlink with
+// O_CREATE|O_EXCL).
+func (u *unpacker) writeFile(dir *os.Root, base string, r io.Reader) error {
+	f, err := dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	f := os.NewFile(uintptr(fd), name)
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	for _, n := range names {
-		err := unix.Unlinkat(fd, n, 0)
-		if err == unix.EISDIR {
-			err = removeTree(fd, n)
-		}
-		if err != nil {
-			f.Close()
-			return err
-		}
-	}
-	f.Close()
-	return unix.Unlinkat(dirFd, name, unix.AT_REMOVEDIR)
-}
-
-// writeFile creates base in dirFd with r's content. O_EXCL|O_NOFOLLOW:
-// never write through whatever might sit there.
-func (u *unpacker) writeFile(dirFd int, base string, r io.Reader) error {
-	fd, err := unix.Openat(dirFd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return err
-	}
-	f := os.NewFile(uintptr(fd), base)
 	if err := writeSparse(f, r, u.buf); err != nil {
 		f.Close()
 		return err

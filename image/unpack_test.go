@@ -42,6 +42,10 @@ func makeTar(t testing.TB, entries []entry) []byte {
 	return buf.Bytes()
 }
 
+// victimDir in a test entry's link stands for a temporary directory
+// outside the unpack root.
+const victimDir = "VICTIM"
+
 func TestUnpackKeepsEntriesInside(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -51,7 +55,7 @@ func TestUnpackKeepsEntriesInside(t *testing.T) {
 		{"dotdot", []entry{{name: "../escape", typ: tar.TypeReg, body: "x"}}, "climbs out"},
 		{"nested dotdot", []entry{{name: "a/../../escape", typ: tar.TypeReg, body: "x"}}, "climbs out"},
 		{"write through symlink dir", []entry{
-			{name: "link", link: "/tmp", typ: tar.TypeSymlink},
+			{name: "link", link: victimDir, typ: tar.TypeSymlink},
 			{name: "link/escape", typ: tar.TypeReg, body: "x"}}, "symlink"},
 		{"relative symlink parent", []entry{
 			{name: "up", link: "../..", typ: tar.TypeSymlink},
@@ -60,12 +64,20 @@ func TestUnpackKeepsEntriesInside(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			parent := t.TempDir()
+			parent, victim := t.TempDir(), t.TempDir()
 			dest := filepath.Join(parent, "rootfs")
 			if err := os.Mkdir(dest, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			err := Unpack(bytes.NewReader(makeTar(t, tc.entries)), dest, 0)
+			// An absolute symlink points at a directory of this test's own,
+			// so a failing run writes nowhere another test could see.
+			entries := append([]entry(nil), tc.entries...)
+			for i := range entries {
+				if entries[i].link == victimDir {
+					entries[i].link = victim
+				}
+			}
+			err := Unpack(bytes.NewReader(makeTar(t, entries)), dest, 0)
 			if err == nil {
 				t.Fatalf("unpacked a malicious tar")
 			}
@@ -75,8 +87,8 @@ func TestUnpackKeepsEntriesInside(t *testing.T) {
 			if _, err := os.Lstat(filepath.Join(parent, "escape")); err == nil {
 				t.Errorf("entry escaped to %s", parent)
 			}
-			if _, err := os.Lstat("/tmp/escape"); err == nil {
-				t.Errorf("entry escaped to /tmp/escape")
+			if _, err := os.Lstat(filepath.Join(victim, "escape")); err == nil {
+				t.Errorf("entry escaped to %s", victim)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,27 +27,7 @@ func writeTar(t *testing.T, withBusybox bool, extra ...*tar.Header) string {
 	defer f.Close()
 	tw := tar.NewWriter(f)
 	if withBusybox {
-		src, err := os.Open(busyboxTar(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		tr := tar.NewReader(src)
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tw.WriteHeader(h); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.Copy(tw, tr); err != nil {
-				t.Fatal(err)
-			}
-		}
+		copyTarEntries(t, tw, busyboxTar(t))
 	}
 	for _, h := range extra {
 		if h.ModTime.IsZero() {

@@ -109,18 +109,54 @@ func (e *env) processesOfRoot() []int {
 		if st := procState(pid); st == "Z" || st == "" {
 			continue // a zombie holds nothing; its parent reaps it
 		}
-		if cmd, err := os.ReadFile(p + "/cmdline"); err == nil && strings.Contains(string(cmd), e.root) {
+		if cmd, err := os.ReadFile(p + "/cmdline"); err == nil && e.namesRoot(strings.Split(string(cmd), "\x00")) {
 			pids = append(pids, pid)
 			continue
 		}
 		if mnt, err := os.Readlink(p + "/ns/mnt"); err != nil || mnt == hostMnt {
 			continue
 		}
-		if mi, err := os.ReadFile(p + "/mountinfo"); err == nil && strings.Contains(string(mi), e.root+"/") {
+		if e.rootfsIsOurs(p + "/mountinfo") {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// namesRoot reports whether a command line names this env's root (the
+// root itself or a path under it, not a root whose name merely starts
+// the same).
+func (e *env) namesRoot(args []string) bool {
+	for _, a := range args {
+		for _, f := range strings.FieldsFunc(a, func(r rune) bool { return r == '=' || r == ':' || r == ',' }) {
+			if f == e.root || strings.HasPrefix(f, e.root+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rootfsIsOurs reports whether the process whose mountinfo this is runs
+// in one of this root's containers: its "/" is an overlay whose upper
+// directory lies under the root. (A process that has just been cloned and
+// not yet pivoted still sees the host's mount table, with every root's
+// mounts in it: only its "/" tells whose it is.)
+func (e *env) rootfsIsOurs(mountinfoPath string) bool {
+	data, err := os.ReadFile(mountinfoPath)
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 || f[4] != "/" {
+			continue
+		}
+		if strings.Contains(l, "upperdir="+e.root+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func procState(pid int) string {

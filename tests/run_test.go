@@ -222,32 +222,13 @@ func TestRunVolumeCannotEscapeRootfs(t *testing.T) {
 // writeImageWithSymlink copies the busybox image and adds a symlink.
 func writeImageWithSymlink(t *testing.T, path, name, target string) {
 	t.Helper()
-	in, err := os.Open(busyboxTar(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
 	out, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	tr, tw := tar.NewReader(in), tar.NewWriter(out)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(tw, tr); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tw := tar.NewWriter(out)
+	copyTarEntries(t, tw, busyboxTar(t))
 	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type InitConfig struct {
 	Debug       bool              `json:"debug"`
 	Security    security.Security `json:"security"`
 	// CgroupFiles are the v1 tasks files init writes "0" to, joining its
-	// cgroups itself before anything else (see cgroups.SelfJoinFiles).
+	// cgroups itself before anything else (see cgroups.Placement).
 	CgroupFiles []string `json:"cgroupFiles,omitempty"`
 }
 

@@ -28,14 +28,15 @@ type mutation struct {
 func main() {
 	list := flag.String("list", "scripts/mutations.txt", "the mutations to apply")
 	run := flag.String("run", "", "only mutations whose name matches this regexp")
+	check := flag.Bool("check", false, "only check that every mutation still applies")
 	flag.Parse()
-	if err := mutate(*list, *run); err != nil {
+	if err := mutate(*list, *run, *check); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
 		os.Exit(1)
 	}
 }
 
-func mutate(listPath, pattern string) error {
+func mutate(listPath, pattern string, checkOnly bool) error {
 	muts, err := parse(listPath)
 	if err != nil {
 		return err
@@ -54,6 +55,10 @@ func mutate(listPath, pattern string) error {
 			return fmt.Errorf("%s: the text to replace occurs %d times in %s (want once): update %s", m.Name, n, m.File, listPath)
 		}
 	}
+	if checkOnly {
+		fmt.Printf("all %d mutations apply\n", len(muts))
+		return nil
+	}
 	tree, err := os.MkdirTemp("", "mydocker-mutate-")
 	if err != nil {
 		return err
@@ -62,6 +67,13 @@ func mutate(listPath, pattern string) error {
 	if err := copyTree(".", tree); err != nil {
 		return fmt.Errorf("copy the tree: %w", err)
 	}
+	// Each caught mutation's test output is kept, to tell a real catch
+	// from a test that failed by chance.
+	logs, err := os.MkdirTemp("", "mydocker-mutate-logs-")
+	if err != nil {
+		return err
+	}
+	fmt.Println("test output of each caught mutation:", logs)
 	fmt.Println("baseline: the unmutated tree must pass")
 	if ok, out := suite(tree); !ok {
 		return fmt.Errorf("the unmutated tree fails its tests:\n%s", out)
@@ -92,6 +104,9 @@ func mutate(listPath, pattern string) error {
 		fmt.Printf("%-9s %-32s %5.0fs  %s\n", verdict, m.Name, time.Since(start).Seconds(), m.Why)
 		if !ok {
 			fmt.Printf("          by %s\n", failures(out))
+			if logs != "" {
+				_ = os.WriteFile(filepath.Join(logs, m.Name+".log"), []byte(out), 0o644)
+			}
 		}
 	}
 	if len(survived) > 0 {

@@ -1,0 +1,47 @@
+package cgroups
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPlacement(t *testing.T) {
+	base := t.TempDir()
+	mounts := map[string]string{"memory": filepath.Join(base, "memory"), "pids": filepath.Join(base, "pids")}
+	m := NewV1(mounts, Name("abc"))
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	files := m.Placement().Tasks
+	want := []string{filepath.Join(mounts["memory"], "mydocker", "abc", "tasks"), filepath.Join(mounts["pids"], "mydocker", "abc", "tasks")}
+	if strings.Join(files, ",") != strings.Join(want, ",") {
+		t.Fatalf("files %v, want %v", files, want)
+	}
+	if err := JoinSelf(files); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if got := read(t, filepath.Dir(f), "tasks"); got != "0" {
+			t.Errorf("%s = %q, want 0 (the calling thread)", f, got)
+		}
+	}
+	if got := m.Placement().JoinFiles(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("v1 join files %v, want the tasks files %v", got, want)
+	}
+	if f, err := m.Placement().OpenDir(); f != nil || err != nil {
+		t.Errorf("v1 OpenDir = %v, %v: v1 has no cgroup2 directory to clone into", f, err)
+	}
+	root := fakeV2(t, "memory")
+	p := NewV2(root, Name("abc")).Placement()
+	if p.Tasks != nil {
+		t.Error("v2 cannot move a thread alone")
+	}
+	dir := filepath.Join(root, "mydocker", "abc")
+	if p.Dir != dir {
+		t.Errorf("v2 dir %q, want %q", p.Dir, dir)
+	}
+	if got := p.JoinFiles(); len(got) != 1 || got[0] != filepath.Join(dir, "cgroup.procs") {
+		t.Errorf("v2 join files %v, want its cgroup.procs", got)
+	}
+}
