@@ -177,29 +177,22 @@ func killMonitor(st *State) error {
 	if st.MonitorPid == os.Getpid() || !st.MonitorAlive() {
 		return nil
 	}
-	if err := unix.Kill(st.MonitorPid, unix.SIGKILL); err != nil && err != unix.ESRCH {
-		return errors.Wrapf(err, "kill monitor pid %d", st.MonitorPid)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for st.MonitorAlive() {
-		if time.Now().After(deadline) {
-			return errors.Errorf("monitor pid %d did not exit after SIGKILL", st.MonitorPid)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return nil
+	return sigkill("monitor pid", st.MonitorPid, st.MonitorAlive)
 }
 
 // killAndWait SIGKILLs the container's first process, which takes the
 // whole PID namespace with it, and waits until the kernel has reaped it.
-func killAndWait(st *State) error {
-	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
-		return errors.Wrapf(err, "kill pid %d", st.Pid)
+func killAndWait(st *State) error { return sigkill("pid", st.Pid, st.Alive) }
+
+// sigkill SIGKILLs pid and waits until alive says it is gone.
+func sigkill(what string, pid int, alive func() bool) error {
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+		return errors.Wrapf(err, "kill %s %d", what, pid)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for st.Alive() {
+	for alive() {
 		if time.Now().After(deadline) {
-			return errors.Errorf("pid %d did not exit after SIGKILL", st.Pid)
+			return errors.Errorf("%s %d did not exit after SIGKILL", what, pid)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
