@@ -8,7 +8,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
-	"mydocker/utils"
+	"mydocker/container/spec"
 )
 
 var execCommand = cli.Command{
@@ -47,7 +47,7 @@ func execAction(ctx *cli.Context) error {
 	if workdir == "" {
 		workdir = rec.Config.WorkingDir
 	}
-	cfg := &container.ExecConfig{
+	cfg := &spec.ExecConfig{
 		Args:        ctx.Args().Tail(),
 		Env:         container.MergeEnv(rec.Config.Env, env),
 		Cwd:         workdir,
@@ -57,10 +57,8 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Args[0] == "" {
 		return errors.New("invalid command: empty program name")
 	}
-	if cfg.Tty && utils.IsTerminal(os.Stdin) {
-		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
-			cfg.ConsoleSize = &container.ConsoleSize{Rows: rows, Cols: cols}
-		}
+	if cfg.Tty {
+		cfg.ConsoleSize = container.TerminalSize(os.Stdin)
 	}
 	if cfg.Security, err = rec.Config.Security(); err != nil {
 		return err
@@ -70,17 +68,7 @@ func execAction(ctx *cli.Context) error {
 		return err
 	}
 	if code != 0 {
-		return &exitError{code: code}
+		return &spec.ExitError{Code: code}
 	}
 	return nil
-}
-
-var nsexecCommand = cli.Command{
-	Name:   container.ExecCommand,
-	Usage:  "internal: runs an exec'd command inside a container's namespaces",
-	Hidden: true,
-	Action: func(*cli.Context) error {
-		container.ExecMain()
-		return nil
-	},
 }

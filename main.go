@@ -8,13 +8,12 @@ import (
 	"os"
 	"runtime"
 
-	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 
-	"mydocker/constant"
-	"mydocker/container"
 	// Joins a container's namespaces before the Go runtime starts, for exec.
+	"mydocker/container/inside"
 	_ "mydocker/container/nsenter"
+	"mydocker/container/spec"
 )
 
 func init() {
@@ -22,7 +21,7 @@ func init() {
 	// exec'd one. unshare, capabilities, seccomp and the final exec act on
 	// the calling thread, so the main goroutine must stay on the thread
 	// the process started with.
-	if len(os.Args) > 1 && (os.Args[1] == "init" || os.Args[1] == container.ExecCommand) {
+	if len(os.Args) > 1 && (os.Args[1] == spec.InitCommand || os.Args[1] == spec.ExecCommand) {
 		runtime.LockOSThread()
 	}
 }
@@ -30,10 +29,10 @@ func init() {
 func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "init":
-			container.InitMain() // does not return
-		case container.ExecCommand:
-			container.ExecMain() // does not return
+		case spec.InitCommand:
+			inside.InitMain() // does not return
+		case spec.ExecCommand:
+			inside.ExecMain() // does not return
 		}
 	}
 	log.SetOutput(os.Stderr)
@@ -42,15 +41,6 @@ func main() {
 	os.Exit(run(os.Args))
 }
 
-// exitError ends mydocker with a given code; a zero-message exitError
-// passes a container's exit code on silently.
-type exitError struct {
-	code int
-	msg  string
-}
-
-func (e *exitError) Error() string { return e.msg }
-
 // run executes the CLI and turns its error into one line on stderr and the
 // contract's exit code.
 func run(args []string) int {
@@ -58,15 +48,7 @@ func run(args []string) int {
 	if err == nil {
 		return 0
 	}
-	code := constant.ExitMydocker
-	var ee *exitError
-	var se *container.StartError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.code
-	case errors.As(err, &se):
-		code = se.Code
-	}
+	code := spec.ExitCode(err)
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(os.Stderr, "mydocker: "+msg)
 	}

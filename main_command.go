@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -56,9 +57,7 @@ func newApp() *cli.App {
 		inspectCommand,
 		statsCommand,
 		networkCommand,
-		initCommand,
 		monitorCommand,
-		nsexecCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -118,12 +117,47 @@ func onUsageError(ctx *cli.Context, err error, _ bool) error {
 // root is the state root every command works on.
 func root(ctx *cli.Context) string { return ctx.GlobalString("root") }
 
-var initCommand = cli.Command{
-	Name:   "init",
-	Usage:  "internal: the first process inside a container's namespaces",
-	Hidden: true,
-	Action: func(*cli.Context) error {
-		container.InitMain()
-		return nil
-	},
+// eachContainer applies fn to every CONTAINER argument, going on after a
+// failure as Docker does, and fails if any did.
+func eachContainer(ctx *cli.Context, fn func(ref, id string) error) error {
+	store := container.NewStore(root(ctx))
+	return eachArg(ctx, func(ref string) error {
+		id, err := store.Resolve(ref)
+		if err != nil {
+			return err
+		}
+		return fn(ref, id)
+	})
+}
+
+// eachArg applies fn to every argument, going on after a failure. Every
+// failure but the last is printed here; the last becomes the command's
+// error, so the exit code says that something failed.
+func eachArg(ctx *cli.Context, fn func(arg string) error) error {
+	var last error
+	for _, arg := range ctx.Args() {
+		if err := fn(arg); err != nil {
+			if last != nil {
+				fmt.Fprintln(os.Stderr, "mydocker: "+last.Error())
+			}
+			last = err
+		}
+	}
+	return last
+}
+
+// runningContainer resolves ref to a container that is running now.
+func runningContainer(store *container.Store, ref string) (*container.Record, error) {
+	id, err := store.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := store.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.State.Status != container.StatusRunning {
+		return nil, errors.Errorf("container %s is not running", rec.Name)
+	}
+	return rec, nil
 }

@@ -1,145 +1,26 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
-	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
-	"syscall"
-
-	"github.com/pkg/errors"
-	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
-	"golang.org/x/sys/unix"
 
-	"mydocker/constant"
 	"mydocker/container"
-	"mydocker/utils"
 )
 
-// readyFd is where the detached monitor reports whether the container
-// started: one JSON readyMsg, then EOF.
-const readyFd = 3
-
-type readyMsg struct {
-	Code    int    `json:"code"` // 0: running; else the exit code for `run -d`
-	Message string `json:"message,omitempty"`
-}
-
-// monitorLogName is the monitor's own stderr beside the record, so its
-// warnings (and init's steps with --debug) are not lost with no terminal.
-const monitorLogName = "monitor.log"
-
 var monitorCommand = cli.Command{
-	Name:   "monitor",
+	Name:   container.MonitorCommand,
 	Usage:  "internal: watch one detached container until it exits",
 	Hidden: true,
-	Action: monitorAction,
+	Action: func(ctx *cli.Context) error {
+		return container.NewStore(root(ctx)).Monitor(ctx.Args().First(), ctx.GlobalBool("debug"))
+	},
 }
 
-// startDetached starts `mydocker monitor ID` in its own session with none
-// of our terminal or pipes, so `id=$(mydocker run -d ...)` returns as soon
-// as the container runs, and waits for its report.
+// startDetached starts container id under its own monitor, passing our
+// global flags on, and returns once the container runs.
 func startDetached(ctx *cli.Context, id string) error {
-	self, err := os.Executable()
-	if err != nil {
-		return errors.Wrap(err, "find mydocker binary")
-	}
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		return errors.Wrap(err, "ready pipe")
-	}
-	defer readyR.Close()
-	store := container.NewStore(root(ctx))
-	logf, err := os.OpenFile(filepath.Join(store.Dir(id), monitorLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		readyW.Close()
-		return errors.Wrap(err, "open monitor log")
-	}
-	defer logf.Close()
 	args := []string{"--root", root(ctx), "--log-level", ctx.GlobalString("log-level")}
 	if ctx.GlobalBool("debug") {
 		args = append(args, "--debug")
 	}
-	cmd := exec.Command(self, append(args, "monitor", id)...)
-	cmd.Args[0] = "mydocker-monitor"
-	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
-	cmd.ExtraFiles = []*os.File{readyW}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	readyW.Close()
-	if err != nil {
-		return errors.Wrap(err, "start monitor")
-	}
-	data, err := io.ReadAll(readyR)
-	if err != nil {
-		return errors.Wrap(err, "read monitor report")
-	}
-	var msg readyMsg
-	if err := json.Unmarshal(data, &msg); err != nil {
-		// No report: the monitor died before it could say anything.
-		werr := cmd.Wait()
-		return errors.Errorf("container monitor exited without starting the container (%v); see %s", werr, logf.Name())
-	}
-	// The monitor now belongs to init; not waiting leaves no zombie once we exit.
-	if err := cmd.Process.Release(); err != nil {
-		return errors.Wrap(err, "release monitor")
-	}
-	if msg.Code != 0 {
-		return &container.StartError{Code: msg.Code, Message: msg.Message}
-	}
-	return nil
-}
-
-// monitorAction is the detached container's parent: it starts the
-// container, reports to `run -d`, then logs its output, waits for it and
-// records how it ended, exactly as a foreground run does in-process.
-func monitorAction(ctx *cli.Context) error {
-	ready := os.NewFile(readyFd, "ready")
-	report := func(msg readyMsg) {
-		data, err := json.Marshal(msg)
-		if err == nil {
-			_, err = ready.Write(data)
-		}
-		if cerr := ready.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			log.Warnf("report to run -d: %v", err)
-		}
-	}
-	// Keep nothing the caller of run -d had open, past our ready pipe.
-	if err := utils.CloseExecFrom(readyFd + 1); err != nil {
-		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
-		return &exitError{code: constant.ExitMydocker}
-	}
-	id := ctx.Args().First()
-	store := container.NewStore(root(ctx))
-	// No terminal: hangups are not for us. Stop requests go to the container.
-	signal.Ignore(unix.SIGHUP)
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
-
-	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
-	c, err := runner.Start(id, container.Attach{})
-	if err != nil {
-		code := constant.ExitMydocker
-		var se *container.StartError
-		if errors.As(err, &se) {
-			code = se.Code
-		}
-		report(readyMsg{Code: code, Message: err.Error()})
-		return &exitError{code: code}
-	}
-	report(readyMsg{})
-	go forwardSignals(sigs, c)
-	// From here the monitor mostly sleeps in wait: give back the pages of
-	// the binary it only needed to start.
-	utils.TrimResident()
-	if _, err := c.Wait(); err != nil {
-		return err
-	}
-	return nil
+	return container.NewStore(root(ctx)).StartMonitor(id, args)
 }

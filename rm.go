@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/container/spec"
 )
 
 var rmCommand = cli.Command{
@@ -31,7 +32,7 @@ func rmAction(ctx *cli.Context) error {
 			// Name it as the user did, even when it vanished between
 			// resolving and locking (a parallel rm won), and exit 1 as
 			// Docker does.
-			return &exitError{code: 1, msg: "no such container: " + ref}
+			return &spec.ExitError{Code: 1, Err: errors.New("no such container: " + ref)}
 		}
 		return err
 	})

@@ -11,10 +11,10 @@ import (
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
-	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
 	"mydocker/container"
+	"mydocker/container/spec"
 	"mydocker/image"
 	"mydocker/network"
 	"mydocker/utils"
@@ -58,20 +58,13 @@ var runCommand = cli.Command{
 	Action: runAction,
 }
 
-// runOptions is a validated run command line.
+// runOptions is a validated run command line: what it asks of run, and
+// the container's config as its record keeps it.
 type runOptions struct {
-	image                   string
-	cmd                     []string
-	interactive, tty        bool
-	detach, autoRemove      bool
-	name, workdir, hostname string
-	volumes                 []container.Mount
-	env                     []string
-	resources               cgroups.Resources
-	network                 string
-	ports                   []network.PortMapping
-	security                container.Config // only its security fields
-	logOpts                 container.LogOptions
+	image  string
+	detach bool
+	name   string
+	config container.Config
 }
 
 var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
@@ -83,20 +76,22 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		return nil, errors.New(`"run" requires an IMAGE: mydocker run [flags] IMAGE [COMMAND...]`)
 	}
 	o := &runOptions{
-		image:       ctx.Args().First(),
-		cmd:         ctx.Args().Tail(),
-		interactive: ctx.Bool("interactive") || ctx.Bool("it"),
-		tty:         ctx.Bool("tty") || ctx.Bool("it"),
-		detach:      ctx.Bool("detach"),
-		autoRemove:  ctx.Bool("rm"),
-		name:        ctx.String("name"),
-		workdir:     ctx.String("workdir"),
-		hostname:    ctx.String("hostname"),
+		image:  ctx.Args().First(),
+		detach: ctx.Bool("detach"),
+		name:   ctx.String("name"),
+		config: container.Config{
+			Cmd:        ctx.Args().Tail(),
+			OpenStdin:  ctx.Bool("interactive") || ctx.Bool("it"),
+			Tty:        ctx.Bool("tty") || ctx.Bool("it"),
+			AutoRemove: ctx.Bool("rm"),
+			WorkingDir: ctx.String("workdir"),
+			Hostname:   ctx.String("hostname"),
+		},
 	}
-	if len(o.cmd) == 0 {
-		o.cmd = defaultCmd
+	if len(o.config.Cmd) == 0 {
+		o.config.Cmd = defaultCmd
 	}
-	if o.cmd[0] == "" {
+	if o.config.Cmd[0] == "" {
 		return nil, errors.New("invalid command: empty program name")
 	}
 	if o.name != "" {
@@ -104,35 +99,35 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 			return nil, err
 		}
 	}
-	if o.workdir != "" && !filepath.IsAbs(o.workdir) {
-		return nil, errors.Errorf("invalid --workdir %q: must be an absolute path", o.workdir)
+	if o.config.WorkingDir != "" && !filepath.IsAbs(o.config.WorkingDir) {
+		return nil, errors.Errorf("invalid --workdir %q: must be an absolute path", o.config.WorkingDir)
 	}
-	if o.hostname != "" && !hostnameRE.MatchString(o.hostname) {
-		return nil, errors.Errorf("invalid --hostname %q", o.hostname)
+	if o.config.Hostname != "" && !hostnameRE.MatchString(o.config.Hostname) {
+		return nil, errors.Errorf("invalid --hostname %q", o.config.Hostname)
 	}
 	var err error
-	if o.volumes, err = container.ParseVolumes(ctx.StringSlice("volume")); err != nil {
+	if o.config.Volumes, err = container.ParseVolumes(ctx.StringSlice("volume")); err != nil {
 		return nil, err
 	}
-	if o.env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
+	if o.config.Env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
 		return nil, err
 	}
-	if o.resources, err = parseResources(ctx); err != nil {
+	if o.config.Resources, err = parseResources(ctx); err != nil {
 		return nil, err
 	}
-	o.network = ctx.String("network")
-	if o.ports, err = network.ParsePorts(ctx.StringSlice("publish")); err != nil {
+	o.config.Network = ctx.String("network")
+	if o.config.Ports, err = network.ParsePorts(ctx.StringSlice("publish")); err != nil {
 		return nil, err
 	}
-	if len(o.ports) > 0 && o.network == "" {
+	if len(o.config.Ports) > 0 && o.config.Network == "" {
 		return nil, errors.New("publishing ports needs a network: add --network bridge (or a network of yours)")
 	}
-	o.security = container.Config{CapAdd: ctx.StringSlice("cap-add"), CapDrop: ctx.StringSlice("cap-drop"),
-		Privileged: ctx.Bool("privileged"), SecurityOpt: ctx.StringSlice("security-opt")}
-	if _, err := o.security.Security(); err != nil {
+	o.config.CapAdd, o.config.CapDrop = ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop")
+	o.config.Privileged, o.config.SecurityOpt = ctx.Bool("privileged"), ctx.StringSlice("security-opt")
+	if _, err := o.config.Security(); err != nil {
 		return nil, err
 	}
-	if o.logOpts, err = container.ParseLogOpts(ctx.StringSlice("log-opt")); err != nil {
+	if o.config.Log, err = container.ParseLogOpts(ctx.StringSlice("log-opt")); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -188,14 +183,15 @@ func runAction(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.network != "" {
-		if _, err := network.NewStore(root(ctx)).Resolve(o.network); err != nil {
+	if o.config.Network != "" {
+		if _, err := network.NewStore(root(ctx)).Resolve(o.config.Network); err != nil {
 			return err
 		}
 	}
-	if err := createVolumeSources(o.volumes); err != nil {
+	if err := container.CreateVolumeSources(o.config.Volumes); err != nil {
 		return err
 	}
+	o.config.Env = container.MergeEnv(nil, o.config.Env)
 	store := container.NewStore(root(ctx))
 	rec := &container.Record{
 		Name:        o.name,
@@ -203,25 +199,8 @@ func runAction(ctx *cli.Context) error {
 		ImageDigest: img.Digest,
 		Layers:      img.Layers,
 		Created:     time.Now().UTC(),
-		Config: container.Config{
-			Cmd:         o.cmd,
-			Env:         container.MergeEnv(nil, o.env),
-			WorkingDir:  o.workdir,
-			Hostname:    o.hostname,
-			Tty:         o.tty,
-			OpenStdin:   o.interactive,
-			AutoRemove:  o.autoRemove,
-			Volumes:     o.volumes,
-			Resources:   o.resources,
-			Network:     o.network,
-			Ports:       o.ports,
-			CapAdd:      o.security.CapAdd,
-			CapDrop:     o.security.CapDrop,
-			Privileged:  o.security.Privileged,
-			SecurityOpt: o.security.SecurityOpt,
-			Log:         o.logOpts,
-		},
-		State: container.State{Status: container.StatusCreated},
+		Config:      o.config,
+		State:       container.State{Status: container.StatusCreated},
 	}
 	if err := store.Create(rec); err != nil {
 		return err
@@ -237,47 +216,23 @@ func runAction(ctx *cli.Context) error {
 	return runForeground(ctx, store, rec, o)
 }
 
-// createVolumeSources makes missing host directories for -v, as Docker
-// does. Existing paths are left exactly as they are.
-func createVolumeSources(mounts []container.Mount) error {
-	for _, m := range mounts {
-		if _, err := os.Stat(m.Source); err == nil {
-			continue
-		} else if !os.IsNotExist(err) {
-			return errors.Wrapf(err, "volume source %s", m.Source)
-		}
-		if err := os.MkdirAll(m.Source, 0o755); err != nil {
-			return errors.Wrapf(err, "create volume source %s", m.Source)
-		}
-	}
-	return nil
-}
-
 // removeAfterFailure removes a container whose start failed, so a failed
 // run leaves no record, mount or directory, and returns the start error.
 func removeAfterFailure(store *container.Store, id string, cause error) error {
-	if err := store.Remove(id, true); err != nil {
-		log.Warnf("cleaning up container %s: %v", utils.ShortID(id), err)
-	}
-	return cause
+	return utils.JoinCleanup(cause, "removing container "+utils.ShortID(id), store.Remove(id, true))
 }
 
 // runForeground is the monitor in the CLI's own process: the container's
 // streams are attached to ours and its exit code becomes ours.
 func runForeground(ctx *cli.Context, store *container.Store, rec *container.Record, o *runOptions) error {
 	attach := container.Attach{Stdout: os.Stdout, Stderr: os.Stderr}
-	if o.interactive {
+	if o.config.OpenStdin {
 		attach.Stdin = os.Stdin
 	}
-	var term *utils.Terminal
-	if o.tty && utils.IsTerminal(os.Stdin) {
-		if rows, cols, err := utils.WindowSize(os.Stdin); err == nil {
-			attach.ConsoleSize = &container.ConsoleSize{Rows: rows, Cols: cols}
-		}
+	if o.config.Tty {
+		attach.ConsoleSize = container.TerminalSize(os.Stdin)
 	}
-	// Catch signals before the container starts, so none is lost in between.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwardedSignals...)
+	sigs := container.CatchSignals()
 	defer signal.Stop(sigs)
 
 	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
@@ -285,16 +240,13 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	if err != nil {
 		return removeAfterFailure(store, rec.ID, err)
 	}
-	if o.tty && o.interactive && utils.IsTerminal(os.Stdin) {
-		if term, err = utils.MakeRaw(os.Stdin); err != nil {
-			log.Warn(err)
-		}
-		stop := utils.SyncWindowSize(os.Stdin, c.PtyMaster())
-		defer stop()
+	detach := func() error { return nil }
+	if o.config.Tty && o.config.OpenStdin {
+		detach = container.AttachTerminal(os.Stdin, c.PtyMaster())
 	}
-	go forwardSignals(sigs, c)
+	go container.ForwardSignals(sigs, c.Signal)
 	code, err := c.Wait()
-	if rerr := term.Restore(); rerr != nil {
+	if rerr := detach(); rerr != nil {
 		log.Warn(rerr)
 	}
 	if err != nil {
@@ -306,20 +258,7 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 		log.Warn(err)
 	}
 	if code != 0 {
-		return &exitError{code: code}
+		return &spec.ExitError{Code: code}
 	}
 	return nil
-}
-
-// forwardedSignals are passed on to the container's first process, so
-// that ^C or a kill of mydocker reaches the container.
-var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
-
-func forwardSignals(sigs <-chan os.Signal, c *container.Running) {
-	for sig := range sigs {
-		log.Debugf("forwarding %v to pid %d", sig, c.Pid())
-		if err := c.Signal(sig); err != nil {
-			log.Debugf("forward %v: %v", sig, err)
-		}
-	}
 }

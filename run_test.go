@@ -1,13 +1,12 @@
 package main
 
 import (
+	"mydocker/container/spec"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli"
-
-	"mydocker/container"
 )
 
 // parseRun parses a run command line the way the real CLI does, stopping
@@ -41,34 +40,36 @@ func TestParseRunFlags(t *testing.T) {
 		wantErr string
 	}{
 		{"command stays whole", []string{"busybox", "sh", "-c", `echo "a  b"`},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.cmd, []string{"sh", "-c", `echo "a  b"`}) }, ""},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Cmd, []string{"sh", "-c", `echo "a  b"`}) }, ""},
 		{"flags after IMAGE belong to the command", []string{"busybox", "ls", "-l", "--rm", "-v", "x"},
-			func(o *runOptions) bool { return !o.autoRemove && len(o.volumes) == 0 && len(o.cmd) == 5 }, ""},
+			func(o *runOptions) bool {
+				return !o.config.AutoRemove && len(o.config.Volumes) == 0 && len(o.config.Cmd) == 5
+			}, ""},
 		{"default command", []string{"busybox"},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.cmd, defaultCmd) }, ""},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Cmd, defaultCmd) }, ""},
 		{"blog -it", []string{"-it", "busybox"},
-			func(o *runOptions) bool { return o.interactive && o.tty }, ""},
+			func(o *runOptions) bool { return o.config.OpenStdin && o.config.Tty }, ""},
 		{"docker -i -t", []string{"-i", "-t", "busybox"},
-			func(o *runOptions) bool { return o.interactive && o.tty }, ""},
+			func(o *runOptions) bool { return o.config.OpenStdin && o.config.Tty }, ""},
 		{"-ti", []string{"-ti", "busybox"},
-			func(o *runOptions) bool { return o.interactive && o.tty }, ""},
+			func(o *runOptions) bool { return o.config.OpenStdin && o.config.Tty }, ""},
 		{"-dit", []string{"-dit", "busybox"},
-			func(o *runOptions) bool { return o.detach && o.interactive && o.tty }, ""},
+			func(o *runOptions) bool { return o.detach && o.config.OpenStdin && o.config.Tty }, ""},
 		{"-i alone", []string{"-i", "busybox"},
-			func(o *runOptions) bool { return o.interactive && !o.tty }, ""},
+			func(o *runOptions) bool { return o.config.OpenStdin && !o.config.Tty }, ""},
 		{"blog -name", []string{"-name", "web", "busybox"},
 			func(o *runOptions) bool { return o.name == "web" }, ""},
 		{"docker --name=", []string{"--name=web", "busybox"},
 			func(o *runOptions) bool { return o.name == "web" }, ""},
 		{"mixed -v and --volume keep order", []string{"-v", "/a:/a", "--volume", "/b:/b:ro", "-v", "/c:/c", "busybox"},
 			func(o *runOptions) bool {
-				return reflect.DeepEqual(o.volumes, []container.Mount{
+				return reflect.DeepEqual(o.config.Volumes, []spec.Mount{
 					{Source: "/a", Destination: "/a"}, {Source: "/b", Destination: "/b", ReadOnly: true}, {Source: "/c", Destination: "/c"}})
 			}, ""},
 		{"mixed -e and --env keep order", []string{"-e", "A=1", "--env", "A=2", "busybox"},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.env, []string{"A=1", "A=2"}) }, ""},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Env, []string{"A=1", "A=2"}) }, ""},
 		{"workdir and hostname", []string{"-w", "/srv", "--hostname", "h1", "busybox"},
-			func(o *runOptions) bool { return o.workdir == "/srv" && o.hostname == "h1" }, ""},
+			func(o *runOptions) bool { return o.config.WorkingDir == "/srv" && o.config.Hostname == "h1" }, ""},
 		{"missing image", []string{}, nil, "requires an IMAGE"},
 		{"flags only", []string{"-d", "--rm"}, nil, "requires an IMAGE"},
 		{"unknown flag", []string{"--nope", "busybox"}, nil, "unknown flag"},
@@ -80,7 +81,7 @@ func TestParseRunFlags(t *testing.T) {
 		{"empty command", []string{"busybox", ""}, nil, "empty program"},
 		{"flag missing its value", []string{"-v"}, nil, "flag needs an argument"},
 		{"-v after IMAGE is the command's", []string{"busybox", "-v"},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.cmd, []string{"-v"}) }, ""},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Cmd, []string{"-v"}) }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,16 +141,16 @@ func FuzzParseRunFlags(f *testing.F) {
 		}
 		// Anything accepted names an image and a command, and its volumes
 		// and workdir are absolute.
-		if len(o.cmd) == 0 || o.cmd[0] == "" {
+		if len(o.config.Cmd) == 0 || o.config.Cmd[0] == "" {
 			t.Fatalf("%q: accepted without a command: %+v", args, o)
 		}
-		for _, v := range o.volumes {
+		for _, v := range o.config.Volumes {
 			if !strings.HasPrefix(v.Source, "/") || !strings.HasPrefix(v.Destination, "/") {
 				t.Fatalf("%q: relative volume %+v", args, v)
 			}
 		}
-		if o.workdir != "" && !strings.HasPrefix(o.workdir, "/") {
-			t.Fatalf("%q: relative workdir %q", args, o.workdir)
+		if o.config.WorkingDir != "" && !strings.HasPrefix(o.config.WorkingDir, "/") {
+			t.Fatalf("%q: relative workdir %q", args, o.config.WorkingDir)
 		}
 	})
 }

@@ -58,13 +58,3 @@ func MergeEnv(base, extra []string) []string {
 	}
 	return out
 }
-
-// lookupEnv finds key in a K=V list.
-func lookupEnv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, _ := strings.Cut(env[i], "="); k == key {
-			return v
-		}
-	}
-	return ""
-}

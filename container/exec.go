@@ -20,28 +20,8 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/container/nsenter"
-	"mydocker/utils"
+	"mydocker/container/spec"
 )
-
-// ExecConfig is the process `exec` starts in a running container.
-type ExecConfig struct {
-	Args        []string     `json:"args"`
-	Env         []string     `json:"env"`
-	Cwd         string       `json:"cwd"`
-	Tty         bool         `json:"tty"`
-	Interactive bool         `json:"interactive"`
-	ConsoleSize *ConsoleSize `json:"consoleSize,omitempty"`
-	Security    Security     `json:"security"`
-}
-
-// The environment of `mydocker nsexec` names its inherited descriptors.
-const (
-	execConfigEnv = "_MYDOCKER_EXEC_CONFIG_FD" // the ExecConfig as JSON
-	execSyncEnv   = "_MYDOCKER_EXEC_SYNC_FD"   // with a tty: where the pty master goes
-)
-
-// ExecCommand is the hidden command the CLI re-execs itself as.
-const ExecCommand = "nsexec"
 
 // joinOrder is the order namespaces are joined in: mount last, because
 // until then the process still needs the host's file system.
@@ -66,7 +46,7 @@ var joinOrder = []string{"cgroup", "ipc", "uts", "net", "pid", "mnt"}
 // The namespace descriptors are opened here and the container's pid is
 // checked again afterwards: if it is still the process the record names,
 // the descriptors are its namespaces, even if the pid is reused later.
-func Exec(rec *Record, cfg *ExecConfig) (int, error) {
+func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	pid := rec.State.Pid
 	var names []string
 	var extra []*os.File // the child's fds 3, 4, ...
@@ -101,7 +81,7 @@ func Exec(rec *Record, cfg *ExecConfig) (int, error) {
 	env := []string{
 		nsenter.EnvVar + "=" + strings.Join(nsSpec, ","),
 		nsenter.CgroupsEnvVar + "=" + strings.Join(cgSpec, ","),
-		execConfigEnv + "=" + fdOf(cfgFile),
+		spec.ExecConfigEnv + "=" + fdOf(cfgFile),
 	}
 	var sock *os.File // with a tty: our end of the socket the pty master comes on
 	if cfg.Tty {
@@ -111,10 +91,10 @@ func Exec(rec *Record, cfg *ExecConfig) (int, error) {
 		}
 		sock = os.NewFile(uintptr(fds[0]), "exec-sync")
 		defer sock.Close()
-		env = append(env, execSyncEnv+"="+fdOf(os.NewFile(uintptr(fds[1]), "exec-sync-child")))
+		env = append(env, spec.ExecSyncEnv+"="+fdOf(os.NewFile(uintptr(fds[1]), "exec-sync-child")))
 	}
 	if log.IsLevelEnabled(log.DebugLevel) {
-		env = append(env, "_MYDOCKER_DEBUG=1")
+		env = append(env, spec.ExecDebugEnv+"=1")
 	}
 	self, err := OpenSealedSelf()
 	if err != nil {
@@ -124,7 +104,7 @@ func Exec(rec *Record, cfg *ExecConfig) (int, error) {
 
 	cmd := &exec.Cmd{
 		Path:       self.Path(),
-		Args:       []string{"mydocker-exec", ExecCommand},
+		Args:       []string{"mydocker-exec", spec.ExecCommand},
 		Env:        env,
 		ExtraFiles: extra,
 		// Its own process group: the caller's terminal signals us, and we
@@ -135,8 +115,7 @@ func Exec(rec *Record, cfg *ExecConfig) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	sigs := CatchSignals()
 	defer signal.Stop(sigs)
 	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
 	if err := cmd.Start(); err != nil {
@@ -146,13 +125,7 @@ func Exec(rec *Record, cfg *ExecConfig) (int, error) {
 	relay.started()
 	closeAll(extra...) // the child has its copies
 	extra = nil
-	go func() {
-		for sig := range sigs {
-			if err := cmd.Process.Signal(sig); err != nil {
-				log.Debugf("forward %v: %v", sig, err)
-			}
-		}
-	}()
+	go ForwardSignals(sigs, cmd.Process.Signal)
 	if sock != nil {
 		// The pty master, or EOF if nsexec failed before it had one (its
 		// stderr, relayed, says why).
@@ -196,7 +169,7 @@ func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
 }
 
 // execConfigFile puts cfg in a memfd for nsexec to read.
-func execConfigFile(cfg *ExecConfig) (*os.File, error) {
+func execConfigFile(cfg *spec.ExecConfig) (*os.File, error) {
 	data, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, errors.Wrap(err, "encode exec config")
@@ -217,27 +190,20 @@ func execConfigFile(cfg *ExecConfig) (*os.File, error) {
 	return f, nil
 }
 
-// recvPtyMaster reads the pty master nsexec opened in the container.
+// recvPtyMaster reads the pty master nsexec opened in the container, or
+// nil at EOF.
 func recvPtyMaster(sock *os.File) (*os.File, error) {
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	for {
-		n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, errors.Wrap(err, "receive exec terminal")
-		}
-		if n == 0 && oobn == 0 {
-			return nil, nil
-		}
-		var msg syncMsg
-		if err := json.Unmarshal(buf[:n], &msg); err != nil || msg.Type != msgPty {
-			return nil, errors.Errorf("bad message from nsexec: %q", buf[:n])
-		}
-		return fileFromRights(oob[:oobn])
+	msg, f, err := spec.Recv(sock, 0)
+	if err == io.EOF {
+		return nil, nil
 	}
+	if err != nil {
+		return nil, errors.Wrap(err, "receive exec terminal from nsexec")
+	}
+	if msg.Type != spec.MsgPty {
+		return nil, errors.Errorf("bad message from nsexec: %q", msg.Type)
+	}
+	return f, nil
 }
 
 // execRelay connects the caller's stdio to the command: pipes without a
@@ -250,13 +216,12 @@ type execRelay struct {
 	// still flowing to the caller.
 	lastOutput atomic.Int64
 	writing    atomic.Int32
-	term       *utils.Terminal
-	stop       func()
+	detach     func() error // gives the caller's terminal back
 	master     *os.File
 }
 
-func newExecRelay(cmd *exec.Cmd, cfg *ExecConfig) (*execRelay, error) {
-	r := &execRelay{stop: func() {}}
+func newExecRelay(cmd *exec.Cmd, cfg *spec.ExecConfig) (*execRelay, error) {
+	r := &execRelay{detach: func() error { return nil }}
 	// Before the pty exists, nsexec's errors go to our stderr.
 	errR, errW, err := os.Pipe()
 	if err != nil {
@@ -343,14 +308,8 @@ func (r *execRelay) abort() {
 // -i our stdin to it, our terminal raw and its size followed.
 func (r *execRelay) attachPty(master *os.File, interactive bool) {
 	r.master = master
-	if interactive && utils.IsTerminal(os.Stdin) {
-		var err error
-		if r.term, err = utils.MakeRaw(os.Stdin); err != nil {
-			log.Warn(err)
-		}
-		r.stop = utils.SyncWindowSize(os.Stdin, master)
-	}
 	if interactive {
+		r.detach = AttachTerminal(os.Stdin, master)
 		go func() {
 			if _, err := io.Copy(master, os.Stdin); err != nil && !errors.Is(err, os.ErrClosed) && !errors.Is(err, unix.EIO) {
 				log.Debugf("copy stdin to exec terminal: %v", err)
@@ -390,6 +349,5 @@ wait:
 			}
 		}
 	}
-	r.stop()
-	return r.term.Restore()
+	return r.detach()
 }

@@ -448,3 +448,23 @@ func openIfExists(path string) (*os.File, error) {
 	}
 	return f, errors.Wrap(err, "open container log")
 }
+
+// tee writes to the log and, best effort, to the caller: a caller that
+// went away must not stop the log.
+func tee(logw, user io.Writer) io.Writer {
+	if user == nil {
+		return logw
+	}
+	return &teeWriter{logw: logw, user: user}
+}
+
+type teeWriter struct{ logw, user io.Writer }
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	if t.user != nil {
+		if _, err := t.user.Write(p); err != nil {
+			t.user = nil
+		}
+	}
+	return t.logw.Write(p)
+}

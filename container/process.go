@@ -1,9 +1,9 @@
 package container
 
 import (
-	"encoding/binary"
-	"encoding/json"
-	"fmt"
+	"io"
+	"mydocker/constant"
+	"mydocker/container/spec"
 	"os"
 	"os/exec"
 	"syscall"
@@ -13,40 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The init process finds its pipes at fixed descriptors (the ExtraFiles of
-// its exec.Cmd, which start at 3).
-const (
-	initConfigFd = 3 // read: one InitConfig as JSON, then EOF
-	initSyncFd   = 4 // seqpacket socket: init's messages to the parent
-	initLogFd    = 5 // with initLogArg: where init's own logrus output goes
-)
-
-// initLogArg tells init that fd 5 is its log. It cannot probe the fd: the
-// Go runtime may itself have opened fd 5 (netpoll) by then.
-const initLogArg = "--log-fd-5"
-
-// Messages init sends the parent over the sync socket. EOF after msgExec
-// means the user's command was exec'd; EOF without it means init died.
-const (
-	msgPty   = "pty"   // carries the pty master as SCM_RIGHTS
-	msgExec  = "exec"  // init is about to exec the user's command
-	msgError = "error" // setup or exec failed; Code is the exit code to report
-)
-
-type syncMsg struct {
-	Type    string `json:"type"`
-	Code    int    `json:"code,omitempty"`
-	Message string `json:"message,omitempty"`
+// Namespace names one namespace of the container: Path empty means a new
+// one, otherwise the namespace at Path is joined (pods, exec).
+type Namespace struct {
+	Type string `json:"type"` // uts, pid, mnt, ipc, net, cgroup
+	Path string `json:"path,omitempty"`
 }
-
-// StartError is a failure to start the container's command, with the exit
-// code the contract gives it (125, 126 or 127).
-type StartError struct {
-	Code    int
-	Message string
-}
-
-func (e *StartError) Error() string { return e.Message }
 
 // DefaultNamespaces are the namespaces every container gets new. The
 // cgroup namespace is made by init itself, once it is in its cgroups, so
@@ -79,8 +51,8 @@ func cloneFlags(namespaces []Namespace) (uintptr, error) {
 // Process is the parent's handle on a container's init process.
 type Process struct {
 	cmd        *exec.Cmd
-	configPipe *os.File // parent's write end of fd 3
-	syncSock   *os.File // parent's end of fd 4
+	configPipe *os.File // parent's write end of spec.ConfigFd
+	syncSock   *os.File // parent's end of spec.SyncFd
 	Pid        int
 	// PtyMaster is the container's terminal when it was started with a tty.
 	PtyMaster *os.File
@@ -97,7 +69,7 @@ type Stdio struct {
 // NewProcess starts `mydocker init` in the given new namespaces. It stops
 // before the user's command: init waits for its config (SendConfig) and
 // then for the go-ahead (Continue), so the caller can first place the pid
-// in cgroups and networks.
+// in cgroups and networks. The exchange is drawn in container/spec/sync.go.
 //
 // With cgroupDir (a cgroup2 directory), init is created inside that cgroup
 // (clone3 CLONE_INTO_CGROUP): nothing has to be moved afterwards. A kernel
@@ -144,14 +116,14 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 	childSock := os.NewFile(uintptr(fds[1]), "sync-child")
 	defer childSock.Close()
 
-	cmd := exec.Command(self.Path(), "init")
+	cmd := exec.Command(self.Path(), spec.InitCommand)
 	cmd.Args[0] = "mydocker-init"
 	cmd.Env = []string{} // init reads everything from its config, nothing from the environment
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
-	cmd.ExtraFiles = []*os.File{cfgR, childSock}
+	cmd.ExtraFiles = []*os.File{cfgR, childSock} // spec.ConfigFd, spec.SyncFd
 	if logTo != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, logTo)
-		cmd.Args = append(cmd.Args, initLogArg)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, logTo) // spec.LogFd
+		cmd.Args = append(cmd.Args, spec.LogArg)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: flags,
@@ -176,37 +148,23 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 // builds the container's file system view while the parent puts it in its
 // cgroups and networks. init stops before anything that must happen inside
 // the cgroups (the cgroup namespace, the user's command) until Continue.
-// The config is framed by its length, because the same pipe later carries
-// the go-ahead.
-func (p *Process) SendConfig(cfg *InitConfig) error {
-	data, err := json.Marshal(cfg)
-	if err != nil {
-		return p.Abort(errors.Wrap(err, "encode init config"))
-	}
-	frame := make([]byte, 4+len(data))
-	binary.BigEndian.PutUint32(frame, uint32(len(data)))
-	copy(frame[4:], data)
-	if _, err := p.configPipe.Write(frame); err != nil {
-		return p.Abort(&StartError{Code: 125, Message: fmt.Sprintf("send config to init: %v", err)})
+func (p *Process) SendConfig(cfg *spec.InitConfig) error {
+	if err := spec.WriteFrame(p.configPipe, cfg); err != nil {
+		return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "send config to init")})
 	}
 	return nil
 }
 
 // Continue lets init finish and exec the user's command, and waits until
 // it has. On failure init has exited (or is killed) and the error is a
-// *StartError carrying the exit code for the user.
+// *spec.ExitError carrying the exit code for the user.
 func (p *Process) Continue() error {
-	_, werr := p.configPipe.Write([]byte{goAhead})
-	cerr := p.configPipe.Close()
-	if werr != nil || cerr != nil {
+	if err := spec.SendGoAhead(p.configPipe); err != nil {
 		// init died before reading; its own message, if any, explains why.
-		return p.Abort(&StartError{Code: 125, Message: fmt.Sprintf("start init: %v", firstErr(werr, cerr))})
+		return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "start init")})
 	}
 	return p.readSync()
 }
-
-// goAhead is the byte that tells init to go on after its setup.
-const goAhead = 'g'
 
 // Abort stops an init that has not exec'd the user's command, because
 // the parent's own setup failed. If init had failed first, its error is
@@ -215,72 +173,52 @@ func (p *Process) Abort(cause error) error {
 	p.configPipe.Close()
 	p.kill()
 	defer p.syncSock.Close()
-	buf := make([]byte, 64<<10)
 	for {
-		n, _, _, _, err := unix.Recvmsg(int(p.syncSock.Fd()), buf, nil, unix.MSG_DONTWAIT)
-		if err == unix.EINTR {
+		msg, f, err := spec.Recv(p.syncSock, unix.MSG_DONTWAIT)
+		if f != nil {
+			f.Close() // a pty that will not be used
+		}
+		if errors.Is(err, spec.ErrBadMessage) {
 			continue
 		}
-		if err != nil || n == 0 {
+		if err != nil {
 			return cause
 		}
-		var msg syncMsg
-		if json.Unmarshal(buf[:n], &msg) == nil && msg.Type == msgError {
-			return &StartError{Code: msg.Code, Message: msg.Message}
+		if msg.Type == spec.MsgError {
+			return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
 		}
 	}
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // readSync reads init's messages until EOF.
 func (p *Process) readSync() error {
 	defer p.syncSock.Close()
 	execSeen := false
-	buf := make([]byte, 64<<10)
-	oob := make([]byte, unix.CmsgSpace(4))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(int(p.syncSock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			p.kill()
-			return &StartError{Code: 125, Message: fmt.Sprintf("read from init: %v", err)}
-		}
-		if n == 0 && oobn == 0 {
+		msg, f, err := spec.Recv(p.syncSock, 0)
+		if err == io.EOF {
 			if execSeen {
 				return nil
 			}
 			detail := p.exitDetail()
 			p.kill()
-			return &StartError{Code: 125, Message: "container init exited before starting the command" + detail}
+			return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.New("container init exited before starting the command" + detail)}
 		}
-		var msg syncMsg
-		if err := json.Unmarshal(buf[:n], &msg); err != nil {
+		if err != nil {
 			p.kill()
-			return &StartError{Code: 125, Message: fmt.Sprintf("bad message from init: %v", err)}
+			if errors.Is(err, spec.ErrBadMessage) {
+				return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "bad message from init")}
+			}
+			return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "read from init")}
 		}
 		switch msg.Type {
-		case msgPty:
-			f, err := fileFromRights(oob[:oobn])
-			if err != nil {
-				p.kill()
-				return &StartError{Code: 125, Message: err.Error()}
-			}
+		case spec.MsgPty:
 			p.PtyMaster = f
-		case msgExec:
+		case spec.MsgExec:
 			execSeen = true
-		case msgError:
+		case spec.MsgError:
 			p.kill()
-			return &StartError{Code: msg.Code, Message: msg.Message}
+			return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
 		}
 	}
 }
@@ -291,18 +229,6 @@ func (p *Process) exitDetail() string {
 		return " (" + err.Error() + ")"
 	}
 	return ""
-}
-
-func fileFromRights(oob []byte) (*os.File, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil || len(msgs) != 1 {
-		return nil, errors.New("init sent a pty message without a descriptor")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return nil, errors.New("init sent a pty message without a descriptor")
-	}
-	return os.NewFile(uintptr(fds[0]), "pty-master"), nil
 }
 
 // kill stops an init that failed and reaps it.

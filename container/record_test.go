@@ -98,3 +98,20 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+func TestSecurityOptions(t *testing.T) {
+	sec, err := (&Config{}).Security()
+	if err != nil || !sec.Seccomp || !sec.MaskPaths || sec.Privileged {
+		t.Fatalf("default security %+v %v", sec, err)
+	}
+	sec, err = (&Config{SecurityOpt: []string{"seccomp=unconfined"}}).Security()
+	if err != nil || sec.Seccomp || !sec.MaskPaths {
+		t.Fatalf("unconfined %+v %v", sec, err)
+	}
+	if _, err := (&Config{SecurityOpt: []string{"apparmor=x"}}).Security(); err == nil {
+		t.Fatal("unknown security option accepted")
+	}
+	sec, err = (&Config{Privileged: true}).Security()
+	if err != nil || sec.Seccomp || sec.MaskPaths || !sec.Privileged {
+		t.Fatalf("privileged %+v %v", sec, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/container/spec"
 	"mydocker/network"
 	"mydocker/utils"
 )
@@ -21,9 +22,9 @@ import (
 // Foreground `run` attaches the caller's terminal or pipes; the detached
 // monitor attaches nothing, so the log is the only copy.
 type Attach struct {
-	Stdin          *os.File     // nil: the container reads /dev/null
-	Stdout, Stderr io.Writer    // nil: log only
-	ConsoleSize    *ConsoleSize // the caller's terminal size, for -t
+	Stdin          *os.File          // nil: the container reads /dev/null
+	Stdout, Stderr io.Writer         // nil: log only
+	ConsoleSize    *spec.ConsoleSize // the caller's terminal size, for -t
 }
 
 // Runner starts containers from their records and watches them until they
@@ -55,7 +56,7 @@ func (c *Running) Signal(sig os.Signal) error { return c.proc.Signal(sig) }
 
 // Start mounts the container's rootfs, starts its command and records it
 // as running. On failure nothing stays mounted and the error is a
-// *StartError when the command itself could not be started.
+// *spec.ExitError when the command itself could not be started.
 func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	lock, err := r.Store.Lock(id)
 	if err != nil {
@@ -84,9 +85,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	defer func() {
 		if err != nil {
-			if uerr := r.Store.release(rec); uerr != nil {
-				log.Warnf("cleaning up after failed start: %v", uerr)
-			}
+			err = utils.JoinCleanup(err, "cleaning up after the failed start", r.Store.release(rec))
 		}
 	}()
 	logFile, err := OpenLog(r.Store.LogPath(id), rec.Config.Log)
@@ -140,20 +139,14 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	if c.ports, err = r.setup(proc, cg, rec, ws, netw, ip, etcMounts, a); err != nil {
+	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, attach: a, proc: proc}
+	if c.ports, err = r.setup(l); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
 	}
 	c.relay(rec.Config.Tty, a, parentEnds)
 
-	rec.State = State{
-		Status:           StatusRunning,
-		Pid:              proc.Pid,
-		PidStartTime:     utils.ProcStartTime(proc.Pid),
-		MonitorPid:       os.Getpid(),
-		MonitorStartTime: utils.ProcStartTime(os.Getpid()),
-		StartedAt:        time.Now().UTC(),
-	}
+	rec.markRunning(proc.Pid)
 	if err := r.Store.Save(rec); err != nil {
 		proc.kill()
 		c.copies.Wait()
@@ -173,7 +166,7 @@ func hostname(rec *Record) string {
 // writeEtcFiles writes the container's /etc/hosts, /etc/hostname and
 // /etc/resolv.conf beside its record and returns the bind mounts that put
 // them in place, as Docker does.
-func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]Mount, error) {
+func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]spec.Mount, error) {
 	addr := ""
 	if ip != nil {
 		addr = ip.String()
@@ -183,35 +176,55 @@ func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]Mount, error) {
 		{"hostname", hostname(rec) + "\n"},
 		{"resolv.conf", network.ResolvConf("/etc/resolv.conf")},
 	}
-	var mounts []Mount
+	var mounts []spec.Mount
 	for _, f := range files {
 		// Rewritten on every start and unused until then: no fsync needed.
 		p := filepath.Join(r.Store.Dir(rec.ID), f.name)
 		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
 			return nil, errors.Wrap(err, "write the container's /etc files")
 		}
-		mounts = append(mounts, Mount{Source: p, Destination: "/etc/" + f.name})
+		mounts = append(mounts, spec.Mount{Source: p, Destination: "/etc/" + f.name})
 	}
 	return mounts, nil
 }
 
-func (r *Runner) initConfig(rec *Record, ws Workspace) (*InitConfig, error) {
+// launch is what Start has gathered for one start of a container by the
+// time init runs: setup hands it on to init and the network.
+type launch struct {
+	rec       *Record
+	ws        Workspace
+	cg        cgroups.Manager
+	netw      *network.Network // nil: no network beyond lo
+	ip        net.IP
+	etcMounts []spec.Mount // /etc/hosts, /etc/hostname, /etc/resolv.conf
+	attach    Attach
+	proc      *Process
+}
+
+// initConfig is the one place init's config is built: everything init is
+// told comes from the record and this launch.
+func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
+	rec := l.rec
 	sec, err := rec.Config.Security()
 	if err != nil {
 		return nil, err
 	}
-	hostname := hostname(rec)
-	return &InitConfig{
-		Security: sec,
-		Rootfs:   ws.Merged(),
-		Mounts:   rec.Config.Volumes,
-		Args:     rec.Config.Cmd,
-		Env:      rec.Config.Env,
-		Cwd:      rec.Config.WorkingDir,
-		Hostname: hostname,
-		Tty:      rec.Config.Tty,
-		Debug:    r.Debug,
-	}, nil
+	cfg := &spec.InitConfig{
+		Security:    sec,
+		Rootfs:      l.ws.Merged(),
+		Mounts:      append(append([]spec.Mount{}, rec.Config.Volumes...), l.etcMounts...),
+		Args:        rec.Config.Cmd,
+		Env:         rec.Config.Env,
+		Cwd:         rec.Config.WorkingDir,
+		Hostname:    hostname(rec),
+		Tty:         rec.Config.Tty,
+		ConsoleSize: l.attach.ConsoleSize,
+		Debug:       r.Debug,
+	}
+	if !l.proc.InCgroup {
+		cfg.CgroupFiles = l.cg.Placement().Tasks
+	}
+	return cfg, nil
 }
 
 // stdio makes the container's fds 0-2. Without a tty, stdout and stderr
@@ -310,9 +323,7 @@ func (c *Running) Wait() (int, error) {
 	}()
 	var autoRemove bool
 	rec, err := c.store.Update(c.ID, func(rec *Record) error {
-		rec.State.Status = StatusExited
-		rec.State.ExitCode = code
-		rec.State.FinishedAt = time.Now().UTC()
+		rec.markExited(code, "", time.Now().UTC())
 		autoRemove = rec.Config.AutoRemove
 		if cg, err := cgroups.New(rec.ID); err == nil {
 			if rec.State.OOMKilled, err = cg.OOMKilled(); err != nil {
@@ -345,16 +356,12 @@ func (c *Running) Wait() (int, error) {
 // v2, joining first thing on v1, else moved here) and stops before the
 // command until Continue, so even a fork bomb starts inside the limits.
 // It returns the published host ports, to be held while the container runs.
-func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Workspace, netw *network.Network, ip net.IP, etcMounts []Mount, a Attach) (*network.HostPorts, error) {
-	initCfg, err := r.initConfig(rec, ws)
+func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
+	proc, cg := l.proc, l.cg
+	initCfg, err := r.initConfig(l)
 	if err != nil {
 		return nil, proc.Abort(err)
 	}
-	if !proc.InCgroup {
-		initCfg.CgroupFiles = cg.Placement().Tasks
-	}
-	initCfg.Mounts = append(initCfg.Mounts, etcMounts...)
-	initCfg.ConsoleSize = a.ConsoleSize
 	if err := proc.SendConfig(initCfg); err != nil {
 		return nil, err
 	}
@@ -365,12 +372,12 @@ func (r *Runner) setup(proc *Process, cg cgroups.Manager, rec *Record, ws Worksp
 	}
 	log.Debugf("cgroups %v", cg.Paths())
 	var ports *network.HostPorts
-	if netw != nil {
-		ep, held, err := network.NewStore(r.Store.Layout.Root).Connect(netw, rec.ID, ip, proc.Pid, rec.Config.Ports)
+	if l.netw != nil {
+		ep, held, err := network.NewStore(r.Store.Layout.Root).Connect(l.netw, l.rec.ID, l.ip, proc.Pid, l.rec.Config.Ports)
 		if err != nil {
 			return nil, proc.Abort(err)
 		}
-		rec.NetworkSettings = *ep
+		l.rec.NetworkSettings = *ep
 		ports = held
 	}
 	if err := proc.Continue(); err != nil {
@@ -393,26 +400,6 @@ func makeCgroups(rec *Record) (cgroups.Manager, error) {
 		return nil, err
 	}
 	return cg, nil
-}
-
-// tee writes to the log and, best effort, to the caller: a caller that
-// went away must not stop the log.
-func tee(logw, user io.Writer) io.Writer {
-	if user == nil {
-		return logw
-	}
-	return &teeWriter{logw: logw, user: user}
-}
-
-type teeWriter struct{ logw, user io.Writer }
-
-func (t *teeWriter) Write(p []byte) (int, error) {
-	if t.user != nil {
-		if _, err := t.user.Write(p); err != nil {
-			t.user = nil
-		}
-	}
-	return t.logw.Write(p)
 }
 
 func closeAll(files ...*os.File) {

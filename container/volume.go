@@ -1,6 +1,8 @@
 package container
 
 import (
+	"mydocker/container/spec"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -9,9 +11,9 @@ import (
 
 // ParseVolume parses a -v spec SRC:DST[:ro|rw]. SRC must be an absolute
 // host path and DST an absolute container path; both are cleaned.
-func ParseVolume(spec string) (Mount, error) {
-	parts := strings.Split(spec, ":")
-	var m Mount
+func ParseVolume(arg string) (spec.Mount, error) {
+	parts := strings.Split(arg, ":")
+	var m spec.Mount
 	switch len(parts) {
 	case 2:
 	case 3:
@@ -20,35 +22,35 @@ func ParseVolume(spec string) (Mount, error) {
 			m.ReadOnly = true
 		case "rw":
 		default:
-			return Mount{}, errors.Errorf("invalid volume %q: mode must be ro or rw, not %q", spec, parts[2])
+			return spec.Mount{}, errors.Errorf("invalid volume %q: mode must be ro or rw, not %q", arg, parts[2])
 		}
 	default:
-		return Mount{}, errors.Errorf("invalid volume %q: want SRC:DST[:ro]", spec)
+		return spec.Mount{}, errors.Errorf("invalid volume %q: want SRC:DST[:ro]", arg)
 	}
 	src, dst := parts[0], parts[1]
 	if src == "" || dst == "" {
-		return Mount{}, errors.Errorf("invalid volume %q: empty source or destination", spec)
+		return spec.Mount{}, errors.Errorf("invalid volume %q: empty source or destination", arg)
 	}
-	if strings.ContainsRune(spec, 0) {
-		return Mount{}, errors.Errorf("invalid volume %q: contains NUL", spec)
+	if strings.ContainsRune(arg, 0) {
+		return spec.Mount{}, errors.Errorf("invalid volume %q: contains NUL", arg)
 	}
 	if !filepath.IsAbs(src) {
-		return Mount{}, errors.Errorf("invalid volume %q: source %q must be an absolute path", spec, src)
+		return spec.Mount{}, errors.Errorf("invalid volume %q: source %q must be an absolute path", arg, src)
 	}
 	if !filepath.IsAbs(dst) {
-		return Mount{}, errors.Errorf("invalid volume %q: destination %q must be an absolute path", spec, dst)
+		return spec.Mount{}, errors.Errorf("invalid volume %q: destination %q must be an absolute path", arg, dst)
 	}
 	m.Source = filepath.Clean(src)
 	m.Destination = filepath.Clean(dst)
 	if m.Destination == "/" {
-		return Mount{}, errors.Errorf("invalid volume %q: destination cannot be /", spec)
+		return spec.Mount{}, errors.Errorf("invalid volume %q: destination cannot be /", arg)
 	}
 	return m, nil
 }
 
-// ParseVolumes parses every -v spec and refuses two volumes on one target.
-func ParseVolumes(specs []string) ([]Mount, error) {
-	mounts := make([]Mount, 0, len(specs))
+// ParseVolumes parses every -v arg and refuses two volumes on one target.
+func ParseVolumes(specs []string) ([]spec.Mount, error) {
+	mounts := make([]spec.Mount, 0, len(specs))
 	seen := map[string]bool{}
 	for _, s := range specs {
 		m, err := ParseVolume(s)
@@ -62,4 +64,20 @@ func ParseVolumes(specs []string) ([]Mount, error) {
 		mounts = append(mounts, m)
 	}
 	return mounts, nil
+}
+
+// CreateVolumeSources makes missing host directories for -v, as Docker
+// does. Existing paths are left exactly as they are.
+func CreateVolumeSources(mounts []spec.Mount) error {
+	for _, m := range mounts {
+		if _, err := os.Stat(m.Source); err == nil {
+			continue
+		} else if !os.IsNotExist(err) {
+			return errors.Wrapf(err, "volume source %s", m.Source)
+		}
+		if err := os.MkdirAll(m.Source, 0o755); err != nil {
+			return errors.Wrapf(err, "create volume source %s", m.Source)
+		}
+	}
+	return nil
 }

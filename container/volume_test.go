@@ -1,6 +1,7 @@
 package container
 
 import (
+	"mydocker/container/spec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,24 +10,24 @@ import (
 func TestParseVolume(t *testing.T) {
 	tests := []struct {
 		spec    string
-		want    Mount
+		want    spec.Mount
 		wantErr string
 	}{
-		{"/a:/b", Mount{Source: "/a", Destination: "/b"}, ""},
-		{"/a:/b:ro", Mount{Source: "/a", Destination: "/b", ReadOnly: true}, ""},
-		{"/a:/b:rw", Mount{Source: "/a", Destination: "/b"}, ""},
-		{"/a/../c/:/b/./d/", Mount{Source: "/c", Destination: "/b/d"}, ""},
-		{"/a:/../../etc", Mount{Source: "/a", Destination: "/etc"}, ""},
-		{"/a", Mount{}, "want SRC:DST"},
-		{"/a:/b:ro:x", Mount{}, "want SRC:DST"},
-		{"/a:/b:rx", Mount{}, "mode must be ro or rw"},
-		{":/b", Mount{}, "empty source"},
-		{"/a:", Mount{}, "empty source or destination"},
-		{"a:/b", Mount{}, "must be an absolute path"},
-		{"/a:b", Mount{}, "must be an absolute path"},
-		{"/a:/", Mount{}, "cannot be /"},
-		{"/a:/..", Mount{}, "cannot be /"},
-		{"", Mount{}, "want SRC:DST"},
+		{"/a:/b", spec.Mount{Source: "/a", Destination: "/b"}, ""},
+		{"/a:/b:ro", spec.Mount{Source: "/a", Destination: "/b", ReadOnly: true}, ""},
+		{"/a:/b:rw", spec.Mount{Source: "/a", Destination: "/b"}, ""},
+		{"/a/../c/:/b/./d/", spec.Mount{Source: "/c", Destination: "/b/d"}, ""},
+		{"/a:/../../etc", spec.Mount{Source: "/a", Destination: "/etc"}, ""},
+		{"/a", spec.Mount{}, "want SRC:DST"},
+		{"/a:/b:ro:x", spec.Mount{}, "want SRC:DST"},
+		{"/a:/b:rx", spec.Mount{}, "mode must be ro or rw"},
+		{":/b", spec.Mount{}, "empty source"},
+		{"/a:", spec.Mount{}, "empty source or destination"},
+		{"a:/b", spec.Mount{}, "must be an absolute path"},
+		{"/a:b", spec.Mount{}, "must be an absolute path"},
+		{"/a:/", spec.Mount{}, "cannot be /"},
+		{"/a:/..", spec.Mount{}, "cannot be /"},
+		{"", spec.Mount{}, "want SRC:DST"},
 	}
 	for _, tc := range tests {
 		got, err := ParseVolume(tc.spec)

@@ -259,10 +259,7 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 
 // rollback undoes a create that failed with cause.
 func (s *Store) rollback(n *Network, cause error) error {
-	if err := s.destroy(n); err != nil {
-		return errors.Wrapf(cause, "(cleanup also failed: %v)", err)
-	}
-	return cause
+	return utils.JoinCleanup(cause, "cleaning up", s.destroy(n))
 }
 
 // ParseSubnet parses an IPv4 CIDR, requiring the network address itself

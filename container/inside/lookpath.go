@@ -1,4 +1,4 @@
-package container
+package inside
 
 import (
 	"fmt"
@@ -9,7 +9,36 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/constant"
+	"mydocker/container/security"
+	"mydocker/utils"
 )
+
+// execCommand is how init and nsexec both end: it finds args[0] in env's
+// PATH, from the working directory already entered, closes every
+// descriptor but 0-2, runs ready (init tells the host it is about to
+// exec), confines the thread and execs. It returns only on failure, with
+// the contract's exit code (126, 127) where the command is at fault.
+func execCommand(args, env []string, sec *security.Security, ready func() error) error {
+	path, err := lookPath(args[0], lookupEnv(env, "PATH"))
+	if err != nil {
+		return err
+	}
+	// The user's command gets only fds 0-2: not our pipes, and not
+	// whatever the shell that ran mydocker left open.
+	if err := utils.CloseExecFrom(3); err != nil {
+		return err
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return err
+		}
+	}
+	// Last: nothing done after this needs what it takes away.
+	if err := security.Confine(sec); err != nil {
+		return err
+	}
+	return execError(args[0], unix.Exec(path, args, env))
+}
 
 // lookPath finds the user's command in the container's PATH, after
 // pivot_root, the way a shell does. Its errors carry the contract's exit
@@ -84,4 +113,14 @@ func execError(name string, err error) error {
 		reason = err.Error()
 	}
 	return fail(code, fmt.Errorf("exec %q: %s", name, reason))
+}
+
+// lookupEnv finds key in a K=V list (the last one wins, as in a shell).
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(env[i], "="); k == key {
+			return v
+		}
+	}
+	return ""
 }

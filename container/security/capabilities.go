@@ -1,4 +1,4 @@
-package container
+package security
 
 import (
 	"sort"
@@ -156,11 +156,11 @@ type Security struct {
 	Privileged   bool     `json:"privileged"` // /sys writable, everything allowed
 }
 
-// confine applies sec to the calling thread, in the order that keeps each
+// Confine applies sec to the calling thread, in the order that keeps each
 // step possible: bounding set first, then the seccomp filter (which needs
 // CAP_SYS_ADMIN, so before it may be dropped), then the final capability
 // sets. Only execve follows.
-func confine(sec *Security) error {
+func Confine(sec *Security) error {
 	have, err := permittedCapabilities()
 	if err != nil {
 		return err

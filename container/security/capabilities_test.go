@@ -1,4 +1,4 @@
-package container
+package security
 
 import (
 	"reflect"
@@ -40,24 +40,6 @@ func TestCapabilities(t *testing.T) {
 				t.Fatalf("Capabilities = %v, %v", got, err)
 			}
 		})
-	}
-}
-
-func TestSecurityOptions(t *testing.T) {
-	sec, err := (&Config{}).Security()
-	if err != nil || !sec.Seccomp || !sec.MaskPaths || sec.Privileged {
-		t.Fatalf("default security %+v %v", sec, err)
-	}
-	sec, err = (&Config{SecurityOpt: []string{"seccomp=unconfined"}}).Security()
-	if err != nil || sec.Seccomp || !sec.MaskPaths {
-		t.Fatalf("unconfined %+v %v", sec, err)
-	}
-	if _, err := (&Config{SecurityOpt: []string{"apparmor=x"}}).Security(); err == nil {
-		t.Fatal("unknown security option accepted")
-	}
-	sec, err = (&Config{Privileged: true}).Security()
-	if err != nil || sec.Seccomp || sec.MaskPaths || !sec.Privileged {
-		t.Fatalf("privileged %+v %v", sec, err)
 	}
 }
 

@@ -1,7 +1,8 @@
-package container
+package inside
 
 import (
 	"fmt"
+	"mydocker/container/spec"
 	"os"
 
 	"github.com/pkg/errors"
@@ -13,7 +14,7 @@ import (
 // (so the command sees /dev/pts/0), makes it the controlling terminal and
 // fds 0-2, and hands the master side to the parent, which relays it to
 // the user's terminal.
-func setupConsole(sync *os.File, size *ConsoleSize) error {
+func setupConsole(sync *os.File, size *spec.ConsoleSize) error {
 	master, slave, err := openPty()
 	if err != nil {
 		return err
@@ -34,7 +35,7 @@ func setupConsole(sync *os.File, size *ConsoleSize) error {
 			return errors.Wrapf(err, "dup pty onto fd %d", fd)
 		}
 	}
-	if err := sendMsg(sync, syncMsg{Type: msgPty}, master); err != nil {
+	if err := spec.Send(sync, spec.Msg{Type: spec.MsgPty}, master); err != nil {
 		return err
 	}
 	log.Debugf("init: terminal %s", slave.Name())

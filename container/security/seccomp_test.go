@@ -1,4 +1,4 @@
-package container
+package security
 
 import (
 	"encoding/binary"

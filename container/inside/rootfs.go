@@ -1,6 +1,7 @@
-package container
+package inside
 
 import (
+	"mydocker/container/spec"
 	"os"
 
 	"github.com/pkg/errors"
@@ -13,7 +14,7 @@ import (
 // container's namespace, never on the host: when the container's last
 // process exits the kernel drops these mounts (volumes included), so no
 // host path ever has a volume bound under a directory we later delete.
-func setupRootfs(cfg *InitConfig) error {
+func setupRootfs(cfg *spec.InitConfig) error {
 	// Stop mount events travelling between host and container in either
 	// direction; the host's / is usually shared (systemd).
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -117,7 +118,7 @@ func maskPath(root *inRoot, p string) error {
 // mountVolume binds a host path at its destination inside root. The
 // destination is resolved inside root (symlinks included), so an image
 // cannot redirect a volume onto a host path.
-func mountVolume(root *inRoot, m Mount) error {
+func mountVolume(root *inRoot, m spec.Mount) error {
 	fi, err := os.Stat(m.Source)
 	if err != nil {
 		return errors.Wrapf(err, "volume %s", m.Source)

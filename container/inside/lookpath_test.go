@@ -1,11 +1,13 @@
-package container
+package inside
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"mydocker/constant"
+	"mydocker/container/spec"
 )
 
 func TestLookPath(t *testing.T) {
@@ -42,8 +44,8 @@ func TestLookPath(t *testing.T) {
 			}
 			continue
 		}
-		ie, ok := err.(*initError)
-		if !ok || ie.code != tc.code {
+		var ie *spec.ExitError
+		if !errors.As(err, &ie) || ie.Code != tc.code {
 			t.Errorf("lookPath(%q, %q) error %v, want code %d", tc.name, tc.path, err, tc.code)
 		}
 	}

@@ -1,4 +1,4 @@
-package container
+package inside
 
 import (
 	"errors"

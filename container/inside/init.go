@@ -1,7 +1,6 @@
-package container
+package inside
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,18 +12,11 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/constant"
-	"mydocker/utils"
+	"mydocker/container/spec"
 )
 
-// initError is a setup failure inside init with the exit code to report.
-type initError struct {
-	code int
-	err  error
-}
-
-func (e *initError) Error() string { return e.err.Error() }
-
-func fail(code int, err error) error { return &initError{code: code, err: err} }
+// fail is a setup failure with the exit code to report.
+func fail(code int, err error) error { return &spec.ExitError{Code: code, Err: err} }
 
 // InitMain is the body of the hidden `mydocker init` command: the first
 // process inside the container's new namespaces. It must run on the
@@ -41,9 +33,9 @@ func InitMain() {
 		fmt.Fprintln(os.Stderr, "mydocker init: set non-dumpable:", err)
 		os.Exit(constant.ExitMydocker)
 	}
-	sync := os.NewFile(initSyncFd, "sync")
-	if len(os.Args) > 2 && os.Args[2] == initLogArg {
-		log.SetOutput(os.NewFile(initLogFd, "log"))
+	sync := os.NewFile(spec.SyncFd, "sync")
+	if len(os.Args) > 2 && os.Args[2] == spec.LogArg {
+		log.SetOutput(os.NewFile(spec.LogFd, "log"))
 		log.SetFormatter(&log.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})
 		log.SetLevel(log.DebugLevel)
 	} else {
@@ -51,11 +43,8 @@ func InitMain() {
 	}
 	err := runInit(sync)
 	// Only reached on failure: tell the parent why, then exit with the code.
-	code, msg := 125, err.Error()
-	if ie, ok := err.(*initError); ok {
-		code = ie.code
-	}
-	data, jerr := json.Marshal(syncMsg{Type: msgError, Code: code, Message: msg})
+	code, msg := spec.ExitCode(err), err.Error()
+	data, jerr := json.Marshal(spec.Msg{Type: spec.MsgError, Code: code, Message: msg})
 	if jerr == nil {
 		_, jerr = sync.Write(data)
 	}
@@ -70,7 +59,7 @@ func InitMain() {
 // cgroups and networks); then, after the parent's go-ahead, the cgroup
 // namespace, the terminal, the working directory, confinement and exec.
 func runInit(sync *os.File) error {
-	cfgPipe := os.NewFile(initConfigFd, "config")
+	cfgPipe := os.NewFile(spec.ConfigFd, "config")
 	defer cfgPipe.Close()
 	cfg, err := readInitConfig(cfgPipe)
 	if err != nil {
@@ -94,8 +83,9 @@ func runInit(sync *os.File) error {
 	if err := loopbackUp(); err != nil {
 		return err
 	}
-	if err := waitGoAhead(cfgPipe); err != nil {
-		return err
+	// EOF instead means the host gave up: exit without a word, it knows why.
+	if !spec.WaitGoAhead(cfgPipe) {
+		os.Exit(constant.ExitMydocker)
 	}
 
 	// The parent has put this process in its cgroups now, so a new cgroup
@@ -117,71 +107,22 @@ func runInit(sync *os.File) error {
 	if err := enterWorkdir(cfg.Cwd); err != nil {
 		return err
 	}
-	path, err := lookPath(cfg.Args[0], lookupEnv(cfg.Env, "PATH"))
-	if err != nil {
-		return err
-	}
-	// The user's command gets only fds 0-2: not init's pipes, and not
-	// whatever the shell that ran mydocker left open.
-	if err := utils.CloseExecFrom(3); err != nil {
-		return err
-	}
 	log.Debugf("init: capabilities %v, seccomp %v; exec %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args)
-	if err := sendMsg(sync, syncMsg{Type: msgExec}, nil); err != nil {
-		return err
-	}
-	// Last: nothing init does after this needs what it takes away.
-	if err := confine(&cfg.Security); err != nil {
-		return err
-	}
-	err = unix.Exec(path, cfg.Args, cfg.Env)
-	return execError(cfg.Args[0], err)
+	return execCommand(cfg.Args, cfg.Env, &cfg.Security, func() error {
+		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)
+	})
 }
 
-// waitGoAhead blocks until the parent has finished its part of the setup.
-// EOF means the parent gave up: exit without a word, it knows why.
-func waitGoAhead(cfgPipe *os.File) error {
-	b := make([]byte, 1)
-	if _, err := io.ReadFull(cfgPipe, b); err != nil || b[0] != goAhead {
-		os.Exit(constant.ExitMydocker)
-	}
-	return nil
-}
-
-// readInitConfig reads the length-framed config from the parent.
-func readInitConfig(f io.Reader) (*InitConfig, error) {
-	var size [4]byte
-	if _, err := io.ReadFull(f, size[:]); err != nil {
-		return nil, errors.Wrap(err, "read init config")
-	}
-	data := make([]byte, binary.BigEndian.Uint32(size[:]))
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, errors.Wrap(err, "read init config")
-	}
-	var cfg InitConfig
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, errors.Wrap(err, "decode init config")
+// readInitConfig reads the config the host writes first on spec.ConfigFd.
+func readInitConfig(f io.Reader) (*spec.InitConfig, error) {
+	var cfg spec.InitConfig
+	if err := spec.ReadFrame(f, &cfg); err != nil {
+		return nil, err
 	}
 	if len(cfg.Args) == 0 {
 		return nil, errors.New("no command given")
 	}
 	return &cfg, nil
-}
-
-// sendMsg writes one message to the parent, with an optional descriptor.
-func sendMsg(sync *os.File, msg syncMsg, fd *os.File) error {
-	data, err := json.Marshal(msg)
-	if err != nil {
-		return errors.Wrap(err, "encode sync message")
-	}
-	var oob []byte
-	if fd != nil {
-		oob = unix.UnixRights(int(fd.Fd()))
-	}
-	if err := unix.Sendmsg(int(sync.Fd()), data, oob, nil, 0); err != nil {
-		return errors.Wrapf(err, "send %s to parent", msg.Type)
-	}
-	return nil
 }
 
 // loopbackUp brings lo up in the new network namespace (it starts down).

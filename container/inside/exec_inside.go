@@ -1,4 +1,4 @@
-package container
+package inside
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"mydocker/utils"
+	"mydocker/container/spec"
 )
 
 // ExecMain is `mydocker nsexec` inside the container: the nsenter
@@ -20,14 +20,11 @@ import (
 // it holds nothing of the host's but its pipes. Its exit code, or the
 // command's, is what `mydocker exec` reports.
 func ExecMain() {
-	if os.Getenv("_MYDOCKER_DEBUG") != "" {
+	if os.Getenv(spec.ExecDebugEnv) != "" {
 		log.SetLevel(log.DebugLevel)
 	}
 	err := runExec()
-	code := 125
-	if ie, ok := err.(*initError); ok {
-		code = ie.code
-	}
+	code := spec.ExitCode(err)
 	fmt.Fprintln(os.Stderr, "mydocker: "+err.Error())
 	os.Exit(code)
 }
@@ -44,7 +41,7 @@ func runExec() error {
 		return errors.Wrap(err, "setsid")
 	}
 	if cfg.Tty {
-		fd, err := strconv.Atoi(os.Getenv(execSyncEnv))
+		fd, err := strconv.Atoi(os.Getenv(spec.ExecSyncEnv))
 		if err != nil {
 			return errors.New("nsexec: no sync socket for the terminal")
 		}
@@ -55,14 +52,6 @@ func runExec() error {
 			return err
 		}
 	}
-	// The command gets fds 0-2 only.
-	if err := utils.CloseExecFrom(3); err != nil {
-		return err
-	}
-	path, err := lookPath(cfg.Args[0], lookupEnv(cfg.Env, "PATH"))
-	if err != nil {
-		return err
-	}
 	cwd := cfg.Cwd
 	if cwd == "" {
 		cwd = "/"
@@ -72,20 +61,17 @@ func runExec() error {
 	}
 	// Confined as the container's own processes are; execve makes the
 	// process dumpable again, now that it runs only the user's program.
-	if err := confine(&cfg.Security); err != nil {
-		return err
-	}
-	return execError(cfg.Args[0], unix.Exec(path, cfg.Args, cfg.Env))
+	return execCommand(cfg.Args, cfg.Env, &cfg.Security, nil)
 }
 
-func readExecConfig() (*ExecConfig, error) {
-	fd, err := strconv.Atoi(os.Getenv(execConfigEnv))
+func readExecConfig() (*spec.ExecConfig, error) {
+	fd, err := strconv.Atoi(os.Getenv(spec.ExecConfigEnv))
 	if err != nil {
 		return nil, errors.New("nsexec: no config (it is started by mydocker exec)")
 	}
 	f := os.NewFile(uintptr(fd), "exec-config")
 	defer f.Close()
-	var cfg ExecConfig
+	var cfg spec.ExecConfig
 	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
 		return nil, errors.Wrap(err, "read exec config")
 	}

@@ -1,0 +1,212 @@
+package container
+
+import (
+	"os"
+	"time"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/cgroups"
+	"mydocker/network"
+	"mydocker/utils"
+)
+
+// A container's lifecycle on the host after it has started: stop, the
+// one idempotent release of what a stopped container holds, and removal.
+// Every path that ends a container (its monitor seeing it exit, stop,
+// rm -f, a later start after a killed mydocker) goes through release.
+
+// Stop asks container id to exit with SIGTERM and SIGKILLs it after
+// timeout, then waits until its exit is recorded and its mounts are gone.
+// A pid 1 that ignores SIGTERM (no handler: the kernel drops the signal)
+// is still stopped by the SIGKILL. Stopping a stopped container is a no-op.
+func (s *Store) Stop(id string, timeout time.Duration) error {
+	rec, err := s.Load(id)
+	if err != nil {
+		return err
+	}
+	st := rec.State
+	if st.Status == StatusRunning && st.Alive() {
+		if err := unix.Kill(st.Pid, unix.SIGTERM); err != nil && err != unix.ESRCH {
+			return errors.Wrapf(err, "signal %s", rec.Name)
+		}
+		if !waitUntil(timeout, func() bool { return !st.Alive() }) {
+			log.Infof("%s did not exit %v after SIGTERM: sending SIGKILL", rec.Name, timeout)
+			if err := killAndWait(&st); err != nil {
+				return err
+			}
+		}
+	}
+	// The monitor records the exit and unmounts; wait for it, or do its
+	// work if it is gone.
+	waitUntil(10*time.Second, func() bool {
+		r, err := s.Load(id)
+		return err != nil || r.State.Status != StatusRunning || !r.State.MonitorAlive()
+	})
+	_, err = s.Update(id, func(r *Record) error {
+		if r.State.Alive() {
+			return nil // started again meanwhile: its mounts are in use
+		}
+		if r.State.Status == StatusRunning && !r.State.Alive() {
+			code, reason := r.State.exitOfGone()
+			r.markExited(code, reason, time.Now().UTC())
+		}
+		return s.release(r)
+	})
+	return err
+}
+
+// ErrRunning refuses to remove a running container without force.
+var ErrRunning = errors.New("container is running")
+
+// Remove deletes container id: it kills it first when force is set,
+// releases everything it holds and deletes its writable layer and record.
+// Volume data is never touched: directories are removed only once
+// mountinfo shows nothing mounted under them. It works on a record left
+// half-made by a killed mydocker, and removing twice is not an error for
+// the parts already gone.
+func (s *Store) Remove(id string, force bool) error {
+	lock, err := s.Lock(id)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	rec, err := s.Load(id)
+	if err != nil {
+		if _, statErr := os.Stat(s.Dir(id)); os.IsNotExist(statErr) {
+			return err
+		}
+		// An unreadable record still names what to clean up: its
+		// directory's ID, never an ID read from the record itself.
+		log.Warn(err)
+		rec = &Record{ID: id, unreadable: true}
+	}
+	if rec.State.Alive() {
+		if !force {
+			return errors.Wrapf(ErrRunning, "cannot remove %s: stop it first or use rm -f", rec.Name)
+		}
+		if err := killAndWait(&rec.State); err != nil {
+			return err
+		}
+	}
+	// The container is gone; its monitor may still be finishing (writing
+	// the log, unmounting). release does all of that work itself, so the
+	// monitor goes now rather than outlive the container it watched.
+	if err := killMonitor(&rec.State); err != nil {
+		return err
+	}
+	if err := s.release(rec); err != nil {
+		return err
+	}
+	if err := (Workspace{Dir: s.WorkspaceDir(id)}).Remove(); err != nil {
+		return err
+	}
+	// Only a networked container holds an address (an unreadable record
+	// might): the common case takes no network lock.
+	if rec.Config.Network != "" || rec.unreadable {
+		if err := network.NewStore(s.Layout.Root).Release(id); err != nil {
+			return err
+		}
+	}
+	return s.Delete(id, rec.Name)
+}
+
+// release frees what a container that is not running holds on the host:
+// its rootfs mount, its cgroups, its veth and port rules. Volumes need nothing: they were
+// mounted only in the container's mount namespace, which the kernel
+// dropped with its last process. It is idempotent, so it also cleans up
+// after a killed mydocker. The caller holds the container's lock.
+func (s *Store) release(rec *Record) error {
+	if err := (Workspace{Dir: s.WorkspaceDir(rec.ID)}).Unmount(); err != nil {
+		return err
+	}
+	// Only a real container ID ever got a cgroup or a veth. An unreadable
+	// record stands in under its directory's name, which is anything.
+	if !ValidID(rec.ID) {
+		return nil
+	}
+	cg, err := cgroups.New(rec.ID)
+	if err != nil {
+		return err
+	}
+	if err := cg.Destroy(); err != nil {
+		return err
+	}
+	// The veth's container end died with the network namespace; the host
+	// end and the port rules are ours to remove. Only a container with a
+	// network can have them (a record we could not read might), so the
+	// common case runs no iptables at all.
+	if rec.Config.Network == "" && !rec.unreadable {
+		return nil
+	}
+	if rec.unreadable && s.sharesVeth(rec.ID) {
+		// The veth is named after a prefix of the ID: another container
+		// sharing it (the directory name was forged, as no two real IDs
+		// share it) owns that veth. A forged directory never had one.
+		log.Warnf("not removing the veth of %s: another container's ID has the same prefix", utils.ShortID(rec.ID))
+		return nil
+	}
+	return network.Disconnect(rec.ID, len(rec.Config.Ports) > 0 || rec.unreadable)
+}
+
+// vethPrefix is how much of an ID network.Disconnect's veth name holds.
+const vethPrefix = 11
+
+// sharesVeth reports whether another container's ID starts like id, far
+// enough to have the same veth name.
+func (s *Store) sharesVeth(id string) bool {
+	ids, err := s.ids()
+	if err != nil {
+		return true // cannot tell: keep the veth
+	}
+	for _, other := range ids {
+		if other != id && len(other) >= vethPrefix && other[:vethPrefix] == id[:vethPrefix] {
+			return true
+		}
+	}
+	return false
+}
+
+// killMonitor SIGKILLs the process watching the container, if it still
+// runs, and waits until it is gone.
+func killMonitor(st *State) error {
+	// A foreground run (or a monitor removing its --rm container) is the
+	// process watching the container: it is finishing right here.
+	if st.MonitorPid == os.Getpid() || !st.MonitorAlive() {
+		return nil
+	}
+	return sigkill("monitor pid", st.MonitorPid, st.MonitorAlive)
+}
+
+// killAndWait SIGKILLs the container's first process, which takes the
+// whole PID namespace with it, and waits until the kernel has reaped it.
+func killAndWait(st *State) error { return sigkill("pid", st.Pid, st.Alive) }
+
+// sigkill SIGKILLs pid and waits until alive says it is gone.
+func sigkill(what string, pid int, alive func() bool) error {
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+		return errors.Wrapf(err, "kill %s %d", what, pid)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alive() {
+		if time.Now().After(deadline) {
+			return errors.Errorf("%s %d did not exit after SIGKILL", what, pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+// waitUntil polls cond until it holds or timeout passes.
+func waitUntil(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}

@@ -1,0 +1,132 @@
+package container
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/constant"
+	"mydocker/container/spec"
+	"mydocker/utils"
+)
+
+// MonitorCommand is the hidden command a detached container's monitor
+// runs as: `mydocker [global flags] monitor ID`.
+const MonitorCommand = "monitor"
+
+// readyFd is where the detached monitor reports whether the container
+// started: one JSON readyMsg, then EOF.
+const readyFd = 3
+
+type readyMsg struct {
+	Code    int    `json:"code"` // 0: running; else the exit code for `run -d`
+	Message string `json:"message,omitempty"`
+}
+
+// monitorLogName is the monitor's own stderr beside the record, so its
+// warnings (and init's steps with --debug) are not lost with no terminal.
+const monitorLogName = "monitor.log"
+
+// StartMonitor starts `mydocker [globalArgs] monitor ID` in its own
+// session with none of our terminal or pipes, so `id=$(mydocker run -d
+// ...)` returns as soon as the container runs, and waits for its report.
+func (s *Store) StartMonitor(id string, globalArgs []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return errors.Wrap(err, "find mydocker binary")
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return errors.Wrap(err, "ready pipe")
+	}
+	defer readyR.Close()
+	logf, err := os.OpenFile(filepath.Join(s.Dir(id), monitorLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		readyW.Close()
+		return errors.Wrap(err, "open monitor log")
+	}
+	defer logf.Close()
+	args := append(append([]string{}, globalArgs...), MonitorCommand, id)
+	cmd := exec.Command(self, args...)
+	cmd.Args[0] = "mydocker-monitor"
+	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
+		return errors.Wrap(err, "start monitor")
+	}
+	data, err := io.ReadAll(readyR)
+	if err != nil {
+		return errors.Wrap(err, "read monitor report")
+	}
+	var msg readyMsg
+	if err := json.Unmarshal(data, &msg); err != nil {
+		// No report: the monitor died before it could say anything.
+		werr := cmd.Wait()
+		return errors.Errorf("container monitor exited without starting the container (%v); see %s", werr, logf.Name())
+	}
+	// The monitor now belongs to init; not waiting leaves no zombie once we exit.
+	if err := cmd.Process.Release(); err != nil {
+		return errors.Wrap(err, "release monitor")
+	}
+	if msg.Code != 0 {
+		return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
+	}
+	return nil
+}
+
+// Monitor is the body of `mydocker monitor ID`, the detached container's
+// parent: it starts the container, reports to StartMonitor, then logs its
+// output, waits for it and records how it ended, exactly as a foreground
+// run does in-process.
+func (s *Store) Monitor(id string, debug bool) error {
+	ready := os.NewFile(readyFd, "ready")
+	report := func(msg readyMsg) {
+		data, err := json.Marshal(msg)
+		if err == nil {
+			_, err = ready.Write(data)
+		}
+		if cerr := ready.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			log.Warnf("report to run -d: %v", err)
+		}
+	}
+	// Keep nothing the caller of run -d had open, past our ready pipe.
+	if err := utils.CloseExecFrom(readyFd + 1); err != nil {
+		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
+		return &spec.ExitError{Code: constant.ExitMydocker}
+	}
+	// No terminal: hangups are not for us. Stop requests go to the container.
+	signal.Ignore(unix.SIGHUP)
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+
+	runner := &Runner{Store: s, Debug: debug}
+	c, err := runner.Start(id, Attach{})
+	if err != nil {
+		code := spec.ExitCode(err)
+		report(readyMsg{Code: code, Message: err.Error()})
+		return &spec.ExitError{Code: code}
+	}
+	report(readyMsg{})
+	go ForwardSignals(sigs, c.Signal)
+	// From here the monitor mostly sleeps in wait: give back the pages of
+	// the binary it only needed to start.
+	utils.TrimResident()
+	if _, err := c.Wait(); err != nil {
+		return err
+	}
+	return nil
+}

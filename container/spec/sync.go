@@ -1,0 +1,221 @@
+package spec
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"os"
+
+	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
+)
+
+// The protocol between the host and the processes it starts inside a
+// container, as runc keeps it in one sync.go. Nothing about it lives
+// anywhere else.
+//
+// `run` and `start`: the host (Process in package container) starts
+// `mydocker init` in new namespaces with two descriptors, and a third
+// with --debug:
+//
+//	host                                          init (inside)
+//	 | fd 3, pipe:   [len][InitConfig JSON] ------> readInitConfig
+//	 |                                              mounts, pivot_root,
+//	 |  cgroups, network (meanwhile)                hostname, lo
+//	 | fd 3:         GoAhead byte, then EOF ------> WaitGoAhead
+//	 |                                              cgroup ns, setsid
+//	 | <----- fd 4, seqpacket: {"type":"pty"}       with -t: the pty master
+//	 |                         + SCM_RIGHTS         as ancillary data
+//	 | <----- fd 4:            {"type":"exec"}      about to exec
+//	 | <----- fd 4:            EOF                  execve closed fd 4
+//	 |
+//	 | on failure instead, at any point:
+//	 | <----- fd 4:            {"type":"error","code":N,"message":...}
+//	 |                                              exit N
+//
+// EOF on fd 4 after MsgExec means the user's command runs; EOF without it
+// means init died. EOF on fd 3 instead of the go-ahead means the host
+// gave up: init exits without a word, the host knows why.
+//
+// `exec`: the host starts `mydocker nsexec` (package nsenter's C
+// constructor joins the namespaces, then package inside runs) with its
+// descriptors named in the environment: ExecConfigEnv, a memfd holding
+// the ExecConfig as JSON; with -t, ExecSyncEnv, a seqpacket socket on
+// which nsexec sends MsgPty with the pty master and then EOF. nsexec
+// reports failures on its stderr and in its exit code.
+
+// The hidden commands the host re-execs mydocker as.
+const (
+	InitCommand = "init"   // the container's first process
+	ExecCommand = "nsexec" // a process exec'd into a running container
+)
+
+// init finds its descriptors at fixed numbers (the ExtraFiles of its
+// exec.Cmd, which start at 3).
+const (
+	ConfigFd = 3 // read: one framed InitConfig, the GoAhead byte, then EOF
+	SyncFd   = 4 // seqpacket socket: init's messages to the host
+	LogFd    = 5 // with LogArg: where init's own logrus output goes
+)
+
+// LogArg tells init that LogFd is its log. It cannot probe the fd: the
+// Go runtime may itself have opened fd 5 (netpoll) by then.
+const LogArg = "--log-fd-5"
+
+// The environment of `mydocker nsexec` names its inherited descriptors.
+const (
+	ExecConfigEnv = "_MYDOCKER_EXEC_CONFIG_FD" // the ExecConfig as JSON
+	ExecSyncEnv   = "_MYDOCKER_EXEC_SYNC_FD"   // with a tty: where the pty master goes
+	ExecDebugEnv  = "_MYDOCKER_DEBUG"          // set: nsexec logs at debug level
+)
+
+// Messages the inside sends the host on the sync socket.
+const (
+	MsgPty   = "pty"   // carries the pty master as SCM_RIGHTS
+	MsgExec  = "exec"  // init is about to exec the user's command
+	MsgError = "error" // setup or exec failed; Code is the exit code to report
+)
+
+// Msg is one message on the sync socket, one seqpacket each.
+type Msg struct {
+	Type    string `json:"type"`
+	Code    int    `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// GoAhead is the byte on fd 3 that tells init to go on after its setup.
+const GoAhead = 'g'
+
+// maxMsg bounds one sync message; an error message is the longest.
+const maxMsg = 64 << 10
+
+// WriteFrame writes v as JSON framed by its length (host side): the pipe
+// carries the GoAhead byte after it, so the reader cannot read to EOF.
+func WriteFrame(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return errors.Wrap(err, "encode init config")
+	}
+	frame := make([]byte, 4+len(data))
+	binary.BigEndian.PutUint32(frame, uint32(len(data)))
+	copy(frame[4:], data)
+	_, err = w.Write(frame)
+	return err
+}
+
+// ReadFrame reads one length-framed JSON message into v (inside).
+func ReadFrame(r io.Reader, v any) error {
+	var size [4]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return errors.Wrap(err, "read init config")
+	}
+	data := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(r, data); err != nil {
+		return errors.Wrap(err, "read init config")
+	}
+	return errors.Wrap(json.Unmarshal(data, v), "decode init config")
+}
+
+// SendGoAhead writes the go-ahead and closes the pipe (host side): init
+// then reads the byte, and EOF for anything more.
+func SendGoAhead(w io.WriteCloser) error {
+	_, werr := w.Write([]byte{GoAhead})
+	if cerr := w.Close(); werr == nil {
+		werr = cerr
+	}
+	return werr
+}
+
+// WaitGoAhead blocks until the host has finished its part of the setup
+// (inside). False means the host gave up (EOF) or sent something else.
+func WaitGoAhead(r io.Reader) bool {
+	b := make([]byte, 1)
+	_, err := io.ReadFull(r, b)
+	return err == nil && b[0] == GoAhead
+}
+
+// Send writes one message to the host, with an optional descriptor
+// (inside).
+func Send(sock *os.File, msg Msg, fd *os.File) error {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return errors.Wrap(err, "encode sync message")
+	}
+	var oob []byte
+	if fd != nil {
+		oob = unix.UnixRights(int(fd.Fd()))
+	}
+	if err := unix.Sendmsg(int(sock.Fd()), data, oob, nil, 0); err != nil {
+		return errors.Wrapf(err, "send %s to parent", msg.Type)
+	}
+	return nil
+}
+
+// ErrBadMessage is a message that is not a Msg, or a MsgPty without its
+// descriptor.
+var ErrBadMessage = errors.New("bad sync message")
+
+// Recv reads one message (host side), with the descriptor MsgPty carries.
+// It returns io.EOF once every inside end is closed; flags may add
+// MSG_DONTWAIT, which then reports EAGAIN as io.EOF too.
+func Recv(sock *os.File, flags int) (Msg, *os.File, error) {
+	buf := make([]byte, maxMsg)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, flags|unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT != 0 {
+			return Msg{}, nil, io.EOF
+		}
+		if err != nil {
+			return Msg{}, nil, err
+		}
+		if n == 0 && oobn == 0 {
+			return Msg{}, nil, io.EOF
+		}
+		var f *os.File
+		if oobn > 0 {
+			f = fileFromRights(oob[:oobn])
+		}
+		var msg Msg
+		if err := json.Unmarshal(buf[:n], &msg); err != nil {
+			closeFile(f)
+			return Msg{}, nil, errors.Wrapf(ErrBadMessage, "%q: %v", buf[:n], err)
+		}
+		if msg.Type != MsgPty {
+			closeFile(f)
+			f = nil
+		} else if f == nil {
+			return Msg{}, nil, errors.Wrap(ErrBadMessage, "a pty message without a descriptor")
+		}
+		return msg, f, nil
+	}
+}
+
+// fileFromRights returns the one descriptor of an SCM_RIGHTS message, or
+// nil if oob holds anything else.
+func fileFromRights(oob []byte) *os.File {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) != 1 {
+		return nil
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil {
+		return nil
+	}
+	if len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil
+	}
+	return os.NewFile(uintptr(fds[0]), "pty-master")
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
