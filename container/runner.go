@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -163,27 +162,16 @@ func hostname(rec *Record) string {
 	return utils.ShortID(rec.ID)
 }
 
-// writeEtcFiles writes the container's /etc/hosts, /etc/hostname and
-// /etc/resolv.conf beside its record and returns the bind mounts that put
-// them in place, as Docker does.
+// writeEtcFiles writes the container's /etc files beside its record and
+// returns the bind mounts that put them in place, as Docker does.
 func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]spec.Mount, error) {
-	addr := ""
-	if ip != nil {
-		addr = ip.String()
+	files, err := network.WriteEtcFiles(r.Store.Dir(rec.ID), ip, hostname(rec), rec.Name)
+	if err != nil {
+		return nil, err
 	}
-	files := []struct{ name, content string }{
-		{"hosts", network.HostsFile(addr, hostname(rec), rec.Name)},
-		{"hostname", hostname(rec) + "\n"},
-		{"resolv.conf", network.ResolvConf("/etc/resolv.conf")},
-	}
-	var mounts []spec.Mount
+	mounts := make([]spec.Mount, 0, len(files))
 	for _, f := range files {
-		// Rewritten on every start and unused until then: no fsync needed.
-		p := filepath.Join(r.Store.Dir(rec.ID), f.name)
-		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
-			return nil, errors.Wrap(err, "write the container's /etc files")
-		}
-		mounts = append(mounts, spec.Mount{Source: p, Destination: "/etc/" + f.name})
+		mounts = append(mounts, spec.Mount{Source: f.Path, Destination: f.Destination})
 	}
 	return mounts, nil
 }

@@ -4,8 +4,42 @@ import (
 	"bufio"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/pkg/errors"
 )
+
+// EtcFile is one of a container's /etc files: written at Path on the host,
+// bind-mounted at Destination inside the container.
+type EtcFile struct {
+	Path, Destination string
+}
+
+// WriteEtcFiles writes a container's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf into dir (its record directory) for a container with
+// address ip (nil: no network), hostname and name.
+func WriteEtcFiles(dir string, ip net.IP, hostname, name string) ([]EtcFile, error) {
+	addr := ""
+	if ip != nil {
+		addr = ip.String()
+	}
+	contents := []struct{ name, content string }{
+		{"hosts", HostsFile(addr, hostname, name)},
+		{"hostname", hostname + "\n"},
+		{"resolv.conf", ResolvConf("/etc/resolv.conf")},
+	}
+	files := make([]EtcFile, 0, len(contents))
+	for _, c := range contents {
+		// Rewritten on every start and unused until then: no fsync needed.
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
+			return nil, errors.Wrap(err, "write the container's /etc files")
+		}
+		files = append(files, EtcFile{Path: p, Destination: "/etc/" + c.name})
+	}
+	return files, nil
+}
 
 // HostsFile is the container's /etc/hosts: localhost, and its hostname and
 // name on its address (on 127.0.1.1 without a network).
