@@ -143,15 +143,21 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		closeAll(parentEnds...)
 		return nil, err
 	}
-	c.relay(rec.Config.Tty, a, parentEnds)
-
+	// Recorded before any output is copied: a container whose output fills
+	// the disk at once must not make this write spend the space kept
+	// beside the record, which its exit needs. Meanwhile the output waits
+	// in the pipe or the pty.
 	rec.markRunning(proc.Pid)
 	if err := r.Store.Save(rec); err != nil {
 		proc.kill()
-		c.copies.Wait()
+		closeAll(parentEnds...)
+		if proc.PtyMaster != nil {
+			proc.PtyMaster.Close()
+		}
 		c.ports.Close()
 		return nil, err
 	}
+	c.relay(rec.Config.Tty, a, parentEnds)
 	return c, nil
 }
 
