@@ -4,31 +4,20 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/moby/sys/capability"
 	"github.com/pkg/errors"
 	"golang.org/x/sys/unix"
 )
 
-// capNumbers maps every capability the kernel knows to its number.
-var capNumbers = map[string]int{
-	"CAP_CHOWN": unix.CAP_CHOWN, "CAP_DAC_OVERRIDE": unix.CAP_DAC_OVERRIDE,
-	"CAP_DAC_READ_SEARCH": unix.CAP_DAC_READ_SEARCH, "CAP_FOWNER": unix.CAP_FOWNER,
-	"CAP_FSETID": unix.CAP_FSETID, "CAP_KILL": unix.CAP_KILL, "CAP_SETGID": unix.CAP_SETGID,
-	"CAP_SETUID": unix.CAP_SETUID, "CAP_SETPCAP": unix.CAP_SETPCAP,
-	"CAP_LINUX_IMMUTABLE": unix.CAP_LINUX_IMMUTABLE, "CAP_NET_BIND_SERVICE": unix.CAP_NET_BIND_SERVICE,
-	"CAP_NET_BROADCAST": unix.CAP_NET_BROADCAST, "CAP_NET_ADMIN": unix.CAP_NET_ADMIN,
-	"CAP_NET_RAW": unix.CAP_NET_RAW, "CAP_IPC_LOCK": unix.CAP_IPC_LOCK, "CAP_IPC_OWNER": unix.CAP_IPC_OWNER,
-	"CAP_SYS_MODULE": unix.CAP_SYS_MODULE, "CAP_SYS_RAWIO": unix.CAP_SYS_RAWIO,
-	"CAP_SYS_CHROOT": unix.CAP_SYS_CHROOT, "CAP_SYS_PTRACE": unix.CAP_SYS_PTRACE,
-	"CAP_SYS_PACCT": unix.CAP_SYS_PACCT, "CAP_SYS_ADMIN": unix.CAP_SYS_ADMIN,
-	"CAP_SYS_BOOT": unix.CAP_SYS_BOOT, "CAP_SYS_NICE": unix.CAP_SYS_NICE,
-	"CAP_SYS_RESOURCE": unix.CAP_SYS_RESOURCE, "CAP_SYS_TIME": unix.CAP_SYS_TIME,
-	"CAP_SYS_TTY_CONFIG": unix.CAP_SYS_TTY_CONFIG, "CAP_MKNOD": unix.CAP_MKNOD, "CAP_LEASE": unix.CAP_LEASE,
-	"CAP_AUDIT_WRITE": unix.CAP_AUDIT_WRITE, "CAP_AUDIT_CONTROL": unix.CAP_AUDIT_CONTROL,
-	"CAP_SETFCAP": unix.CAP_SETFCAP, "CAP_MAC_OVERRIDE": unix.CAP_MAC_OVERRIDE,
-	"CAP_MAC_ADMIN": unix.CAP_MAC_ADMIN, "CAP_SYSLOG": unix.CAP_SYSLOG, "CAP_WAKE_ALARM": unix.CAP_WAKE_ALARM,
-	"CAP_BLOCK_SUSPEND": unix.CAP_BLOCK_SUSPEND, "CAP_AUDIT_READ": unix.CAP_AUDIT_READ,
-	"CAP_PERFMON": unix.CAP_PERFMON, "CAP_BPF": unix.CAP_BPF, "CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE,
-}
+// capNumbers maps every capability moby/sys/capability knows, by the
+// kernel's name (CAP_CHOWN), to its number.
+var capNumbers = func() map[string]capability.Cap {
+	m := map[string]capability.Cap{}
+	for _, c := range capability.ListKnown() {
+		m["CAP_"+strings.ToUpper(c.String())] = c
+	}
+	return m
+}()
 
 // DefaultCapabilities is Docker's default set for a container.
 var DefaultCapabilities = []string{
@@ -109,43 +98,24 @@ func capMask(caps []string) uint64 {
 }
 
 // dropBoundingSet removes every capability not in keep from the bounding
-// set, so nothing the container execs can ever regain it.
+// set, so nothing the container execs can ever regain it. It goes up to
+// the kernel's last capability, not the library's, so a capability newer
+// than this binary is dropped too.
 func dropBoundingSet(keep uint64) error {
-	last := unix.CAP_LAST_CAP
-	for n := 0; n <= last; n++ {
-		if keep&(1<<uint(n)) != 0 {
+	last, err := capability.LastCap()
+	if err != nil {
+		return errors.Wrap(err, "read the last capability")
+	}
+	for n := capability.Cap(0); n <= last; n++ {
+		if n < 64 && keep&(1<<uint(n)) != 0 {
 			continue
 		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(n), 0, 0, 0); err != nil && err != unix.EINVAL {
-			return errors.Wrapf(err, "drop capability %d from the bounding set", n)
+		// EINVAL: a capability this kernel does not have.
+		if err := capability.DropBound(n); err != nil && !errors.Is(err, unix.EINVAL) {
+			return errors.Wrapf(err, "drop capability %d (%s) from the bounding set", n, n)
 		}
 	}
 	return nil
-}
-
-// setCapabilities makes keep the calling thread's effective and permitted
-// sets; the command exec'd from this thread starts with them (root's
-// capabilities after exec are its bounding set). The inheritable set is
-// emptied, as Docker and Podman do since CVE-2022-24769: with it set, a
-// non-root program whose file grants inheritable capabilities would gain
-// them on exec, though the user running it was never given them.
-func setCapabilities(keep uint64) error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	data := [2]unix.CapUserData{
-		{Effective: uint32(keep), Permitted: uint32(keep)},
-		{Effective: uint32(keep >> 32), Permitted: uint32(keep >> 32)},
-	}
-	return errors.Wrap(unix.Capset(&hdr, &data[0]), "set capabilities")
-}
-
-// permittedCapabilities reads the calling thread's permitted set.
-func permittedCapabilities() (uint64, error) {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return 0, errors.Wrap(err, "read capabilities")
-	}
-	return uint64(data[0].Permitted) | uint64(data[1].Permitted)<<32, nil
 }
 
 // Security is how a container's processes are confined.
@@ -161,14 +131,24 @@ type Security struct {
 // CAP_SYS_ADMIN, so before it may be dropped), then the final capability
 // sets. Only execve follows.
 func Confine(sec *Security) error {
-	have, err := permittedCapabilities()
+	caps, err := capability.NewPid2(0)
+	if err == nil {
+		err = caps.Load()
+	}
 	if err != nil {
-		return err
+		return errors.Wrap(err, "read capabilities")
 	}
 	// A capability mydocker itself lacks (a host without
 	// CAP_SYS_RESOURCE, say) cannot be handed on: --privileged means all
 	// that mydocker has.
-	keep := capMask(sec.Capabilities) & have
+	var keep uint64
+	var kept []capability.Cap
+	for _, name := range sec.Capabilities {
+		if c, ok := capNumbers[name]; ok && caps.Get(capability.PERMITTED, c) {
+			keep |= 1 << uint(c)
+			kept = append(kept, c)
+		}
+	}
 	if err := dropBoundingSet(keep); err != nil {
 		return err
 	}
@@ -177,5 +157,13 @@ func Confine(sec *Security) error {
 			return err
 		}
 	}
-	return setCapabilities(keep)
+	// keep becomes the effective and permitted sets; the command exec'd
+	// from this thread starts with them (root's capabilities after exec
+	// are its bounding set). The inheritable set is emptied, as Docker
+	// and Podman do since CVE-2022-24769: with it set, a non-root program
+	// whose file grants inheritable capabilities would gain them on exec,
+	// though the user running it was never given them.
+	caps.Clear(capability.CAPS)
+	caps.Set(capability.EFFECTIVE|capability.PERMITTED, kept...)
+	return errors.Wrap(caps.Apply(capability.CAPS), "set capabilities")
 }
