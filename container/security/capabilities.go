@@ -153,7 +153,7 @@ func Confine(sec *Security) error {
 		return err
 	}
 	if sec.Seccomp {
-		if err := installSeccomp(); err != nil {
+		if err := installSeccomp(keep); err != nil {
 			return err
 		}
 	}
