@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
+	"time"
 )
 
 // noteState remembers the containers and bridges this env's root has
@@ -63,7 +65,7 @@ func (e *env) assertNoLeftovers() {
 		}
 		for _, d := range dirs {
 			e.t.Errorf("cgroup left: %s", d)
-			_ = os.Remove(d)
+			removeCgroupDir(e.t, d)
 		}
 		if veth := "mdv" + id[:11]; linkExists(veth) {
 			e.t.Errorf("veth left: %s", veth)
@@ -157,6 +159,20 @@ func (e *env) rootfsIsOurs(mountinfoPath string) bool {
 		}
 	}
 	return false
+}
+
+// removeCgroupDir removes a leaked cgroup, retrying while the kernel
+// still counts its exiting tasks, so a leak fails one test but does not
+// stay on the machine.
+func removeCgroupDir(t *testing.T, dir string) {
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = os.Remove(dir); err == nil || os.IsNotExist(err) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("remove leaked cgroup %s: %v", dir, err)
 }
 
 func procState(pid int) string {
