@@ -40,7 +40,11 @@ var (
 // TestMain removes the shared image and probe directories after every
 // test has run.
 func TestMain(m *testing.M) {
+	start := time.Now()
 	code := m.Run()
+	if leakedCgroups(start) {
+		code = 1
+	}
 	for _, dir := range []string{imageDir, probeDir} {
 		if dir == "" {
 			continue

@@ -161,6 +161,40 @@ func (e *env) rootfsIsOurs(mountinfoPath string) bool {
 	return false
 }
 
+// leakedCgroups reports, and removes, the container cgroups made since
+// start that outlived every test: a container that ran and was removed
+// within one command (run --rm) never shows its ID to a test's own leak
+// check. A cgroup whose container still has a record under some state
+// root (another test run's, or the machine's own) is someone else's.
+func leakedCgroups(start time.Time) bool {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/mydocker/*")
+	v2, _ := filepath.Glob("/sys/fs/cgroup/mydocker/*")
+	leaked := false
+	for _, d := range append(dirs, v2...) {
+		id := filepath.Base(d)
+		fi, err := os.Stat(d)
+		if err != nil || !fi.IsDir() || len(id) != 64 || fi.ModTime().Before(start) {
+			continue
+		}
+		if procs, err := os.ReadFile(filepath.Join(d, "cgroup.procs")); err != nil || len(procs) > 0 {
+			continue
+		}
+		owned, _ := filepath.Glob(filepath.Join(os.TempDir(), "mydocker-*", "containers", id))
+		if _, err := os.Stat(filepath.Join("/var/lib/mydocker/containers", id)); err == nil || len(owned) > 0 {
+			continue
+		}
+		fmt.Fprintln(os.Stderr, "cgroup left after the tests:", d)
+		leaked = true
+		for i := 0; i < 100; i++ {
+			if err = os.Remove(d); err == nil || os.IsNotExist(err) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return leaked
+}
+
 // removeCgroupDir removes a leaked cgroup, retrying while the kernel
 // still counts its exiting tasks, so a leak fails one test but does not
 // stay on the machine.
