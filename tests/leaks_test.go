@@ -88,6 +88,7 @@ func (e *env) assertNoLeftovers() {
 			for _, mark := range append(append([]string{}, ids...), bridges...) {
 				if strings.Contains(rule, mark) {
 					e.t.Errorf("iptables rule left in %s: %s", table, rule)
+					deleteSavedRule(e.t, table, rule)
 					break
 				}
 			}
@@ -193,6 +194,18 @@ func leakedCgroups(start time.Time) bool {
 		}
 	}
 	return leaked
+}
+
+// deleteSavedRule deletes a rule as iptables-save printed it ("-A CHAIN
+// ..."), so a leaked rule fails one test but does not stay on the machine.
+func deleteSavedRule(t *testing.T, table, rule string) {
+	if !strings.HasPrefix(rule, "-A ") {
+		return
+	}
+	// The shell splits the saved line as iptables-save quoted it.
+	if out, err := exec.Command("sh", "-c", "iptables -w -t "+table+" -D "+strings.TrimPrefix(rule, "-A ")).CombinedOutput(); err != nil {
+		t.Errorf("delete leaked rule %q: %v: %s", rule, err, out)
+	}
 }
 
 // removeCgroupDir removes a leaked cgroup, retrying while the kernel
