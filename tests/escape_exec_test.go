@@ -175,6 +175,14 @@ func TestExecStdinIsNotHostFile(t *testing.T) {
 	e := newEnv(t)
 	name := "stdin-" + strconv.Itoa(os.Getpid())
 	e.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	assertStdinNotWritable(t, e, "/proc/self/fd/0", "exec", name)
+}
+
+// assertStdinNotWritable runs mydocker args... with a host file as stdin;
+// the command reads a line from it, then tries to write into it through
+// fdPath. The write may land in a pipe, never in the host file.
+func assertStdinNotWritable(t *testing.T, e *env, fdPath string, args ...string) {
+	t.Helper()
 	victim := filepath.Join(t.TempDir(), "victim")
 	if err := os.WriteFile(victim, []byte("original\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -186,14 +194,14 @@ func TestExecStdinIsNotHostFile(t *testing.T) {
 	defer f.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := e.cmd(ctx, "exec", name, "sh", "-c", "read line; echo \"read $line\"; echo pwned > /proc/self/fd/0 && echo wrote")
+	c := e.cmd(ctx, append(args, "sh", "-c", "read line; echo \"read $line\"; echo pwned > "+fdPath+" && echo wrote")...)
 	c.Stdin = f
 	got, err := c.Output()
 	if err != nil {
-		t.Fatalf("exec: %v", err)
+		t.Fatalf("%s: %v", args[0], err)
 	}
 	if string(got) != "read original\nwrote\n" {
-		t.Fatalf("exec printed %q", got)
+		t.Fatalf("%s printed %q", args[0], got)
 	}
 	if data, err := os.ReadFile(victim); err != nil || string(data) != "original\n" {
 		t.Fatalf("host file given as stdin was changed from inside: %q %v", data, err)
@@ -450,30 +458,7 @@ func TestRunInitCannotOverwriteBinary(t *testing.T) {
 // stdin, which every process of the container could reopen through
 // /proc/1/fd/0, for writing, and keep after the run.
 func TestRunStdinIsNotHostFile(t *testing.T) {
-	e := newEnv(t)
-	victim := filepath.Join(t.TempDir(), "victim")
-	if err := os.WriteFile(victim, []byte("original\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(victim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := e.cmd(ctx, "run", "--rm", "-i", "busybox", "sh", "-c", "read line; echo \"read $line\"; echo pwned > /proc/1/fd/0 && echo wrote")
-	c.Stdin = f
-	got, err := c.Output()
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if string(got) != "read original\nwrote\n" {
-		t.Fatalf("run printed %q", got)
-	}
-	if data, err := os.ReadFile(victim); err != nil || string(data) != "original\n" {
-		t.Fatalf("host file given as stdin was changed from inside: %q %v", data, err)
-	}
+	assertStdinNotWritable(t, newEnv(t), "/proc/1/fd/0", "run", "--rm", "-i", "busybox")
 }
 
 // With the command's output relayed through pipes, a process it leaves in
