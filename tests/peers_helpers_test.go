@@ -121,7 +121,7 @@ func startRegistry(t *testing.T, auth bool) *registry {
 		r.host = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		conf := fmt.Sprintf(`version: 0.1
 log:
-  level: warn
+  level: error
   accesslog:
     disabled: true
 storage:
@@ -131,7 +131,8 @@ storage:
     enabled: true
 http:
   addr: %s
-%s`, r.storage, r.host, authConf)
+  secret: %s
+%s`, r.storage, r.host, randHex(16), authConf)
 		confPath := filepath.Join(dir, "config.yml")
 		if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
