@@ -58,13 +58,16 @@ $(ROOT)/image/busybox.tar:
 demo: deps build image
 	./mydocker --root $(ROOT) run --rm busybox sh -c 'echo "hostname: $$(hostname)"; echo "processes:"; ps; echo "rootfs:"; ls /'
 
-# Start time side by side with runc (installed from Debian if missing), as
-# medians of BENCH_N runs, plus the Go benchmarks of the hot pure pieces.
+# Start time side by side with runc, as medians of BENCH_N runs; pulling
+# a 100 MB multi-layer image from a local registry side by side with
+# skopeo and podman, as medians of PULL_ROUNDS rounds (BENCH=start or
+# pull runs one half); plus the Go benchmarks of the hot pure pieces.
 BENCH_N ?= 30
-bench: build
-	@command -v runc >/dev/null || { echo "installing runc"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q runc >/dev/null; }
+PULL_ROUNDS ?= 5
+BENCH ?= all
+bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./container ./network
-	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N)
+	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N) -rounds $(PULL_ROUNDS) -what $(BENCH)
 
 clean:
 	rm -f mydocker

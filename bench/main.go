@@ -1,10 +1,12 @@
-// Command bench measures mydocker's container start side by side with runc
-// on the same machine, in one run, as medians over repeated runs, and
-// prints a table with ratios. `make bench` runs it; it needs root, the
-// busybox image script and runc (Debian's package).
+// Command bench measures mydocker side by side with its peers on the same
+// machine, in one run, as medians over repeated runs, and prints a table
+// with ratios: container start against runc, and pulling a multi-layer
+// image from a local registry against skopeo and podman (pull.go). `make
+// bench` runs it; it needs root, the busybox image script and Debian's
+// runc, docker-registry, skopeo and podman (`make deps`).
 //
-// Each measurement runs the two tools alternately, so drift in the
-// machine's load affects both alike.
+// Each measurement runs the tools alternately, so drift in the machine's
+// load affects all alike.
 package main
 
 import (
@@ -31,6 +33,11 @@ var (
 	n        = flag.Int("n", 30, "repetitions per measurement")
 	parallel = flag.Int("parallel", 20, "containers started at once")
 	bigMB    = flag.Int("big", 200, "size of the big image in MB")
+
+	what       = flag.String("what", "all", "which benchmarks: start, pull or all")
+	pullMB     = flag.Int("pull-mb", 100, "size of the pulled image's random layers in MB")
+	pullLayers = flag.Int("pull-layers", 4, "random layers of the pulled image (on top of busybox)")
+	rounds     = flag.Int("rounds", 5, "pulls per tool (each into fresh storage)")
 )
 
 func main() {
@@ -70,21 +77,46 @@ func run() error {
 	}
 	defer cleanup(md)
 
-	fmt.Fprintln(os.Stderr, "preparing images and the runc bundle ...")
 	if out, err := exec.Command("sh", "scripts/make-busybox-image.sh", root).CombinedOutput(); err != nil {
 		return fmt.Errorf("busybox image: %v: %s", err, out)
 	}
+	var rows []row
+	rss := -1
+	switch *what {
+	case "start", "all":
+		if rows, rss, err = startBench(work, md); err != nil {
+			return err
+		}
+	case "pull":
+	default:
+		return fmt.Errorf("-what %q: want start, pull or all", *what)
+	}
+	if *what != "start" {
+		pull, err := pullBench(work, *rounds)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, pull...)
+	}
+	printTable(rows, rss)
+	return nil
+}
+
+// startBench measures container start against runc.
+func startBench(work string, md func(...string) *exec.Cmd) ([]row, int, error) {
+	root := filepath.Join(work, "root")
+	fmt.Fprintln(os.Stderr, "preparing images and the runc bundle ...")
 	if err := makeBigImage(root, *bigMB); err != nil {
-		return err
+		return nil, 0, err
 	}
 	bundle := filepath.Join(work, "bundle")
 	if err := makeBundle(bundle, filepath.Join(root, "image", "busybox.tar")); err != nil {
-		return err
+		return nil, 0, err
 	}
 	// Warm up: unpack both images into the cache and fault in the binaries.
 	for _, img := range []string{"busybox", "big"} {
 		if err := md("run", "--rm", img, "true").Run(); err != nil {
-			return fmt.Errorf("warm-up run of %s: %v", img, err)
+			return nil, 0, fmt.Errorf("warm-up run of %s: %v", img, err)
 		}
 	}
 	runcRun := func(i int) *exec.Cmd {
@@ -93,13 +125,13 @@ func run() error {
 		return c
 	}
 	if err := runcRun(-1).Run(); err != nil {
-		return fmt.Errorf("runc run: %v", err)
+		return nil, 0, fmt.Errorf("runc run: %v", err)
 	}
 
 	var rows []row
 	// 1. run --rm true vs runc run
 	mine, theirs := alternate(*n, func(int) *exec.Cmd { return md("run", "--rm", "busybox", "true") }, runcRun)
-	rows = append(rows, row{what: "run --rm busybox true", mine: mine, theirs: theirs})
+	rows = append(rows, row{what: "run --rm busybox true", mine: mine, theirs: theirs, note: "vs runc run"})
 
 	// 2. run -d + rm -f, per container
 	detached := sample(*n, func(int) (time.Duration, error) {
@@ -126,7 +158,7 @@ func run() error {
 	// 4. many at once
 	wallMine := wall(*parallel, func(int) *exec.Cmd { return md("run", "--rm", "busybox", "true") })
 	wallRunc := wall(*parallel, func(i int) *exec.Cmd { return runcRun(1000 + i) })
-	rows = append(rows, row{what: fmt.Sprintf("%d run --rm in parallel (wall)", *parallel), mine: wallMine, theirs: wallRunc})
+	rows = append(rows, row{what: fmt.Sprintf("%d run --rm in parallel (wall)", *parallel), mine: wallMine, theirs: wallRunc, note: "vs runc run"})
 
 	// 6. with a network and with limits
 	netw, _ := alternate(*n, func(int) *exec.Cmd { return md("run", "--rm", "--network", "bridge", "busybox", "true") }, nil)
@@ -137,11 +169,9 @@ func run() error {
 	// 5. memory an idle detached container costs: its monitor's RSS
 	rss, err := monitorRSS(md, 5)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-
-	printTable(rows, rss)
-	return nil
+	return rows, rss, nil
 }
 
 // alternate runs a and b in turn n times and returns their medians.
@@ -318,7 +348,9 @@ func cleanup(md func(...string) *exec.Cmd) {
 			md(append([]string{"rm", "-f"}, ids...)...).Run() //nolint:errcheck // best effort at exit
 		}
 	}
-	md("network", "rm", "bridge").Run() //nolint:errcheck // may not exist
+	rm := md("network", "rm", "bridge")
+	rm.Stderr = nil // it exists only if a benchmark used it
+	rm.Run()        //nolint:errcheck // best effort at exit
 }
 
 func printTable(rows []row, rssKB int) {
@@ -329,9 +361,17 @@ func printTable(rows []row, rssKB int) {
 	if out, err := exec.Command("runc", "--version").Output(); err == nil {
 		runcVersion = strings.SplitN(string(out), "\n", 2)[0]
 	}
-	fmt.Printf("machine: %s, %d CPUs, kernel %s; %s; median of %d runs\n\n", host, cpus, strings.TrimSpace(string(kernel)), runcVersion, *n)
+	fmt.Printf("machine: %s, %d CPUs, kernel %s; %s", host, cpus, strings.TrimSpace(string(kernel)), runcVersion)
+	if *what != "start" {
+		for _, tool := range []string{"skopeo", "podman"} {
+			if out, err := exec.Command(tool, "--version").Output(); err == nil {
+				fmt.Printf("; %s", strings.TrimSpace(string(out)))
+			}
+		}
+	}
+	fmt.Printf("\nmedians: of %d runs for start, of %d rounds for pull\n\n", *n, *rounds)
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "measurement\tmydocker\trunc / baseline\tratio\tnote")
+	fmt.Fprintln(w, "measurement\tmydocker\tother\tratio\tnote")
 	for _, r := range rows {
 		other, ratio := "-", "-"
 		if r.theirs > 0 {
@@ -340,7 +380,9 @@ func printTable(rows []row, rssKB int) {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.what, ms(r.mine), other, ratio, r.note)
 	}
-	fmt.Fprintf(w, "idle detached container (monitor RSS)\t%.1f MiB\t-\t-\trunc has no monitor\n", float64(rssKB)/1024)
+	if rssKB >= 0 {
+		fmt.Fprintf(w, "idle detached container (monitor RSS)\t%.1f MiB\t-\t-\trunc has no monitor\n", float64(rssKB)/1024)
+	}
 	w.Flush()
 }
 

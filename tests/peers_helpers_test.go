@@ -144,6 +144,9 @@ http:
 		}
 		c := exec.Command("docker-registry", "serve", confPath)
 		c.Stdout, c.Stderr = logf, logf
+		// If the test binary is killed (timeout, ^C, a closed pipe), its
+		// cleanups do not run: the kernel stops the registry instead.
+		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		err = c.Start()
 		logf.Close()
 		if err != nil {
