@@ -79,28 +79,47 @@ func (e *env) failsOneLine(args ...string) string {
 	return msg
 }
 
-// TestPeersPodmanSaveLoadsHere: what podman saves, in both its formats,
-// mydocker loads and runs with the same files, modes, owners and links,
-// and the image's own command, working directory and environment.
-func TestPeersPodmanSaveLoadsHere(t *testing.T) {
+// TestPeersArchivesLoadHere: what podman saves, in both its formats, and
+// an OCI layout skopeo writes, mydocker loads (from a file, from stdin, or
+// from the layout's directory) and runs with the same files, modes, owners
+// and links, and the image's own command, working directory and
+// environment, under the same image ID.
+func TestPeersArchivesLoadHere(t *testing.T) {
 	img := peersImage(t)
 	p := newPodman(t)
 	name := p.load(img.archive)
 	dir := t.TempDir()
-	for _, format := range []string{"docker-archive", "oci-archive"} {
-		t.Run(format, func(t *testing.T) {
-			archive := filepath.Join(dir, format+".tar")
-			p.run("save", "-q", "--format", format, "-o", archive, name)
+	for _, tc := range []struct {
+		what  string
+		make  func(path string)
+		stdin bool
+	}{
+		{what: "podman docker-archive", make: func(path string) { p.run("save", "-q", "--format", "docker-archive", "-o", path, name) }},
+		{what: "podman oci-archive", make: func(path string) { p.run("save", "-q", "--format", "oci-archive", "-o", path, name) }, stdin: true},
+		{what: "skopeo oci layout", make: func(path string) { skopeo(t, "copy", "-q", "docker-archive:"+img.archive, "oci:"+path+":peers") }},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.what, " ", "-"))
+			tc.make(path)
 			e := newEnv(t)
-			loaded := e.loadHere(archive)
+			var loaded string
+			if tc.stdin {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				loaded = loadedName(t, e.runIn(data, 0, "load").stdout)
+			} else {
+				loaded = e.loadHere(path)
+			}
 			if got := e.runPeerCheck(loaded); got != peerCheckWant {
-				t.Fatalf("run %s loaded from podman's %s:\n%s\nwant:\n%s", loaded, format, got, peerCheckWant)
+				t.Fatalf("run %s loaded from %s:\n%s\nwant:\n%s", loaded, tc.what, got, peerCheckWant)
 			}
 			if got := e.run(0, "run", "--rm", loaded).stdout; got != peerHello {
 				t.Fatalf("run %s with the image's Cmd and WorkingDir: %q, want %q", loaded, got, peerHello)
 			}
 			if id := inspectImage(e, loaded).ID; id != img.id {
-				t.Fatalf("image ID after loading podman's %s: %s, want the config digest %s", format, id, img.id)
+				t.Fatalf("image ID after loading %s: %s, want the config digest %s", tc.what, id, img.id)
 			}
 		})
 	}
