@@ -65,6 +65,10 @@ func runPeer(t *testing.T, env []string, name string, args ...string) string {
 func execPeer(env []string, name string, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
+	if name == "podman" || name == "skopeo" {
+		args = append([]string{"--mount", "--propagation", "private", "--", "sh", "-ec", privateVarLib, "sh", name}, args...)
+		name = "unshare"
+	}
 	c := exec.CommandContext(ctx, name, args...)
 	c.Env = append(os.Environ(), env...)
 	c.WaitDelay = 5 * time.Second
@@ -76,6 +80,12 @@ func execPeer(env []string, name string, args ...string) (string, string, error)
 	}
 	return out.String(), errb.String(), err
 }
+
+// privateVarLib runs its arguments in a mount namespace where /var/lib is
+// an empty tmpfs: whatever --root says, containers/image keeps its blob
+// cache in /var/lib/containers/cache, and the tests leave nothing on the
+// machine. (Everything else podman keeps is in the test's directory.)
+const privateVarLib = `mount -t tmpfs -o mode=0755 tmpfs /var/lib; exec "$@"`
 
 // skopeo runs skopeo (never verifying TLS: every registry here is plain
 // HTTP on loopback) and returns its stdout.
