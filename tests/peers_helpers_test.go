@@ -12,7 +12,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,11 +31,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"golang.org/x/sys/unix"
 )
 
@@ -375,12 +373,11 @@ func isDir(p string) bool {
 
 // peerImage is the multi-layer image the peers and mydocker exchange.
 type peerImage struct {
-	archive  string   // docker-archive of it, tagged name
-	name     string   // its RepoTag in the archive
-	id       string   // "sha256:<config digest>", Docker's image ID
-	diffIDs  []string // "sha256:..." of each uncompressed layer, lowest first
-	manifest []byte
-	config   v1.Config
+	archive string   // docker-archive of it, tagged name
+	name    string   // its RepoTag in the archive
+	id      string   // "sha256:<config digest>", Docker's image ID
+	diffIDs []string // "sha256:..." of each uncompressed layer, lowest first
+	config  v1.Config
 }
 
 var (
@@ -455,68 +452,77 @@ func buildPeerImage(busybox, out string) (*peerImage, error) {
 		{hdr: tar.Header{Typeflag: tar.TypeLink, Name: "data/b", Linkname: "data/a"}},
 		owned,
 	}
-	layers := []v1.Layer{}
-	l1, err := tarball.LayerFromFile(busybox)
+	bb, err := os.ReadFile(busybox)
 	if err != nil {
-		return nil, fmt.Errorf("busybox layer: %v", err)
+		return nil, err
 	}
-	layers = append(layers, l1)
+	layers := [][]byte{bb}
 	for _, entries := range [][]entry{layer2, layer3} {
 		data, err := tarOf(entries)
 		if err != nil {
 			return nil, err
 		}
-		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(data)), nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		layers = append(layers, l)
+		layers = append(layers, data)
 	}
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		return nil, err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	cf.Config = v1.Config{
+	p := &peerImage{archive: out, name: "localhost/peers/multi:1", config: v1.Config{
 		Cmd:        []string{"cat", "/data/hello"},
 		Env:        []string{"PATH=/bin:/usr/bin", "PEERS=multi"},
 		WorkingDir: "/data",
 		Labels:     map[string]string{"org.example.peers": "multi"},
+	}}
+	var quoted []string
+	for _, l := range layers {
+		p.diffIDs = append(p.diffIDs, fmt.Sprintf("sha256:%x", sha256.Sum256(l)))
+		quoted = append(quoted, `"`+p.diffIDs[len(p.diffIDs)-1]+`"`)
 	}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		return nil, err
-	}
-	p := &peerImage{archive: out, name: "localhost/peers/multi:1", config: cf.Config}
-	tag, err := name.NewTag(p.name)
-	if err != nil {
-		return nil, err
-	}
-	if err := tarball.WriteToFile(out, tag, img); err != nil {
+	// The config as no Go encoder writes it (rootfs first, indented by
+	// tabs): its digest is the image ID, so a tool that re-encodes the
+	// config instead of keeping its bytes changes the ID and is caught.
+	config := []byte(fmt.Sprintf(`{
+	"rootfs": {"type": "layers", "diff_ids": [%s]},
+	"architecture": %q,
+	"os": "linux",
+	"config": {
+		"Cmd": ["cat", "/data/hello"],
+		"Env": ["PATH=/bin:/usr/bin", "PEERS=multi"],
+		"WorkingDir": "/data",
+		"Labels": {"org.example.peers": "multi"}
+	},
+	"history": [
+		{"created_by": "busybox rootfs (scripts/make-busybox-image.sh)"},
+		{"created_by": "peers: files, a directory to make opaque, a sticky /tmp"},
+		{"created_by": "peers: a whiteout, an opaque directory, setuid, a hard link, a foreign owner"}
+	]
+}
+`, strings.Join(quoted, ", "), runtime.GOARCH))
+	p.id = fmt.Sprintf("sha256:%x", sha256.Sum256(config))
+	if err := writeDockerArchive(out, p.name, config, layers); err != nil {
 		return nil, fmt.Errorf("write %s: %v", out, err)
 	}
-	h, err := img.ConfigName()
-	if err != nil {
-		return nil, err
-	}
-	p.id = h.String()
-	for _, l := range layers {
-		d, err := l.DiffID()
-		if err != nil {
-			return nil, err
-		}
-		p.diffIDs = append(p.diffIDs, d.String())
-	}
-	if p.manifest, err = img.RawManifest(); err != nil {
-		return nil, err
-	}
 	return p, nil
+}
+
+// writeDockerArchive writes what `docker save` writes for one image: its
+// config, its uncompressed layers and a manifest.json naming them.
+func writeDockerArchive(path, tag string, config []byte, layers [][]byte) error {
+	configName := fmt.Sprintf("%x.json", sha256.Sum256(config))
+	files := []entry{fileEntry(configName, 0o644, string(config))}
+	var layerNames []string
+	for _, l := range layers {
+		name := fmt.Sprintf("%x/layer.tar", sha256.Sum256(l))
+		layerNames = append(layerNames, name)
+		files = append(files, dirEntry(filepath.Dir(name)+"/", 0o755), fileEntry(name, 0o644, string(l)))
+	}
+	manifest, err := json.Marshal([]map[string]any{{"Config": configName, "RepoTags": []string{tag}, "Layers": layerNames}})
+	if err != nil {
+		return err
+	}
+	files = append(files, fileEntry("manifest.json", 0o644, string(manifest)))
+	data, err := tarOf(files)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // tarOf writes entries as a tar, with a fixed modification time so the
