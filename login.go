@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/pkg/errors"
+	"github.com/urfave/cli"
+	"golang.org/x/term"
+
+	"mydocker/registry"
+)
+
+var loginCommand = cli.Command{
+	Name:      "login",
+	Usage:     "log in to a registry (Docker Hub if none is given); credentials go to $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json",
+	ArgsUsage: "[REGISTRY]",
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "u, username", Usage: "username"},
+		cli.StringFlag{Name: "p, password", Usage: "password (insecure: seen by every user in ps; prefer --password-stdin)"},
+		cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin"},
+		cli.BoolTFlag{Name: "tls-verify", Usage: "require HTTPS (--tls-verify=false allows plain HTTP; localhost needs no flag)"},
+	},
+	Action: loginAction,
+}
+
+var logoutCommand = cli.Command{
+	Name:      "logout",
+	Usage:     "remove a registry's stored credentials (Docker Hub if none is given)",
+	ArgsUsage: "[REGISTRY]",
+	Action:    logoutAction,
+}
+
+func loginAction(ctx *cli.Context) error {
+	if ctx.NArg() > 1 {
+		return errors.New(`"login" takes at most one REGISTRY`)
+	}
+	reg := ctx.Args().First()
+	user, pass := ctx.String("username"), ctx.String("password")
+	switch {
+	case pass != "" && ctx.Bool("password-stdin"):
+		return errors.New("--password and --password-stdin are mutually exclusive")
+	case ctx.Bool("password-stdin"):
+		if user == "" {
+			return errors.New("--password-stdin needs --username")
+		}
+		data, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return errors.Wrap(err, "read password from stdin")
+		}
+		pass = strings.TrimRight(string(data), "\r\n")
+	case pass != "":
+		fmt.Fprintln(os.Stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
+	}
+	if user == "" || pass == "" {
+		var err error
+		if user, pass, err = prompt(user, pass); err != nil {
+			return err
+		}
+	}
+	if err := registry.Login(context.Background(), reg, user, pass, !ctx.BoolT("tls-verify")); err != nil {
+		return err
+	}
+	fmt.Println("Login Succeeded")
+	return nil
+}
+
+// prompt asks at the terminal for what the flags did not give, the
+// password without echo. Without a terminal it fails rather than wait on
+// a pipe that will never say anything, as Docker does.
+func prompt(user, pass string) (string, string, error) {
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return "", "", errors.New("cannot prompt for a username or password without a terminal: use --username with --password-stdin")
+	}
+	if user == "" {
+		fmt.Print("Username: ")
+		line, err := readLine(os.Stdin)
+		if err != nil {
+			return "", "", errors.Wrap(err, "read username")
+		}
+		if user = strings.TrimSpace(line); user == "" {
+			return "", "", errors.New("username is required")
+		}
+	}
+	if pass == "" {
+		fmt.Print("Password: ")
+		b, err := term.ReadPassword(fd)
+		fmt.Println() // the user's Enter was not echoed
+		if err != nil {
+			return "", "", errors.Wrap(err, "read password")
+		}
+		if pass = string(b); pass == "" {
+			return "", "", errors.New("password is required")
+		}
+	}
+	return user, pass, nil
+}
+
+// readLine reads up to a newline one byte at a time: a buffered reader
+// could swallow what is typed after it, which the password read needs.
+func readLine(f *os.File) (string, error) {
+	var sb strings.Builder
+	buf := make([]byte, 1)
+	for {
+		n, err := f.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				return sb.String(), nil
+			}
+			sb.WriteByte(buf[0])
+		}
+		if err == io.EOF {
+			return sb.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+func logoutAction(ctx *cli.Context) error {
+	if ctx.NArg() > 1 {
+		return errors.New(`"logout" takes at most one REGISTRY`)
+	}
+	reg := ctx.Args().First()
+	host, err := registry.Host(reg)
+	if err != nil {
+		return err
+	}
+	err = registry.Logout(reg)
+	if errors.Is(err, registry.ErrNotLoggedIn) {
+		fmt.Printf("Not logged in to %s\n", host)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Removing login credentials for %s\n", host)
+	return nil
+}
