@@ -192,8 +192,16 @@ func TestTerminal(t *testing.T) {
 	scr.waitFor(t, "a status line above the bars", func(s string) bool { return strings.Contains(s, "Pulling from library/busybox\r\n") })
 	p.Println("Pulling from library/busybox")
 	scr.waitFor(t, "a status line above the bars", func(s string) bool { return strings.Contains(s, "Pulling from library/busybox\r\n") })
-	b.Done("Already exists")
-	scr.waitFor(t, "b's final line", func(s string) bool { return strings.Contains(s, "ba9876543210: Already exists") })
+	// All of b's bytes read: the bar is full but stays under way until
+	// Done, which alone decides the final line.
+	if _, err := io.Copy(io.Discard, b.Proxy(bytes.NewReader(make([]byte, 1000)))); err != nil {
+		t.Fatal(err)
+	}
+	scr.waitFor(t, "b's full bar", func(s string) bool {
+		return strings.Contains(s, "ba9876543210: Downloading [") && strings.Contains(s, "1.0kB/1.0kB")
+	})
+	b.Done("Pull complete")
+	scr.waitFor(t, "b's final line", func(s string) bool { return strings.Contains(s, "ba9876543210: Pull complete") })
 	pw.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -206,8 +214,10 @@ func TestTerminal(t *testing.T) {
 	if !strings.Contains(out, "0123456789ab: Pull complete") || !strings.Contains(out, "Digest: sha256:abc") {
 		t.Fatalf("final lines missing: %q", out)
 	}
-	if strings.LastIndex(out, "Pulling from") > strings.LastIndex(out, "0123456789ab: Pull complete") {
-		t.Fatalf("status line below the bars: %q", out)
+	// The status line is part of a redraw, above the bars: written
+	// straight to the terminal the next redraw would wipe it out.
+	if !strings.Contains(out, "\x1b[JPulling from library/busybox\r\n0123456789ab: Downloading") {
+		t.Fatalf("status line not drawn above the bars: %q", out)
 	}
 	// Redrawn in place: the cursor moves up over the old frame.
 	if !strings.Contains(out, "\x1b[") {
