@@ -349,3 +349,28 @@ func jsonEqual(t *testing.T, a, b string) bool {
 	}
 	return fmt.Sprint(x) == fmt.Sprint(y)
 }
+
+// FuzzHost: whatever the user types as REGISTRY, Host either refuses it or
+// returns a host that is its own normal form and survives the round trip
+// through an "auths" key.
+func FuzzHost(f *testing.F) {
+	for _, s := range []string{"", "docker.io", "https://index.docker.io/v1/", "localhost:5000", "http://[::1]:5000/v2/", "a b", "x://", "quay.io/org/repo"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		h, err := Host(in)
+		if err != nil {
+			return
+		}
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			t.Fatalf("Host(%q) = %q", in, h)
+		}
+		if again, err := Host(h); err != nil || again != h {
+			t.Fatalf("Host(%q) = %q, but Host(%q) = %q, %v", in, h, h, again, err)
+		}
+		if got := keyHost(key(h)); got != h {
+			t.Fatalf("key %q for %q names %q", key(h), h, got)
+		}
+		Insecure(h)
+	})
+}
