@@ -39,6 +39,10 @@ func loginAction(ctx *cli.Context) error {
 		return errors.New(`"login" takes at most one REGISTRY`)
 	}
 	reg := ctx.Args().First()
+	// A mistyped registry is reported before any prompt.
+	if _, err := registry.Host(reg); err != nil {
+		return err
+	}
 	user, pass := ctx.String("username"), ctx.String("password")
 	switch {
 	case pass != "" && ctx.Bool("password-stdin"):
@@ -130,6 +134,9 @@ func logoutAction(ctx *cli.Context) error {
 	host, err := registry.Host(reg)
 	if err != nil {
 		return err
+	}
+	if host == registry.DockerHub {
+		host = registry.DockerHubKey // as Docker names it here
 	}
 	err = registry.Logout(reg)
 	if errors.Is(err, registry.ErrNotLoggedIn) {

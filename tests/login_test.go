@@ -120,6 +120,9 @@ func TestLoginLogout(t *testing.T) {
 	if out := e.ok("logout", host); out != "Not logged in to "+host {
 		t.Fatalf("second logout: %q", out)
 	}
+	if out := e.ok("logout"); out != "Not logged in to https://index.docker.io/v1/" {
+		t.Fatalf("logout from Docker Hub: %q", out)
+	}
 }
 
 // Without REGISTRY_AUTH_FILE the credentials go to $DOCKER_CONFIG, else
@@ -161,7 +164,9 @@ func TestLoginNoTerminalNoPrompt(t *testing.T) {
 		r := e.runIn([]byte(regPass+"\n"), 125, args...)
 		oneLine(t, r, "terminal")
 	}
-	r := e.run(125, "login", "--password-stdin", host)
+	r := e.run(125, "login", "bad host")
+	oneLine(t, r, `invalid registry "bad host"`)
+	r = e.run(125, "login", "--password-stdin", host)
 	oneLine(t, r, "--username")
 	r = e.runIn([]byte(regPass), 125, "login", "-u", regUser, "-p", regPass, "--password-stdin", host)
 	oneLine(t, r, "mutually exclusive")
