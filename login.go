@@ -55,7 +55,9 @@ func loginAction(ctx *cli.Context) error {
 		if err != nil {
 			return errors.Wrap(err, "read password from stdin")
 		}
-		pass = strings.TrimRight(string(data), "\r\n")
+		if pass = strings.TrimRight(string(data), "\r\n"); pass == "" {
+			return errors.New("--password-stdin: stdin held no password")
+		}
 	case pass != "":
 		fmt.Fprintln(os.Stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
 	}

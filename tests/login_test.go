@@ -168,6 +168,8 @@ func TestLoginNoTerminalNoPrompt(t *testing.T) {
 	oneLine(t, r, `invalid registry "bad host"`)
 	r = e.run(125, "login", "--password-stdin", host)
 	oneLine(t, r, "--username")
+	r = e.runIn([]byte("\n"), 125, "login", "-u", regUser, "--password-stdin", host)
+	oneLine(t, r, "no password")
 	r = e.runIn([]byte(regPass), 125, "login", "-u", regUser, "-p", regPass, "--password-stdin", host)
 	oneLine(t, r, "mutually exclusive")
 	if _, err := os.Stat(authFile); !os.IsNotExist(err) {
