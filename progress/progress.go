@@ -46,7 +46,8 @@ type Bar struct {
 	p    *Progress
 	id   string
 	verb string
-	bar  *mpb.Bar // nil without a terminal
+	bar  *mpb.Bar    // nil without a terminal
+	eof  atomic.Bool // a Proxy reader reached the end
 	// final is the text that replaces the verb and the bar once the layer
 	// is done or failed; set once, read by the renderer goroutine.
 	final atomic.Pointer[string]
@@ -57,11 +58,15 @@ type Bar struct {
 // "Extracting", "Writing").
 func (p *Progress) Layer(id string, size int64, verb string) *Bar {
 	b := &Bar{p: p, id: id, verb: verb}
-	if p.quiet || !p.tty {
+	if p.quiet {
 		return b
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.open = append(p.open, b)
+	if !p.tty {
+		return b
+	}
 	if p.bars == nil {
 		// ForceTTY: the caller decided this is a terminal (out may be a
 		// writer wrapping one); AutoRefresh then redraws without mpb's
@@ -82,7 +87,6 @@ func (p *Progress) Layer(id string, size int64, verb string) *Bar {
 	if size > 0 {
 		b.bar.SetTotal(size, false)
 	}
-	p.open = append(p.open, b)
 	return b
 }
 
@@ -109,20 +113,25 @@ func (b *Bar) counters(s decor.Statistics) string {
 
 // Proxy counts the bytes read through r on b's line.
 func (b *Bar) Proxy(r io.Reader) io.Reader {
-	if b.bar == nil {
+	if b.p.quiet {
 		return r
 	}
-	return &proxy{r: r, bar: b.bar}
+	return &proxy{r: r, b: b}
 }
 
 type proxy struct {
-	r   io.Reader
-	bar *mpb.Bar
+	r io.Reader
+	b *Bar
 }
 
 func (p *proxy) Read(buf []byte) (int, error) {
 	n, err := p.r.Read(buf)
-	p.bar.IncrBy(n)
+	if p.b.bar != nil {
+		p.b.bar.IncrBy(n)
+	}
+	if err == io.EOF {
+		p.b.eof.Store(true)
+	}
 	return n, err
 }
 
@@ -149,18 +158,17 @@ func (b *Bar) finish(msg string, failed bool) {
 	if b.p.quiet {
 		return
 	}
-	if b.bar == nil {
-		b.p.mu.Lock()
-		fmt.Fprintf(b.p.out, "%s: %s\n", b.id, msg)
-		b.p.mu.Unlock()
-		return
-	}
 	b.p.mu.Lock()
 	for i, o := range b.p.open {
 		if o == b {
 			b.p.open = append(b.p.open[:i], b.p.open[i+1:]...)
 			break
 		}
+	}
+	if b.bar == nil {
+		fmt.Fprintf(b.p.out, "%s: %s\n", b.id, msg)
+		b.p.mu.Unlock()
+		return
 	}
 	b.p.mu.Unlock()
 	if failed {
@@ -173,21 +181,38 @@ func (b *Bar) finish(msg string, failed bool) {
 }
 
 // Wait draws the bars' final state and returns; with no bars it returns
-// at once. A bar the caller never finished (a bug, or an early return)
-// is ended as failed, so Wait cannot hang on it. Bars may be added again
+// at once. A bar the caller left open is ended here, so Wait cannot hang
+// on it and every layer still gets its one line: as complete if its
+// reader was read to the end (a Proxy handed to a library that reads it
+// all, as a tar writer does), else as failed. Bars may be added again
 // after Wait; they start a new block of lines.
 func (p *Progress) Wait() {
 	p.mu.Lock()
 	bars, open := p.bars, p.open
 	p.bars, p.open = nil, nil
 	p.mu.Unlock()
-	if bars == nil {
-		return
-	}
 	for _, b := range open {
-		b.Abort(nil)
+		if b.eof.Load() {
+			b.Done(completed(b.verb))
+		} else {
+			b.Abort(nil)
+		}
 	}
-	bars.Wait()
+	if bars != nil {
+		bars.Wait()
+	}
+}
+
+// completed is the final message of a layer read to the end but never
+// given one: Docker's words where it has them.
+func completed(verb string) string {
+	switch verb {
+	case "Downloading":
+		return "Download complete"
+	case "Pushing":
+		return "Pushed"
+	}
+	return verb + " complete"
 }
 
 // Println writes one status line ("Digest: sha256:...", "Status:

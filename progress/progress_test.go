@@ -45,6 +45,14 @@ func TestPlain(t *testing.T) {
 			c.Abort(errors.New("x"))
 			c.Done("Pushed") // too late: the first end counts
 		}, "aaaaaaaaaaaa: Pushing failed\nbbbbbbbbbbbb: Pushing cancelled\ncccccccccccc: Pushing failed\n"},
+		{"left open", false, func(p *Progress) {
+			a := p.Layer("aaaaaaaaaaaa", 5, "Writing")
+			io.Copy(io.Discard, a.Proxy(strings.NewReader("hello"))) //nolint:errcheck // strings.Reader
+			b := p.Layer("bbbbbbbbbbbb", 5, "Downloading")
+			b.Proxy(strings.NewReader("hello")).Read(make([]byte, 2)) //nolint:errcheck // strings.Reader
+			c := p.Layer("cccccccccccc", 5, "Downloading")
+			io.Copy(io.Discard, c.Proxy(strings.NewReader("hello"))) //nolint:errcheck // strings.Reader
+		}, "aaaaaaaaaaaa: Writing complete\nbbbbbbbbbbbb: Downloading failed\ncccccccccccc: Download complete\n"},
 		{"status line gets its newline once", false, func(p *Progress) {
 			p.Println("Status: done\n")
 		}, "Status: done\n"},
@@ -228,16 +236,18 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
-// Wait ends a bar nobody finished instead of waiting for it for ever, and
-// bars can be added again afterwards.
+// Wait ends a bar nobody finished instead of waiting for it for ever, as
+// complete if it was read to the end, and bars can be added again
+// afterwards.
 func TestTerminalWaitEndsOpenBars(t *testing.T) {
 	var out syncBuffer
 	p := New(&out, true, false)
 	p.Layer("0123456789ab", 100, "Extracting")
+	io.Copy(io.Discard, p.Layer("aaaaaaaaaaaa", 5, "Writing").Proxy(strings.NewReader("hello"))) //nolint:errcheck // strings.Reader
 	p.Wait()
 	p.Layer("ba9876543210", 100, "Writing").Done("Written")
 	p.Wait()
-	for _, want := range []string{"0123456789ab: Extracting failed", "ba9876543210: Written"} {
+	for _, want := range []string{"0123456789ab: Extracting failed", "aaaaaaaaaaaa: Writing complete", "ba9876543210: Written"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("%q missing from %q", want, out.String())
 		}
