@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"mydocker/registry"
@@ -94,7 +96,7 @@ func prompt(user, pass string) (string, string, error) {
 	}
 	if pass == "" {
 		fmt.Print("Password: ")
-		b, err := term.ReadPassword(fd)
+		b, err := readPassword(fd)
 		fmt.Println() // the user's Enter was not echoed
 		if err != nil {
 			return "", "", errors.Wrap(err, "read password")
@@ -104,6 +106,32 @@ func prompt(user, pass string) (string, string, error) {
 		}
 	}
 	return user, pass, nil
+}
+
+// readPassword reads a line with echo off. ^C there must not leave the
+// user's terminal without echo: term.ReadPassword restores it only when
+// it returns, so a signal restores it here before mydocker exits as
+// killed by it (128+N).
+func readPassword(fd int) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, errors.Wrap(err, "read terminal state")
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case sig := <-sigs:
+			term.Restore(fd, state) //nolint:errcheck // exiting: nothing better to do
+			fmt.Println()
+			os.Exit(128 + int(sig.(unix.Signal)))
+		case <-done:
+		}
+	}()
+	return term.ReadPassword(fd)
 }
 
 // readLine reads up to a newline one byte at a time: a buffered reader

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"golang.org/x/sys/unix"
 )
 
 const regUser, regPass = "alice", "pa ss:wörd"
@@ -234,4 +235,31 @@ func TestLoginPlainHTTPNeedsTLSVerifyFalse(t *testing.T) {
 		t.Fatalf("nothing stored: %v", auths)
 	}
 	e.ok("rm", "-f", id)
+}
+
+// ^C at the password prompt exits as killed by SIGINT (130) and leaves
+// the user's terminal echoing again, as it was.
+func TestLoginInterruptRestoresEcho(t *testing.T) {
+	e := newEnv(t)
+	host := authRegistry(t)
+	authFile := filepath.Join(t.TempDir(), "auth.json")
+	credHome(t, authFile)
+	_, code := runInPtyFunc(t, e, func(master *os.File, shown func() string) {
+		waitFor(t, "password prompt", func() bool { return strings.Contains(shown(), "Password: ") })
+		// The master's termios ioctls act on the terminal's (slave) side.
+		if tio, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS); err != nil || tio.Lflag&unix.ECHO != 0 {
+			t.Errorf("echo not off at the password prompt: %v", err)
+		}
+		master.WriteString("\x03") //nolint:errcheck // the checks below fail if lost
+		waitFor(t, "echo back on", func() bool {
+			tio, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
+			return err == nil && tio.Lflag&unix.ECHO != 0
+		})
+	}, "login", "-u", regUser, host)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130", code)
+	}
+	if _, err := os.Stat(authFile); !os.IsNotExist(err) {
+		t.Fatalf("credentials stored: %v", err)
+	}
 }
