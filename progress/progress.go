@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,10 +20,12 @@ import (
 	"github.com/pkg/errors"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
 )
 
-// barWidth is the width of the [===>  ] part, Docker's.
-const barWidth = 50
+// barWidth is the width of the [===>  ] part with its brackets: 50
+// inside, as Docker draws it.
+const barWidth = 52
 
 // Progress is one command's display.
 type Progress struct {
@@ -71,7 +74,7 @@ func (p *Progress) Layer(id string, size int64, verb string) *Bar {
 		// ForceTTY: the caller decided this is a terminal (out may be a
 		// writer wrapping one); AutoRefresh then redraws without mpb's
 		// own check.
-		p.bars = mpb.New(mpb.WithOutput(p.out), mpb.WithWidth(barWidth), mpb.ForceTTY(), mpb.WithAutoRefresh())
+		p.bars = mpb.New(mpb.WithOutput(sizedTerminal(p.out)), mpb.ForceTTY(), mpb.WithAutoRefresh())
 	}
 	// Made with total 0, which mpb never completes by itself: the bar
 	// must stay until Done or Abort replaces it with the final message,
@@ -79,6 +82,7 @@ func (p *Progress) Layer(id string, size int64, verb string) *Bar {
 	// then gives the size for drawing only.
 	b.bar = p.bars.New(0,
 		mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding(" ").Rbound("]"),
+		mpb.BarWidth(barWidth),
 		mpb.PrependDecorators(decor.Any(b.label)),
 		mpb.AppendDecorators(decor.Any(b.counters)),
 		mpb.BarFillerClearOnComplete(),
@@ -88,6 +92,22 @@ func (p *Progress) Layer(id string, size int64, verb string) *Bar {
 		b.bar.SetTotal(size, false)
 	}
 	return b
+}
+
+// sizedTerminal is out as mpb should see it. mpb fits its lines to the
+// size of a terminal it finds behind an *os.File, and shows nothing at
+// all on one that reports 0x0 (a fresh pty, script(1), some CI
+// runners): such a terminal is hidden from it, so it draws lines of its
+// default width (80 columns).
+func sizedTerminal(out io.Writer) io.Writer {
+	f, ok := out.(*os.File)
+	if !ok {
+		return out
+	}
+	if w, h, err := term.GetSize(int(f.Fd())); err == nil && w > 0 && h > 0 {
+		return f
+	}
+	return struct{ io.Writer }{f}
 }
 
 // label is "<id>: <verb>" while the layer is under way, "<id>: <final

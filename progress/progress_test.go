@@ -115,8 +115,8 @@ func TestPlainConcurrent(t *testing.T) {
 	}
 }
 
-// openPty returns a pseudo-terminal's master and slave, 24x100.
-func openPty(t *testing.T) (master, slave *os.File) {
+// openPty returns a pseudo-terminal's master and slave, rows x cols.
+func openPty(t *testing.T, rows, cols uint16) (master, slave *os.File) {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
@@ -135,10 +135,28 @@ func openPty(t *testing.T) (master, slave *os.File) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { slave.Close() })
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 100}); err != nil {
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
 		t.Fatal(err)
 	}
 	return master, slave
+}
+
+// watch collects what the terminal of master shows.
+func watch(master *os.File) *screen {
+	scr := &screen{}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			scr.mu.Lock()
+			scr.buf.Write(buf[:n])
+			scr.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return scr
 }
 
 // screen collects what a terminal shows.
@@ -168,20 +186,8 @@ func (s *screen) waitFor(t *testing.T, what string, cond func(string) bool) {
 // On a terminal each layer is a live bar, Docker's way, drawn in place
 // with cursor movements, and ends as its final message.
 func TestTerminal(t *testing.T) {
-	master, slave := openPty(t)
-	var scr screen
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			scr.mu.Lock()
-			scr.buf.Write(buf[:n])
-			scr.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	master, slave := openPty(t, 24, 100)
+	scr := watch(master)
 	p := New(slave, true, false)
 	a := p.Layer("0123456789ab", 45_600_000, "Downloading")
 	b := p.Layer("ba9876543210", 1000, "Downloading")
@@ -234,6 +240,17 @@ func TestTerminal(t *testing.T) {
 	if strings.Contains(out[strings.LastIndex(out, "Pull complete"):], "[=") {
 		t.Fatalf("a bar drawn after completion: %q", out)
 	}
+}
+
+// A terminal that reports no size (a fresh pty, script(1), some CI
+// runners) still shows every layer's line.
+func TestTerminalWithoutSize(t *testing.T) {
+	master, slave := openPty(t, 0, 0)
+	scr := watch(master)
+	p := New(slave, true, false)
+	p.Layer("0123456789ab", 1000, "Downloading").Done("Pull complete")
+	p.Wait()
+	scr.waitFor(t, "the layer's line", func(s string) bool { return strings.Contains(s, "0123456789ab: Pull complete") })
 }
 
 // Wait ends a bar nobody finished instead of waiting for it for ever, as
