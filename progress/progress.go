@@ -83,6 +83,9 @@ func (p *Progress) Layer(id string, size int64, verb string) *Bar {
 	b.bar = p.bars.New(0,
 		mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding(" ").Rbound("]"),
 		mpb.BarWidth(barWidth),
+		// The spaces around the bar come from the decorators, so a
+		// finished line, bar and counters gone, ends without blanks.
+		mpb.BarFillerTrim(),
 		mpb.PrependDecorators(decor.Any(b.label)),
 		mpb.AppendDecorators(decor.Any(b.counters)),
 		mpb.BarFillerClearOnComplete(),
@@ -116,7 +119,7 @@ func (b *Bar) label(decor.Statistics) string {
 	if f := b.final.Load(); f != nil {
 		return b.id + ": " + *f
 	}
-	return b.id + ": " + b.verb
+	return b.id + ": " + b.verb + " "
 }
 
 // counters is Docker's "12.3MB/45.6MB" (or just "12.3MB" when the size is
@@ -126,9 +129,9 @@ func (b *Bar) counters(s decor.Statistics) string {
 		return ""
 	}
 	if s.Total <= 0 {
-		return " " + humanSize(s.Current)
+		return "  " + humanSize(s.Current)
 	}
-	return " " + humanSize(s.Current) + "/" + humanSize(s.Total)
+	return "  " + humanSize(s.Current) + "/" + humanSize(s.Total)
 }
 
 // Proxy counts the bytes read through r on b's line.

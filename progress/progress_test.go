@@ -225,7 +225,7 @@ func TestTerminal(t *testing.T) {
 	p.Println("Digest: sha256:abc")
 	scr.waitFor(t, "the status line", func(s string) bool { return strings.Contains(s, "Digest: sha256:abc\r\n") })
 	out := scr.String()
-	if !strings.Contains(out, "0123456789ab: Pull complete") || !strings.Contains(out, "Digest: sha256:abc") {
+	if !strings.Contains(out, "0123456789ab: Pull complete\r\n") || !strings.Contains(out, "Digest: sha256:abc") {
 		t.Fatalf("final lines missing: %q", out)
 	}
 	// The status line is part of a redraw, above the bars: written
