@@ -86,6 +86,16 @@ func (p *Progress) Layer(id string, size int64, verb string) *Bar {
 		// The spaces around the bar come from the decorators, so a
 		// finished line, bar and counters gone, ends without blanks.
 		mpb.BarFillerTrim(),
+		// Without a size there is nothing to fill: an empty [   ]
+		// would look stuck, so only the count shows, as Docker does.
+		mpb.BarFillerMiddleware(func(bar mpb.BarFiller) mpb.BarFiller {
+			return mpb.BarFillerFunc(func(w io.Writer, s decor.Statistics) error {
+				if s.Total <= 0 {
+					return nil
+				}
+				return bar.Fill(w, s)
+			})
+		}),
 		mpb.PrependDecorators(decor.Any(b.label)),
 		mpb.AppendDecorators(decor.Any(b.counters)),
 		mpb.BarFillerClearOnComplete(),
@@ -129,7 +139,7 @@ func (b *Bar) counters(s decor.Statistics) string {
 		return ""
 	}
 	if s.Total <= 0 {
-		return "  " + humanSize(s.Current)
+		return " " + humanSize(s.Current) // after the label's blank: no bar between
 	}
 	return "  " + humanSize(s.Current) + "/" + humanSize(s.Total)
 }

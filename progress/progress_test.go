@@ -190,6 +190,8 @@ func TestTerminal(t *testing.T) {
 	scr := watch(master)
 	p := New(slave, true, false)
 	a := p.Layer("0123456789ab", 45_600_000, "Downloading")
+	unsized := p.Layer("cccccccccccc", 0, "Loading layer")
+	io.Copy(io.Discard, unsized.Proxy(bytes.NewReader(make([]byte, 1500)))) //nolint:errcheck // bytes.Reader
 	b := p.Layer("ba9876543210", 1000, "Downloading")
 	pr, pw := io.Pipe()
 	done := make(chan error)
@@ -202,6 +204,9 @@ func TestTerminal(t *testing.T) {
 	}
 	bar := regexp.MustCompile(`0123456789ab: Downloading \[=+>\s+\]  12\.3MB/45\.6MB`)
 	scr.waitFor(t, "a bar at 12.3MB of 45.6MB", bar.MatchString)
+	// Without a size: the count alone, no empty bar that looks stuck.
+	scr.waitFor(t, "the unsized layer's count", func(s string) bool { return strings.Contains(s, "cccccccccccc: Loading layer  1.5kB\r\n") })
+	unsized.Done("Loaded")
 	p.Println("Pulling from library/busybox")
 	scr.waitFor(t, "a status line above the bars", func(s string) bool { return strings.Contains(s, "Pulling from library/busybox\r\n") })
 	p.Println("Pulling from library/busybox")
