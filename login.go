@@ -63,17 +63,47 @@ func loginAction(ctx *cli.Context) error {
 	case pass != "":
 		fmt.Fprintln(os.Stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
 	}
+	insecure := !ctx.BoolT("tls-verify")
+	if user == "" && pass == "" {
+		// As Docker: credentials stored before are tried first, so a
+		// script can run login again without a password at hand.
+		done, err := loginStored(reg, insecure)
+		if done || err != nil {
+			return err
+		}
+	}
 	if user == "" || pass == "" {
 		var err error
 		if user, pass, err = prompt(user, pass); err != nil {
 			return err
 		}
 	}
-	if err := registry.Login(context.Background(), reg, user, pass, !ctx.BoolT("tls-verify")); err != nil {
+	if err := registry.Login(context.Background(), reg, user, pass, insecure); err != nil {
 		return err
 	}
 	fmt.Println("Login Succeeded")
 	return nil
+}
+
+// loginStored logs in with the credentials stored for reg, if there are
+// any. When the registry refuses them, a user at a terminal is asked for
+// new ones (done is false); without a terminal that is the error.
+func loginStored(reg string, insecure bool) (done bool, err error) {
+	cred, ok, err := registry.Stored(reg)
+	if err != nil || !ok || cred.Username == "" || cred.Password == "" {
+		return false, err
+	}
+	fmt.Printf("Authenticating with existing credentials... [Username: %s]\n", cred.Username)
+	err = registry.Login(context.Background(), reg, cred.Username, cred.Password, insecure)
+	if err == nil {
+		fmt.Println("Login Succeeded")
+		return true, nil
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return false, err
+	}
+	fmt.Printf("Login did not succeed, error: %v\n", err)
+	return false, nil
 }
 
 // prompt asks at the terminal for what the flags did not give, the

@@ -19,21 +19,9 @@ type keychain struct{}
 // there are none. A broken file is an error rather than anonymous access:
 // a pull that then fails with "unauthorized" would hide the real cause.
 func (keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
-	path, err := AuthFile()
-	if err != nil {
-		return nil, err
-	}
-	c, err := readConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	host := keyHost(target.RegistryStr())
-	cred, ok, err := c.resolve(host)
-	if err != nil {
-		return nil, errors.Wrapf(err, "credentials for %s in %s", host, path)
-	}
-	if !ok {
-		return authn.Anonymous, nil
+	cred, ok, err := stored(keyHost(target.RegistryStr()))
+	if err != nil || !ok {
+		return authn.Anonymous, err
 	}
 	return authn.FromConfig(authn.AuthConfig{
 		Username:      cred.Username,
@@ -41,6 +29,32 @@ func (keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
 		IdentityToken: cred.IdentityToken,
 		RegistryToken: cred.RegistryToken,
 	}), nil
+}
+
+// Stored gives the credentials kept for registry, as Keychain would
+// use them; ok is false when there are none.
+func Stored(registry string) (cred Credentials, ok bool, err error) {
+	host, err := Host(registry)
+	if err != nil {
+		return Credentials{}, false, err
+	}
+	return stored(host)
+}
+
+func stored(host string) (Credentials, bool, error) {
+	path, err := AuthFile()
+	if err != nil {
+		return Credentials{}, false, err
+	}
+	c, err := readConfig(path)
+	if err != nil {
+		return Credentials{}, false, err
+	}
+	cred, ok, err := c.resolve(host)
+	if err != nil {
+		return Credentials{}, false, errors.Wrapf(err, "credentials for %s in %s", host, path)
+	}
+	return cred, ok, nil
 }
 
 // resolve looks in the places Docker would: a credential helper named for

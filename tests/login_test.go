@@ -111,6 +111,13 @@ func TestLoginLogout(t *testing.T) {
 		t.Fatalf("~/.docker touched although REGISTRY_AUTH_FILE is set: %v", err)
 	}
 
+	// Logged in, login needs no password again: the stored one is tried
+	// first, as Docker does, even without a terminal.
+	r = e.run(0, "login", host)
+	if r.stdout != "Authenticating with existing credentials... [Username: "+regUser+"]\nLogin Succeeded\n" {
+		t.Fatalf("login with stored credentials: %q %q", r.stdout, r.stderr)
+	}
+
 	if out := e.ok("logout", host); out != "Removing login credentials for "+host {
 		t.Fatalf("logout: %q", out)
 	}
@@ -123,6 +130,17 @@ func TestLoginLogout(t *testing.T) {
 	}
 	if out := e.ok("logout"); out != "Not logged in to https://index.docker.io/v1/" {
 		t.Fatalf("logout from Docker Hub: %q", out)
+	}
+
+	// Stored credentials the registry now refuses: without a terminal to
+	// ask for new ones, that is the error.
+	stale := `{"auths":{"` + host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte(regUser+":old")) + `"}}}`
+	if err := os.WriteFile(authFile, []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oneLine(t, e.run(125, "login", host), "unauthorized")
+	if data, _ := os.ReadFile(authFile); string(data) != stale {
+		t.Fatalf("a refused login changed the file: %s", data)
 	}
 }
 
