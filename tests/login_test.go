@@ -203,8 +203,16 @@ func TestLoginPromptsWithoutEcho(t *testing.T) {
 	host := authRegistry(t)
 	authFile := filepath.Join(t.TempDir(), "auth.json")
 	credHome(t, authFile)
+	// Stale stored credentials are tried first, then the user is asked.
+	stale := `{"auths":{"` + host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("bob:old")) + `"}}}`
+	if err := os.WriteFile(authFile, []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, code := runInPtyFunc(t, e, func(master *os.File, shown func() string) {
 		waitFor(t, "username prompt", func() bool { return strings.Contains(shown(), "Username: ") })
+		if !strings.Contains(shown(), "Login did not succeed, error: ") {
+			t.Errorf("stale credentials not tried first: %q", shown())
+		}
 		master.WriteString(regUser + "\n") //nolint:errcheck // the checks below fail if lost
 		waitFor(t, "password prompt", func() bool { return strings.Contains(shown(), "Password: ") })
 		master.WriteString(regPass + "\n") //nolint:errcheck // the checks below fail if lost
