@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/sys/mountinfo"
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -51,9 +52,11 @@ func NewStore(root string) *Store { return &Store{layout: constant.Layout{Root: 
 
 // Image is an image ready to run: its layers, bottom first.
 type Image struct {
+	ID     string // "sha256:<hex of the config digest>", Docker's image ID
 	Name   string
-	Digest string   // sha256 of the tar, the content key of its single layer
-	Layers []string // unpacked layer directories, lowest first
+	Digest string    // sha256 of the tar, the content key of its single layer
+	Layers []string  // unpacked layer directories, lowest first
+	Config v1.Config // the image config's defaults for containers (Entrypoint, Cmd, Env, User...)
 }
 
 // Summary describes a stored image for `images`.
