@@ -195,7 +195,11 @@ func findGroup(list []groupEntry, group string) (groupEntry, bool) {
 
 // lookupUser resolves spec against the files of the root the process is
 // in (after pivot_root for init, after joining the mount namespace for
-// exec). Its errors are the user's mistake: exit code 125.
+// exec). Its errors are the user's or the image's: exit code 125.
+//
+// A file that cannot be read (not a regular file, too large) counts as
+// missing while it is not needed, so the default user and numeric ids
+// still run; a name that then cannot be found is reported with why.
 func lookupUser(spec string) (*execUser, error) {
 	root, err := openRoot("/")
 	if err != nil {
@@ -203,20 +207,29 @@ func lookupUser(spec string) (*execUser, error) {
 	}
 	defer root.Close()
 	var a accounts
-	if err := readAccountFile(root, "/etc/passwd", func(r io.Reader) (err error) {
+	perr := readAccountFile(root, "/etc/passwd", func(r io.Reader) (err error) {
 		a.passwd, err = parsePasswd(r)
 		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := readAccountFile(root, "/etc/group", func(r io.Reader) (err error) {
+	})
+	gerr := readAccountFile(root, "/etc/group", func(r io.Reader) (err error) {
 		a.group, err = parseGroup(r)
 		return err
-	}); err != nil {
-		return nil, err
+	})
+	if perr != nil {
+		a.passwd = nil
+	}
+	if gerr != nil {
+		a.group = nil
 	}
 	u, err := resolveUser(spec, a)
 	if err != nil {
+		var us security.UserSpec
+		us, _ = security.ParseUserSpec(spec)
+		if perr != nil && us.User != "" && !security.IsNumericID(us.User) {
+			err = errors.Wrapf(perr, "unable to find user %s", us.User)
+		} else if gerr != nil && us.Group != "" && !security.IsNumericID(us.Group) {
+			err = errors.Wrapf(gerr, "unable to find group %s", us.Group)
+		}
 		return nil, fail(constant.ExitMydocker, err)
 	}
 	return u, nil
