@@ -13,10 +13,25 @@ import (
 	"mydocker/container/security"
 )
 
-// DefaultCmd runs in an image that has no config at all (the blog's plain
-// rootfs tars, such as its busybox) when the user names no command, as
-// the series' `run busybox` does.
+// DefaultCmd runs in an image made from a plain rootfs tar (the blog's
+// busybox, `import`), whose config says nothing but PATH, when the user
+// names no command: the series' `run -it busybox` starts a shell.
 var DefaultCmd = []string{"sh"}
+
+// isBareRootfs reports whether img is the config the store gives a plain
+// rootfs tar: nothing but PATH. Any image built by a tool says more
+// (a Cmd, labels, history's config), and then Docker's rule holds: no
+// command is an error.
+func isBareRootfs(img v1.Config) bool {
+	var rest []string
+	for _, kv := range img.Env {
+		if !strings.HasPrefix(kv, "PATH=") {
+			rest = append(rest, kv)
+		}
+	}
+	img.Env = rest
+	return reflect.DeepEqual(img, v1.Config{})
+}
 
 // Overrides is what a run command line sets over the image's config.
 type Overrides struct {
@@ -87,7 +102,7 @@ func Command(img v1.Config, entrypoint *string, args []string) (ep, cmd []string
 		if len(args) > 0 {
 			cmd = args
 		}
-		if len(ep) == 0 && len(cmd) == 0 && reflect.DeepEqual(img, v1.Config{}) {
+		if len(ep) == 0 && len(cmd) == 0 && isBareRootfs(img) {
 			cmd = DefaultCmd
 		}
 	}

@@ -17,7 +17,8 @@ func TestCommand(t *testing.T) {
 	both := v1.Config{Entrypoint: []string{"/ep", "-x"}, Cmd: []string{"default", "args"}}
 	cmdOnly := v1.Config{Cmd: []string{"sh"}, Env: []string{"A=1"}}
 	epOnly := v1.Config{Entrypoint: []string{"/ep"}}
-	configured := v1.Config{Env: []string{"PATH=/bin"}} // a config, but no command
+	configured := v1.Config{Env: []string{"PATH=/bin", "A=1"}} // a config, but no command
+	bare := v1.Config{Env: []string{"PATH=/usr/bin:/bin"}}    // what the store gives a rootfs tar
 	tests := []struct {
 		name       string
 		img        v1.Config
@@ -41,6 +42,9 @@ func TestCommand(t *testing.T) {
 		{"a config without a command", configured, nil, nil, nil, nil, "no command specified"},
 		{"no config at all: the blog's sh", v1.Config{}, nil, nil, nil, []string{"sh"}, ""},
 		{"no config, args", v1.Config{}, nil, []string{"ls"}, nil, []string{"ls"}, ""},
+		{"a rootfs tar's config: sh", bare, nil, nil, nil, []string{"sh"}, ""},
+		{`a rootfs tar, --entrypoint ""`, bare, strp(""), nil, nil, nil, "no command specified"},
+		{"labels make it a built image", v1.Config{Labels: map[string]string{"a": "b"}}, nil, nil, nil, nil, "no command specified"},
 		{"empty program", v1.Config{}, nil, []string{""}, nil, nil, "empty program name"},
 		{"empty arg to an entrypoint is fine", epOnly, nil, []string{""}, []string{"/ep"}, []string{""}, ""},
 	}
