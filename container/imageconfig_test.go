@@ -18,7 +18,7 @@ func TestCommand(t *testing.T) {
 	cmdOnly := v1.Config{Cmd: []string{"sh"}, Env: []string{"A=1"}}
 	epOnly := v1.Config{Entrypoint: []string{"/ep"}}
 	configured := v1.Config{Env: []string{"PATH=/bin", "A=1"}} // a config, but no command
-	bare := v1.Config{Env: []string{"PATH=/usr/bin:/bin"}}    // what the store gives a rootfs tar
+	bare := v1.Config{Env: []string{"PATH=/usr/bin:/bin"}}     // what the store gives a rootfs tar
 	tests := []struct {
 		name       string
 		img        v1.Config
