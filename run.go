@@ -226,7 +226,7 @@ func runAction(ctx *cli.Context) error {
 	store := container.NewStore(root(ctx))
 	rec := &container.Record{
 		Name:        o.name,
-		Image:       img.Name,
+		Image:       o.image, // as typed, as Docker's ps shows it
 		ImageDigest: img.Digest,
 		ImageID:     img.ID,
 		Layers:      img.Layers,
