@@ -109,6 +109,9 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		ep := ctx.String("entrypoint")
 		o.overrides.Entrypoint = &ep
 	}
+	if o.image == "" {
+		return nil, errors.New(`invalid image "": an image reference is required`)
+	}
 	switch o.pull {
 	case pullMissing, pullAlways, pullNever:
 	default:

@@ -92,6 +92,7 @@ func TestParseRunFlags(t *testing.T) {
 			func(o *runOptions) bool { return o.overrides.WorkingDir == "/srv" && o.config.Hostname == "h1" }, ""},
 		{"missing image", []string{}, nil, "requires an IMAGE"},
 		{"flags only", []string{"-d", "--rm"}, nil, "requires an IMAGE"},
+		{"empty image", []string{""}, nil, `invalid image ""`},
 		{"unknown flag", []string{"--nope", "busybox"}, nil, "unknown flag"},
 		{"bad volume", []string{"-v", "x", "busybox"}, nil, "invalid volume"},
 		{"bad env", []string{"-e", "=1", "busybox"}, nil, "invalid env"},
