@@ -78,13 +78,22 @@ func (c *Config) ApplyImage(img v1.Config, o Overrides) error {
 			return errors.Wrap(err, "stop signal")
 		}
 	}
-	if len(img.ExposedPorts) > 0 {
-		c.ExposedPorts = map[string]struct{}{}
-		for p := range img.ExposedPorts {
-			c.ExposedPorts[p] = struct{}{}
-		}
+	// Exposed: the image's ports and every published one, as Docker
+	// lists them ("80/tcp").
+	for p := range img.ExposedPorts {
+		c.expose(p)
+	}
+	for _, p := range c.Ports {
+		c.expose(strconv.Itoa(p.ContainerPort) + "/" + p.Protocol)
 	}
 	return nil
+}
+
+func (c *Config) expose(port string) {
+	if c.ExposedPorts == nil {
+		c.ExposedPorts = map[string]struct{}{}
+	}
+	c.ExposedPorts[port] = struct{}{}
 }
 
 // Command is what the container runs, by Docker's rules: the image's

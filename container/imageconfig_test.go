@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/constant"
+	"mydocker/network"
 )
 
 func strp(s string) *string { return &s }
@@ -91,32 +92,38 @@ func TestApplyImage(t *testing.T) {
 		name  string
 		img   v1.Config
 		o     Overrides
+		ports []network.PortMapping // -p, parsed before the image is known
 		check func(c *Config) bool
 		err   string
 	}{
-		{"image defaults", img, Overrides{}, func(c *Config) bool {
+		{"image defaults", img, Overrides{}, nil, func(c *Config) bool {
 			return reflect.DeepEqual(c.Cmd, []string{"serve"}) &&
 				reflect.DeepEqual(c.Env, []string{"PATH=/img/bin", "A=img", "B=img"}) &&
 				c.WorkingDir == "/srv/app" && c.User == "www:www" && c.StopSignal == "SIGQUIT" &&
 				reflect.DeepEqual(c.ExposedPorts, map[string]struct{}{"80/tcp": {}, "53/udp": {}})
 		}, ""},
-		{"command line wins", img, Overrides{Env: []string{"B=cli", "C=cli"}, WorkingDir: "/tmp", User: "1000", StopSignal: "USR1"},
+		{"command line wins", img, Overrides{Env: []string{"B=cli", "C=cli"}, WorkingDir: "/tmp", User: "1000", StopSignal: "USR1"}, nil,
 			func(c *Config) bool {
 				return reflect.DeepEqual(c.Env, []string{"PATH=/img/bin", "A=img", "B=cli", "C=cli"}) &&
 					c.WorkingDir == "/tmp" && c.User == "1000" && c.StopSignal == "USR1"
 			}, ""},
-		{"no image env: default PATH", v1.Config{Cmd: []string{"x"}}, Overrides{},
+		{"no image env: default PATH", v1.Config{Cmd: []string{"x"}}, Overrides{}, nil,
 			func(c *Config) bool {
 				return reflect.DeepEqual(c.Env, []string{"PATH=" + constant.DefaultPath}) && c.User == "" && c.WorkingDir == "" && c.ExposedPorts == nil
 			}, ""},
-		{"relative image workdir", v1.Config{Cmd: []string{"x"}, WorkingDir: "app"}, Overrides{}, nil, "absolute"},
-		{"bad image user", v1.Config{Cmd: []string{"x"}, User: "a:b:c"}, Overrides{}, nil, "invalid user"},
-		{"bad image stop signal", v1.Config{Cmd: []string{"x"}, StopSignal: "SIGFOO"}, Overrides{}, nil, "invalid signal"},
-		{"no command", v1.Config{Env: []string{"A=1"}}, Overrides{}, nil, "no command specified"},
+		{"published ports are exposed too", img, Overrides{},
+			[]network.PortMapping{{HostPort: 9000, ContainerPort: 8080, Protocol: "tcp"}, {HostPort: 80, ContainerPort: 80, Protocol: "tcp"}},
+			func(c *Config) bool {
+				return reflect.DeepEqual(c.ExposedPorts, map[string]struct{}{"80/tcp": {}, "53/udp": {}, "8080/tcp": {}})
+			}, ""},
+		{"relative image workdir", v1.Config{Cmd: []string{"x"}, WorkingDir: "app"}, Overrides{}, nil, nil, "absolute"},
+		{"bad image user", v1.Config{Cmd: []string{"x"}, User: "a:b:c"}, Overrides{}, nil, nil, "invalid user"},
+		{"bad image stop signal", v1.Config{Cmd: []string{"x"}, StopSignal: "SIGFOO"}, Overrides{}, nil, nil, "invalid signal"},
+		{"no command", v1.Config{Env: []string{"A=1"}}, Overrides{}, nil, nil, "no command specified"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var c Config
+			c := Config{Ports: tc.ports}
 			err := c.ApplyImage(tc.img, tc.o)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
