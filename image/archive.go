@@ -51,6 +51,11 @@ func archiveKind(file string) (string, error) {
 
 // isArchive reports whether a blog tar is an image archive, not a rootfs.
 func isArchive(file string) bool {
+	// Only a regular file is scanned ahead: reading a FIFO or device
+	// would consume what the rootfs import then needs.
+	if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
 	k, err := archiveKind(file)
 	return err == nil && k != ""
 }
@@ -216,6 +221,9 @@ func (s *Store) loadFile(file string, o importOptions) (*imageEntry, error) {
 // images get the names the archive gives (RepoTags); otherwise the first
 // image gets o.Names.
 func (s *Store) loadDocker(file string, o importOptions, archiveNames bool) ([]string, error) {
+	if o.Progress == nil {
+		o.Progress = progress.New(io.Discard, false, true)
+	}
 	hold, err := s.holdLayers()
 	if err != nil {
 		return nil, err

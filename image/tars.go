@@ -1,8 +1,8 @@
 package image
 
 import (
+	"archive/tar"
 	"encoding/json"
-	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -26,7 +26,8 @@ func (s *Store) syncTars() error {
 	}
 	for _, de := range entries {
 		name, ok := strings.CutSuffix(de.Name(), ".tar")
-		if !ok || de.IsDir() || strings.HasPrefix(name, ".") {
+		// Only regular files: a FIFO or device would block the listing.
+		if !ok || !de.Type().IsRegular() || strings.HasPrefix(name, ".") {
 			continue
 		}
 		if r, err := ParseReference(name); err != nil || blogNameOK(r, name) != nil {
@@ -119,6 +120,9 @@ func (s *Store) importRootfs(file string, o importOptions) (*imageEntry, error) 
 		return nil, errors.Wrap(err, "stat image")
 	}
 	l, err := s.storeLayer(f, v1.Hash{}, v1.Hash{}, limit)
+	if errors.Is(err, tar.ErrHeader) {
+		return nil, errors.New("not a tar archive")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -140,5 +144,3 @@ func (s *Store) importRootfs(file string, o importOptions) (*imageEntry, error) 
 	}
 	return s.addManifest(raw, []v1.Descriptor{l.descriptor()}, map[v1.Hash]int64{l.DiffID: l.DiffSize}, o)
 }
-
-var _ = io.EOF
