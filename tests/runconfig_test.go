@@ -226,6 +226,13 @@ func TestImageUser(t *testing.T) {
 	if !strings.Contains(r.stderr, "unable to find user mallory") {
 		t.Errorf("exec -u mallory: %q", r.stderr)
 	}
+	// Started again, its first process (owner of /proc/1) and exec are
+	// still the image's user.
+	e.ok("stop", "-t", "0", "alicec")
+	e.ok("start", "alicec")
+	if got := e.ok("exec", "alicec", "sh", "-c", "echo $(id -u) $(stat -c %u /proc/1)"); got != "1000 1000" {
+		t.Errorf("after start: %q", got)
+	}
 	e.ok("rm", "-f", "alicec")
 }
 
