@@ -394,3 +394,27 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 	c.left -= len(p)
 	return len(p), nil
 }
+
+// A whiteout of a symlink removes the symlink, never what it points at,
+// and the whiteout takes its place inside the layer.
+func TestUnpackWhiteoutOfSymlinkLeavesTargetAlone(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mknod a whiteout; run the tests as root (make test)")
+	}
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "keep"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{outside, filepath.Join(outside, "keep")} {
+		dest := t.TempDir()
+		data := layerTar(t,
+			te{Header: tar.Header{Name: "link", Typeflag: tar.TypeSymlink, Linkname: target}},
+			reg(".wh.link", ""),
+		)
+		if err := Unpack(bytes.NewReader(data), dest, 0); err != nil {
+			t.Fatal(err)
+		}
+		checkWhiteout(t, filepath.Join(dest, "link"))
+		checkFile(t, filepath.Join(outside, "keep"), "keep")
+	}
+}

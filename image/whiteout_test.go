@@ -1,0 +1,447 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// te is a tar entry: a header, with the body of a regular file.
+type te struct {
+	tar.Header
+	body string
+}
+
+// layerTar writes the entries as a tar. Unset fields get plain defaults:
+// mode 0755 (0644 for files), a fixed mtime, and a size from the body.
+func layerTar(t testing.TB, entries ...te) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := e.Header
+		if h.Typeflag == 0 {
+			h.Typeflag = tar.TypeReg
+			if strings.HasSuffix(h.Name, "/") {
+				h.Typeflag = tar.TypeDir
+			}
+		}
+		if h.Mode == 0 {
+			h.Mode = 0o755
+			if h.Typeflag == tar.TypeReg {
+				h.Mode = 0o644
+			}
+		}
+		if h.ModTime.IsZero() {
+			h.ModTime = time.Unix(1e9, 0)
+		}
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(e.body))
+		}
+		if len(h.PAXRecords) > 0 {
+			h.Format = tar.FormatPAX
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func reg(name, body string) te { return te{tar.Header{Name: name}, body} }
+func dir(name string) te       { return te{Header: tar.Header{Name: name}} }
+
+// capV2 is a security.capability value (VFS_CAP_REVISION_2) granting
+// cap_net_raw (bit 13) permitted and effective, as setcap cap_net_raw+ep.
+var capV2 = string([]byte{1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+
+func getxattr(p, name string) (string, error) {
+	buf := make([]byte, 64<<10)
+	n, err := unix.Lgetxattr(p, name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// xattrsOf lists the extended attributes of p (not following a symlink).
+func xattrsOf(p string) (map[string]string, error) {
+	buf := make([]byte, 64<<10)
+	n, err := unix.Llistxattr(p, buf)
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	attrs := map[string]string{}
+	for _, k := range strings.Split(strings.TrimSuffix(string(buf[:n]), "\x00"), "\x00") {
+		if attrs[k], err = getxattr(p, k); err != nil {
+			return nil, err
+		}
+	}
+	return attrs, nil
+}
+
+func checkWhiteout(t *testing.T, p string) {
+	t.Helper()
+	st := statT(t, p)
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != 0 {
+		t.Errorf("%s: mode %#o rdev %d, want a 0/0 character device", p, st.Mode, st.Rdev)
+	}
+}
+
+func checkOpaque(t *testing.T, p string, want bool) {
+	t.Helper()
+	v, err := getxattr(p, opaqueXattr)
+	if got := err == nil && v == "y"; got != want {
+		t.Errorf("%s: opaque %q (%v), want opaque %v", p, v, err, want)
+	}
+}
+
+func checkFile(t *testing.T, p, want string) {
+	t.Helper()
+	got, err := os.ReadFile(p)
+	if err != nil || string(got) != want {
+		t.Errorf("%s = %q, %v; want %q", p, got, err, want)
+	}
+}
+
+func checkMissing(t *testing.T, p string) {
+	t.Helper()
+	if _, err := os.Lstat(p); !os.IsNotExist(err) {
+		t.Errorf("%s exists (%v), want it gone", p, err)
+	}
+}
+
+// checkNoWhiteoutNames: Unpack never creates a ".wh." name.
+func checkNoWhiteoutNames(t *testing.T, root string) {
+	t.Helper()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), whiteoutPrefix) {
+			t.Errorf("unpacked a whiteout name: %s", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each rule of a layer's unpacking, on a layer of its own.
+func TestUnpackLayerRules(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to chown, mknod and set trusted xattrs; run the tests as root (make test)")
+	}
+	t1, t2, t3 := time.Unix(1.1e9, 0), time.Unix(1.2e9, 0), time.Unix(1.3e9, 0)
+	tests := []struct {
+		name    string
+		entries []te
+		check   func(t *testing.T, d string)
+	}{
+		{"whiteout", []te{dir("etc/"), reg("etc/.wh.passwd", "")}, func(t *testing.T, d string) {
+			checkWhiteout(t, filepath.Join(d, "etc/passwd"))
+		}},
+		{"whiteout with missing parents", []te{reg("a/b/.wh.c", "")}, func(t *testing.T, d string) {
+			checkWhiteout(t, filepath.Join(d, "a/b/c"))
+		}},
+		{"whiteout replaces this layer's file", []te{reg("f", "x"), reg(".wh.f", "")}, func(t *testing.T, d string) {
+			checkWhiteout(t, filepath.Join(d, "f"))
+		}},
+		{"whiteout replaces this layer's dir", []te{dir("d/"), reg("d/x", "x"), reg(".wh.d", "")}, func(t *testing.T, d string) {
+			checkWhiteout(t, filepath.Join(d, "d"))
+		}},
+		{"whiteout of any type", []te{{Header: tar.Header{Name: ".wh.dir", Typeflag: tar.TypeDir}}, {Header: tar.Header{Name: ".wh.sym", Typeflag: tar.TypeSymlink, Linkname: "x"}}}, func(t *testing.T, d string) {
+			checkWhiteout(t, filepath.Join(d, "dir"))
+			checkWhiteout(t, filepath.Join(d, "sym"))
+		}},
+		{"opaque", []te{dir("d/"), reg("d/mine", "m"), reg("d/.wh..wh..opq", ""), reg("d/later", "l")}, func(t *testing.T, d string) {
+			checkOpaque(t, filepath.Join(d, "d"), true)
+			checkFile(t, filepath.Join(d, "d/mine"), "m")
+			checkFile(t, filepath.Join(d, "d/later"), "l")
+		}},
+		{"opaque creates its dir", []te{reg("x/y/.wh..wh..opq", "")}, func(t *testing.T, d string) {
+			checkOpaque(t, filepath.Join(d, "x/y"), true)
+			checkOpaque(t, filepath.Join(d, "x"), false)
+		}},
+		{"dir over this layer's whiteout is opaque", []te{reg(".wh.d", ""), dir("d/"), reg("d/new", "n")}, func(t *testing.T, d string) {
+			checkOpaque(t, filepath.Join(d, "d"), true)
+			checkFile(t, filepath.Join(d, "d/new"), "n")
+		}},
+		{"file under this layer's whiteout makes an opaque dir", []te{reg(".wh.d", ""), reg("d/new", "n")}, func(t *testing.T, d string) {
+			checkOpaque(t, filepath.Join(d, "d"), true)
+			checkFile(t, filepath.Join(d, "d/new"), "n")
+		}},
+		{"file over this layer's whiteout", []te{reg(".wh.f", ""), reg("f", "new")}, func(t *testing.T, d string) {
+			checkFile(t, filepath.Join(d, "f"), "new")
+		}},
+		{"AUFS bookkeeping skipped", []te{dir(".wh..wh.plnk/"), reg(".wh..wh.plnk/123.456", "x"), reg(".wh..wh.aufs", "")}, func(t *testing.T, d string) {
+			if names, _ := os.ReadDir(d); len(names) != 0 {
+				t.Errorf("unpacked %v", names)
+			}
+		}},
+		{"modes", []te{
+			{Header: tar.Header{Name: "tmp/", Mode: 0o1777}},
+			{Header: tar.Header{Name: "usr/bin/passwd", Mode: 0o4755}},
+			{Header: tar.Header{Name: "usr/bin/wall", Mode: 0o2755, Gid: 5}},
+			{Header: tar.Header{Name: "srv/", Mode: 0o2770, Uid: 1000, Gid: 1000}},
+			{Header: tar.Header{Name: "private", Mode: 0o600}},
+		}, func(t *testing.T, d string) {
+			for p, want := range map[string]uint32{"tmp": 0o1777, "usr/bin/passwd": 0o4755, "usr/bin/wall": 0o2755, "srv": 0o2770, "private": 0o600} {
+				if got := statT(t, filepath.Join(d, p)).Mode & 0o7777; got != want {
+					t.Errorf("%s: mode %#o, want %#o", p, got, want)
+				}
+			}
+		}},
+		{"owners, of symlinks too", []te{
+			{Header: tar.Header{Name: "home/u/", Uid: 1000, Gid: 1001}},
+			{Header: tar.Header{Name: "home/u/f", Uid: 1000, Gid: 1001}},
+			{Header: tar.Header{Name: "home/u/l", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow", Uid: 1002, Gid: 1003}},
+		}, func(t *testing.T, d string) {
+			for p, want := range map[string][2]uint32{"home/u": {1000, 1001}, "home/u/f": {1000, 1001}, "home/u/l": {1002, 1003}} {
+				if st := statT(t, filepath.Join(d, p)); st.Uid != want[0] || st.Gid != want[1] {
+					t.Errorf("%s: owner %d:%d, want %v", p, st.Uid, st.Gid, want)
+				}
+			}
+			if got := statT(t, "/etc/shadow"); got.Uid != 0 {
+				t.Errorf("/etc/shadow's owner changed to %d", got.Uid)
+			}
+		}},
+		{"mtimes: files, symlinks, dirs after their contents", []te{
+			{Header: tar.Header{Name: "d/", ModTime: t1}},
+			{Header: tar.Header{Name: "d/f", ModTime: t2}},
+			{Header: tar.Header{Name: "d/l", Typeflag: tar.TypeSymlink, Linkname: "f", ModTime: t3}},
+			{Header: tar.Header{Name: "d/sub/", ModTime: t2}},
+			{Header: tar.Header{Name: "d/sub/g", ModTime: t3}},
+		}, func(t *testing.T, d string) {
+			for p, want := range map[string]time.Time{"d": t1, "d/f": t2, "d/l": t3, "d/sub": t2, "d/sub/g": t3} {
+				st := statT(t, filepath.Join(d, p))
+				if got := time.Unix(st.Mtim.Unix()); !got.Equal(want) {
+					t.Errorf("%s: mtime %v, want %v", p, got, want)
+				}
+			}
+		}},
+		{"dir over dir merges, the later header wins", []te{
+			{Header: tar.Header{Name: "d/", Mode: 0o700, ModTime: t1}},
+			reg("d/a", "a"),
+			{Header: tar.Header{Name: "d/", Mode: 0o755, Uid: 7, ModTime: t2}},
+			reg("d/b", "b"),
+		}, func(t *testing.T, d string) {
+			checkFile(t, filepath.Join(d, "d/a"), "a")
+			checkFile(t, filepath.Join(d, "d/b"), "b")
+			st := statT(t, filepath.Join(d, "d"))
+			if st.Mode&0o7777 != 0o755 || st.Uid != 7 || st.Mtim.Sec != t2.Unix() {
+				t.Errorf("d: mode %#o uid %d mtime %d, want the second header's", st.Mode&0o7777, st.Uid, st.Mtim.Sec)
+			}
+		}},
+		{"later entry replaces", []te{
+			reg("f", "file"),
+			{Header: tar.Header{Name: "f", Typeflag: tar.TypeSymlink, Linkname: "target"}},
+			dir("g/"), reg("g/x", "x"),
+			reg("g", "now a file"),
+		}, func(t *testing.T, d string) {
+			if l, err := os.Readlink(filepath.Join(d, "f")); err != nil || l != "target" {
+				t.Errorf("f: %q %v", l, err)
+			}
+			checkFile(t, filepath.Join(d, "g"), "now a file")
+		}},
+		{"xattrs", []te{
+			{Header: tar.Header{Name: "bin/ping", Mode: 0o755, PAXRecords: map[string]string{
+				"SCHILY.xattr.security.capability": capV2,
+				"SCHILY.xattr.user.note":           "kept",
+			}}},
+			{Header: tar.Header{Name: "d/", PAXRecords: map[string]string{"SCHILY.xattr.trusted.other": "t"}}},
+		}, func(t *testing.T, d string) {
+			if v, err := getxattr(filepath.Join(d, "bin/ping"), "security.capability"); err != nil || v != capV2 {
+				t.Errorf("security.capability = %x, %v; want %x", v, err, capV2)
+			}
+			if v, err := getxattr(filepath.Join(d, "bin/ping"), "user.note"); err != nil || v != "kept" {
+				t.Errorf("user.note = %q, %v", v, err)
+			}
+			if v, err := getxattr(filepath.Join(d, "d"), "trusted.other"); err != nil || v != "t" {
+				t.Errorf("trusted.other = %q, %v", v, err)
+			}
+		}},
+		{"overlay xattrs from the archive are not forged", []te{
+			{Header: tar.Header{Name: "d/", PAXRecords: map[string]string{
+				"SCHILY.xattr.trusted.overlay.opaque":   "y",
+				"SCHILY.xattr.trusted.overlay.redirect": "/etc",
+				"SCHILY.xattr.user.overlay.opaque":      "y",
+			}}},
+			{Header: tar.Header{Name: "f", PAXRecords: map[string]string{"SCHILY.xattr.trusted.overlay.metacopy": ""}}},
+		}, func(t *testing.T, d string) {
+			for _, p := range []string{"d", "f"} {
+				if x, err := xattrsOf(filepath.Join(d, p)); err != nil || len(x) != 0 {
+					t.Errorf("%s has xattrs %q (%v)", p, x, err)
+				}
+			}
+		}},
+		{"hard link: same inode", []te{reg("bin/a", "x"), {Header: tar.Header{Name: "bin/b", Typeflag: tar.TypeLink, Linkname: "bin/a"}}}, func(t *testing.T, d string) {
+			a, b := statT(t, filepath.Join(d, "bin/a")), statT(t, filepath.Join(d, "bin/b"))
+			if a.Ino != b.Ino || a.Nlink != 2 {
+				t.Errorf("inodes %d and %d, nlink %d: not one file", a.Ino, b.Ino, a.Nlink)
+			}
+		}},
+		{"hard link to a symlink", []te{{Header: tar.Header{Name: "l", Typeflag: tar.TypeSymlink, Linkname: "/nowhere"}}, {Header: tar.Header{Name: "l2", Typeflag: tar.TypeLink, Linkname: "l"}}}, func(t *testing.T, d string) {
+			if l, err := os.Readlink(filepath.Join(d, "l2")); err != nil || l != "/nowhere" {
+				t.Errorf("l2: %q %v", l, err)
+			}
+		}},
+		{"devices and fifos", []te{
+			{Header: tar.Header{Name: "dev/null", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3, Mode: 0o666}},
+			{Header: tar.Header{Name: "dev/sda", Typeflag: tar.TypeBlock, Devmajor: 8, Devminor: 0, Mode: 0o660, Gid: 6}},
+			{Header: tar.Header{Name: "run/fifo", Typeflag: tar.TypeFifo, Mode: 0o620}},
+		}, func(t *testing.T, d string) {
+			for p, want := range map[string][3]uint32{"dev/null": {unix.S_IFCHR | 0o666, 1, 3}, "dev/sda": {unix.S_IFBLK | 0o660, 8, 0}, "run/fifo": {unix.S_IFIFO | 0o620, 0, 0}} {
+				st := statT(t, filepath.Join(d, p))
+				if st.Mode != want[0] || unix.Major(st.Rdev) != want[1] || unix.Minor(st.Rdev) != want[2] {
+					t.Errorf("%s: mode %#o dev %d:%d, want %#o %d:%d", p, st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev), want[0], want[1], want[2])
+				}
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := t.TempDir()
+			if err := Unpack(bytes.NewReader(layerTar(t, tc.entries...)), d, 0); err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, d)
+			checkNoWhiteoutNames(t, d)
+		})
+	}
+}
+
+func TestUnpackRefusesBadWhiteouts(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []te
+		wantErr string
+	}{
+		{"whiteout of nothing", []te{reg("d/.wh.", "")}, "whiteout of no file"},
+		{"whiteout of .", []te{reg("d/.wh..", "")}, "whiteout of no file"},
+		{"whiteout of ..", []te{reg("d/.wh...", "")}, "whiteout of no file"},
+		{"inside a whiteout", []te{reg(".wh.d/f", "x")}, "inside a whiteout"},
+		{"hard link to a whiteout", []te{reg(".wh.f", ""), {Header: tar.Header{Name: "g", Typeflag: tar.TypeLink, Linkname: "f"}}}, "whiteout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := t.TempDir()
+			err := Unpack(bytes.NewReader(layerTar(t, tc.entries...)), d, 0)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+			checkNoWhiteoutNames(t, d)
+		})
+	}
+}
+
+// mountOverlay mounts an overlay of lowers (lowest first) at target, with
+// upper and work when upper is set, read-only otherwise, and unmounts it
+// when the test ends. It returns an unmount for tests that need it sooner.
+func mountOverlay(t *testing.T, target, upper, work string, lowers ...string) func() {
+	t.Helper()
+	top := make([]string, len(lowers))
+	for i, l := range lowers {
+		top[len(lowers)-1-i] = l
+	}
+	opts := "lowerdir=" + strings.Join(top, ":")
+	if upper != "" {
+		opts += ",upperdir=" + upper + ",workdir=" + work
+	}
+	if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
+		t.Fatalf("mount overlay %s: %v", opts, err)
+	}
+	mounted := true
+	unmount := func() {
+		if mounted {
+			if err := unix.Unmount(target, 0); err != nil {
+				t.Errorf("unmount %s: %v", target, err)
+			}
+			mounted = false
+		}
+	}
+	t.Cleanup(unmount)
+	return unmount
+}
+
+func mkdirs(t *testing.T, parent string, names ...string) []string {
+	t.Helper()
+	var out []string
+	for _, n := range names {
+		p := filepath.Join(parent, n)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func unpackLayer(t *testing.T, dest string, data []byte) {
+	t.Helper()
+	if err := Unpack(bytes.NewReader(data), dest, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lowerLayer is a base image for the overlay tests.
+func lowerLayer(t *testing.T) []byte {
+	return layerTar(t,
+		dir("etc/"), reg("etc/passwd", "root:x:0:0"), reg("etc/group", "root:x:0:"),
+		dir("opq/"), reg("opq/a", "a"), reg("opq/b", "b"), dir("opq/sub/"), reg("opq/sub/deep", "d"),
+		dir("gone/"), reg("gone/x", "x"),
+		dir("keep/"), reg("keep/x", "lower x"),
+		reg("fileToDir", "was a file"),
+		dir("dirToFile/"), reg("dirToFile/y", "y"),
+		te{Header: tar.Header{Name: "tmp/", Mode: 0o1777}},
+		te{Header: tar.Header{Name: "usr/bin/passwd", Mode: 0o4755}, body: "suid"},
+	)
+}
+
+// Two unpacked layers as overlayfs's lower layers: the upper one's
+// whiteout hides the lower file and its opaque dir shows only its own
+// content, as the OCI layers say.
+func TestUnpackWhiteoutsInARealOverlay(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mount overlayfs; run the tests as root (make test)")
+	}
+	ds := mkdirs(t, t.TempDir(), "lower", "upper", "merged")
+	lower, upper, merged := ds[0], ds[1], ds[2]
+	unpackLayer(t, lower, lowerLayer(t))
+	unpackLayer(t, upper, layerTar(t,
+		dir("etc/"), reg("etc/.wh.passwd", ""),
+		dir("opq/"), reg("opq/.wh..wh..opq", ""), reg("opq/c", "c"),
+		reg(".wh.gone", ""),
+		reg("keep/new", "new"),
+	))
+	mountOverlay(t, merged, "", "", lower, upper)
+
+	checkMissing(t, filepath.Join(merged, "etc/passwd"))
+	checkFile(t, filepath.Join(merged, "etc/group"), "root:x:0:")
+	checkMissing(t, filepath.Join(merged, "gone"))
+	checkFile(t, filepath.Join(merged, "keep/x"), "lower x")
+	checkFile(t, filepath.Join(merged, "keep/new"), "new")
+	names, err := os.ReadDir(filepath.Join(merged, "opq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 1 || names[0].Name() != "c" {
+		t.Errorf("opaque dir shows %v, want only c", names)
+	}
+	// Nothing of the whiteouts shows in the container's view.
+	checkNoWhiteoutNames(t, merged)
+}
