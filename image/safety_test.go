@@ -379,7 +379,7 @@ func TestPackBound(t *testing.T) {
 	}
 	f.Close()
 	out := &cappedWriter{left: 64 << 10}
-	if err := packWithin(out, dir, 1<<30); err == nil || !strings.Contains(err.Error(), "1GiB limit") {
+	if err := packWithin(out, dir, 1<<30, false); err == nil || !strings.Contains(err.Error(), "1GiB limit") {
 		t.Fatalf("packed a 1 TiB file under a 1 GiB limit: %v", err)
 	}
 }

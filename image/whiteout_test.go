@@ -3,9 +3,12 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -444,4 +447,278 @@ func TestUnpackWhiteoutsInARealOverlay(t *testing.T) {
 	}
 	// Nothing of the whiteouts shows in the container's view.
 	checkNoWhiteoutNames(t, merged)
+}
+
+// node is what a file looks like in a container's view.
+type node struct {
+	Mode     uint32
+	Uid, Gid uint32
+	Mtime    int64
+	Rdev     uint64
+	Content  string // a file's data, a symlink's target
+	Xattrs   map[string]string
+	LinkedTo string // the first path of the same inode
+}
+
+// snapshot describes the tree at root, by path. The root itself is left
+// out: a diff layer does not carry it.
+func snapshot(t *testing.T, root string) map[string]node {
+	t.Helper()
+	tree := map[string]node{}
+	inodes := map[uint64]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		st := statT(t, p)
+		n := node{Mode: st.Mode, Uid: st.Uid, Gid: st.Gid, Mtime: st.Mtim.Sec, Rdev: st.Rdev}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			n.Content = string(b)
+			if first, ok := inodes[st.Ino]; ok && st.Nlink > 1 {
+				n.LinkedTo = first
+			} else {
+				inodes[st.Ino] = rel
+			}
+		case unix.S_IFLNK:
+			n.Content, err = os.Readlink(p)
+			if err != nil {
+				return err
+			}
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			n.Xattrs, err = xattrsOf(p)
+			if err != nil {
+				return err
+			}
+		}
+		tree[rel] = n
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+// A container's changes, made through a real overlay mount (files
+// deleted, a directory deleted and one replaced, a file turned into a
+// directory and back, new files, links and xattrs), packed by PackDiff
+// from the upper directory and unpacked as a layer over the same lower
+// layer, give the container's view again, entry for entry.
+func TestPackDiffRoundTrip(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mount overlayfs; run the tests as root (make test)")
+	}
+	ds := mkdirs(t, t.TempDir(), "lower", "upper", "work", "merged", "layer", "view")
+	lower, upper, work, merged, layer, view := ds[0], ds[1], ds[2], ds[3], ds[4], ds[5]
+	unpackLayer(t, lower, lowerLayer(t))
+	unmount := mountOverlay(t, merged, upper, work, lower)
+
+	changeThroughOverlay(t, merged)
+	want := snapshot(t, merged)
+	unmount()
+
+	var diff bytes.Buffer
+	if err := PackDiff(&diff, upper); err != nil {
+		t.Fatal(err)
+	}
+	unpackLayer(t, layer, diff.Bytes())
+	mountOverlay(t, view, "", "", lower, layer)
+	got := snapshot(t, view)
+	if !reflect.DeepEqual(got, want) {
+		for p := range want {
+			if !reflect.DeepEqual(got[p], want[p]) {
+				t.Errorf("%s: %+v, want %+v", p, got[p], want[p])
+			}
+		}
+		for p := range got {
+			if _, ok := want[p]; !ok {
+				t.Errorf("%s: %+v, not in the container's view", p, got[p])
+			}
+		}
+	}
+	if want["usr/bin/ping6"].LinkedTo != "usr/bin/ping" {
+		t.Errorf("the hard link was not seen: %+v", want["usr/bin/ping6"])
+	}
+}
+
+// changeThroughOverlay makes a container's changes to lowerLayer in the
+// overlay mounted at merged.
+func changeThroughOverlay(t *testing.T, merged string) {
+	t.Helper()
+	m := func(p string) string { return filepath.Join(merged, p) }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Remove(m("etc/passwd")))
+	must(os.RemoveAll(m("gone")))
+	must(os.RemoveAll(m("opq")))
+	must(os.MkdirAll(m("opq/sub"), 0o750))
+	must(os.WriteFile(m("opq/sub/fresh"), []byte("fresh"), 0o640))
+	must(os.Remove(m("fileToDir")))
+	must(os.Mkdir(m("fileToDir"), 0o700))
+	must(os.WriteFile(m("fileToDir/inside"), []byte("in"), 0o644))
+	must(os.RemoveAll(m("dirToFile")))
+	must(os.WriteFile(m("dirToFile"), []byte("now a file"), 0o600))
+	must(os.WriteFile(m("keep/x"), []byte("changed x"), 0o644))
+	must(os.Chmod(m("etc/group"), 0o600))
+	must(os.Lchown(m("etc/group"), 0, 42))
+	must(os.WriteFile(m("usr/bin/ping"), []byte("ping"), 0o755))
+	must(unix.Setxattr(m("usr/bin/ping"), "security.capability", []byte(capV2), 0))
+	must(unix.Setxattr(m("keep/x"), "user.note", []byte("note"), 0))
+	must(os.Link(m("usr/bin/ping"), m("usr/bin/ping6")))
+	must(os.Symlink("/etc/group", m("etc/link")))
+	must(os.Chmod(m("usr/bin/passwd"), 0o4711))
+	old := time.Unix(1.4e9, 0)
+	must(os.Chtimes(m("keep/x"), old, old))
+}
+
+type tarEntry struct {
+	Name     string
+	Type     byte
+	Mode     int64
+	Linkname string
+	Xattrs   []string
+}
+
+func listTar(t *testing.T, data []byte) []tarEntry {
+	t.Helper()
+	var out []tarEntry
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Uname != "" || h.Gname != "" || !h.AccessTime.IsZero() || !h.ChangeTime.IsZero() || h.ModTime.Nanosecond() != 0 {
+			t.Errorf("%s: uname %q gname %q atime %v ctime %v mtime %v: not reproducible", h.Name, h.Uname, h.Gname, h.AccessTime, h.ChangeTime, h.ModTime)
+		}
+		e := tarEntry{Name: h.Name, Type: h.Typeflag, Mode: h.Mode, Linkname: h.Linkname}
+		for k := range h.PAXRecords {
+			if strings.HasPrefix(k, paxXattr) {
+				e.Xattrs = append(e.Xattrs, k[len(paxXattr):])
+			}
+		}
+		sort.Strings(e.Xattrs)
+		out = append(out, e)
+	}
+}
+
+// PackDiff of an upper directory made by hand: exactly the OCI entries,
+// in order, the same bytes every time.
+func TestPackDiffEntries(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mknod and set trusted xattrs; run the tests as root (make test)")
+	}
+	upper := t.TempDir()
+	p := func(s string) string { return filepath.Join(upper, s) }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(p("etc"), 0o755))
+	must(unix.Mknod(p("etc/passwd"), unix.S_IFCHR, 0))
+	must(os.WriteFile(p("etc/aaa"), []byte("a"), 0o644))
+	must(os.WriteFile(p("etc/zzz"), []byte("z"), 0o644))
+	must(unix.Mknod(p("etc/zz-gone"), unix.S_IFCHR, 0))
+	must(unix.Setxattr(p("etc"), "trusted.overlay.impure", []byte("y"), 0))
+	must(os.Mkdir(p("opq"), 0o750))
+	must(unix.Setxattr(p("opq"), opaqueXattr, []byte("y"), 0))
+	must(os.WriteFile(p("opq/c"), []byte("c"), 0o644))
+	must(os.WriteFile(p("ping"), []byte("ping"), 0o755))
+	must(unix.Setxattr(p("ping"), "security.capability", []byte(capV2), 0))
+	must(unix.Setxattr(p("ping"), "trusted.overlay.origin", []byte("x"), 0))
+	must(os.Link(p("ping"), p("ping6")))
+	must(unix.Mknod(p("null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
+	must(os.Chmod(p("null"), 0o666)) // after mknod, which the umask limits
+	must(os.Symlink("/etc/aaa", p("sym")))
+	must(unix.Mkfifo(p("fifo"), 0o600))
+	sub := time.Unix(1.5e9, 987654321) // in the tar: 1.5e9, as Docker truncates
+	must(os.Chtimes(p("etc/aaa"), sub, sub))
+
+	var first bytes.Buffer
+	if err := PackDiff(&first, upper); err != nil {
+		t.Fatal(err)
+	}
+	want := []tarEntry{
+		{Name: "etc/", Type: tar.TypeDir, Mode: 0o755},
+		{Name: "etc/.wh.passwd", Type: tar.TypeReg, Mode: 0o600},
+		{Name: "etc/.wh.zz-gone", Type: tar.TypeReg, Mode: 0o600},
+		{Name: "etc/aaa", Type: tar.TypeReg, Mode: 0o644},
+		{Name: "etc/zzz", Type: tar.TypeReg, Mode: 0o644},
+		{Name: "fifo", Type: tar.TypeFifo, Mode: 0o600},
+		{Name: "null", Type: tar.TypeChar, Mode: 0o666},
+		{Name: "opq/", Type: tar.TypeDir, Mode: 0o750},
+		{Name: "opq/.wh..wh..opq", Type: tar.TypeReg, Mode: 0o600},
+		{Name: "opq/c", Type: tar.TypeReg, Mode: 0o644},
+		{Name: "ping", Type: tar.TypeReg, Mode: 0o755, Xattrs: []string{"security.capability"}},
+		{Name: "ping6", Type: tar.TypeLink, Mode: 0o755, Linkname: "ping"},
+		{Name: "sym", Type: tar.TypeSymlink, Mode: 0o777, Linkname: "/etc/aaa"},
+	}
+	if got := listTar(t, first.Bytes()); !reflect.DeepEqual(got, want) {
+		t.Errorf("entries:\n%+v\nwant\n%+v", got, want)
+	}
+	tr := tar.NewReader(bytes.NewReader(first.Bytes()))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no etc/aaa in the tar: %v", err)
+		}
+		if h.Name == "etc/aaa" {
+			if !h.ModTime.Equal(time.Unix(1.5e9, 0)) {
+				t.Errorf("etc/aaa: mtime %v, want %v", h.ModTime, time.Unix(1.5e9, 0))
+			}
+			break
+		}
+	}
+
+	// Reading every file (atime) and touching ctime change nothing.
+	if _, err := os.ReadFile(p("etc/aaa")); err != nil {
+		t.Fatal(err)
+	}
+	must(os.Chmod(p("etc/zzz"), 0o644))
+	var second bytes.Buffer
+	if err := PackDiff(&second, upper); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first.Bytes(), second.Bytes()) {
+		t.Error("the same upper dir packed to different bytes")
+	}
+}
+
+// A directory renamed with redirect_dir or a file copied up with metacopy
+// keeps its data in a lower layer: PackDiff fails rather than lose it.
+func TestPackDiffRefusesRedirectAndMetacopy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to set trusted xattrs; run the tests as root (make test)")
+	}
+	for _, attr := range []string{"trusted.overlay.redirect", "trusted.overlay.metacopy"} {
+		t.Run(attr, func(t *testing.T) {
+			upper := t.TempDir()
+			if err := os.Mkdir(filepath.Join(upper, "d"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Setxattr(filepath.Join(upper, "d"), attr, []byte("/old"), 0); err != nil {
+				t.Fatal(err)
+			}
+			err := PackDiff(io.Discard, upper)
+			if err == nil || !strings.Contains(err.Error(), attr) {
+				t.Fatalf("error %v, want one naming %s", err, attr)
+			}
+		})
+	}
 }
