@@ -3,9 +3,13 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -720,5 +724,121 @@ func TestPackDiffRefusesRedirectAndMetacopy(t *testing.T) {
 				t.Fatalf("error %v, want one naming %s", err, attr)
 			}
 		})
+	}
+}
+
+// dockerArchive writes a docker-archive (docker save's format) of an image
+// whose layers are the given tars, lowest first, tagged tag.
+func dockerArchive(t *testing.T, path, tag string, layers ...[]byte) {
+	t.Helper()
+	var diffIDs, names []string
+	files := map[string][]byte{}
+	for i, l := range layers {
+		sum := sha256.Sum256(l)
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(sum[:]))
+		name := "layer" + string(rune('0'+i)) + ".tar"
+		names = append(names, name)
+		files[name] = l
+	}
+	config, err := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"config": map[string]any{"Cmd": []string{"/bin/true"}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["config.json"] = config
+	manifest, err := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{tag}, "Layers": names}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["manifest.json"] = manifest
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range append([]string{"config.json", "manifest.json"}, names...) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(files[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The layer PackDiff writes is one podman accepts: an image of the lower
+// layer and the diff, loaded with podman, flattens (podman create, export)
+// to exactly the container's view the diff was taken of. podman applies
+// the whiteouts itself (vfs driver), so this checks the format, not our
+// own reading of it.
+func TestPackDiffLayerAcceptedByPodman(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mount overlayfs; run the tests as root (make test)")
+	}
+	ds := mkdirs(t, t.TempDir(), "lower", "upper", "work", "merged", "flat")
+	lower, upper, work, merged, flat := ds[0], ds[1], ds[2], ds[3], ds[4]
+	// podman refuses a runroot path of more than 50 characters.
+	pd, err := os.MkdirTemp("", "mdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(pd) })
+	base := lowerLayer(t)
+	unpackLayer(t, lower, base)
+	unmount := mountOverlay(t, merged, upper, work, lower)
+	changeThroughOverlay(t, merged)
+	want := snapshot(t, merged)
+	unmount()
+	var diff bytes.Buffer
+	if err := PackDiff(&diff, upper); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(pd, "image.tar")
+	dockerArchive(t, archive, "localhost/mydocker-layers-test:1", base, diff.Bytes())
+	// Whatever its --root, podman updates a blob cache in
+	// /var/lib/containers/cache and makes its locks in /dev/shm: it runs
+	// in a mount namespace of its own with a tmpfs on each, so the test
+	// leaves nothing on the machine and shares nothing with a user's
+	// podman.
+	script := `
+mount -t tmpfs tmpfs /var/lib
+mount -t tmpfs tmpfs /dev/shm
+p="podman --root $1/root --runroot $1/run --tmpdir $1/tmp --storage-driver vfs --events-backend none --cgroup-manager cgroupfs"
+$p load -q -i $1/image.tar >/dev/null
+id=$($p create -q --network none localhost/mydocker-layers-test:1)
+$p export -o $1/flat.tar $id
+$p rm $id >/dev/null
+$p rmi -a >/dev/null
+`
+	out, err := exec.Command("timeout", "120", "unshare", "--mount", "--propagation", "private", "sh", "-ec", script, "sh", pd).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman: %v: %s", err, out)
+	}
+	f, err := os.Open(filepath.Join(pd, "flat.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := Unpack(f, flat, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := snapshot(t, flat)
+	if !reflect.DeepEqual(got, want) {
+		for p := range want {
+			if !reflect.DeepEqual(got[p], want[p]) {
+				t.Errorf("%s: %+v, want %+v", p, got[p], want[p])
+			}
+		}
+		for p := range got {
+			if _, ok := want[p]; !ok {
+				t.Errorf("%s: %+v, not in the container's view", p, got[p])
+			}
+		}
 	}
 }
