@@ -3,9 +3,11 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -801,22 +804,13 @@ func TestPackDiffLayerAcceptedByPodman(t *testing.T) {
 	}
 	archive := filepath.Join(pd, "image.tar")
 	dockerArchive(t, archive, "localhost/mydocker-layers-test:1", base, diff.Bytes())
-	// Whatever its --root, podman updates a blob cache in
-	// /var/lib/containers/cache and makes its locks in /dev/shm: it runs
-	// in a mount namespace of its own with a tmpfs on each, so the test
-	// leaves nothing on the machine and shares nothing with a user's
-	// podman.
-	script := `
-mount -t tmpfs tmpfs /var/lib
-mount -t tmpfs tmpfs /dev/shm
-p="podman --root $1/root --runroot $1/run --tmpdir $1/tmp --storage-driver vfs --events-backend none --cgroup-manager cgroupfs"
+	out, err := podmanScript(t, pd, `
 $p load -q -i $1/image.tar >/dev/null
 id=$($p create -q --network none localhost/mydocker-layers-test:1)
 $p export -o $1/flat.tar $id
 $p rm $id >/dev/null
 $p rmi -a >/dev/null
-`
-	out, err := exec.Command("timeout", "120", "unshare", "--mount", "--propagation", "private", "sh", "-ec", script, "sh", pd).CombinedOutput()
+`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("podman: %v: %s", err, out)
 	}
@@ -841,4 +835,173 @@ $p rmi -a >/dev/null
 			}
 		}
 	}
+}
+
+// The other direction: layers podman writes, unpacked by Unpack and
+// stacked in a real overlay, show what podman's container had. The
+// changes are made to a podman container's root (vfs: a plain directory)
+// and committed by podman, whose naive diff writes OCI whiteouts.
+func TestUnpackReadsPodmanLayers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mount overlayfs; run the tests as root (make test)")
+	}
+	pd, err := os.MkdirTemp("", "mdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(pd) })
+	dockerArchive(t, filepath.Join(pd, "base.tar"), "localhost/mydocker-layers-base:1", lowerLayer(t))
+	// The script gives the container's root on fd 3, waits for the
+	// changes (a line on fd 4), then commits and saves the image.
+	cmd := podmanScript(t, pd, `
+$p load -q -i $1/base.tar >/dev/null
+id=$($p create -q --network none localhost/mydocker-layers-base:1)
+$p mount $id >&3
+exec 3>&-
+read done <&4
+$p commit -q $id localhost/mydocker-layers-changed:1 >/dev/null
+$p save -q --format docker-archive -o $1/changed.tar localhost/mydocker-layers-changed:1
+$p rm $id >/dev/null
+$p rmi -a >/dev/null
+`)
+	rootR, rootW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = &out, &out, []*os.File{rootW, goR}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rootW.Close()
+	goR.Close()
+	line, err := io.ReadAll(rootR) // until the script closes fd 3, or dies
+	rootR.Close()
+	root := strings.TrimSpace(string(line))
+	if err != nil || root == "" {
+		goW.Close()
+		cmd.Wait()
+		t.Fatalf("podman mount: %v: %s", err, out.Bytes())
+	}
+	changeThroughOverlay(t, root)
+	want := snapshot(t, root)
+	goW.Write([]byte("done\n"))
+	goW.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("podman: %v: %s", err, out.Bytes())
+	}
+
+	layers := layersOfArchive(t, filepath.Join(pd, "changed.tar"))
+	if len(layers) != 2 {
+		t.Fatalf("podman saved %d layers, want 2", len(layers))
+	}
+	// The deletions are podman's whiteouts, for Unpack to turn into
+	// overlayfs's.
+	whiteouts := map[string]bool{}
+	tr := tar.NewReader(bytes.NewReader(layers[1]))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		whiteouts[h.Name] = strings.Contains(h.Name, whiteoutPrefix)
+	}
+	if !whiteouts["etc/.wh.passwd"] || !whiteouts[".wh.gone"] {
+		t.Fatalf("podman's layer has no whiteouts for the deletions: %v", whiteouts)
+	}
+	var dirs []string
+	for i, l := range layers {
+		d := filepath.Join(pd, fmt.Sprintf("layer%d", i))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		unpackLayer(t, d, l)
+		dirs = append(dirs, d)
+	}
+	view := filepath.Join(pd, "view")
+	if err := os.Mkdir(view, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mountOverlay(t, view, "", "", dirs...)
+	got := snapshot(t, view)
+	if !reflect.DeepEqual(got, want) {
+		for p := range want {
+			if !reflect.DeepEqual(got[p], want[p]) {
+				t.Errorf("%s: %+v, want %+v", p, got[p], want[p])
+			}
+		}
+		for p := range got {
+			if _, ok := want[p]; !ok {
+				t.Errorf("%s: %+v, not in podman's container", p, got[p])
+			}
+		}
+	}
+}
+
+// podmanScript is a command that runs script with sh, $1 set to dir and
+// $p to a podman command whose store, run and temporary files are all in
+// dir. Whatever its --root, podman would update a blob cache in
+// /var/lib/containers/cache and make its locks in /dev/shm: the script
+// runs in a mount namespace of its own with a tmpfs on each, so the test
+// leaves nothing on the machine and shares nothing with a user's podman.
+// A hung podman is killed, with everything it started, after two minutes.
+func podmanScript(t *testing.T, dir, script string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, "unshare", "--mount", "--propagation", "private", "sh", "-ec", `
+mount -t tmpfs tmpfs /var/lib
+mount -t tmpfs tmpfs /dev/shm
+p="podman --root $1/root --runroot $1/run --tmpdir $1/tmp --storage-driver vfs --events-backend none --cgroup-manager cgroupfs"
+`+script, "sh", dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		cancel()
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	return cmd
+}
+
+// layersOfArchive reads a docker-archive's layer tars, lowest first.
+func layersOfArchive(t *testing.T, path string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[h.Name] = b
+	}
+	var manifest []struct{ Layers []string }
+	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil || len(manifest) != 1 {
+		t.Fatalf("manifest.json: %v %s", err, files["manifest.json"])
+	}
+	var layers [][]byte
+	for _, name := range manifest[0].Layers {
+		l, ok := files[name]
+		if !ok {
+			t.Fatalf("no layer %s in the archive", name)
+		}
+		layers = append(layers, l)
+	}
+	return layers
 }
