@@ -103,7 +103,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		if err := setMeta(u.root, ".", hdr); err != nil {
 			return err
 		}
-		if err := atDir(u.root, func(fd int) error { return setXattrs(fd, "", hdr) }); err != nil {
+		if err := setXattrs(u.root, "", hdr); err != nil {
 			return errors.Wrapf(err, "set xattrs of %s", hdr.Name)
 		}
 		u.dirs[""] = hdr.ModTime
@@ -161,7 +161,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		return err
 	}
 	// After chown, which drops security.capability.
-	if err := atDir(dir, func(fd int) error { return setXattrs(fd, base, hdr) }); err != nil {
+	if err := setXattrs(dir, base, hdr); err != nil {
 		return errors.Wrapf(err, "set xattrs of %s", hdr.Name)
 	}
 	if hdr.Typeflag != tar.TypeDir {
@@ -543,30 +543,35 @@ func setOpaque(dir *os.Root, name string) error {
 	})
 }
 
-// setXattrs gives base of the directory dirFd (dirFd itself if base is
-// "") the extended attributes of hdr's PAX records, security.capability
-// for one, but never overlayfs's own (see overlayXattr).
-func setXattrs(dirFd int, base string, hdr *tar.Header) error {
+// setXattrs gives base of dir (dir itself if base is "") the extended
+// attributes of hdr's PAX records, security.capability for one, but never
+// overlayfs's own (see overlayXattr).
+func setXattrs(dir *os.Root, base string, hdr *tar.Header) error {
 	keys := make([]string, 0, len(hdr.PAXRecords))
 	for k := range hdr.PAXRecords {
 		if strings.HasPrefix(k, paxXattr) && !overlayXattr(k[len(paxXattr):]) {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		name, value := k[len(paxXattr):], []byte(hdr.PAXRecords[k])
-		var err error
-		if base == "" {
-			err = unix.Fsetxattr(dirFd, name, value, 0)
-		} else {
-			err = unix.Lsetxattr(fdPath(dirFd, base), name, value, 0)
-		}
-		if err != nil {
-			return errors.Wrapf(err, "setxattr %s", name)
-		}
+	if len(keys) == 0 {
+		return nil // most entries: no descriptor to open
 	}
-	return nil
+	sort.Strings(keys)
+	return atDir(dir, func(dirFd int) error {
+		for _, k := range keys {
+			name, value := k[len(paxXattr):], []byte(hdr.PAXRecords[k])
+			var err error
+			if base == "" {
+				err = unix.Fsetxattr(dirFd, name, value, 0)
+			} else {
+				err = unix.Lsetxattr(fdPath(dirFd, base), name, value, 0)
+			}
+			if err != nil {
+				return errors.Wrapf(err, "setxattr %s", name)
+			}
+		}
+		return nil
+	})
 }
 
 // overlayXattr: name is one of overlayfs's private attributes (opaque,
