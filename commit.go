@@ -1,39 +1,58 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
 	"mydocker/container"
 	"mydocker/image"
-	"mydocker/utils"
 )
 
 var commitCommand = cli.Command{
 	Name:      "commit",
-	Usage:     "save what a container sees (not its volumes) as <root>/image/IMAGE.tar",
-	ArgsUsage: "CONTAINER IMAGE",
-	Action:    commitAction,
+	Usage:     "make an image of a container's changes (not its volumes); IMAGE also goes to <root>/image/IMAGE.tar",
+	ArgsUsage: "CONTAINER [IMAGE[:TAG]]",
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "a, author", Usage: `author ("Name <email>")`},
+		cli.StringFlag{Name: "m, message", Usage: "commit message"},
+		cli.StringSliceFlag{Name: "c, change", Usage: "apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL, VOLUME"},
+		cli.BoolTFlag{Name: "p, pause", Usage: "accepted for Docker's scripts; the upper layer is read as it is"},
+	},
+	Action: commitAction,
 }
 
 func commitAction(ctx *cli.Context) error {
-	if ctx.NArg() != 2 {
-		return errors.New(`"commit" requires a CONTAINER and an IMAGE name`)
-	}
-	name := ctx.Args().Get(1)
-	if err := image.ValidateName(name); err != nil {
-		return err
+	if ctx.NArg() < 1 || ctx.NArg() > 2 {
+		return errors.New(`"commit" requires a CONTAINER and optionally an IMAGE name`)
 	}
 	store := container.NewStore(root(ctx))
 	id, err := store.Resolve(ctx.Args().First())
 	if err != nil {
 		return err
 	}
+	o := image.CommitOptions{Ref: ctx.Args().Get(1), Author: ctx.String("author"), Message: ctx.String("message"), Changes: ctx.StringSlice("change")}
+	if o.Ref != "" {
+		if _, err := image.ParseReference(o.Ref); err != nil {
+			return err
+		}
+	}
 	images := image.NewStore(root(ctx))
-	if err := store.Commit(images, id, name); err != nil {
+	imageID, err := store.Commit(images, id, o)
+	if err != nil {
 		return err
 	}
-	log.Infof("committed %s as %s", utils.ShortID(id), images.TarPath(name))
+	if o.Ref != "" {
+		tar, err := images.WriteBlogTar(o.Ref)
+		if err != nil {
+			return err
+		}
+		if tar != "" {
+			log.Infof("committed %s as %s", o.Ref, tar)
+		}
+	}
+	fmt.Println(imageID)
 	return nil
 }

@@ -8,33 +8,59 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/image"
 )
 
 var inspectCommand = cli.Command{
 	Name:      "inspect",
-	Usage:     "show containers' records as JSON",
-	ArgsUsage: "CONTAINER...",
+	Usage:     "show containers' records or images' details as JSON",
+	ArgsUsage: "CONTAINER|IMAGE...",
+	Flags:     []cli.Flag{cli.StringFlag{Name: "type", Usage: "container or image (default: a container if one has the name, else an image)"}},
 	Action:    inspectAction,
 }
 
 func inspectAction(ctx *cli.Context) error {
 	if ctx.NArg() == 0 {
-		return errors.New(`"inspect" requires at least one CONTAINER`)
+		return errors.New(`"inspect" requires at least one CONTAINER or IMAGE`)
 	}
 	store := container.NewStore(root(ctx))
-	recs := []*container.Record{}
-	err := eachContainer(ctx, func(_, id string) error {
-		rec, err := store.Get(id)
+	images := image.NewStore(root(ctx))
+	typ := ctx.String("type")
+	if typ != "" && typ != "container" && typ != "image" {
+		return errors.Errorf("invalid --type %q: container or image", typ)
+	}
+	out := []any{}
+	// As Docker: a container by that name first, else an image.
+	err := eachArg(ctx, func(ref string) error {
+		var cerr error
+		if typ != "image" {
+			id, err := store.Resolve(ref)
+			if err == nil {
+				rec, err := store.Get(id)
+				if err != nil {
+					return err
+				}
+				out = append(out, rec)
+				return nil
+			}
+			if cerr = err; typ == "container" || !errors.As(err, new(*container.NotFoundError)) {
+				return err
+			}
+		}
+		img, err := images.Get(ref)
 		if err != nil {
+			if cerr != nil && errors.Cause(err) == image.ErrNotFound {
+				return errors.Errorf("no such object: %s", ref)
+			}
 			return err
 		}
-		recs = append(recs, rec)
+		out = append(out, images.Inspect(img))
 		return nil
 	})
 	// Print what was found even if some were not, as Docker does.
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "    ")
-	if eerr := enc.Encode(recs); eerr != nil {
+	if eerr := enc.Encode(out); eerr != nil {
 		return errors.Wrap(eerr, "write inspect output")
 	}
 	return err

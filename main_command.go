@@ -54,10 +54,19 @@ func newApp() *cli.App {
 		imagesCommand,
 		rmiCommand,
 		importCommand,
+		pullCommand,
+		pushCommand,
+		tagCommand,
+		loadCommand,
+		saveCommand,
+		historyCommand,
+		imageCommand,
 		inspectCommand,
 		statsCommand,
 		networkCommand,
 		monitorCommand,
+		loginCommand,
+		logoutCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -76,6 +85,7 @@ func newApp() *cli.App {
 var needsRoot = map[string]bool{
 	"run": true, "exec": true, "stop": true, "start": true, "rm": true, "commit": true,
 	"rmi": true, "import": true, "network": true, "stats": true,
+	"pull": true, "load": true, "tag": true,
 }
 
 // before sets up logging and refuses early, in one clear line, a command

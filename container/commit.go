@@ -1,47 +1,36 @@
 package container
 
 import (
+	"io"
+
 	"github.com/pkg/errors"
 
 	"mydocker/image"
 )
 
-// Commit packs container id's merged root into the image store as name.
-// It holds the container's lock, so the container is not started, stopped
-// or removed meanwhile. A stopped container's overlay is mounted for the
-// copy and unmounted after. Volumes are mounted only in the container's
-// own namespace, so the host's view of merged never includes them.
-func (s *Store) Commit(images *image.Store, id, name string) (err error) {
+// Commit makes a new image of container id: its image's layers plus its
+// writable layer (the overlay's upper directory, deletions written as OCI
+// whiteouts), with the image's config as o changes it. It holds the
+// container's lock, so the container is not started, stopped or removed
+// meanwhile. Volumes are mounted only in the container's own namespace, so
+// they are never in the upper directory. It returns the new image's ID.
+func (s *Store) Commit(images *image.Store, id string, o image.CommitOptions) (string, error) {
 	lock, err := s.Lock(id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer lock.Unlock()
 	rec, err := s.Get(id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	ws := Workspace{Dir: s.WorkspaceDir(id)}
-	if rec.State.Status != StatusRunning {
-		if err := ws.Mount(rec.Layers); err != nil {
-			return err
-		}
-		defer func() {
-			if uerr := ws.Unmount(); uerr != nil && err == nil {
-				err = uerr
-			}
-		}()
+	baseID := rec.ImageDigest
+	if baseID == "" {
+		return "", errors.Errorf("commit %s: the container's record names no image", rec.Name)
 	}
-	if err := ws.CheckMounted(); err != nil {
-		return errors.Wrapf(err, "commit %s", rec.Name)
-	}
-	f, err := images.Writer()
-	if err != nil {
-		return err
-	}
-	defer images.Discard(f)
-	if err := image.Pack(f, ws.Merged()); err != nil {
-		return errors.Wrapf(err, "commit %s", rec.Name)
-	}
-	return images.Commit(f, name)
+	imageID, err := images.CommitLayer("sha256:"+baseID, func(w io.Writer) error {
+		return image.PackDiff(w, ws.Upper())
+	}, o)
+	return imageID, errors.Wrapf(err, "commit %s", rec.Name)
 }

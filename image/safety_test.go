@@ -297,52 +297,6 @@ func (z *zeroReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestCopyTar(t *testing.T) {
-	valid := makeTar(t, []entry{{name: "f", typ: tar.TypeReg, body: "hello"}})
-	big := makeTar(t, []entry{{name: "f", typ: tar.TypeReg, body: strings.Repeat("x", 1<<20)}})
-	tests := []struct {
-		name    string
-		in      io.Reader
-		limit   int64
-		wantErr string
-	}{
-		{"valid", bytes.NewReader(valid), 0, ""},
-		{"garbage", strings.NewReader(strings.Repeat("not a tar\n", 1000)), 0, "not a tar archive"},
-		{"empty", strings.NewReader(""), 0, "no entries"},
-		{"over the limit", bytes.NewReader(big), 64 << 10, "64KiB limit"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			err := copyTar(&out, tc.in, tc.limit)
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.HasPrefix(valid, out.Bytes()) || len(out.Bytes()) < 3*512 {
-					t.Fatalf("copied %d bytes, not the archive", out.Len())
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("error %v, want %q", err, tc.wantErr)
-			}
-			if out.Len() > 64<<10 {
-				t.Fatalf("copied %d bytes of bad input", out.Len())
-			}
-		})
-	}
-	// /dev/zero: two zero blocks end an archive, so it stops at once.
-	z := &zeroReader{}
-	var out bytes.Buffer
-	if err := copyTar(&out, z, 0); err == nil || !strings.Contains(err.Error(), "no entries") {
-		t.Fatalf("/dev/zero: %v", err)
-	}
-	if z.n > 64<<10 {
-		t.Fatalf("read %d bytes of /dev/zero", z.n)
-	}
-}
-
 func TestTempOwner(t *testing.T) {
 	mine, err := tempName(unpackPrefix)
 	if err != nil {

@@ -1,22 +1,25 @@
-// Package image is the image store: <root>/image/<name>.tar files (the
-// blog's layout), unpacked once into a read-only layer cache keyed by the
-// tar's sha256 digest so that starting a container never unpacks anything.
+// Package image is the image store. Images are Docker/OCI images: a
+// config and a manifest listing layer blobs, stored as received under
+// <root>/blobs, each layer also unpacked once into <root>/layers/sha256/<diff
+// ID>, shared by every image that has it, and never unpacked per run. The
+// index <root>/imagedb/images.json names them. The blog's layout still
+// works: <root>/image/<name>.tar (a rootfs tar, plain or gzip, or a
+// docker-archive) is the image <name>:latest, read into the store the first
+// time it is used and again whenever the file changes.
 package image
 
 import (
-	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"io"
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/sys/mountinfo"
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -30,7 +33,8 @@ var ErrNotFound = errors.New("no such image")
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
-// ValidateName checks an image name is a plain file name we can store.
+// ValidateName checks a blog image name is a plain file name we can store
+// as <root>/image/<name>.tar.
 func ValidateName(name string) error {
 	if !nameRE.MatchString(name) || len(name) > 128 {
 		return errors.Errorf("invalid image name %q: use letters, digits, '.', '_' and '-'", name)
@@ -49,294 +53,356 @@ type Store struct {
 // NewStore returns the store for a state root.
 func NewStore(root string) *Store { return &Store{layout: constant.Layout{Root: root}} }
 
-// Image is an image ready to run: its layers, bottom first.
+// Image is an image ready to run.
 type Image struct {
-	Name   string
-	Digest string   // sha256 of the tar, the content key of its single layer
-	Layers []string // unpacked layer directories, lowest first
+	ID     string    // sha256:<hex of the config>, Docker's image ID
+	Name   string    // the reference it was found by, in Docker's familiar form
+	Digest string    // the ID's hex
+	Layers []string  // unpacked layer directories, lowest first
+	Config v1.Config // the image config's defaults for containers
+	File   *v1.ConfigFile
+	Entry  Summary
 }
 
-// Summary describes a stored image for `images`.
-type Summary struct {
-	Name    string    `json:"Name"`
-	Size    int64     `json:"Size"`
-	Created time.Time `json:"Created"`
-}
-
-// TarPath is where image name's tar lives.
+// TarPath is where the blog image name's tar lives.
 func (s *Store) TarPath(name string) string {
 	return filepath.Join(s.layout.ImageDir(), name+".tar")
 }
 
-// Normalize accepts Docker's name:tag spelling for the implicit latest tag.
-func Normalize(ref string) string { return strings.TrimSuffix(ref, ":latest") }
-
-// Exists reports whether the image's tar is present.
-func (s *Store) Exists(ref string) bool {
-	_, err := os.Stat(s.TarPath(Normalize(ref)))
-	return err == nil
+// blogName returns the tar name that stands for r: only name:latest on
+// Docker Hub's library, the one spelling a file name can have.
+func blogName(r Reference) (string, bool) {
+	if r.Registry != dockerHub || r.Tag != "latest" {
+		return "", false
+	}
+	n, ok := strings.CutPrefix(r.Repository, "library/")
+	if !ok || strings.Contains(n, "/") || ValidateName(n) != nil {
+		return "", false
+	}
+	return n, true
 }
 
-// indexEntry remembers which digest a tar had, so a tar whose size, mtime
-// and inode are unchanged is not hashed again on every run.
-type indexEntry struct {
-	Size   int64  `json:"size"`
-	MtimeN int64  `json:"mtime_ns"`
-	Ino    uint64 `json:"ino"`
-	Digest string `json:"digest"`
-}
-
-func (s *Store) indexPath(name string) string {
-	return filepath.Join(s.layout.LayerDir(), "by-name", name+".json")
-}
-
-func (s *Store) layerPath(digest string) string {
-	return filepath.Join(s.layout.LayerDir(), "sha256", digest)
-}
-
-// Get resolves an image reference to unpacked layers, unpacking the tar into
-// the cache the first time (or after the tar changed).
+// Get finds a stored image by reference or image ID (or a unique prefix
+// of one). It never talks to a registry.
 func (s *Store) Get(ref string) (*Image, error) {
-	name := Normalize(ref)
-	if err := ValidateName(name); err != nil {
+	e, shown, err := s.find(ref)
+	if err != nil {
 		return nil, err
 	}
+	return s.imageFor(e, shown)
+}
+
+var idPrefixRE = regexp.MustCompile(`^(sha256:)?[0-9a-f]{1,64}$`)
+
+// find resolves ref to an index entry and the name to show for it.
+func (s *Store) find(ref string) (*imageEntry, string, error) {
 	s.sweep()
-	tarPath := s.TarPath(name)
-	key, err := tarKey(tarPath)
-	if os.IsNotExist(errors.Cause(err)) {
-		return nil, errors.Wrapf(ErrNotFound, "image %q (no %s)", ref, tarPath)
+	r, perr := ParseReference(ref)
+	if perr == nil {
+		if n, ok := blogName(r); ok {
+			if err := s.syncTar(n); err != nil {
+				return nil, "", err
+			}
+		}
 	}
+	d, err := s.readDB()
+	if err != nil {
+		return nil, "", err
+	}
+	if perr == nil {
+		if e := d.byName(r.String()); e != nil {
+			return e, r.Familiar(), nil
+		}
+	}
+	if idPrefixRE.MatchString(ref) && (strings.HasPrefix(ref, "sha256:") || len(ref) >= 4) {
+		want := ref
+		if !strings.HasPrefix(want, "sha256:") {
+			want = "sha256:" + want
+		}
+		var found []*imageEntry
+		for _, e := range d.Images {
+			if strings.HasPrefix(e.ID, want) {
+				found = append(found, e)
+			}
+		}
+		if len(found) == 1 {
+			return found[0], ref, nil
+		}
+		if len(found) > 1 {
+			return nil, "", errors.Errorf("image ID prefix %s is ambiguous", ref)
+		}
+	}
+	if perr != nil && !idPrefixRE.MatchString(ref) {
+		return nil, "", perr
+	}
+	return nil, "", errors.Wrapf(ErrNotFound, "%s", ref)
+}
+
+// imageFor reads what running e needs: its config and its layers, which
+// must all be unpacked.
+func (s *Store) imageFor(e *imageEntry, shown string) (*Image, error) {
+	cfg, err := s.configFile(e)
 	if err != nil {
 		return nil, err
 	}
-	if digest, ok := s.cachedDigest(name, key); ok {
-		return s.image(name, digest), nil
+	img := &Image{ID: e.ID, Name: shown, Digest: strings.TrimPrefix(e.ID, "sha256:"), Config: cfg.Config, File: cfg}
+	for _, diffID := range cfg.RootFS.DiffIDs {
+		if !s.hasLayer(diffID) {
+			return nil, errors.Errorf("image %s is damaged: layer %s is missing (remove it and pull or load it again)", shown, diffID)
+		}
+		img.Layers = append(img.Layers, s.LayerPath(diffID))
 	}
-	limit, err := s.maxSize()
+	if len(img.Layers) == 0 {
+		return nil, errors.Errorf("image %s has no layers", shown)
+	}
+	img.Entry = summary(e)
+	return img, nil
+}
+
+func (s *Store) configFile(e *imageEntry) (*v1.ConfigFile, error) {
+	h, err := v1.NewHash(e.ID)
+	if err != nil {
+		return nil, errors.Wrapf(err, "image %s", e.ID)
+	}
+	raw, err := s.readBlob(h)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := s.lockLayers()
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Unlock()
-	if digest, ok := s.cachedDigest(name, key); ok { // another process just did it
-		return s.image(name, digest), nil
-	}
-	digest, err := s.unpack(tarPath, limit)
-	if err != nil {
-		return nil, errors.Wrapf(err, "unpack image %s", name)
-	}
-	if err := s.writeIndex(name, key, digest); err != nil {
-		return nil, err
-	}
-	return s.image(name, digest), nil
+	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	return cfg, errors.Wrapf(err, "parse config of image %s", e.ID)
 }
 
-func (s *Store) image(name, digest string) *Image {
-	return &Image{Name: name, Digest: digest, Layers: []string{s.layerPath(digest)}}
+// Summary describes a stored image for `images` and `image inspect`.
+type Summary struct {
+	ID          string
+	Names       []string // familiar tags
+	RepoDigests []string // familiar repo@digest
+	Created     time.Time
+	Size        int64
 }
 
-// tarKey is what the index remembers of an image tar to know it unchanged.
-func tarKey(tarPath string) (indexEntry, error) {
-	st, err := os.Stat(tarPath)
-	if err != nil {
-		return indexEntry{}, errors.Wrapf(err, "stat image %s", tarPath)
+func summary(e *imageEntry) Summary {
+	out := Summary{ID: e.ID, Created: e.Created, Size: e.Size}
+	for _, n := range e.Names {
+		if r, err := ParseReference(n); err == nil {
+			out.Names = append(out.Names, r.Familiar())
+		}
 	}
-	return indexEntry{Size: st.Size(), MtimeN: st.ModTime().UnixNano(), Ino: st.Sys().(*syscall.Stat_t).Ino}, nil
+	for _, n := range e.RepoDigests {
+		if r, err := ParseReference(n); err == nil {
+			out.RepoDigests = append(out.RepoDigests, r.Familiar())
+		}
+	}
+	return out
 }
 
-// writeIndex records that image name, as key describes its tar, is layer digest.
-func (s *Store) writeIndex(name string, key indexEntry, digest string) error {
-	key.Digest = digest
-	data, err := json.Marshal(key)
-	if err != nil {
-		return errors.Wrap(err, "encode image index")
-	}
-	if err := os.MkdirAll(filepath.Dir(s.indexPath(name)), 0o700); err != nil {
-		return errors.Wrap(err, "create image index dir")
-	}
-	return utils.WriteFileAtomic(s.indexPath(name), data, 0o600)
-}
-
-// lockLayers serializes unpacking and deleting layers.
-func (s *Store) lockLayers() (*utils.FileLock, error) {
-	return utils.Lock(filepath.Join(s.layout.LayerDir(), "lock"))
-}
-
-// maxSize is the bound on what one image may unpack to: MaxSize if set,
-// else MaxSizeEnv, else DefaultMaxSize.
-func (s *Store) maxSize() (int64, error) {
-	if s.MaxSize > 0 {
-		return s.MaxSize, nil
-	}
-	return MaxSize()
-}
-
-func (s *Store) cachedDigest(name string, key indexEntry) (string, bool) {
-	data, err := os.ReadFile(s.indexPath(name))
-	if err != nil {
-		return "", false
-	}
-	var e indexEntry
-	if json.Unmarshal(data, &e) != nil {
-		return "", false
-	}
-	if e.Size != key.Size || e.MtimeN != key.MtimeN || e.Ino != key.Ino || e.Digest == "" {
-		return "", false
-	}
-	if _, err := os.Stat(s.layerPath(e.Digest)); err != nil {
-		return "", false
-	}
-	return e.Digest, true
-}
-
-// unpack hashes and extracts tarPath in one pass into a temp directory, then
-// renames it to its digest. A layer with that digest already present (the
-// same content under another name) is reused. The caller holds the layers
-// lock; a SIGKILL leaves only a temp directory the next command sweeps.
-func (s *Store) unpack(tarPath string, limit int64) (string, error) {
-	f, err := os.Open(tarPath)
-	if err != nil {
-		return "", errors.Wrap(err, "open image")
-	}
-	defer f.Close()
-	if err := os.MkdirAll(filepath.Join(s.layout.LayerDir(), "sha256"), 0o700); err != nil {
-		return "", errors.Wrap(err, "create layer dir")
-	}
-	name, err := tempName(unpackPrefix)
-	if err != nil {
-		return "", err
-	}
-	tmp := filepath.Join(s.layout.LayerDir(), name)
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return "", errors.Wrap(err, "create unpack dir")
-	}
-	defer os.RemoveAll(tmp) // nothing is ever mounted here
-	h := sha256.New()
-	if err := Unpack(io.TeeReader(f, h), tmp, limit); err != nil {
-		return "", err
-	}
-	// Hash any trailing padding the tar reader did not consume.
-	if _, err := io.Copy(h, f); err != nil {
-		return "", errors.Wrap(err, "read image")
-	}
-	digest := hex.EncodeToString(h.Sum(nil))
-	dst := s.layerPath(digest)
-	if _, err := os.Stat(dst); err == nil {
-		return digest, nil
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return "", errors.Wrap(err, "store layer")
-	}
-	log.Debugf("unpacked %s into layer %s", tarPath, dst)
-	return digest, nil
-}
-
-// List returns the stored images, sorted by name.
+// List returns the stored images, newest first, after reading any blog
+// tar placed in <root>/image since the last look.
 func (s *Store) List() ([]Summary, error) {
 	s.sweep()
-	entries, err := os.ReadDir(s.layout.ImageDir())
-	if os.IsNotExist(err) {
-		return nil, nil
+	if err := s.syncTars(); err != nil {
+		return nil, err
 	}
+	d, err := s.readDB()
 	if err != nil {
-		return nil, errors.Wrap(err, "read image dir")
+		return nil, err
 	}
 	var out []Summary
-	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".tar")
-		if !ok || e.IsDir() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
-			continue // removed while we listed
-		}
-		out = append(out, Summary{Name: name, Size: fi.Size(), Created: fi.ModTime()})
+	for _, e := range d.Images {
+		out = append(out, summary(e))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
 }
 
-// Remove deletes an image's tar and index entry. Its layer stays until
-// Prune finds nothing uses it.
-func (s *Store) Remove(ref string) error {
-	name := Normalize(ref)
-	if err := ValidateName(name); err != nil {
+// Tag gives the image src the name dst too (moving dst off any other).
+func (s *Store) Tag(src, dst string) error {
+	e, _, err := s.find(src)
+	if err != nil {
 		return err
 	}
-	s.sweep()
-	if err := os.Remove(s.TarPath(name)); err != nil {
-		if os.IsNotExist(err) {
-			return errors.Wrapf(ErrNotFound, "image %q", ref)
+	r, err := ParseReference(dst)
+	if err != nil {
+		return err
+	}
+	if r.Tag == "" {
+		return errors.Errorf("refusing to create a tag with a digest reference: %s", dst)
+	}
+	return s.updateDB(func(d *db) error {
+		target := d.byID(e.ID)
+		if target == nil {
+			return errors.Wrapf(ErrNotFound, "%s", src)
 		}
-		return errors.Wrapf(err, "remove image %s", name)
-	}
-	if err := os.Remove(s.indexPath(name)); err != nil && !os.IsNotExist(err) {
-		return errors.Wrapf(err, "remove index of image %s", name)
-	}
-	return nil
+		if slices.Contains(target.Names, r.String()) {
+			return nil
+		}
+		d.untag(r.String())
+		target.Names = append(target.Names, r.String())
+		return nil
+	})
 }
 
-// Prune deletes the unpacked layers that no image refers to and nothing
-// uses: inUse are the layer directories of every container (running or
-// not: a stopped one starts again from them), and a layer that is a lower
-// directory of any overlay mount is kept even if no record names it.
-func (s *Store) Prune(inUse []string) error {
-	lock, err := s.lockLayers()
+// Removed says what Remove did, in Docker's words.
+type Removed struct {
+	Untagged []string
+	Deleted  string
+}
+
+// Remove untags ref, deleting the image if that was its last name or ref
+// is its ID; usedBy reports a container that uses an image ID. With force
+// an image is deleted even if it has other names or containers use it;
+// the containers keep their layers. A blog image's tar is removed with it.
+func (s *Store) Remove(ref string, force bool, usedBy func(id string) string) (Removed, error) {
+	var out Removed
+	e, _, err := s.find(ref)
+	if err != nil {
+		return out, err
+	}
+	r, perr := ParseReference(ref)
+	byName := perr == nil && (slices.Contains(e.Names, r.String()) || slices.Contains(e.RepoDigests, r.String()))
+	err = s.updateDB(func(d *db) error {
+		cur := d.byID(e.ID)
+		if cur == nil {
+			return errors.Wrapf(ErrNotFound, "%s", ref)
+		}
+		deleteImage := !byName
+		if byName {
+			names := slices.DeleteFunc(slices.Clone(cur.Names), func(n string) bool { return n == r.String() })
+			digests := slices.DeleteFunc(slices.Clone(cur.RepoDigests), func(n string) bool { return n == r.String() })
+			// As Docker: removing the last tag deletes the image, even if
+			// it is still known by digest.
+			deleteImage = len(names) == 0 && (r.Tag != "" || len(digests) == 0)
+		}
+		if !byName && len(cur.Names) > 1 && !force {
+			return errors.Errorf("unable to delete %s (must be forced): image is referenced in multiple repositories", short(cur.ID))
+		}
+		if deleteImage && !force {
+			if c := usedBy(cur.ID); c != "" {
+				return errors.Errorf("unable to remove %s (must force): container %s is using image %s", ref, c, short(cur.ID))
+			}
+		}
+		if !deleteImage {
+			cur.Names = slices.DeleteFunc(cur.Names, func(n string) bool { return n == r.String() })
+			cur.RepoDigests = slices.DeleteFunc(cur.RepoDigests, func(n string) bool { return n == r.String() })
+			out.Untagged = append(out.Untagged, r.Familiar())
+			return nil
+		}
+		for _, n := range append(append([]string{}, cur.Names...), cur.RepoDigests...) {
+			if nr, err := ParseReference(n); err == nil {
+				out.Untagged = append(out.Untagged, nr.Familiar())
+			}
+		}
+		d.Images = slices.DeleteFunc(d.Images, func(x *imageEntry) bool { return x == cur })
+		out.Deleted = cur.ID
+		// The blog tar goes too, or the next lookup would read it back
+		// in; only if it is still the file this image was read from.
+		if cur.Tar != nil {
+			if key, err := tarKey(cur.Tar.Name, s.TarPath(cur.Tar.Name)); err == nil && *key == *cur.Tar {
+				if err := os.Remove(s.TarPath(cur.Tar.Name)); err != nil {
+					return errors.Wrapf(err, "remove %s", s.TarPath(cur.Tar.Name))
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// Collect deletes the blobs and unpacked layers no image refers to and
+// nothing uses: inUse are the layer directories of every container
+// (running or not: a stopped one starts again from them), and a layer that
+// is a lower directory of any overlay mount is kept even if no record
+// names it. Writers hold the collection lock shared while they store an
+// image, so nothing they wrote is taken before the index names it.
+func (s *Store) Collect(inUse []string) error {
+	lock, err := s.lockGC()
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	keep := map[string]bool{}
+	d, err := s.readDB()
+	if err != nil {
+		return err
+	}
+	keepLayer := map[string]bool{}
 	for _, l := range inUse {
-		keep[filepath.Clean(l)] = true
+		keepLayer[filepath.Clean(l)] = true
 	}
-	indexes, err := os.ReadDir(filepath.Dir(s.indexPath("x")))
-	if err != nil && !os.IsNotExist(err) {
-		return errors.Wrap(err, "read image index")
-	}
-	for _, e := range indexes {
-		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || ValidateName(name) != nil {
-			continue // an atomic write's temp, or not ours
-		}
-		data, err := os.ReadFile(s.indexPath(name))
+	keepBlob := map[string]bool{}
+	for _, e := range d.Images {
+		keepBlob[e.ID] = true
+		keepBlob[e.Manifest] = true
+		li := &localImage{s: s}
+		h, err := v1.NewHash(e.Manifest)
 		if err != nil {
-			return errors.Wrapf(err, "read index of image %s", name)
+			continue
 		}
-		var ie indexEntry
-		if err := json.Unmarshal(data, &ie); err != nil || ie.Digest == "" {
-			continue // no layer to keep for it: Get unpacks it again
+		if li.manifest, err = s.readBlob(h); err != nil {
+			return errors.Wrapf(err, "image %s", short(e.ID))
 		}
-		// Even an index whose tar changed since keeps its layer: the
-		// image may still be running from it.
-		keep[s.layerPath(ie.Digest)] = true
+		m, err := li.parsed()
+		if err != nil {
+			return err
+		}
+		for _, l := range m.Layers {
+			keepBlob[l.Digest.String()] = true
+		}
+		cfg, err := s.configFile(e)
+		if err != nil {
+			return err
+		}
+		for _, diffID := range cfg.RootFS.DiffIDs {
+			keepLayer[s.LayerPath(diffID)] = true
+		}
 	}
 	overlays, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("overlay"))
 	if err != nil {
 		return errors.Wrap(err, "read /proc/self/mountinfo")
 	}
 	layers, err := os.ReadDir(filepath.Join(s.layout.LayerDir(), "sha256"))
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
+	if err != nil && !os.IsNotExist(err) {
 		return errors.Wrap(err, "read layers")
 	}
+	var freed []string
 	for _, l := range layers {
-		p := s.layerPath(l.Name())
-		if keep[p] || mountedAsLower(overlays, p) {
+		p := filepath.Join(s.layout.LayerDir(), "sha256", l.Name())
+		if keepLayer[p] || mountedAsLower(overlays, p) {
 			continue
 		}
 		if err := s.removeLayer(p); err != nil {
 			return err
 		}
+		freed = append(freed, "sha256:"+l.Name())
 	}
-	return nil
+	blobs, err := os.ReadDir(filepath.Join(s.blobDir(), "sha256"))
+	if err != nil && !os.IsNotExist(err) {
+		return errors.Wrap(err, "read blobs")
+	}
+	for _, b := range blobs {
+		if keepBlob["sha256:"+b.Name()] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.blobDir(), "sha256", b.Name())); err != nil && !os.IsNotExist(err) {
+			return errors.Wrap(err, "remove blob")
+		}
+	}
+	if len(freed) == 0 {
+		return nil
+	}
+	return s.updateDB(func(d *db) error {
+		for _, l := range freed {
+			delete(d.Layers, l)
+		}
+		return nil
+	})
 }
 
 // mountedAsLower reports whether layer is a lower directory of a mount.
@@ -357,7 +423,7 @@ func mountedAsLower(mounts []*mountinfo.Info, layer string) bool {
 
 // removeLayer first renames the layer to a temporary, so that a SIGKILL
 // mid-way leaves something the next command sweeps rather than a partial
-// layer the cache would take for a whole one.
+// layer the store would take for a whole one.
 func (s *Store) removeLayer(layer string) error {
 	name, err := tempName(unpackPrefix)
 	if err != nil {
@@ -371,115 +437,20 @@ func (s *Store) removeLayer(layer string) error {
 	return errors.Wrapf(utils.RemoveAllUnmounted(tmp), "remove layer %s", filepath.Base(layer))
 }
 
-// Import copies a tar file into the store as image name and unpacks it, so
-// that a bad or oversized archive fails here, in one line, and the first
-// run starts at once. Reading stops at the first block that is not a tar
-// header, and at the size bound: `import /dev/zero` ends at once.
-func (s *Store) Import(file, name string) error {
-	if err := ValidateName(name); err != nil {
-		return err
+// maxSize is the bound on what one image may unpack to: MaxSize if set,
+// else MaxSizeEnv, else DefaultMaxSize.
+func (s *Store) maxSize() (int64, error) {
+	if s.MaxSize > 0 {
+		return s.MaxSize, nil
 	}
-	limit, err := s.maxSize()
-	if err != nil {
-		return err
-	}
-	src, err := os.Open(file)
-	if err != nil {
-		return errors.Wrap(err, "open import file")
-	}
-	defer src.Close()
-	f, err := s.Writer()
-	if err != nil {
-		return err
-	}
-	defer s.Discard(f)
-	if err := copyTar(f, src, limit); err != nil {
-		return errors.Wrapf(err, "import %s", file)
-	}
-	lock, err := s.lockLayers()
-	if err != nil {
-		return err
-	}
-	defer lock.Unlock()
-	digest, err := s.unpack(f.Name(), limit)
-	if err != nil {
-		return errors.Wrapf(err, "import %s", file)
-	}
-	if err := s.Commit(f, name); err != nil {
-		return err
-	}
-	key, err := tarKey(s.TarPath(name))
-	if err != nil {
-		return err
-	}
-	return s.writeIndex(name, key, digest)
+	return MaxSize()
 }
 
-// copyTar copies one tar stream from r to w, reading it through a tar
-// reader so that each header is checked as it arrives: input that is not a
-// tar fails at its first block, and the entries' sizes are charged to the
-// limit before their data is copied. Only the archive itself is copied,
-// up to its end-of-archive blocks.
-func copyTar(w io.Writer, r io.Reader, limit int64) error {
-	cw := &checkedWriter{w: w}
-	tr := tar.NewReader(io.TeeReader(r, cw))
-	budget := Budget{Limit: limit}
-	n := 0
-	for {
-		hdr, err := tr.Next()
-		if cw.err != nil {
-			return errors.Wrap(cw.err, "write image")
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return errors.Wrap(err, "not a tar archive")
-		}
-		if err := budget.Charge(hdr); err != nil {
-			return err
-		}
-		n++
+// tarKey is what the index remembers of an image tar to know it unchanged.
+func tarKey(name, tarPath string) (*tarSource, error) {
+	st, err := os.Stat(tarPath)
+	if err != nil {
+		return nil, errors.Wrapf(err, "stat image %s", tarPath)
 	}
-	if n == 0 {
-		return errors.New("not a tar archive: no entries")
-	}
-	// Writers pad an archive with zeros to a whole record (10 KiB for
-	// GNU tar); copying that too keeps the stored tar byte for byte the
-	// input, so the layer's digest is the input's sha256sum and matches a
-	// copy placed in the image directory by hand.
-	block := make([]byte, 512)
-	for copied := 0; copied < maxTrailer; copied += len(block) {
-		m, err := fill(r, block)
-		if err != nil && err != io.EOF {
-			return errors.Wrap(err, "read after the archive")
-		}
-		if m == 0 || !isZero(block[:m]) {
-			break // the end, or data after the archive: not part of it
-		}
-		if _, werr := w.Write(block[:m]); werr != nil {
-			return errors.Wrap(werr, "write image")
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	return nil
-}
-
-// maxTrailer bounds the zero padding copied after an archive's end.
-const maxTrailer = 1 << 20
-
-// checkedWriter keeps a write error apart from the reader's errors.
-type checkedWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (c *checkedWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	if err != nil && c.err == nil {
-		c.err = err
-	}
-	return n, err
+	return &tarSource{Name: name, Size: st.Size(), MtimeN: st.ModTime().UnixNano(), Ino: st.Sys().(*syscall.Stat_t).Ino}, nil
 }

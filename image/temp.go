@@ -154,6 +154,7 @@ func (s *Store) sweep() {
 	for _, d := range []struct{ dir, prefix string }{
 		{s.layout.LayerDir(), unpackPrefix},
 		{s.layout.ImageDir(), incomingPrefix},
+		{s.blobDir(), blobPrefix},
 	} {
 		if err := sweepDir(d.dir, d.prefix); err != nil {
 			log.Warn(err)

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -376,7 +377,7 @@ func mustJSON(v any) string {
 func TestImagesRmiImport(t *testing.T) {
 	e := newEnv(t)
 	out := e.ok("images")
-	if !strings.Contains(out, "NAME") || !strings.Contains(out, "busybox") {
+	if !strings.Contains(out, "REPOSITORY") || !strings.Contains(out, "busybox") {
 		t.Fatalf("images: %q", out)
 	}
 	e.ok("import", busyboxTar(t), "copy")
@@ -436,8 +437,9 @@ func TestParallelRuns(t *testing.T) {
 	}
 }
 
-// commit of a stopped container: its overlay is mounted for the copy and
-// unmounted after; links are kept as links, never followed to the host.
+// commit of a stopped container: its writable layer becomes the image's
+// top layer, nothing is left mounted, and links are kept as links, never
+// followed to the host.
 func TestCommitStoppedContainer(t *testing.T) {
 	e := newEnv(t)
 	vol := t.TempDir()
@@ -447,13 +449,8 @@ func TestCommitStoppedContainer(t *testing.T) {
 	if m := mountsUnder(t, e.root); len(m) > 0 {
 		t.Fatalf("commit left mounts: %v", m)
 	}
-	tarPath := filepath.Join(e.root, "image", "snap.tar")
-	f, err := os.Open(tarPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
+	// snap.tar is a docker-archive; its last layer is the container's.
+	tr := lastLayer(t, filepath.Join(e.root, "image", "snap.tar"))
 	links := map[string]string{}
 	for {
 		h, err := tr.Next()
@@ -476,5 +473,39 @@ func TestCommitStoppedContainer(t *testing.T) {
 	out := e.ok("run", "--rm", "snap", "sh", "-c", "cat /saved.txt; ls /data 2>/dev/null | wc -l")
 	if out != "saved\n0" {
 		t.Fatalf("committed image: %q", out)
+	}
+}
+
+// lastLayer opens the top layer of the first image in a docker-archive.
+func lastLayer(t *testing.T, archive string) *tar.Reader {
+	t.Helper()
+	var manifest []struct{ Layers []string }
+	if err := json.Unmarshal(readInTar(t, archive, "manifest.json"), &manifest); err != nil || len(manifest) == 0 {
+		t.Fatalf("%s: manifest.json: %v", archive, err)
+	}
+	layers := manifest[0].Layers
+	return tar.NewReader(bytes.NewReader(readInTar(t, archive, layers[len(layers)-1])))
+}
+
+func readInTar(t *testing.T, archive, name string) []byte {
+	t.Helper()
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s has no %s: %v", archive, name, err)
+		}
+		if h.Name == name {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
 	}
 }

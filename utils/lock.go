@@ -8,13 +8,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FileLock is an exclusive flock(2) on a lock file. The kernel drops it when
+// FileLock is a flock(2) on a lock file. The kernel drops it when
 // the holder dies, so a SIGKILLed mydocker never leaves a stale lock.
 type FileLock struct{ f *os.File }
 
 // Lock takes an exclusive lock on path, creating the file and its directory
 // if needed, and blocks until the lock is free.
-func Lock(path string) (*FileLock, error) {
+func Lock(path string) (*FileLock, error) { return lock(path, unix.LOCK_EX) }
+
+// RLock takes a shared lock on path: many holders at once, none while
+// someone holds Lock.
+func RLock(path string) (*FileLock, error) { return lock(path, unix.LOCK_SH) }
+
+func lock(path string, how int) (*FileLock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, errors.Wrapf(err, "create lock dir for %s", path)
 	}
@@ -23,7 +29,7 @@ func Lock(path string) (*FileLock, error) {
 		return nil, errors.Wrapf(err, "open lock %s", path)
 	}
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		err = unix.Flock(int(f.Fd()), how)
 		if err != unix.EINTR {
 			break
 		}

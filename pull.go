@@ -1,0 +1,170 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/pkg/errors"
+	"github.com/urfave/cli"
+	"golang.org/x/term"
+
+	"mydocker/image"
+	"mydocker/progress"
+)
+
+var registryFlags = []cli.Flag{
+	cli.BoolFlag{Name: "q, quiet", Usage: "print only the reference"},
+	cli.BoolTFlag{Name: "tls-verify", Usage: "use HTTPS and verify certificates (--tls-verify=false for a plain HTTP registry; localhost and 127.0.0.1 need no flag)"},
+}
+
+var pullCommand = cli.Command{
+	Name:      "pull",
+	Usage:     "download an image from a registry",
+	ArgsUsage: "NAME[:TAG|@DIGEST]",
+	Flags:     append([]cli.Flag{cli.StringFlag{Name: "platform", Usage: "os/arch[/variant] of a multi-platform image (default: this machine's)"}}, registryFlags...),
+	Action:    pullAction,
+}
+
+var pushCommand = cli.Command{
+	Name:      "push",
+	Usage:     "upload an image to a registry",
+	ArgsUsage: "NAME[:TAG]",
+	Flags:     registryFlags,
+	Action:    pushAction,
+}
+
+var loadCommand = cli.Command{
+	Name:      "load",
+	Usage:     "load images from a docker-archive or OCI archive (docker save, podman save, skopeo)",
+	ArgsUsage: " ",
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "i, input", Usage: "read from this file (or OCI layout directory) instead of stdin"},
+		cli.BoolFlag{Name: "q, quiet", Usage: "no progress output"},
+	},
+	Action: loadAction,
+}
+
+var saveCommand = cli.Command{
+	Name:      "save",
+	Usage:     "write images as a docker-archive (docker load and podman load read it)",
+	ArgsUsage: "IMAGE...",
+	Flags:     []cli.Flag{cli.StringFlag{Name: "o, output", Usage: "write to this file instead of stdout"}},
+	Action:    saveAction,
+}
+
+// isTerminal reports whether f is a terminal: progress bars only there.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+func pullOptions(ctx *cli.Context, out *os.File) image.PullOptions {
+	return image.PullOptions{
+		Platform: ctx.String("platform"),
+		Insecure: !ctx.BoolT("tls-verify"),
+		Quiet:    ctx.Bool("quiet"),
+		TTY:      isTerminal(out),
+		Out:      out,
+		Keychain: keychain(),
+	}
+}
+
+func pullAction(ctx *cli.Context) error {
+	if ctx.NArg() != 1 {
+		return errors.New(`"pull" requires exactly one image NAME`)
+	}
+	ref := ctx.Args().First()
+	img, err := image.NewStore(root(ctx)).Pull(ref, pullOptions(ctx, os.Stdout))
+	if err != nil {
+		return err
+	}
+	r, err := image.ParseReference(ref)
+	if err != nil {
+		return err
+	}
+	_ = img
+	fmt.Println(r.String())
+	return nil
+}
+
+func pushAction(ctx *cli.Context) error {
+	if ctx.NArg() != 1 {
+		return errors.New(`"push" requires exactly one image NAME`)
+	}
+	ref := ctx.Args().First()
+	digest, err := image.NewStore(root(ctx)).Push(ref, pullOptions(ctx, os.Stdout))
+	if err != nil {
+		return err
+	}
+	if ctx.Bool("quiet") {
+		r, err := image.ParseReference(ref)
+		if err != nil {
+			return err
+		}
+		fmt.Println(r.Repo() + "@" + digest)
+	}
+	return nil
+}
+
+func loadAction(ctx *cli.Context) error {
+	var in io.Reader = os.Stdin
+	input := ctx.String("input")
+	if input != "" {
+		if st, err := os.Stat(input); err == nil && st.IsDir() {
+			in = nil
+		} else {
+			f, err := os.Open(input)
+			if err != nil {
+				return errors.Wrap(err, "open input")
+			}
+			defer f.Close()
+			in = f
+		}
+	} else if isTerminal(os.Stdin) {
+		return errors.New("requested load from stdin, but stdin is a terminal: use -i FILE or a pipe")
+	}
+	prog := progress.New(os.Stdout, isTerminal(os.Stdout), ctx.Bool("quiet"))
+	loaded, err := image.NewStore(root(ctx)).Load(input, in, image.LoadOptions{Progress: prog})
+	if err != nil {
+		return errors.Wrap(err, "load")
+	}
+	for _, n := range loaded {
+		fmt.Println("Loaded image" + n)
+	}
+	return nil
+}
+
+func saveAction(ctx *cli.Context) error {
+	if ctx.NArg() == 0 {
+		return errors.New(`"save" requires at least one IMAGE`)
+	}
+	out := os.Stdout
+	path := ctx.String("output")
+	if path == "" && isTerminal(os.Stdout) {
+		return errors.New("cowardly refusing to save to a terminal: use -o FILE or redirect")
+	}
+	store := image.NewStore(root(ctx))
+	var prog *progress.Progress
+	if path != "" {
+		// The archive appears whole or not at all.
+		tmp := path + ".mydocker-tmp"
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return errors.Wrap(err, "create output")
+		}
+		defer os.Remove(tmp)
+		defer f.Close()
+		if isTerminal(os.Stderr) {
+			prog = progress.New(os.Stderr, true, false)
+		}
+		if err := store.Save(f, ctx.Args(), prog); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return errors.Wrap(err, "write output")
+		}
+		return errors.Wrap(os.Rename(tmp, path), "write output")
+	}
+	return store.Save(out, ctx.Args(), nil)
+}
+
+var _ = strings.Cut
