@@ -2,10 +2,12 @@
 # Install, from Debian's packages, whatever the build and the tests need
 # and this machine lacks: busybox-static (the test image), gcc and
 # libc6-dev (cgo for exec's nsenter; libc.a for the static build),
-# iptables (NAT and published ports), make, and the util-linux/procps
-# tools the tests call. Does nothing when all are present.
+# iptables (NAT and published ports), make, the util-linux/procps
+# tools the tests call, and podman (a second implementation the image
+# layer tests check mydocker's layers against). Does nothing when all are
+# present.
 set -eu
-packages="busybox-static gcc libc6-dev make util-linux procps iptables"
+packages="busybox-static gcc libc6-dev make util-linux procps iptables podman"
 missing=""
 for p in $packages; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
