@@ -125,8 +125,7 @@ func prompt(user, pass string) (string, string, error) {
 		}
 	}
 	if pass == "" {
-		fmt.Print("Password: ")
-		b, err := readPassword(fd)
+		b, err := readPassword(fd, "Password: ")
 		fmt.Println() // the user's Enter was not echoed
 		if err != nil {
 			return "", "", errors.Wrap(err, "read password")
@@ -142,11 +141,22 @@ func prompt(user, pass string) (string, string, error) {
 // user's terminal without echo: term.ReadPassword restores it only when
 // it returns, so a signal restores it here before mydocker exits as
 // killed by it (128+N).
-func readPassword(fd int) ([]byte, error) {
+func readPassword(fd int, prompt string) ([]byte, error) {
 	state, err := term.GetState(fd)
 	if err != nil {
 		return nil, errors.Wrap(err, "read terminal state")
 	}
+	// Echo goes off before the prompt is shown: what is typed as soon as
+	// the prompt appears must not reach the screen.
+	tios, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, errors.Wrap(err, "read terminal state")
+	}
+	tios.Lflag &^= unix.ECHO
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, tios); err != nil {
+		return nil, errors.Wrap(err, "turn off echo")
+	}
+	defer term.Restore(fd, state) //nolint:errcheck // best effort: the read's error matters more
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	defer signal.Stop(sigs)
@@ -161,6 +171,7 @@ func readPassword(fd int) ([]byte, error) {
 		case <-done:
 		}
 	}()
+	fmt.Print(prompt)
 	return term.ReadPassword(fd)
 }
 
