@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/container/security"
 	"mydocker/container/spec"
 )
 
@@ -24,6 +25,7 @@ var execCommand = cli.Command{
 		cli.BoolFlag{Name: "t, tty", Usage: "allocate a pseudo-terminal"},
 		repeatableFlag{Names: []string{"env", "e"}, Usage: "set K=V"},
 		cli.StringFlag{Name: "w, workdir", Usage: "working directory (default: the container's)"},
+		cli.StringFlag{Name: "u, user", Usage: "user[:group] to run as, names or numbers (default: the container's)"},
 	},
 	Action: execAction,
 }
@@ -40,6 +42,10 @@ func execAction(ctx *cli.Context) error {
 	if workdir != "" && !filepath.IsAbs(workdir) {
 		return errors.Errorf("invalid --workdir %q: must be an absolute path", workdir)
 	}
+	user := ctx.String("user")
+	if _, err := security.ParseUserSpec(user); err != nil {
+		return errors.Wrap(err, "--user")
+	}
 	rec, err := runningContainer(container.NewStore(root(ctx)), ctx.Args().First())
 	if err != nil {
 		return err
@@ -47,10 +53,14 @@ func execAction(ctx *cli.Context) error {
 	if workdir == "" {
 		workdir = rec.Config.WorkingDir
 	}
+	if user == "" {
+		user = rec.Config.User
+	}
 	cfg := &spec.ExecConfig{
 		Args:        ctx.Args().Tail(),
 		Env:         container.MergeEnv(rec.Config.Env, env),
 		Cwd:         workdir,
+		User:        user,
 		Tty:         ctx.Bool("tty") || ctx.Bool("it"),
 		Interactive: ctx.Bool("interactive") || ctx.Bool("it"),
 	}

@@ -65,6 +65,8 @@ func newApp() *cli.App {
 		statsCommand,
 		networkCommand,
 		monitorCommand,
+		loginCommand,
+		logoutCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {

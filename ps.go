@@ -57,7 +57,7 @@ func psAction(ctx *cli.Context) error {
 		if !ctx.Bool("no-trunc") {
 			id = utils.ShortID(id)
 		}
-		row := psRow{ID: id, Name: rec.Name, Status: statusText(rec), Command: quoteCommand(rec.Config.Cmd),
+		row := psRow{ID: id, Name: rec.Name, Status: statusText(rec), Command: quoteCommand(rec.Config.Args()),
 			Created: rec.Created.Local().Format("2006-01-02 15:04:05"), Image: rec.Image}
 		if rec.State.Status == container.StatusRunning {
 			row.Pid = rec.State.Pid

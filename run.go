@@ -14,15 +14,12 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/container"
+	"mydocker/container/security"
 	"mydocker/container/spec"
 	"mydocker/image"
 	"mydocker/network"
 	"mydocker/utils"
 )
-
-// defaultCmd runs when neither the user nor the image names a command,
-// as busybox's own image does.
-var defaultCmd = []string{"sh"}
 
 var runCommand = cli.Command{
 	Name:      "run",
@@ -54,6 +51,10 @@ var runCommand = cli.Command{
 		cli.BoolFlag{Name: "privileged", Usage: "all capabilities, no seccomp filter, /proc and /sys unmasked"},
 		repeatableFlag{Names: []string{"security-opt"}, Usage: "seccomp=unconfined"},
 		repeatableFlag{Names: []string{"log-opt"}, Usage: "log rotation: max-size=20m, max-file=5 (the defaults)"},
+		cli.StringFlag{Name: "entrypoint", Usage: `replace the image's entrypoint ("": none)`},
+		cli.StringFlag{Name: "u, user", Usage: "user[:group] to run as, names or numbers (default: the image's User, else root)"},
+		cli.StringFlag{Name: "stop-signal", Usage: "signal stop sends first (default: the image's StopSignal, else SIGTERM)"},
+		cli.StringFlag{Name: "pull", Value: pullMissing, Usage: "pull the image: missing, always or never"},
 	},
 	Action: runAction,
 }
@@ -64,8 +65,19 @@ type runOptions struct {
 	image  string
 	detach bool
 	name   string
+	pull   string
 	config container.Config
+	// overrides are what the command line sets over the image's config;
+	// they are merged into config once the image is found.
+	overrides container.Overrides
 }
+
+// The --pull policies, as Docker's.
+const (
+	pullMissing = "missing"
+	pullAlways  = "always"
+	pullNever   = "never"
+)
 
 var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
 
@@ -79,28 +91,47 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		image:  ctx.Args().First(),
 		detach: ctx.Bool("detach"),
 		name:   ctx.String("name"),
+		pull:   ctx.String("pull"),
 		config: container.Config{
-			Cmd:        ctx.Args().Tail(),
 			OpenStdin:  ctx.Bool("interactive") || ctx.Bool("it"),
 			Tty:        ctx.Bool("tty") || ctx.Bool("it"),
 			AutoRemove: ctx.Bool("rm"),
-			WorkingDir: ctx.String("workdir"),
 			Hostname:   ctx.String("hostname"),
 		},
+		overrides: container.Overrides{
+			Args:       ctx.Args().Tail(),
+			WorkingDir: ctx.String("workdir"),
+			User:       ctx.String("user"),
+			StopSignal: ctx.String("stop-signal"),
+		},
 	}
-	if len(o.config.Cmd) == 0 {
-		o.config.Cmd = defaultCmd
+	if ctx.IsSet("entrypoint") {
+		ep := ctx.String("entrypoint")
+		o.overrides.Entrypoint = &ep
 	}
-	if o.config.Cmd[0] == "" {
-		return nil, errors.New("invalid command: empty program name")
+	if o.image == "" {
+		return nil, errors.New(`invalid image "": an image reference is required`)
+	}
+	switch o.pull {
+	case pullMissing, pullAlways, pullNever:
+	default:
+		return nil, errors.Errorf("invalid --pull %q: want missing, always or never", o.pull)
+	}
+	if _, err := security.ParseUserSpec(o.overrides.User); err != nil {
+		return nil, errors.Wrap(err, "--user")
+	}
+	if v := o.overrides.StopSignal; v != "" {
+		if _, err := container.ParseSignal(v); err != nil {
+			return nil, errors.Wrap(err, "--stop-signal")
+		}
 	}
 	if o.name != "" {
 		if err := container.ValidateName(o.name); err != nil {
 			return nil, err
 		}
 	}
-	if o.config.WorkingDir != "" && !filepath.IsAbs(o.config.WorkingDir) {
-		return nil, errors.Errorf("invalid --workdir %q: must be an absolute path", o.config.WorkingDir)
+	if wd := o.overrides.WorkingDir; wd != "" && !filepath.IsAbs(wd) {
+		return nil, errors.Errorf("invalid --workdir %q: must be an absolute path", wd)
 	}
 	if o.config.Hostname != "" && !hostnameRE.MatchString(o.config.Hostname) {
 		return nil, errors.Errorf("invalid --hostname %q", o.config.Hostname)
@@ -109,7 +140,7 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if o.config.Volumes, err = container.ParseVolumes(ctx.StringSlice("volume")); err != nil {
 		return nil, err
 	}
-	if o.config.Env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
+	if o.overrides.Env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
 		return nil, err
 	}
 	if o.config.Resources, err = parseResources(ctx); err != nil {
@@ -179,10 +210,14 @@ func runAction(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	img, err := image.NewStore(root(ctx)).Get(o.image)
+	img, err := findImage(image.NewStore(root(ctx)), o.image, o.pull)
 	if err != nil {
 		return err
 	}
+	if err := o.config.ApplyImage(img.Config, o.overrides); err != nil {
+		return err
+	}
+	o.config.Image = o.image
 	if o.config.Network != "" {
 		if _, err := network.NewStore(root(ctx)).Resolve(o.config.Network); err != nil {
 			return err
@@ -191,12 +226,12 @@ func runAction(ctx *cli.Context) error {
 	if err := container.CreateVolumeSources(o.config.Volumes); err != nil {
 		return err
 	}
-	o.config.Env = container.MergeEnv(nil, o.config.Env)
 	store := container.NewStore(root(ctx))
 	rec := &container.Record{
 		Name:        o.name,
 		Image:       o.image, // as typed, as Docker's ps shows it
 		ImageDigest: img.Digest,
+		ImageID:     img.ID,
 		Layers:      img.Layers,
 		Created:     time.Now().UTC(),
 		Config:      o.config,
@@ -214,6 +249,22 @@ func runAction(ctx *cli.Context) error {
 		return nil
 	}
 	return runForeground(ctx, store, rec, o)
+}
+
+// findImage finds ref in the store, pulling it as policy says: missing
+// pulls only what the store lacks (a blog tar in <root>/image is found and
+// never pulled), always pulls first, never only looks.
+func findImage(store *image.Store, ref, policy string) (*image.Image, error) {
+	if policy != pullAlways {
+		img, err := store.Get(ref)
+		if err == nil || policy == pullNever || errors.Cause(err) != image.ErrNotFound {
+			return img, err
+		}
+		// Docker prints this line; an error stays one line here, so it
+		// shows with --log-level info.
+		log.Infof("Unable to find image '%s' locally", ref)
+	}
+	return store.Pull(ref, image.PullOptions{Out: os.Stderr})
 }
 
 // removeAfterFailure removes a container whose start failed, so a failed

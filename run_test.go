@@ -1,6 +1,8 @@
 package main
 
 import (
+	"mydocker/container"
+	"mydocker/container/security"
 	"mydocker/container/spec"
 	"reflect"
 	"strings"
@@ -40,13 +42,31 @@ func TestParseRunFlags(t *testing.T) {
 		wantErr string
 	}{
 		{"command stays whole", []string{"busybox", "sh", "-c", `echo "a  b"`},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Cmd, []string{"sh", "-c", `echo "a  b"`}) }, ""},
+			func(o *runOptions) bool {
+				return reflect.DeepEqual(o.overrides.Args, []string{"sh", "-c", `echo "a  b"`})
+			}, ""},
 		{"flags after IMAGE belong to the command", []string{"busybox", "ls", "-l", "--rm", "-v", "x"},
 			func(o *runOptions) bool {
-				return !o.config.AutoRemove && len(o.config.Volumes) == 0 && len(o.config.Cmd) == 5
+				return !o.config.AutoRemove && len(o.config.Volumes) == 0 && len(o.overrides.Args) == 5
 			}, ""},
-		{"default command", []string{"busybox"},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Cmd, defaultCmd) }, ""},
+		{"no command: the image's", []string{"busybox"},
+			func(o *runOptions) bool { return len(o.overrides.Args) == 0 && o.overrides.Entrypoint == nil }, ""},
+		{"--entrypoint", []string{"--entrypoint", "/bin/echo", "busybox", "hi"},
+			func(o *runOptions) bool {
+				return *o.overrides.Entrypoint == "/bin/echo" && reflect.DeepEqual(o.overrides.Args, []string{"hi"})
+			}, ""},
+		{`--entrypoint ""`, []string{"--entrypoint", "", "busybox"},
+			func(o *runOptions) bool { return o.overrides.Entrypoint != nil && *o.overrides.Entrypoint == "" }, ""},
+		{"-u and --stop-signal", []string{"-u", "1000:1000", "--stop-signal", "quit", "busybox"},
+			func(o *runOptions) bool { return o.overrides.User == "1000:1000" && o.overrides.StopSignal == "quit" }, ""},
+		{"--user name", []string{"--user", "nobody", "busybox"},
+			func(o *runOptions) bool { return o.overrides.User == "nobody" }, ""},
+		{"--pull default", []string{"busybox"}, func(o *runOptions) bool { return o.pull == pullMissing }, ""},
+		{"--pull never", []string{"--pull", "never", "busybox"}, func(o *runOptions) bool { return o.pull == pullNever }, ""},
+		{"bad --pull", []string{"--pull", "sometimes", "busybox"}, nil, "invalid --pull"},
+		{"bad --user", []string{"-u", "a:", "busybox"}, nil, "invalid user"},
+		{"--user out of range", []string{"-u", "4294967296", "busybox"}, nil, "out of range"},
+		{"bad --stop-signal", []string{"--stop-signal", "SIGNOPE", "busybox"}, nil, "invalid signal"},
 		{"blog -it", []string{"-it", "busybox"},
 			func(o *runOptions) bool { return o.config.OpenStdin && o.config.Tty }, ""},
 		{"docker -i -t", []string{"-i", "-t", "busybox"},
@@ -67,21 +87,21 @@ func TestParseRunFlags(t *testing.T) {
 					{Source: "/a", Destination: "/a"}, {Source: "/b", Destination: "/b", ReadOnly: true}, {Source: "/c", Destination: "/c"}})
 			}, ""},
 		{"mixed -e and --env keep order", []string{"-e", "A=1", "--env", "A=2", "busybox"},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Env, []string{"A=1", "A=2"}) }, ""},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.overrides.Env, []string{"A=1", "A=2"}) }, ""},
 		{"workdir and hostname", []string{"-w", "/srv", "--hostname", "h1", "busybox"},
-			func(o *runOptions) bool { return o.config.WorkingDir == "/srv" && o.config.Hostname == "h1" }, ""},
+			func(o *runOptions) bool { return o.overrides.WorkingDir == "/srv" && o.config.Hostname == "h1" }, ""},
 		{"missing image", []string{}, nil, "requires an IMAGE"},
 		{"flags only", []string{"-d", "--rm"}, nil, "requires an IMAGE"},
+		{"empty image", []string{""}, nil, `invalid image ""`},
 		{"unknown flag", []string{"--nope", "busybox"}, nil, "unknown flag"},
 		{"bad volume", []string{"-v", "x", "busybox"}, nil, "invalid volume"},
 		{"bad env", []string{"-e", "=1", "busybox"}, nil, "invalid env"},
 		{"bad name", []string{"--name", "-x", "busybox"}, nil, "invalid container name"},
 		{"relative workdir", []string{"-w", "srv", "busybox"}, nil, "absolute"},
 		{"bad hostname", []string{"--hostname", "a b", "busybox"}, nil, "hostname"},
-		{"empty command", []string{"busybox", ""}, nil, "empty program"},
 		{"flag missing its value", []string{"-v"}, nil, "flag needs an argument"},
 		{"-v after IMAGE is the command's", []string{"busybox", "-v"},
-			func(o *runOptions) bool { return reflect.DeepEqual(o.config.Cmd, []string{"-v"}) }, ""},
+			func(o *runOptions) bool { return reflect.DeepEqual(o.overrides.Args, []string{"-v"}) }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,18 +159,26 @@ func FuzzParseRunFlags(f *testing.F) {
 		if err != nil || o == nil {
 			return
 		}
-		// Anything accepted names an image and a command, and its volumes
-		// and workdir are absolute.
-		if len(o.config.Cmd) == 0 || o.config.Cmd[0] == "" {
-			t.Fatalf("%q: accepted without a command: %+v", args, o)
+		// Anything accepted names an image, a valid user and stop signal,
+		// and its volumes and workdir are absolute.
+		if o.image == "" {
+			t.Fatalf("%q: accepted without an image: %+v", args, o)
+		}
+		if _, err := security.ParseUserSpec(o.overrides.User); err != nil {
+			t.Fatalf("%q: accepted user %q: %v", args, o.overrides.User, err)
+		}
+		if s := o.overrides.StopSignal; s != "" {
+			if _, err := container.ParseSignal(s); err != nil {
+				t.Fatalf("%q: accepted stop signal %q: %v", args, s, err)
+			}
 		}
 		for _, v := range o.config.Volumes {
 			if !strings.HasPrefix(v.Source, "/") || !strings.HasPrefix(v.Destination, "/") {
 				t.Fatalf("%q: relative volume %+v", args, v)
 			}
 		}
-		if o.config.WorkingDir != "" && !strings.HasPrefix(o.config.WorkingDir, "/") {
-			t.Fatalf("%q: relative workdir %q", args, o.config.WorkingDir)
+		if wd := o.overrides.WorkingDir; wd != "" && !strings.HasPrefix(wd, "/") {
+			t.Fatalf("%q: relative workdir %q", args, wd)
 		}
 	})
 }

@@ -33,9 +33,10 @@ func ParseEnv(specs []string) ([]string, error) {
 	return out, nil
 }
 
-// MergeEnv returns base with every entry of extra applied on top (later
-// wins), keeping first-seen order, and adds the default PATH and HOME if
-// neither list sets them.
+// MergeEnv returns base (the image's Env) with every entry of extra (-e)
+// applied on top (later wins), keeping first-seen order, and adds the
+// default PATH if neither list sets it. HOME is left to the inside, which
+// takes it from the user's /etc/passwd entry when it is unset.
 func MergeEnv(base, extra []string) []string {
 	idx := map[string]int{}
 	var out []string
@@ -52,9 +53,6 @@ func MergeEnv(base, extra []string) []string {
 	}
 	if _, ok := idx["PATH"]; !ok {
 		out = append(out, "PATH="+constant.DefaultPath)
-	}
-	if _, ok := idx["HOME"]; !ok {
-		out = append(out, "HOME=/root")
 	}
 	return out
 }

@@ -42,9 +42,13 @@ func TestMergeEnv(t *testing.T) {
 	tests := []struct {
 		base, extra, want []string
 	}{
-		{nil, nil, []string{"PATH=" + constant.DefaultPath, "HOME=/root"}},
-		{nil, []string{"A=1", "A=2"}, []string{"A=2", "PATH=" + constant.DefaultPath, "HOME=/root"}},
+		{nil, nil, []string{"PATH=" + constant.DefaultPath}},
+		{nil, []string{"A=1", "A=2"}, []string{"A=2", "PATH=" + constant.DefaultPath}},
+		// The image's env first, -e over it, in the image's order.
 		{[]string{"PATH=/x", "HOME=/h", "A=1"}, []string{"A=2", "B=3"}, []string{"PATH=/x", "HOME=/h", "A=2", "B=3"}},
+		{[]string{"A=img", "B=img"}, []string{"PATH=/mine", "B=cli"}, []string{"A=img", "B=cli", "PATH=/mine"}},
+		// HOME is not defaulted here: init takes it from /etc/passwd.
+		{[]string{"X=1"}, nil, []string{"X=1", "PATH=" + constant.DefaultPath}},
 	}
 	for _, tc := range tests {
 		if got := MergeEnv(tc.base, tc.extra); !reflect.DeepEqual(got, tc.want) {

@@ -18,10 +18,11 @@ import (
 // Every path that ends a container (its monitor seeing it exit, stop,
 // rm -f, a later start after a killed mydocker) goes through release.
 
-// Stop asks container id to exit with SIGTERM and SIGKILLs it after
+// Stop asks container id to exit with its stop signal (the image's
+// StopSignal or --stop-signal, else SIGTERM) and SIGKILLs it after
 // timeout, then waits until its exit is recorded and its mounts are gone.
-// A pid 1 that ignores SIGTERM (no handler: the kernel drops the signal)
-// is still stopped by the SIGKILL. Stopping a stopped container is a no-op.
+// A pid 1 that ignores the signal (no handler: the kernel drops it) is
+// still stopped by the SIGKILL. Stopping a stopped container is a no-op.
 func (s *Store) Stop(id string, timeout time.Duration) error {
 	rec, err := s.Load(id)
 	if err != nil {
@@ -29,11 +30,12 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 	}
 	st := rec.State
 	if st.Status == StatusRunning && st.Alive() {
-		if err := unix.Kill(st.Pid, unix.SIGTERM); err != nil && err != unix.ESRCH {
+		sig := rec.Config.StopSignalNum()
+		if err := unix.Kill(st.Pid, sig); err != nil && err != unix.ESRCH {
 			return errors.Wrapf(err, "signal %s", rec.Name)
 		}
 		if !waitUntil(timeout, func() bool { return !st.Alive() }) {
-			log.Infof("%s did not exit %v after SIGTERM: sending SIGKILL", rec.Name, timeout)
+			log.Infof("%s did not exit %v after %s: sending SIGKILL", rec.Name, timeout, unix.SignalName(sig))
 			if err := killAndWait(&st); err != nil {
 				return err
 			}

@@ -108,8 +108,15 @@ func (s *Store) Monitor(id string, debug bool) error {
 		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
 		return &spec.ExitError{Code: constant.ExitMydocker}
 	}
-	// No terminal: hangups are not for us. Stop requests go to the container.
-	signal.Ignore(unix.SIGHUP)
+	// No terminal: hangups are not for us. Caught and dropped, not
+	// ignored: an ignored signal stays ignored across fork and exec, so
+	// the container's command would start with SIGHUP ignored, and a
+	// shell may not even trap it then (a --stop-signal SIGHUP would do
+	// nothing). A caught one is reset to the default in the child.
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, unix.SIGHUP)
+	defer signal.Stop(hups)
+	// Stop requests go to the container.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
 

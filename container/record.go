@@ -24,23 +24,37 @@ const (
 )
 
 // Config is what the user asked for; it does not change after creation.
+//
+// Entrypoint, Cmd, Env, WorkingDir, User, StopSignal and ExposedPorts are
+// the image's config merged with the command line, with Docker's names
+// and shapes so that inspect shows what docker inspect does.
 type Config struct {
-	Cmd         []string              `json:"Cmd"`
-	Env         []string              `json:"Env"`
-	WorkingDir  string                `json:"WorkingDir"`
-	Hostname    string                `json:"Hostname"`
-	Tty         bool                  `json:"Tty"`
-	OpenStdin   bool                  `json:"OpenStdin"`
-	AutoRemove  bool                  `json:"AutoRemove"`
-	Volumes     []spec.Mount          `json:"Volumes"`
-	Resources   cgroups.Resources     `json:"Resources"`
-	Network     string                `json:"Network,omitempty"`
-	Ports       []network.PortMapping `json:"Ports,omitempty"`
-	CapAdd      []string              `json:"CapAdd,omitempty"`
-	CapDrop     []string              `json:"CapDrop,omitempty"`
-	Privileged  bool                  `json:"Privileged,omitempty"`
-	SecurityOpt []string              `json:"SecurityOpt,omitempty"`
-	Log         LogOptions            `json:"LogConfig"`
+	Image        string                `json:"Image,omitempty"` // the reference the user gave
+	Entrypoint   []string              `json:"Entrypoint"`
+	Cmd          []string              `json:"Cmd"`
+	Env          []string              `json:"Env"`
+	WorkingDir   string                `json:"WorkingDir"`
+	User         string                `json:"User"`
+	StopSignal   string                `json:"StopSignal,omitempty"`
+	ExposedPorts map[string]struct{}   `json:"ExposedPorts,omitempty"`
+	Hostname     string                `json:"Hostname"`
+	Tty          bool                  `json:"Tty"`
+	OpenStdin    bool                  `json:"OpenStdin"`
+	AutoRemove   bool                  `json:"AutoRemove"`
+	Volumes      []spec.Mount          `json:"Volumes"`
+	Resources    cgroups.Resources     `json:"Resources"`
+	Network      string                `json:"Network,omitempty"`
+	Ports        []network.PortMapping `json:"Ports,omitempty"`
+	CapAdd       []string              `json:"CapAdd,omitempty"`
+	CapDrop      []string              `json:"CapDrop,omitempty"`
+	Privileged   bool                  `json:"Privileged,omitempty"`
+	SecurityOpt  []string              `json:"SecurityOpt,omitempty"`
+	Log          LogOptions            `json:"LogConfig"`
+}
+
+// Args is the command line the container runs: Entrypoint, then Cmd.
+func (c *Config) Args() []string {
+	return append(append([]string{}, c.Entrypoint...), c.Cmd...)
 }
 
 // Security derives how the container's processes are confined.
@@ -83,7 +97,8 @@ type Record struct {
 	Name            string           `json:"Name"`
 	Image           string           `json:"Image"`
 	ImageDigest     string           `json:"ImageDigest"`
-	Layers          []string         `json:"Layers"` // unpacked image layers, lowest first
+	ImageID         string           `json:"ImageID,omitempty"` // sha256:<config digest>, Docker's image ID
+	Layers          []string         `json:"Layers"`            // unpacked image layers, lowest first
 	Created         time.Time        `json:"Created"`
 	Config          Config           `json:"Config"`
 	State           State            `json:"State"`
@@ -125,8 +140,8 @@ func (rec *Record) check(dirID string) error {
 		return errors.Errorf("invalid Id %q", rec.ID)
 	case !nameRE.MatchString(rec.Name):
 		return errors.Errorf("invalid Name %q", rec.Name)
-	case len(rec.Config.Cmd) == 0:
-		return errors.New("no Cmd")
+	case len(rec.Config.Cmd) == 0 && len(rec.Config.Entrypoint) == 0:
+		return errors.New("no Cmd or Entrypoint")
 	case len(rec.Layers) == 0:
 		return errors.New("no Layers")
 	case rec.State.Pid < 0 || rec.State.MonitorPid < 0:

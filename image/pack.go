@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -25,8 +26,9 @@ import (
 const beneath = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
 
 // Pack writes the tree at dir as a tar stream to w: what a container sees
-// at its root. It keeps owners, modes, times, symlinks, hard links and
-// device nodes, and does not descend into anything mounted below dir (a
+// at its root. It keeps owners, modes, times (whole seconds), symlinks,
+// hard links, device nodes and extended attributes (as PAX records; never
+// overlayfs's own), and does not descend into anything mounted below dir (a
 // volume, /proc): a mount point is kept as an empty directory.
 //
 // A running container can swap any directory or file for a symlink while
@@ -42,10 +44,34 @@ func Pack(w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	return packWithin(w, dir, limit)
+	return packWithin(w, dir, limit, false)
 }
 
-func packWithin(w io.Writer, dir string, limit int64) error {
+// PackDiff writes a container's overlay upper directory, what it changed
+// of its image, as an OCI layer to w: overlayfs's whiteouts (0/0 character
+// devices) become empty ".wh.name" files and its opaque directories
+// (trusted.overlay.opaque=y) a directory entry followed by
+// "dir/.wh..wh..opq"; overlayfs's other xattrs are left out. Everything
+// else is packed as Pack does, but without the "./" entry, as Docker's
+// layers are.
+//
+// The same tree gives the same bytes, and so the same digest: entries in
+// name order (a directory's whiteouts first, as the OCI spec asks), mtimes
+// in whole seconds, no atime or ctime, numeric owners without names.
+//
+// A directory renamed with redirect_dir or a file copied up with metacopy
+// has its data in a lower layer, which a diff cannot carry: PackDiff
+// refuses them rather than write a layer that lost it (mydocker's mounts
+// use neither).
+func PackDiff(w io.Writer, upper string) error {
+	limit, err := MaxSize()
+	if err != nil {
+		return err
+	}
+	return packWithin(w, upper, limit, true)
+}
+
+func packWithin(w io.Writer, dir string, limit int64, diff bool) error {
 	rootFd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return errors.Wrapf(err, "open %s", dir)
@@ -55,9 +81,11 @@ func packWithin(w io.Writer, dir string, limit int64) error {
 	if err := unix.Fstat(rootFd, &st); err != nil {
 		return errors.Wrapf(err, "stat %s", dir)
 	}
-	p := &packer{tw: tar.NewWriter(w), links: map[[2]uint64]string{}, budget: Budget{Limit: limit}}
-	if err := p.tw.WriteHeader(header("./", &st)); err != nil {
-		return errors.Wrap(err, "write root entry")
+	p := &packer{tw: tar.NewWriter(w), links: map[[2]uint64]string{}, budget: Budget{Limit: limit}, diff: diff}
+	if !diff {
+		if err := p.tw.WriteHeader(header("./", &st)); err != nil {
+			return errors.Wrap(err, "write root entry")
+		}
 	}
 	if err := p.walk(rootFd, ""); err != nil {
 		return err
@@ -69,6 +97,7 @@ type packer struct {
 	tw     *tar.Writer
 	links  map[[2]uint64]string // (dev, ino) of files with several links -> first name
 	budget Budget
+	diff   bool // an upper directory: overlayfs's whiteouts become OCI's
 }
 
 // walk writes every entry of the open directory dirFd, named rel.
@@ -77,24 +106,63 @@ func (p *packer) walk(dirFd int, rel string) error {
 	if err != nil {
 		return errors.Wrapf(err, "list /%s", rel)
 	}
+	type child struct {
+		name string
+		st   unix.Stat_t
+	}
+	var whiteouts, others []child
 	for _, name := range names {
-		if err := p.entry(dirFd, rel, name); err != nil {
+		var st unix.Stat_t
+		if err := unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if err == unix.ENOENT {
+				continue // removed by the running container meanwhile
+			}
+			return errors.Wrapf(err, "stat /%s", path.Join(rel, name))
+		}
+		if p.diff && isWhiteoutStat(&st) {
+			whiteouts = append(whiteouts, child{name, st})
+		} else {
+			others = append(others, child{name, st})
+		}
+	}
+	for _, c := range append(whiteouts, others...) {
+		if err := p.entry(dirFd, rel, c.name, &c.st); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *packer) entry(dirFd int, rel, name string) error {
+func (p *packer) entry(dirFd int, rel, name string, st *unix.Stat_t) error {
 	childRel := path.Join(rel, name)
-	var st unix.Stat_t
-	if err := unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		if err == unix.ENOENT {
-			return nil // removed by the running container meanwhile
-		}
-		return errors.Wrapf(err, "stat /%s", childRel)
+	if p.diff && isWhiteoutStat(st) {
+		return p.writeWhiteout(path.Join(rel, whiteoutPrefix+name), st)
 	}
-	hdr := header(childRel, &st)
+	hdr := header(childRel, st)
+	xattrs, err := readXattrs(fdPath(dirFd, name))
+	if err == unix.ENOENT {
+		return nil // removed by the running container meanwhile
+	}
+	if err != nil {
+		return errors.Wrapf(err, "read xattrs of /%s", childRel)
+	}
+	opaque := false
+	for k, v := range xattrs {
+		switch {
+		case !overlayXattr(k):
+			if hdr.PAXRecords == nil {
+				hdr.PAXRecords = map[string]string{}
+			}
+			hdr.PAXRecords[paxXattr+k] = v
+		case !p.diff:
+			// overlayfs's own attributes are never packed; in a merged
+			// view it hides them anyway.
+		case k == opaqueXattr:
+			opaque = v == "y"
+		case strings.HasSuffix(k, ".redirect") || strings.HasSuffix(k, ".metacopy"):
+			return errors.Errorf("/%s has overlayfs's %s: its data is in a lower layer, which a diff cannot carry", childRel, k)
+		}
+	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFSOCK:
 		return nil // sockets do not survive a commit, as in tar
@@ -108,7 +176,9 @@ func (p *packer) entry(dirFd int, rel, name string) error {
 		if st.Nlink > 1 {
 			key := [2]uint64{st.Dev, st.Ino}
 			if first, ok := p.links[key]; ok {
+				// A hard link shares the first name's metadata.
 				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+				hdr.PAXRecords = nil
 			} else {
 				p.links[key] = hdr.Name
 			}
@@ -122,11 +192,87 @@ func (p *packer) entry(dirFd int, rel, name string) error {
 	}
 	switch {
 	case hdr.Typeflag == tar.TypeDir:
+		if opaque {
+			// Right after the directory, before its contents: an
+			// applier that removes the lower contents when it sees the
+			// marker keeps everything of this layer either way.
+			if err := p.writeWhiteout(path.Join(childRel, opaqueMarker), st); err != nil {
+				return err
+			}
+		}
 		return p.subdir(dirFd, childRel, name)
 	case hdr.Typeflag == tar.TypeReg && hdr.Size > 0:
-		return p.copyFile(dirFd, childRel, name, &st, hdr.Size)
+		return p.copyFile(dirFd, childRel, name, st, hdr.Size)
 	}
 	return nil
+}
+
+// writeWhiteout writes the OCI whiteout (or opaque marker) name, an empty
+// file with the owner and mtime of the overlayfs whiteout (or directory)
+// st it stands for.
+func (p *packer) writeWhiteout(name string, st *unix.Stat_t) error {
+	hdr := &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     name,
+		Mode:     0o600,
+		Uid:      int(st.Uid),
+		Gid:      int(st.Gid),
+		ModTime:  time.Unix(st.Mtim.Sec, 0),
+	}
+	if err := p.budget.Charge(hdr); err != nil {
+		return err
+	}
+	return errors.Wrapf(p.tw.WriteHeader(hdr), "write /%s", name)
+}
+
+// isWhiteoutStat: st is overlayfs's whiteout, a character device 0/0.
+func isWhiteoutStat(st *unix.Stat_t) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0
+}
+
+// readXattrs reads the extended attributes of p, not following it if it
+// is a symlink (see fdPath).
+func readXattrs(p string) (map[string]string, error) {
+	list, err := xattrBuf(func(b []byte) (int, error) { return unix.Llistxattr(p, b) })
+	if err != nil || len(list) == 0 {
+		return nil, ignoreNoXattrs(err)
+	}
+	attrs := map[string]string{}
+	for _, k := range strings.Split(strings.TrimSuffix(string(list), "\x00"), "\x00") {
+		v, err := xattrBuf(func(b []byte) (int, error) { return unix.Lgetxattr(p, k, b) })
+		if err == unix.ENODATA {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, errors.Wrapf(err, "getxattr %s", k)
+		}
+		attrs[k] = string(v)
+	}
+	return attrs, nil
+}
+
+// ignoreNoXattrs: a file system without xattrs has none to pack.
+func ignoreNoXattrs(err error) error {
+	if err == unix.ENOTSUP {
+		return nil
+	}
+	return err
+}
+
+// xattrBuf calls get (a listxattr or getxattr) with a buffer that grows
+// until the value fits: it may grow between the calls.
+func xattrBuf(get func([]byte) (int, error)) ([]byte, error) {
+	for size := 256; ; size *= 4 {
+		buf := make([]byte, size)
+		n, err := get(buf)
+		if err == unix.ERANGE && size < 1<<20 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return buf[:n], nil
+	}
 }
 
 func (p *packer) subdir(dirFd int, childRel, name string) error {
@@ -174,11 +320,13 @@ func (p *packer) copyFile(dirFd int, childRel, name string, walked *unix.Stat_t,
 // image's users, not the host's names for them.
 func header(name string, st *unix.Stat_t) *tar.Header {
 	h := &tar.Header{
-		Name:    name,
-		Mode:    int64(st.Mode & 0o7777),
-		Uid:     int(st.Uid),
-		Gid:     int(st.Gid),
-		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+		Name: name,
+		Mode: int64(st.Mode & 0o7777),
+		Uid:  int(st.Uid),
+		Gid:  int(st.Gid),
+		// Whole seconds, as Docker: the tar's bytes, and so a layer's
+		// digest, must not depend on sub-second times.
+		ModTime: time.Unix(st.Mtim.Sec, 0),
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:

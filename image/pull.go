@@ -13,6 +13,7 @@ import (
 	"github.com/pkg/errors"
 
 	"mydocker/progress"
+	"mydocker/registry"
 )
 
 // PullOptions says where an image comes from and how the pull is shown.
@@ -22,20 +23,24 @@ type PullOptions struct {
 	Quiet    bool   // print nothing but errors
 	TTY      bool   // draw progress bars
 	Out      io.Writer
-	Keychain authn.Keychain // credentials; Docker's config file when nil
+	Keychain authn.Keychain // credentials; login's (registry.Keychain) when nil
 }
 
-func (o *PullOptions) remoteOptions(ctx context.Context) ([]remote.Option, error) {
+// remoteOptions are how go-containerregistry talks to host: credentials,
+// platform, and plain HTTP only where Docker allows it (loopback, or
+// --tls-verify=false): ggcr alone would also use it for private addresses.
+func (o *PullOptions) remoteOptions(ctx context.Context, host string) ([]remote.Option, error) {
 	kc := o.Keychain
 	if kc == nil {
-		kc = authn.DefaultKeychain
+		kc = registry.Keychain()
 	}
 	p, err := Platform(o.Platform)
 	if err != nil {
 		return nil, err
 	}
 	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc),
-		remote.WithPlatform(p), remote.WithUserAgent("mydocker"), remote.WithJobs(parallelLayers)}, nil
+		remote.WithPlatform(p), remote.WithUserAgent("mydocker"), remote.WithJobs(parallelLayers),
+		remote.WithTransport(registry.Transport(nil, host, o.Insecure))}, nil
 }
 
 // Platform parses --platform, defaulting to this machine's.
@@ -66,7 +71,7 @@ func (s *Store) Pull(ref string, o PullOptions) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := o.remoteOptions(context.Background())
+	opts, err := o.remoteOptions(context.Background(), r.Registry)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func (s *Store) Push(ref string, o PullOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	opts, err := o.remoteOptions(context.Background())
+	opts, err := o.remoteOptions(context.Background(), r.Registry)
 	if err != nil {
 		return "", err
 	}

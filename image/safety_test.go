@@ -333,7 +333,7 @@ func TestPackBound(t *testing.T) {
 	}
 	f.Close()
 	out := &cappedWriter{left: 64 << 10}
-	if err := packWithin(out, dir, 1<<30); err == nil || !strings.Contains(err.Error(), "1GiB limit") {
+	if err := packWithin(out, dir, 1<<30, false); err == nil || !strings.Contains(err.Error(), "1GiB limit") {
 		t.Fatalf("packed a 1 TiB file under a 1 GiB limit: %v", err)
 	}
 }
@@ -347,4 +347,28 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 	}
 	c.left -= len(p)
 	return len(p), nil
+}
+
+// A whiteout of a symlink removes the symlink, never what it points at,
+// and the whiteout takes its place inside the layer.
+func TestUnpackWhiteoutOfSymlinkLeavesTargetAlone(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root to mknod a whiteout; run the tests as root (make test)")
+	}
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "keep"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{outside, filepath.Join(outside, "keep")} {
+		dest := t.TempDir()
+		data := layerTar(t,
+			te{Header: tar.Header{Name: "link", Typeflag: tar.TypeSymlink, Linkname: target}},
+			reg(".wh.link", ""),
+		)
+		if err := Unpack(bytes.NewReader(data), dest, 0); err != nil {
+			t.Fatal(err)
+		}
+		checkWhiteout(t, filepath.Join(dest, "link"))
+		checkFile(t, filepath.Join(outside, "keep"), "keep")
+	}
 }

@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pkg/errors"
@@ -28,8 +31,16 @@ import (
 // regular file inside dest.
 //
 // Owners, modes (setuid, setgid and sticky bits included: chmod follows
-// chown, which clears them) and times are kept. Runs of zeros, and so the
-// holes of sparse entries, are written as holes.
+// chown, which clears them), times (of symlinks too; a directory's after
+// its contents) and extended attributes are kept. Runs of zeros, and so
+// the holes of sparse entries, are written as holes. A later entry for a
+// path replaces the earlier one; a directory over a directory merges.
+//
+// dest becomes an overlay lower layer, so the layer's OCI whiteouts become
+// overlayfs's: "dir/.wh.name" a 0/0 character device "dir/name", and
+// "dir/.wh..wh..opq" the xattr trusted.overlay.opaque=y on dir (see
+// whiteout). No ".wh." name is ever created, and overlayfs's own xattrs are
+// never taken from the archive: a layer must not forge them.
 func Unpack(r io.Reader, dest string, limit int64) error {
 	root, err := os.OpenRoot(dest)
 	if err != nil {
@@ -41,7 +52,7 @@ func Unpack(r io.Reader, dest string, limit int64) error {
 	if err := root.Chmod(".", 0o755); err != nil {
 		return errors.Wrap(err, "chmod rootfs")
 	}
-	u := &unpacker{root: root, budget: Budget{Limit: limit}, buf: make([]byte, copyChunk)}
+	u := &unpacker{root: root, budget: Budget{Limit: limit}, buf: make([]byte, copyChunk), dirs: map[string]time.Time{}}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -72,12 +83,9 @@ type unpacker struct {
 	root   *os.Root // dest
 	budget Budget
 	buf    []byte
-	dirs   []dirTime // directories whose times are set last
-}
-
-type dirTime struct {
-	rel   string
-	mtime time.Time
+	// dirs holds the directories' times, set last: creating entries in a
+	// directory changes its mtime. The last entry for a path wins.
+	dirs map[string]time.Time
 }
 
 func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
@@ -95,15 +103,26 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		if err := setMeta(u.root, ".", hdr); err != nil {
 			return err
 		}
-		u.dirs = append(u.dirs, dirTime{"", hdr.ModTime})
+		if err := setXattrs(u.root, "", hdr); err != nil {
+			return errors.Wrapf(err, "set xattrs of %s", hdr.Name)
+		}
+		u.dirs[""] = hdr.ModTime
 		return nil
+	}
+	skip, err := whiteoutParents(rel)
+	if err != nil || skip {
+		return err
 	}
 	dir, base, err := u.openParent(rel, true)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	if err := removeExisting(dir, base, rel, hdr.Typeflag == tar.TypeDir); err != nil {
+	if strings.HasPrefix(base, whiteoutPrefix) {
+		return u.whiteout(dir, base, rel)
+	}
+	replacedWhiteout, err := removeExisting(dir, base, rel, hdr.Typeflag == tar.TypeDir)
+	if err != nil {
 		return err
 	}
 	switch hdr.Typeflag {
@@ -111,7 +130,14 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		if err := dir.Mkdir(base, 0o700); err != nil && !os.IsExist(err) {
 			return errors.Wrapf(err, "create dir %s", hdr.Name)
 		}
-		u.dirs = append(u.dirs, dirTime{rel, hdr.ModTime})
+		// The layer deleted what lower layers had here and made a new
+		// directory: overlayfs must not merge the old contents into it.
+		if replacedWhiteout {
+			if err := setOpaque(dir, base); err != nil {
+				return errors.Wrapf(err, "tar entry %s", hdr.Name)
+			}
+		}
+		u.dirs[rel] = hdr.ModTime
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 		if err := u.writeFile(dir, base, tr); err != nil {
 			return errors.Wrapf(err, "extract %s", hdr.Name)
@@ -133,6 +159,10 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	}
 	if err := setMeta(dir, base, hdr); err != nil {
 		return err
+	}
+	// After chown, which drops security.capability.
+	if err := setXattrs(dir, base, hdr); err != nil {
+		return errors.Wrapf(err, "set xattrs of %s", hdr.Name)
 	}
 	if hdr.Typeflag != tar.TypeDir {
 		if err := setTime(dir, base, hdr.ModTime, hdr.Typeflag == tar.TypeSymlink); err != nil {
@@ -201,31 +231,38 @@ func atDir(dir *os.Root, fn func(dirFd int) error) error {
 }
 
 // dirTimes sets directory times last, since creating entries inside them
-// changed them. A directory that a later entry replaced (with a symlink,
-// say) is skipped: its time no longer belongs to anything in the layer,
-// and following the symlink would touch whatever it points at.
+// changed them (setting a directory's own time does not change its
+// parent's, so the order does not matter). A directory that a later entry
+// replaced (with a symlink, say) is skipped: its time no longer belongs to
+// anything in the layer, and following the symlink would touch whatever it
+// points at.
 func (u *unpacker) dirTimes() error {
-	for i := len(u.dirs) - 1; i >= 0; i-- {
-		d := u.dirs[i]
-		if d.rel == "" {
-			if err := u.root.Chtimes(".", d.mtime, d.mtime); err != nil {
+	rels := make([]string, 0, len(u.dirs))
+	for rel := range u.dirs {
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
+	for _, rel := range rels {
+		mtime := u.dirs[rel]
+		if rel == "" {
+			if err := u.root.Chtimes(".", mtime, mtime); err != nil {
 				return errors.Wrap(err, "set time of the root")
 			}
 			continue
 		}
-		dir, base, err := u.openParent(d.rel, false)
+		dir, base, err := u.openParent(rel, false)
 		if err != nil {
 			continue // its parent is gone or became a symlink
 		}
 		fi, err := dir.Lstat(base)
 		if err == nil && fi.IsDir() {
-			err = dir.Chtimes(base, d.mtime, d.mtime)
+			err = dir.Chtimes(base, mtime, mtime)
 		} else {
 			err = nil
 		}
 		dir.Close()
 		if err != nil {
-			return errors.Wrapf(err, "set time of %s", d.rel)
+			return errors.Wrapf(err, "set time of %s", rel)
 		}
 	}
 	return nil
@@ -268,8 +305,23 @@ func (u *unpacker) openParent(rel string, create bool) (*os.Root, string, error)
 
 // openDir opens the directory name of parent, first creating it if it is
 // missing and create is set. A symlink is reported as ELOOP, not followed.
+//
+// A whiteout this layer made there earlier ("a/.wh.b", then "a/b/c") is
+// replaced, when create is set, by an opaque directory: the layer deleted
+// what lower layers had at the path, then put new content there.
 func openDir(parent *os.Root, name string, create bool) (*os.Root, error) {
 	fi, err := parent.Lstat(name)
+	if err == nil && create && isWhiteout(fi) {
+		if err = parent.Remove(name); err == nil {
+			if err = parent.Mkdir(name, 0o755); err == nil {
+				err = setOpaque(parent, name)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		fi, err = parent.Lstat(name)
+	}
 	if os.IsNotExist(err) && create {
 		if err = parent.Mkdir(name, 0o755); err == nil || os.IsExist(err) {
 			fi, err = parent.Lstat(name)
@@ -286,8 +338,10 @@ func openDir(parent *os.Root, name string, create bool) (*os.Root, error) {
 	return parent.OpenRoot(name)
 }
 
-// hardLink links rel to the earlier regular file hdr.Linkname. Both names
-// are resolved within the unpack root, whose parents openParent checked.
+// hardLink links rel to the earlier entry hdr.Linkname of this layer: a
+// regular file, symlink, device or fifo, never a directory or a whiteout.
+// Both names are resolved within the unpack root, whose parents openParent
+// checked; linkat does not follow a symlink at the target.
 func (u *unpacker) hardLink(rel string, hdr *tar.Header) error {
 	linkRel, err := entryPath(hdr.Linkname)
 	if err != nil || linkRel == "" {
@@ -302,8 +356,8 @@ func (u *unpacker) hardLink(rel string, hdr *tar.Header) error {
 	if err != nil {
 		return errors.Wrapf(err, "hard link %s: target %s", hdr.Name, hdr.Linkname)
 	}
-	if !fi.Mode().IsRegular() {
-		return errors.Errorf("hard link %s points at a non-regular file %s", hdr.Name, hdr.Linkname)
+	if fi.IsDir() || isWhiteout(fi) {
+		return errors.Errorf("hard link %s points at a directory or whiteout %s", hdr.Name, hdr.Linkname)
 	}
 	if err := u.root.Link(linkRel, rel); err != nil {
 		return errors.Wrapf(err, "create hard link %s", hdr.Name)
@@ -314,18 +368,22 @@ func (u *unpacker) hardLink(rel string, hdr *tar.Header) error {
 // removeExisting clears the way for an entry that replaces an earlier one
 // (later entries win, as in tar). A directory replacing a directory is
 // kept. Root.RemoveAll never follows a symlink, in the tree or at base.
-func removeExisting(dir *os.Root, base, rel string, isDir bool) error {
+// It reports whether what it removed was a whiteout.
+func removeExisting(dir *os.Root, base, rel string, isDir bool) (bool, error) {
 	fi, err := dir.Lstat(base)
 	if os.IsNotExist(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return errors.Wrapf(err, "stat /%s", rel)
+		return false, errors.Wrapf(err, "stat /%s", rel)
 	}
 	if isDir && fi.IsDir() {
-		return nil
+		return false, nil
 	}
-	return errors.Wrapf(dir.RemoveAll(base), "replace /%s", rel)
+	if err := dir.RemoveAll(base); err != nil {
+		return false, errors.Wrapf(err, "replace /%s", rel)
+	}
+	return isWhiteout(fi), nil
 }
 
 // writeFile creates base in dir with r's content. O_EXCL: never write
@@ -415,4 +473,118 @@ func entryPath(name string) (string, error) {
 		}
 	}
 	return strings.TrimPrefix(clean, "/"), nil
+}
+
+// The OCI layer format marks deletions with names (whiteoutPrefix + the
+// deleted name, opaqueMarker in a directory whose lower contents are all
+// hidden); overlayfs marks them with a 0/0 character device and an xattr.
+// Names under whiteoutMeta other than opaqueMarker are AUFS's bookkeeping,
+// which some old images carry and which Docker skips too.
+const (
+	whiteoutPrefix = ".wh."
+	whiteoutMeta   = ".wh..wh."
+	opaqueMarker   = ".wh..wh..opq"
+	opaqueXattr    = "trusted.overlay.opaque"
+	paxXattr       = "SCHILY.xattr."
+)
+
+// whiteoutParents checks the directories rel goes through: an entry inside
+// AUFS's bookkeeping directories is skipped, and one inside any other
+// ".wh." directory refused, so that no ".wh." name is ever created.
+func whiteoutParents(rel string) (skip bool, err error) {
+	parts := strings.Split(rel, "/")
+	for _, part := range parts[:len(parts)-1] {
+		if strings.HasPrefix(part, whiteoutMeta) {
+			return true, nil
+		}
+		if strings.HasPrefix(part, whiteoutPrefix) {
+			return false, errors.Errorf("tar entry %q is inside a whiteout", rel)
+		}
+	}
+	return false, nil
+}
+
+// whiteout applies the whiteout entry base of dir (rel in the layer): the
+// opaque marker makes dir opaque; "dir/.wh.name" replaces whatever this
+// layer put at dir/name with overlayfs's whiteout, which hides name of
+// the layers below.
+func (u *unpacker) whiteout(dir *os.Root, base, rel string) error {
+	if base == opaqueMarker {
+		return errors.Wrapf(atDir(dir, func(fd int) error {
+			return unix.Fsetxattr(fd, opaqueXattr, []byte("y"), 0)
+		}), "tar entry %s: make the directory opaque", rel)
+	}
+	if strings.HasPrefix(base, whiteoutMeta) {
+		return nil
+	}
+	name := strings.TrimPrefix(base, whiteoutPrefix)
+	if name == "" || name == "." || name == ".." {
+		return errors.Errorf("tar entry %q: whiteout of no file", rel)
+	}
+	target := path.Join(path.Dir(rel), name)
+	if _, err := removeExisting(dir, name, target, false); err != nil {
+		return err
+	}
+	return errors.Wrapf(atDir(dir, func(fd int) error {
+		return unix.Mknodat(fd, name, unix.S_IFCHR, 0)
+	}), "tar entry %s: create whiteout", rel)
+}
+
+// isWhiteout: fi is overlayfs's whiteout, a character device 0/0.
+func isWhiteout(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && fi.Mode()&fs.ModeCharDevice != 0 && st.Rdev == 0
+}
+
+// setOpaque marks the directory name of dir opaque.
+func setOpaque(dir *os.Root, name string) error {
+	return atDir(dir, func(fd int) error {
+		return unix.Lsetxattr(fdPath(fd, name), opaqueXattr, []byte("y"), 0)
+	})
+}
+
+// setXattrs gives base of dir (dir itself if base is "") the extended
+// attributes of hdr's PAX records, security.capability for one, but never
+// overlayfs's own (see overlayXattr).
+func setXattrs(dir *os.Root, base string, hdr *tar.Header) error {
+	keys := make([]string, 0, len(hdr.PAXRecords))
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, paxXattr) && !overlayXattr(k[len(paxXattr):]) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil // most entries: no descriptor to open
+	}
+	sort.Strings(keys)
+	return atDir(dir, func(dirFd int) error {
+		for _, k := range keys {
+			name, value := k[len(paxXattr):], []byte(hdr.PAXRecords[k])
+			var err error
+			if base == "" {
+				err = unix.Fsetxattr(dirFd, name, value, 0)
+			} else {
+				err = unix.Lsetxattr(fdPath(dirFd, base), name, value, 0)
+			}
+			if err != nil {
+				return errors.Wrapf(err, "setxattr %s", name)
+			}
+		}
+		return nil
+	})
+}
+
+// overlayXattr: name is one of overlayfs's private attributes (opaque,
+// redirect, metacopy, origin, whiteout...), trusted.overlay.* or, on a
+// mount with userxattr, user.overlay.*. Only overlayfs itself, or Unpack
+// from a whiteout, may set them; PackDiff and Pack never copy them.
+func overlayXattr(name string) bool {
+	return strings.HasPrefix(name, "trusted.overlay.") || strings.HasPrefix(name, "user.overlay.")
+}
+
+// fdPath names base of the directory held open as dirFd for the l*xattr
+// calls, which have no *at form here: /proc/self/fd/N is that very
+// directory, and base, a single name, is not followed if it is a symlink.
+func fdPath(dirFd int, base string) string {
+	return "/proc/self/fd/" + strconv.Itoa(dirFd) + "/" + base
 }

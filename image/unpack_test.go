@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,22 @@ func TestUnpackKeepsEntriesInside(t *testing.T) {
 			{name: "up", link: "../..", typ: tar.TypeSymlink},
 			{name: "up/escape", typ: tar.TypeReg, body: "x"}}, "symlink"},
 		{"hard link outside", []entry{{name: "hl", link: "../../etc/passwd", typ: tar.TypeLink}}, ""},
+		{"whiteout dotdot", []entry{{name: "../.wh.keep", typ: tar.TypeReg}}, "climbs out"},
+		{"nested whiteout dotdot", []entry{{name: "a/../../.wh.escape", typ: tar.TypeReg}}, "climbs out"},
+		{"opaque dotdot", []entry{{name: "../.wh..wh..opq", typ: tar.TypeReg}}, "climbs out"},
+		{"whiteout through symlink dir", []entry{
+			{name: "link", link: victimDir, typ: tar.TypeSymlink},
+			{name: "link/.wh.keep", typ: tar.TypeReg}}, "symlink"},
+		{"whiteout through relative symlink dir", []entry{
+			{name: "up", link: "..", typ: tar.TypeSymlink},
+			{name: "up/.wh.escape", typ: tar.TypeReg}}, "symlink"},
+		{"opaque through symlink dir", []entry{
+			{name: "link", link: victimDir, typ: tar.TypeSymlink},
+			{name: "link/.wh..wh..opq", typ: tar.TypeReg}}, "symlink"},
+		{"dir replaced by symlink, then whiteout in it", []entry{
+			{name: "d/", typ: tar.TypeDir},
+			{name: "d", link: victimDir, typ: tar.TypeSymlink},
+			{name: "d/.wh.keep", typ: tar.TypeReg}}, "symlink"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,6 +85,12 @@ func TestUnpackKeepsEntriesInside(t *testing.T) {
 			dest := filepath.Join(parent, "rootfs")
 			if err := os.Mkdir(dest, 0o755); err != nil {
 				t.Fatal(err)
+			}
+			// What a whiteout that escaped would delete.
+			for _, d := range []string{parent, victim} {
+				if err := os.WriteFile(filepath.Join(d, "keep"), []byte("keep"), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			// An absolute symlink points at a directory of this test's own,
 			// so a failing run writes nowhere another test could see.
@@ -89,6 +112,15 @@ func TestUnpackKeepsEntriesInside(t *testing.T) {
 			}
 			if _, err := os.Lstat(filepath.Join(victim, "escape")); err == nil {
 				t.Errorf("entry escaped to %s", victim)
+			}
+			for _, d := range []string{parent, victim} {
+				if got, err := os.ReadFile(filepath.Join(d, "keep")); err != nil || string(got) != "keep" {
+					t.Errorf("%s/keep = %q, %v: whited out", d, got, err)
+				}
+				buf := make([]byte, 64)
+				if n, err := unix.Lgetxattr(d, opaqueXattr, buf); err == nil {
+					t.Errorf("%s made opaque (%q)", d, buf[:n])
+				}
 			}
 		})
 	}
@@ -272,6 +304,64 @@ func FuzzImageName(f *testing.F) {
 		p := s.TarPath(name)
 		if filepath.Dir(p) != "/root/image" || strings.ContainsAny(name, "/\x00") || strings.HasPrefix(name, ".") {
 			t.Fatalf("%q -> %q escapes the image dir", ref, p)
+		}
+	})
+}
+
+// FuzzUnpack: whatever the archive, nothing lands outside the unpack
+// directory, no ".wh." name is created, and the only overlayfs xattr is
+// the opaque mark on a directory.
+func FuzzUnpack(f *testing.F) {
+	for _, seed := range [][]entry{
+		{{name: "etc/", typ: tar.TypeDir}, {name: "etc/.wh.passwd", typ: tar.TypeReg}, {name: "d/.wh..wh..opq", typ: tar.TypeReg}},
+		{{name: "link", link: "/tmp", typ: tar.TypeSymlink}, {name: "link/.wh.x", typ: tar.TypeReg}},
+		{{name: "up", link: "..", typ: tar.TypeSymlink}, {name: ".wh.up", typ: tar.TypeReg}, {name: "up/f", typ: tar.TypeReg, body: "x"}},
+		{{name: ".wh.d", typ: tar.TypeReg}, {name: "d/f", typ: tar.TypeReg, body: "x"}, {name: "h", link: "d/f", typ: tar.TypeLink}},
+		{{name: "../.wh.keep", typ: tar.TypeReg}},
+		{{name: ".wh..wh.plnk/1", typ: tar.TypeReg}, {name: "a/.wh.", typ: tar.TypeReg}},
+	} {
+		f.Add(makeTar(f, seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		dest := filepath.Join(parent, "rootfs")
+		if err := os.Mkdir(dest, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(parent, "keep"), []byte("keep"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = Unpack(bytes.NewReader(data), dest, 1<<20) // errors are fine; escapes are not
+		names, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(names) != 2 || names[0].Name() != "keep" || names[1].Name() != "rootfs" {
+			t.Fatalf("the parent holds %v", names)
+		}
+		if got, err := os.ReadFile(filepath.Join(parent, "keep")); err != nil || string(got) != "keep" {
+			t.Fatalf("a file beside the layer changed: %q %v", got, err)
+		}
+		err = filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), whiteoutPrefix) {
+				t.Fatalf("unpacked a whiteout name: %s", p)
+			}
+			xattrs, err := xattrsOf(p)
+			if err != nil {
+				return err
+			}
+			for k, v := range xattrs {
+				if overlayXattr(k) && !(k == opaqueXattr && v == "y" && d.IsDir()) {
+					t.Fatalf("%s: forged %s=%q", p, k, v)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -4,13 +4,13 @@
 # libc6-dev (cgo for exec's nsenter; libc.a for the static build),
 # iptables (NAT and published ports), make, and the util-linux/procps
 # tools the tests call; and the peers the image tests and the pull
-# benchmark check mydocker against: docker-registry (the CNCF registry),
-# skopeo, podman with runc (crun cannot run on every host), and
+# benchmark check mydocker against: podman with runc (crun cannot run on
+# every host), docker-registry (the CNCF registry), skopeo, and
 # apache2-utils for htpasswd (the registry's basic auth). Does nothing
 # when all are present.
 set -eu
 packages="busybox-static gcc libc6-dev make util-linux procps iptables
-docker-registry skopeo podman runc apache2-utils"
+podman runc docker-registry skopeo apache2-utils"
 missing=""
 for p in $packages; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

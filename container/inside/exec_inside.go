@@ -61,7 +61,7 @@ func runExec() error {
 	}
 	// Confined as the container's own processes are; execve makes the
 	// process dumpable again, now that it runs only the user's program.
-	return execCommand(cfg.Args, cfg.Env, &cfg.Security, nil)
+	return execCommand(cfg.Args, cfg.Env, cfg.User, &cfg.Security, nil)
 }
 
 func readExecConfig() (*spec.ExecConfig, error) {

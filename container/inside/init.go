@@ -107,8 +107,8 @@ func runInit(sync *os.File) error {
 	if err := enterWorkdir(cfg.Cwd); err != nil {
 		return err
 	}
-	log.Debugf("init: capabilities %v, seccomp %v; exec %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args)
-	return execCommand(cfg.Args, cfg.Env, &cfg.Security, func() error {
+	log.Debugf("init: capabilities %v, seccomp %v; exec %q as user %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args, cfg.User)
+	return execCommand(cfg.Args, cfg.Env, cfg.User, &cfg.Security, func() error {
 		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)
 	})
 }

@@ -13,12 +13,20 @@ import (
 	"mydocker/utils"
 )
 
-// execCommand is how init and nsexec both end: it finds args[0] in env's
-// PATH, from the working directory already entered, closes every
-// descriptor but 0-2, runs ready (init tells the host it is about to
-// exec), confines the thread and execs. It returns only on failure, with
-// the contract's exit code (126, 127) where the command is at fault.
-func execCommand(args, env []string, sec *security.Security, ready func() error) error {
+// execCommand is how init and nsexec both end: it resolves user in the
+// container's /etc/passwd and /etc/group (HOME comes from there unless env
+// sets it), finds args[0] in env's PATH, from the working directory
+// already entered, closes every descriptor but 0-2, runs ready (init
+// tells the host it is about to exec), confines the thread, switches to
+// the user and execs. It returns only on failure, with the contract's
+// exit code: 125 for a user that does not exist, 126 or 127 where the
+// command is at fault.
+func execCommand(args, env []string, user string, sec *security.Security, ready func() error) error {
+	u, err := lookupUser(user)
+	if err != nil {
+		return err
+	}
+	env = withHome(env, u.home)
 	path, err := lookPath(args[0], lookupEnv(env, "PATH"))
 	if err != nil {
 		return err
@@ -33,8 +41,9 @@ func execCommand(args, env []string, sec *security.Security, ready func() error)
 			return err
 		}
 	}
-	// Last: nothing done after this needs what it takes away.
-	if err := security.Confine(sec); err != nil {
+	// Last: nothing done after this needs what it takes away, root
+	// included.
+	if err := security.Confine(sec, &u.id); err != nil {
 		return err
 	}
 	return execError(args[0], unix.Exec(path, args, env))

@@ -126,11 +126,12 @@ type Security struct {
 	Privileged   bool     `json:"privileged"` // /sys writable, everything allowed
 }
 
-// Confine applies sec to the calling thread, in the order that keeps each
-// step possible: bounding set first, then the seccomp filter (which needs
-// CAP_SYS_ADMIN, so before it may be dropped), then the final capability
-// sets. Only execve follows.
-func Confine(sec *Security) error {
+// Confine applies sec to the calling thread and makes it id, in the
+// order that keeps each step possible: bounding set first, then the
+// seccomp filter (which needs CAP_SYS_ADMIN, so before it may be
+// dropped), then the user switch (which needs CAP_SETUID and CAP_SETGID),
+// then the final capability sets. Only execve follows.
+func Confine(sec *Security, id *Identity) error {
 	caps, err := capability.NewPid2(0)
 	if err == nil {
 		err = caps.Load()
@@ -157,13 +158,21 @@ func Confine(sec *Security) error {
 			return err
 		}
 	}
-	// keep becomes the effective and permitted sets; the command exec'd
-	// from this thread starts with them (root's capabilities after exec
-	// are its bounding set). The inheritable set is emptied, as Docker
-	// and Podman do since CVE-2022-24769: with it set, a non-root program
-	// whose file grants inheritable capabilities would gain them on exec,
-	// though the user running it was never given them.
+	if err := id.switchTo(); err != nil {
+		return err
+	}
+	// For root, keep becomes the effective and permitted sets; the
+	// command exec'd from this thread starts with them (root's
+	// capabilities after exec are its bounding set). A non-root user gets
+	// none: the kernel cleared them at setuid, and Docker leaves them so
+	// (the bounding set still caps what a setuid program may regain). The
+	// inheritable set is emptied, as Docker and Podman do since
+	// CVE-2022-24769: with it set, a non-root program whose file grants
+	// inheritable capabilities would gain them on exec, though the user
+	// running it was never given them.
 	caps.Clear(capability.CAPS)
-	caps.Set(capability.EFFECTIVE|capability.PERMITTED, kept...)
+	if id.UID == 0 {
+		caps.Set(capability.EFFECTIVE|capability.PERMITTED, kept...)
+	}
 	return errors.Wrap(caps.Apply(capability.CAPS), "set capabilities")
 }

@@ -13,13 +13,16 @@ type Mount struct {
 // as one length-framed JSON message (see sync.go), so every argument
 // arrives whole.
 type InitConfig struct {
-	Rootfs   string   `json:"rootfs"` // host path of the mounted overlay (merged)
-	Mounts   []Mount  `json:"mounts"`
-	Args     []string `json:"args"`
-	Env      []string `json:"env"`
-	Cwd      string   `json:"cwd"`
-	Hostname string   `json:"hostname"`
-	Tty      bool     `json:"tty"`
+	Rootfs string   `json:"rootfs"` // host path of the mounted overlay (merged)
+	Mounts []Mount  `json:"mounts"`
+	Args   []string `json:"args"`
+	Env    []string `json:"env"`
+	Cwd    string   `json:"cwd"`
+	// User is user[:group] as -u or the image gave it, resolved by init
+	// in the container's own /etc/passwd and /etc/group.
+	User     string `json:"user,omitempty"`
+	Hostname string `json:"hostname"`
+	Tty      bool   `json:"tty"`
 	// ConsoleSize is the caller's window size, set on the pty before the
 	// command starts so it never sees a 0x0 terminal.
 	ConsoleSize *ConsoleSize      `json:"consoleSize,omitempty"`
@@ -36,6 +39,7 @@ type ExecConfig struct {
 	Args        []string          `json:"args"`
 	Env         []string          `json:"env"`
 	Cwd         string            `json:"cwd"`
+	User        string            `json:"user,omitempty"` // as InitConfig's
 	Tty         bool              `json:"tty"`
 	Interactive bool              `json:"interactive"`
 	ConsoleSize *ConsoleSize      `json:"consoleSize,omitempty"`

@@ -1,0 +1,274 @@
+package inside
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
+
+	"mydocker/constant"
+	"mydocker/container/security"
+)
+
+// The user a container's command runs as is named by -u or the image's
+// User, in the container's own terms: its /etc/passwd and /etc/group, as
+// the image (and the container, for exec) has them. They are read here,
+// inside, with every path resolved inside the container's root, never on
+// the host through the rootfs's path, where a symlinked /etc/passwd could
+// lead to the host's files.
+
+// passwdEntry is one line of /etc/passwd, the fields a container needs.
+type passwdEntry struct {
+	name     string
+	uid, gid int
+	home     string
+}
+
+// groupEntry is one line of /etc/group.
+type groupEntry struct {
+	name    string
+	gid     int
+	members []string
+}
+
+// maxAccountFile bounds how much of /etc/passwd or /etc/group is read: the
+// image controls them, and a real one is far smaller.
+const maxAccountFile = 4 << 20
+
+// parsePasswd reads passwd lines (name:password:uid:gid:gecos:home:shell).
+// Lines that are not such a line (comments, blanks, NIS "+" entries, a uid
+// that is not a number) are skipped rather than guessed at: a bad line
+// must not become some other user, root least of all.
+func parsePasswd(r io.Reader) ([]passwdEntry, error) {
+	var out []passwdEntry
+	err := eachLine(r, func(line string) {
+		f := strings.Split(line, ":")
+		if len(f) != 7 || f[0] == "" || !security.IsNumericID(f[2]) || !security.IsNumericID(f[3]) {
+			return
+		}
+		uid, err1 := security.ParseID(f[2])
+		gid, err2 := security.ParseID(f[3])
+		if err1 != nil || err2 != nil {
+			return
+		}
+		out = append(out, passwdEntry{name: f[0], uid: uid, gid: gid, home: f[5]})
+	})
+	return out, err
+}
+
+// parseGroup reads group lines (name:password:gid:member,member...).
+func parseGroup(r io.Reader) ([]groupEntry, error) {
+	var out []groupEntry
+	err := eachLine(r, func(line string) {
+		f := strings.Split(line, ":")
+		if len(f) != 4 || f[0] == "" || !security.IsNumericID(f[2]) {
+			return
+		}
+		gid, err := security.ParseID(f[2])
+		if err != nil {
+			return
+		}
+		g := groupEntry{name: f[0], gid: gid}
+		for _, m := range strings.Split(f[3], ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				g.members = append(g.members, m)
+			}
+		}
+		out = append(out, g)
+	})
+	return out, err
+}
+
+// eachLine calls fn with every line of r that is neither blank nor a
+// comment, up to maxAccountFile bytes.
+func eachLine(r io.Reader, fn func(string)) error {
+	data, err := io.ReadAll(io.LimitReader(r, maxAccountFile+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxAccountFile {
+		return errors.Errorf("larger than %d bytes", maxAccountFile)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, maxAccountFile+1)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fn(line)
+	}
+	return sc.Err()
+}
+
+// accounts is what a container's /etc/passwd and /etc/group say; a nil
+// list is a missing file.
+type accounts struct {
+	passwd []passwdEntry
+	group  []groupEntry
+}
+
+// execUser is who the command runs as, and its home directory.
+type execUser struct {
+	id   security.Identity
+	home string
+}
+
+// resolveUser turns a user[:group] spec into ids with Docker's (runc's)
+// rules: a number is always an id, even with no passwd entry (then gid
+// 0 and home /); a name must be in the files; the empty spec is root.
+// Supplementary groups are the groups that list the user as a member,
+// and only when no group is given explicitly.
+func resolveUser(spec string, a accounts) (*execUser, error) {
+	us, err := security.ParseUserSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	u := &execUser{home: "/"}
+	user := us.User
+	if user == "" {
+		user = "0"
+	}
+	var name string
+	if p, ok := findPasswd(a.passwd, user); ok {
+		name, u.id.UID, u.id.GID, u.home = p.name, p.uid, p.gid, p.home
+	} else if security.IsNumericID(user) {
+		if u.id.UID, err = security.ParseID(user); err != nil {
+			return nil, err
+		}
+	} else {
+		return nil, errors.Errorf("unable to find user %s: no matching entries in passwd file", user)
+	}
+	if us.Group != "" {
+		if g, ok := findGroup(a.group, us.Group); ok {
+			u.id.GID = g.gid
+		} else if security.IsNumericID(us.Group) {
+			if u.id.GID, err = security.ParseID(us.Group); err != nil {
+				return nil, err
+			}
+		} else {
+			return nil, errors.Errorf("unable to find group %s: no matching entries in group file", us.Group)
+		}
+		return u, nil
+	}
+	if name != "" {
+		for _, g := range a.group {
+			for _, m := range g.members {
+				if m == name {
+					u.id.Groups = append(u.id.Groups, g.gid)
+					break
+				}
+			}
+		}
+	}
+	return u, nil
+}
+
+// findPasswd finds user by uid if it is a number, else by name; the first
+// match wins.
+func findPasswd(list []passwdEntry, user string) (passwdEntry, bool) {
+	numeric := security.IsNumericID(user)
+	uid, err := security.ParseID(user)
+	for _, p := range list {
+		if (numeric && err == nil && p.uid == uid) || (!numeric && p.name == user) {
+			return p, true
+		}
+	}
+	return passwdEntry{}, false
+}
+
+// findGroup finds group by gid if it is a number, else by name.
+func findGroup(list []groupEntry, group string) (groupEntry, bool) {
+	numeric := security.IsNumericID(group)
+	gid, err := security.ParseID(group)
+	for _, g := range list {
+		if (numeric && err == nil && g.gid == gid) || (!numeric && g.name == group) {
+			return g, true
+		}
+	}
+	return groupEntry{}, false
+}
+
+// lookupUser resolves spec against the files of the root the process is
+// in (after pivot_root for init, after joining the mount namespace for
+// exec). Its errors are the user's or the image's: exit code 125.
+//
+// A file that cannot be read (not a regular file, too large) counts as
+// missing while it is not needed, so the default user and numeric ids
+// still run; a name that then cannot be found is reported with why.
+func lookupUser(spec string) (*execUser, error) {
+	root, err := openRoot("/")
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	var a accounts
+	perr := readAccountFile(root, "/etc/passwd", func(r io.Reader) (err error) {
+		a.passwd, err = parsePasswd(r)
+		return err
+	})
+	gerr := readAccountFile(root, "/etc/group", func(r io.Reader) (err error) {
+		a.group, err = parseGroup(r)
+		return err
+	})
+	if perr != nil {
+		a.passwd = nil
+	}
+	if gerr != nil {
+		a.group = nil
+	}
+	u, err := resolveUser(spec, a)
+	if err != nil {
+		var us security.UserSpec
+		us, _ = security.ParseUserSpec(spec)
+		if perr != nil && us.User != "" && !security.IsNumericID(us.User) {
+			err = errors.Wrapf(perr, "unable to find user %s", us.User)
+		} else if gerr != nil && us.Group != "" && !security.IsNumericID(us.Group) {
+			err = errors.Wrapf(gerr, "unable to find group %s", us.Group)
+		}
+		return nil, fail(constant.ExitMydocker, err)
+	}
+	return u, nil
+}
+
+// readAccountFile opens p inside root (symlinks followed as if root were
+// /, never out of it) and passes it to parse. A missing file is no entries.
+// Only a regular file is read: the image could make /etc/passwd a fifo
+// nobody writes to or a link to /dev/zero, and init would wait forever.
+func readAccountFile(root *inRoot, p string, parse func(io.Reader) error) error {
+	h, err := pathrs.OpenatInRoot(root.f, p)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return nil
+	}
+	if err != nil {
+		return errors.Wrapf(err, "open %s", p)
+	}
+	defer h.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
+		return errors.Wrapf(err, "stat %s", p)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return errors.Errorf("%s is not a regular file", p)
+	}
+	f, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", p)
+	}
+	defer f.Close()
+	return errors.Wrapf(parse(f), "read %s", p)
+}
+
+// withHome adds HOME=home unless env sets HOME already.
+func withHome(env []string, home string) []string {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "HOME=") {
+			return env
+		}
+	}
+	return append(env[:len(env):len(env)], "HOME="+home)
+}
