@@ -399,7 +399,10 @@ func TestPeersLoginLogout(t *testing.T) {
 	e := newEnv(t)
 
 	e.failsOneLine("pull", ref)
-	e.failsOneLine("login", "-u", r.user, "-p", r.pass+"-wrong", r.host)
+	// (--password-stdin: with -p, Docker's warning is a line of its own.)
+	if res := e.runIn([]byte(r.pass+"-wrong\n"), 125, "login", "-u", r.user, "--password-stdin", r.host); strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+		t.Fatalf("login with a wrong password: want one line on stderr, got %q", res.stderr)
+	}
 	if data, err := os.ReadFile(filepath.Join(config, "config.json")); err == nil && strings.Contains(string(data), r.host) {
 		t.Fatalf("a refused login stored credentials: %s", data)
 	}
