@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -9,6 +10,7 @@ import (
 
 	"mydocker/container"
 	"mydocker/image"
+	"mydocker/progress"
 )
 
 var commitCommand = cli.Command{
@@ -34,6 +36,9 @@ func commitAction(ctx *cli.Context) error {
 		return err
 	}
 	o := image.CommitOptions{Ref: ctx.Args().Get(1), Author: ctx.String("author"), Message: ctx.String("message"), Changes: ctx.StringSlice("change")}
+	if isTerminal(os.Stderr) { // stdout is for the image ID
+		o.Progress = progress.New(os.Stderr, true, false)
+	}
 	if o.Ref != "" {
 		if _, err := image.ParseReference(o.Ref); err != nil {
 			return err

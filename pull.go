@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
@@ -156,7 +155,11 @@ func saveAction(ctx *cli.Context) error {
 		if isTerminal(os.Stderr) {
 			prog = progress.New(os.Stderr, true, false)
 		}
-		if err := store.Save(f, ctx.Args(), prog); err != nil {
+		err = store.Save(f, ctx.Args(), prog)
+		if prog != nil {
+			prog.Wait()
+		}
+		if err != nil {
 			return err
 		}
 		if err := f.Close(); err != nil {
@@ -166,5 +169,3 @@ func saveAction(ctx *cli.Context) error {
 	}
 	return store.Save(out, ctx.Args(), nil)
 }
-
-var _ = strings.Cut

@@ -404,6 +404,7 @@ func imageForPlatform(idx v1.ImageIndex, h v1.Hash, plat v1.Platform) (v1.Image,
 func (s *Store) Save(w io.Writer, refs []string, prog *progress.Progress) error {
 	s.sweep()
 	images := map[name.Reference]v1.Image{}
+	var bars []*progress.Bar
 	for _, ref := range refs {
 		e, shown, err := s.find(ref)
 		if err != nil {
@@ -412,7 +413,9 @@ func (s *Store) Save(w io.Writer, refs []string, prog *progress.Progress) error 
 		var wrap func(v1.Descriptor, io.Reader) io.Reader
 		if prog != nil {
 			wrap = func(d v1.Descriptor, r io.Reader) io.Reader {
-				return prog.Layer(d.Digest.Hex[:12], d.Size, "Writing").Proxy(r)
+				bar := prog.Layer(d.Digest.Hex[:12], d.Size, "Writing")
+				bars = append(bars, bar)
+				return bar.Proxy(r)
 			}
 		}
 		img, err := s.v1Image(e, wrap)
@@ -433,5 +436,14 @@ func (s *Store) Save(w io.Writer, refs []string, prog *progress.Progress) error 
 		}
 		images[nref] = img
 	}
-	return errors.Wrap(tarball.MultiRefWrite(images, w), "write archive")
+	if err := tarball.MultiRefWrite(images, w); err != nil {
+		for _, b := range bars {
+			b.Abort(err)
+		}
+		return errors.Wrap(err, "write archive")
+	}
+	for _, b := range bars {
+		b.Done("Written")
+	}
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/pkg/errors"
+
+	"mydocker/progress"
 )
 
 // CommitOptions describe the image `commit` makes.
@@ -15,6 +17,8 @@ type CommitOptions struct {
 	Author  string   // -a
 	Message string   // -m
 	Changes []string // --change instructions
+	// Progress, if set, shows the new layer being written.
+	Progress *progress.Progress
 }
 
 // CommitLayer makes a new image: the image baseID's layers plus one more,
@@ -69,8 +73,22 @@ func (s *Store) CommitLayer(baseID string, diff func(io.Writer) error, o CommitO
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(diff(pw)) }()
-	l, err := s.storeLayer(pr, v1.Hash{}, v1.Hash{}, limit)
+	var in io.Reader = pr
+	var bar *progress.Bar
+	if o.Progress != nil {
+		bar = o.Progress.Layer("container", 0, "Committing")
+		in = bar.Proxy(pr)
+	}
+	l, err := s.storeLayer(in, v1.Hash{}, v1.Hash{}, limit)
 	pr.CloseWithError(errors.New("commit stopped"))
+	if bar != nil {
+		if err != nil {
+			bar.Abort(err)
+		} else {
+			bar.Done("Committed " + l.DiffID.Hex[:12])
+		}
+		o.Progress.Wait()
+	}
 	if err != nil {
 		return "", errors.Wrap(err, "store the container's layer")
 	}
@@ -131,4 +149,3 @@ func (s *Store) WriteBlogTar(ref string) (string, error) {
 		return nil
 	})
 }
-

@@ -3,7 +3,6 @@ package image
 import (
 	"bufio"
 	"bytes"
-	"github.com/klauspost/compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
