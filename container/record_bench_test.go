@@ -7,7 +7,7 @@ import (
 
 func BenchmarkRecordSave(b *testing.B) {
 	s := NewStore(b.TempDir())
-	rec := &Record{Name: "bench", Image: "busybox", Created: time.Now(), Config: Config{Cmd: []string{"true"}}}
+	rec := &Record{Name: "bench", Image: "busybox", Created: time.Now(), Config: Config{Cmd: []string{"true"}}, Layers: []string{"/layer"}, State: State{Status: StatusCreated}}
 	if err := s.Create(rec); err != nil {
 		b.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func BenchmarkRecordSave(b *testing.B) {
 
 func BenchmarkRecordLoad(b *testing.B) {
 	s := NewStore(b.TempDir())
-	rec := &Record{Name: "bench", Image: "busybox", Created: time.Now(), Config: Config{Cmd: []string{"true"}}}
+	rec := &Record{Name: "bench", Image: "busybox", Created: time.Now(), Config: Config{Cmd: []string{"true"}}, Layers: []string{"/layer"}, State: State{Status: StatusCreated}}
 	if err := s.Create(rec); err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"io"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -29,7 +30,14 @@ func (s *Store) Push(ref string, o PullOptions) (string, error) {
 	prog := progress.New(o.Out, o.TTY, o.Quiet)
 	prog.Println("The push refers to repository [%s]", r.Repo())
 	bars := map[v1.Hash]*progress.Bar{}
+	// go-containerregistry opens a layer only to upload it: one never
+	// opened was already in the registry.
+	var mu sync.Mutex
+	sent := map[v1.Hash]bool{}
 	img, err := s.v1Image(e, func(d v1.Descriptor, rd io.Reader) io.Reader {
+		mu.Lock()
+		sent[d.Digest] = true
+		mu.Unlock()
 		return bars[d.Digest].Proxy(rd)
 	})
 	if err != nil {
@@ -58,7 +66,11 @@ func (s *Store) Push(ref string, o PullOptions) (string, error) {
 		return "", registryError("push", r, err)
 	}
 	for _, l := range m.Layers {
-		bars[l.Digest].Done("Pushed")
+		if sent[l.Digest] {
+			bars[l.Digest].Done("Pushed")
+		} else {
+			bars[l.Digest].Done("Layer already exists")
+		}
 	}
 	prog.Wait()
 	digest, err := img.Digest()
