@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"io"
 	"log"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -497,4 +499,37 @@ func TestRemoveRefusesImageInUse(t *testing.T) {
 	if _, err := s.Get(img.ID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A blob read from an OCI layout is checked against its digest even when
+// it decompresses to the right layer: here it is the same tar compressed
+// again, differently, as a swapped file in a layout would be.
+func TestLoadLayoutRefusesBlobNotMatchingDigest(t *testing.T) {
+	l := layerOf(t, file{name: "f", body: strings.Repeat("same content ", 1000)})
+	img := imageOf(t, v1.Config{}, l)
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{refNameAnnotation: "localhost/swapped:1"})); err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := l.Digest()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&again, gzip.BestCompression)
+	io.Copy(zw, rc)
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "blobs", "sha256", digest.Hex), again.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newRootStore(t)
+	if _, err := s.Load(dir, nil, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "digest mismatch") {
+		t.Fatalf("a blob not matching its digest was loaded: %v", err)
+	}
+	assertNothingStored(t, s)
 }
