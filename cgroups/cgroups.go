@@ -6,7 +6,7 @@
 //
 // The layout follows runc's: a Manager per version (v1.go, v2.go) creates,
 // joins and removes the cgroup; a file per controller (memory.go, cpu.go,
-// cpuset.go, pids.go) holds that controller's v1 and v2 writes, its stats
+// cpuset.go, pids.go, blkio.go, freezer.go) holds that controller's v1 and v2 writes, its stats
 // and the parser of its flag; placement.go says how a new process enters
 // the cgroup; fs.go has the file helpers they share.
 package cgroups
@@ -19,13 +19,25 @@ import (
 	"github.com/pkg/errors"
 )
 
-// Resources are the limits of one container. Zero means unlimited.
+// Resources are the limits of one container, named as Docker's
+// HostConfig names them. Zero means unset: the kernel's default.
 type Resources struct {
-	Memory     int64  `json:"Memory,omitempty"`     // bytes
-	CPUQuota   int64  `json:"CpuQuota,omitempty"`   // microseconds of CPU time per period
-	CPUPeriod  uint64 `json:"CpuPeriod,omitempty"`  // microseconds
-	CpusetCpus string `json:"CpusetCpus,omitempty"` // e.g. "0-1"
-	PidsLimit  int64  `json:"PidsLimit,omitempty"`
+	Memory int64 `json:"Memory,omitempty"` // bytes
+	// MemorySwap is memory plus swap, in bytes, as Docker counts it; -1
+	// is unlimited swap.
+	MemorySwap        int64  `json:"MemorySwap,omitempty"`
+	MemoryReservation int64  `json:"MemoryReservation,omitempty"` // soft limit, bytes
+	CPUShares         uint64 `json:"CpuShares,omitempty"`         // v1 relative weight, 2..262144
+	CPUWeight         uint64 `json:"CpuWeight,omitempty"`         // v2 relative weight, 1..10000
+	CPUQuota          int64  `json:"CpuQuota,omitempty"`          // microseconds of CPU time per period
+	CPUPeriod         uint64 `json:"CpuPeriod,omitempty"`         // microseconds
+	CpusetCpus        string `json:"CpusetCpus,omitempty"`        // e.g. "0-1"
+	PidsLimit         int64  `json:"PidsLimit,omitempty"`
+	BlkioWeight       uint16 `json:"BlkioWeight,omitempty"` // 10..1000
+	// BlkioDeviceReadBps and BlkioDeviceWriteBps cap a block device's
+	// bytes per second.
+	BlkioDeviceReadBps  []ThrottleDevice `json:"BlkioDeviceReadBps,omitempty"`
+	BlkioDeviceWriteBps []ThrottleDevice `json:"BlkioDeviceWriteBps,omitempty"`
 }
 
 // Stats is a snapshot of what a container uses.
@@ -34,6 +46,8 @@ type Stats struct {
 	MemoryUsage uint64 // bytes
 	MemoryLimit uint64 // bytes; the host's memory when unlimited
 	Pids        uint64
+	BlockRead   uint64 // bytes read from block devices
+	BlockWrite  uint64 // bytes written to block devices
 }
 
 // Manager is one container's control group.
@@ -50,6 +64,10 @@ type Manager interface {
 	Placement() Placement
 	// Stats reads current usage.
 	Stats() (*Stats, error)
+	// Freeze stops every process of the cgroup and returns once the
+	// kernel reports them all frozen; Thaw lets them run again.
+	Freeze() error
+	Thaw() error
 	// OOMKilled reports whether the kernel killed a process of the cgroup
 	// for lack of memory.
 	OOMKilled() (bool, error)

@@ -9,6 +9,9 @@ package cgroups
 // the cgroups and call each controller. A nil function has nothing to do.
 type controller struct {
 	name string
+	// nameV2 is the controller's name in cgroup.controllers when v2
+	// calls it otherwise (v1's blkio is v2's io); "": name.
+	nameV2 string
 	// createV1 makes the controller's v1 cgroup dir below its hierarchy's
 	// root; nil: a plain mkdir -p.
 	createV1 func(root, dir string) error
@@ -19,10 +22,19 @@ type controller struct {
 }
 
 // controllers are the subsystems mydocker uses, by name.
-var controllers = []controller{cpuController, cpuacctController, cpusetController, memoryController, pidsController}
+var controllers = []controller{cpuController, cpuacctController, cpusetController, memoryController, pidsController,
+	blkioController, freezerController}
+
+// v2Name is the controller's name in v2's cgroup.controllers.
+func (c controller) v2Name() string {
+	if c.nameV2 != "" {
+		return c.nameV2
+	}
+	return c.name
+}
 
 // inV2 tells whether v2 has the controller: v1's cpuacct is part of v2's
-// cpu.
+// cpu, and v2 freezes with cgroup.freeze, a core file of every cgroup.
 func (c controller) inV2() bool { return c.setV2 != nil || c.statsV2 != nil }
 
 // Subsystems are the v1 controllers mydocker uses.

@@ -57,6 +57,21 @@ func readUint(dir, name string) (uint64, error) {
 	return v, errors.Wrapf(err, "parse %s/%s", dir, name)
 }
 
+// readInt reads a signed number (v1's unlimited reads as a huge number,
+// some files as -1).
+func readInt(dir, name string) (int64, error) {
+	s, err := readFile(dir, name)
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		// Unlimited v1 limits are 2^63 rounded down to a page: still an int64.
+		return 0, errors.Wrapf(err, "parse %s/%s", dir, name)
+	}
+	return v, nil
+}
+
 // keyedValue finds "key N" in a flat-keyed file (memory.events, cpu.stat,
 // memory.oom_control).
 func keyedValue(dir, name, key string) (uint64, error) {

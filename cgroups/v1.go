@@ -111,6 +111,22 @@ func (m *v1) Stats() (*Stats, error) {
 	return st, nil
 }
 
+func (m *v1) Freeze() error {
+	dir := m.path("freezer")
+	if dir == "" {
+		return errors.New("cannot pause: the freezer cgroup hierarchy is not mounted")
+	}
+	return freezeV1(dir)
+}
+
+func (m *v1) Thaw() error {
+	dir := m.path("freezer")
+	if dir == "" {
+		return errors.New("cannot unpause: the freezer cgroup hierarchy is not mounted")
+	}
+	return thawV1(dir)
+}
+
 func (m *v1) OOMKilled() (bool, error) {
 	dir := m.path("memory")
 	if dir == "" {
@@ -120,6 +136,13 @@ func (m *v1) OOMKilled() (bool, error) {
 }
 
 func (m *v1) Destroy() error {
+	// A frozen task never dies of the SIGKILL removeCgroup sends: thaw a
+	// paused container first, as runc does before it kills.
+	if dir := m.path("freezer"); dir != "" && frozenV1(dir) {
+		if err := thawV1(dir); err != nil {
+			return err
+		}
+	}
 	for _, sub := range Subsystems {
 		dir := m.path(sub)
 		if dir == "" {

@@ -24,13 +24,14 @@ func TestV1SetWritesSubsystemFiles(t *testing.T) {
 		}
 	}
 	memDir := filepath.Join(mounts["memory"], "mydocker", "abc")
-	write(t, memDir, "memory.memsw.limit_in_bytes", "")
+	write(t, memDir, "memory.memsw.limit_in_bytes", "9223372036854771712")
 	if err := m.Set(&Resources{Memory: 64 << 20, CPUQuota: 20000, CpusetCpus: "1", PidsLimit: 7}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ sub, file, want string }{
 		{"memory", "memory.limit_in_bytes", "67108864"},
-		{"memory", "memory.memsw.limit_in_bytes", "67108864"},
+		// Docker's default: as much swap again as memory.
+		{"memory", "memory.memsw.limit_in_bytes", "134217728"},
 		{"cpu", "cpu.cfs_quota_us", "20000"},
 		{"cpu", "cpu.cfs_period_us", "100000"},
 		{"cpuset", "cpuset.cpus", "1"},

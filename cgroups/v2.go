@@ -38,8 +38,8 @@ func (m *v2) create() error {
 	var enable []string
 	for _, c := range controllers {
 		for _, a := range strings.Fields(avail) {
-			if a == c.name && c.inV2() {
-				enable = append(enable, "+"+c.name)
+			if a == c.v2Name() && c.inV2() {
+				enable = append(enable, "+"+a)
 			}
 		}
 	}
@@ -91,9 +91,20 @@ func (m *v2) Stats() (*Stats, error) {
 	return st, nil
 }
 
+func (m *v2) Freeze() error { return freezeV2(m.dir()) }
+
+func (m *v2) Thaw() error { return thawV2(m.dir()) }
+
 func (m *v2) OOMKilled() (bool, error) { return oomKilled(m.dir(), "memory.events") }
 
 func (m *v2) Destroy() error {
+	// v2 kills frozen tasks, but thawing first lets them exit as any
+	// other and keeps removal the same on both versions.
+	if frozenV2(m.dir()) {
+		if err := thawV2(m.dir()); err != nil {
+			return err
+		}
+	}
 	if err := removeCgroup(m.dir(), m.rmdir); err != nil {
 		return err
 	}

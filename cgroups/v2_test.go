@@ -43,7 +43,7 @@ func TestV2CreateEnablesControllers(t *testing.T) {
 	if err := m.Create(); err != nil {
 		t.Fatal(err)
 	}
-	want := "+cpu +cpuset +memory +pids"
+	want := "+cpu +cpuset +memory +pids +io"
 	if got := read(t, root, "cgroup.subtree_control"); got != want {
 		t.Errorf("root subtree_control %q, want %q", got, want)
 	}
@@ -82,7 +82,7 @@ func TestV2SetApplyStatsOOM(t *testing.T) {
 	}
 	for file, want := range map[string]string{
 		"memory.max":      "33554432",
-		"memory.swap.max": "0",
+		"memory.swap.max": "33554432", // Docker's default: swap equal to memory
 		"cpu.max":         "50000 100000",
 		"cpuset.cpus":     "0-1",
 		"pids.max":        "20",
