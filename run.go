@@ -11,6 +11,7 @@ import (
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
 	"mydocker/container"
@@ -44,6 +45,15 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "cpu", Usage: "CPU limit as a percentage of one CPU (the blog's): 20"},
 		cli.StringFlag{Name: "cpuset-cpus, cpuset", Usage: "CPUs the container may run on: 0-1,3"},
 		cli.StringFlag{Name: "pids-limit", Usage: "maximum number of processes"},
+		cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap: 128m, -1 for unlimited swap (default: twice --memory)"},
+		cli.StringFlag{Name: "memory-reservation", Usage: "soft memory limit, kept under memory pressure: 32m"},
+		cli.StringFlag{Name: "cpu-shares", Usage: "relative CPU weight, 2 to 262144 (default 1024)"},
+		cli.StringFlag{Name: "cpu-weight", Usage: "relative CPU weight on cgroup v2's scale, 1 to 10000 (default 100)"},
+		cli.StringFlag{Name: "cpu-period", Usage: "CFS period in microseconds, 1000 to 1000000 (default 100000)"},
+		cli.StringFlag{Name: "cpu-quota", Usage: "CPU time per period in microseconds, -1 for no limit"},
+		cli.StringFlag{Name: "blkio-weight", Usage: "relative block I/O weight, 10 to 1000"},
+		repeatableFlag{Names: []string{"device-read-bps"}, Usage: "limit reads from a block device: /dev/sda:1mb"},
+		repeatableFlag{Names: []string{"device-write-bps"}, Usage: "limit writes to a block device: /dev/sda:1mb"},
 		cli.StringFlag{Name: "net, network", Usage: "bridge network to join (bridge: the default network)"},
 		repeatableFlag{Names: []string{"publish", "p"}, Usage: "publish HOST:CONTAINER[/tcp|udp]"},
 		repeatableFlag{Names: []string{"cap-add"}, Usage: "add a capability (or ALL)"},
@@ -164,45 +174,118 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	return o, nil
 }
 
-// parseResources reads the limit flags. The parsers say what is wrong with
-// a value; each error here adds the flag (in Docker's spelling, which
-// contains the blog's: --memory for -m and -mem) and the bad value.
+// parseResources reads the limit flags of run.
 func parseResources(ctx *cli.Context) (cgroups.Resources, error) {
 	var r cgroups.Resources
+	if err := parseLimits(ctx, &r); err != nil {
+		return r, err
+	}
+	if (r.Memory > 0 || r.MemorySwap != 0) && !cgroups.SwapAccounting() {
+		// As Docker: run, but say that swap is not limited.
+		log.Warn("Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.")
+	}
+	return r, nil
+}
+
+// parseLimits applies the limit flags given on the command line to r (a
+// new container's zero Resources for run, the recorded ones for update)
+// and checks the result as a whole. The parsers say what is wrong with a
+// value; each error here adds the flag (in Docker's spelling, which
+// contains the blog's: --memory for -m and -mem) and the bad value. A
+// flag the command does not define is never set.
+func parseLimits(ctx *cli.Context, r *cgroups.Resources) error {
 	var err error
 	online := cgroups.OnlineCPUs()
 	if v := ctx.String("memory"); ctx.IsSet("memory") {
 		if r.Memory, err = cgroups.ParseMemory(v); err != nil {
-			return r, errors.Wrapf(err, "invalid --memory %q", v)
+			return errors.Wrapf(err, "invalid --memory %q", v)
 		}
 	}
+	if v := ctx.String("memory-swap"); ctx.IsSet("memory-swap") {
+		if r.MemorySwap, err = cgroups.ParseMemorySwap(v); err != nil {
+			return errors.Wrapf(err, "invalid --memory-swap %q", v)
+		}
+	}
+	if v := ctx.String("memory-reservation"); ctx.IsSet("memory-reservation") {
+		if r.MemoryReservation, err = cgroups.ParseMemoryReservation(v); err != nil {
+			return errors.Wrapf(err, "invalid --memory-reservation %q", v)
+		}
+	}
+	if err := cgroups.CheckMemory(r); err != nil {
+		return err
+	}
 	if ctx.IsSet("cpus") && ctx.IsSet("cpu") {
-		return r, errors.New("--cpus and -cpu both limit CPU: give one")
+		return errors.New("--cpus and -cpu both limit CPU: give one")
+	}
+	if (ctx.IsSet("cpus") || ctx.IsSet("cpu")) && (ctx.IsSet("cpu-period") || ctx.IsSet("cpu-quota")) {
+		// As Docker: --cpus is a quota over the default period.
+		return errors.New("--cpus sets the CPU quota and period itself: give --cpus or --cpu-period/--cpu-quota")
 	}
 	if v := ctx.String("cpus"); ctx.IsSet("cpus") {
 		if r.CPUQuota, err = cgroups.ParseCPUs(v, len(online)); err != nil {
-			return r, errors.Wrapf(err, "invalid --cpus %q", v)
+			return errors.Wrapf(err, "invalid --cpus %q", v)
 		}
+		r.CPUPeriod = cgroups.DefaultCPUPeriod
 	}
 	if v := ctx.String("cpu"); ctx.IsSet("cpu") {
 		if r.CPUQuota, err = cgroups.ParseCPUPercent(v, len(online)); err != nil {
-			return r, errors.Wrapf(err, "invalid -cpu %q", v)
+			return errors.Wrapf(err, "invalid -cpu %q", v)
+		}
+		r.CPUPeriod = cgroups.DefaultCPUPeriod
+	}
+	if v := ctx.String("cpu-period"); ctx.IsSet("cpu-period") {
+		if r.CPUPeriod, err = cgroups.ParseCPUPeriod(v); err != nil {
+			return errors.Wrapf(err, "invalid --cpu-period %q", v)
 		}
 	}
-	if r.CPUQuota > 0 {
-		r.CPUPeriod = cgroups.DefaultCPUPeriod
+	if v := ctx.String("cpu-quota"); ctx.IsSet("cpu-quota") {
+		if r.CPUQuota, err = cgroups.ParseCPUQuota(v); err != nil {
+			return errors.Wrapf(err, "invalid --cpu-quota %q", v)
+		}
+	}
+	if ctx.IsSet("cpu-shares") && ctx.IsSet("cpu-weight") {
+		return errors.New("--cpu-shares and --cpu-weight both weigh CPU time: give one")
+	}
+	if v := ctx.String("cpu-shares"); ctx.IsSet("cpu-shares") {
+		if r.CPUShares, err = cgroups.ParseCPUShares(v); err != nil {
+			return errors.Wrapf(err, "invalid --cpu-shares %q", v)
+		}
+		r.CPUWeight = 0 // one weight is kept: the one given last
+	}
+	if v := ctx.String("cpu-weight"); ctx.IsSet("cpu-weight") {
+		if r.CPUWeight, err = cgroups.ParseCPUWeight(v); err != nil {
+			return errors.Wrapf(err, "invalid --cpu-weight %q", v)
+		}
+		r.CPUShares = 0
 	}
 	if v := ctx.String("cpuset-cpus"); ctx.IsSet("cpuset-cpus") {
 		if r.CpusetCpus, err = cgroups.ParseCpuset(v, online); err != nil {
-			return r, errors.Wrapf(err, "invalid --cpuset-cpus %q", v)
+			return errors.Wrapf(err, "invalid --cpuset-cpus %q", v)
 		}
 	}
 	if v := ctx.String("pids-limit"); ctx.IsSet("pids-limit") {
 		if r.PidsLimit, err = cgroups.ParsePidsLimit(v); err != nil {
-			return r, errors.Wrapf(err, "invalid --pids-limit %q", v)
+			return errors.Wrapf(err, "invalid --pids-limit %q", v)
 		}
 	}
-	return r, nil
+	if v := ctx.String("blkio-weight"); ctx.IsSet("blkio-weight") {
+		if r.BlkioWeight, err = cgroups.ParseBlkioWeight(v); err != nil {
+			return errors.Wrapf(err, "invalid --blkio-weight %q", v)
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		dst  *[]cgroups.ThrottleDevice
+	}{{"device-read-bps", &r.BlkioDeviceReadBps}, {"device-write-bps", &r.BlkioDeviceWriteBps}} {
+		for _, v := range ctx.StringSlice(f.flag) {
+			d, err := cgroups.ParseThrottleDevice(v, unix.Stat)
+			if err != nil {
+				return errors.Wrapf(err, "invalid --%s %q", f.flag, v)
+			}
+			*f.dst = append(*f.dst, d)
+		}
+	}
+	return nil
 }
 
 func runAction(ctx *cli.Context) error {

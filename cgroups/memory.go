@@ -218,10 +218,10 @@ func CheckMemory(r *Resources) error {
 		return errors.New("--memory-swap needs --memory: it limits memory plus swap")
 	}
 	if r.MemorySwap > 0 && r.MemorySwap < r.Memory {
-		return errors.Errorf("--memory-swap %d is below --memory %d: it counts memory plus swap", r.MemorySwap, r.Memory)
+		return errors.Errorf("--memory-swap %s is below --memory %s: it counts memory plus swap", utils.FormatSize(r.MemorySwap), utils.FormatSize(r.Memory))
 	}
 	if r.Memory > 0 && r.MemoryReservation > r.Memory {
-		return errors.Errorf("--memory-reservation %d is above --memory %d", r.MemoryReservation, r.Memory)
+		return errors.Errorf("--memory-reservation %s is above --memory %s", utils.FormatSize(r.MemoryReservation), utils.FormatSize(r.Memory))
 	}
 	return nil
 }
