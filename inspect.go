@@ -40,6 +40,8 @@ func inspectAction(ctx *cli.Context) error {
 				if err != nil {
 					return err
 				}
+				// As docker inspect: Status "paused" beside Paused true.
+				rec.State.Status = rec.State.DisplayStatus()
 				out = append(out, rec)
 				return nil
 			}

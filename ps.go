@@ -93,10 +93,14 @@ func psAction(ctx *cli.Context) error {
 	return nil
 }
 
-// statusText is the STATUS column: running, created, or exited (code).
+// statusText is the STATUS column: running, running (Paused) as Docker
+// marks a paused container, created, or exited (code).
 func statusText(rec *container.Record) string {
 	if rec.State.Status == container.StatusExited {
 		return fmt.Sprintf("exited (%d)", rec.State.ExitCode)
+	}
+	if rec.State.DisplayStatus() == container.StatusPaused {
+		return rec.State.Status + " (Paused)"
 	}
 	return rec.State.Status
 }

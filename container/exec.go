@@ -70,6 +70,10 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	if !rec.State.Alive() {
 		return 0, errors.Errorf("container %s is not running", rec.Name)
 	}
+	if rec.State.Paused {
+		// The new process would join the frozen cgroup and hang there.
+		return 0, errors.Errorf("container %s is paused: unpause it before exec", rec.Name)
+	}
 	cgSpec, err := cgroupJoinFds(rec, fdOf)
 	if err != nil {
 		return 0, err

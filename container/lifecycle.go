@@ -34,6 +34,11 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 		if err := unix.Kill(st.Pid, sig); err != nil && err != unix.ESRCH {
 			return errors.Wrapf(err, "signal %s", rec.Name)
 		}
+		// A paused container gets the signal once thawed, as Docker
+		// stops one.
+		if err := thaw(rec); err != nil {
+			return err
+		}
 		if !waitUntil(timeout, func() bool { return !st.Alive() }) {
 			log.Infof("%s did not exit %v after %s: sending SIGKILL", rec.Name, timeout, unix.SignalName(sig))
 			if err := killAndWait(&st); err != nil {
@@ -88,6 +93,13 @@ func (s *Store) Remove(id string, force bool) error {
 	if rec.State.Alive() {
 		if !force {
 			return errors.Wrapf(ErrRunning, "cannot remove %s: stop it first or use rm -f", rec.Name)
+		}
+		if err := unix.Kill(rec.State.Pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+			return errors.Wrapf(err, "kill pid %d", rec.State.Pid)
+		}
+		// On v1 a frozen process dies of SIGKILL only once thawed.
+		if err := thaw(rec); err != nil {
+			return err
 		}
 		if err := killAndWait(&rec.State); err != nil {
 			return err

@@ -21,9 +21,13 @@ const (
 	StatusCreated = "created"
 	StatusRunning = "running"
 	StatusExited  = "exited"
+	// StatusPaused is only shown (inspect's State.Status): the record
+	// keeps a paused container running, with State.Paused set.
+	StatusPaused = "paused"
 )
 
-// Config is what the user asked for; it does not change after creation.
+// Config is what the user asked for; only update changes it (Resources)
+// after creation.
 //
 // Entrypoint, Cmd, Env, WorkingDir, User, StopSignal and ExposedPorts are
 // the image's config merged with the command line, with Docker's names
@@ -85,6 +89,7 @@ type State struct {
 	MonitorStartTime uint64    `json:"MonitorStartTime,omitempty"`
 	ExitCode         int       `json:"ExitCode"`
 	OOMKilled        bool      `json:"OOMKilled"`
+	Paused           bool      `json:"Paused"` // frozen by pause; Status stays running
 	Error            string    `json:"Error,omitempty"`
 	StartedAt        time.Time `json:"StartedAt"`
 	FinishedAt       time.Time `json:"FinishedAt"`

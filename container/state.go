@@ -48,6 +48,7 @@ func (rec *Record) markRunning(pid int) {
 func (rec *Record) markExited(code int, reason string, finished time.Time) {
 	st := &rec.State
 	st.Status = StatusExited
+	st.Paused = false // the freezer went with the processes
 	st.ExitCode = code
 	st.Error = reason
 	st.FinishedAt = finished
