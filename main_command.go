@@ -63,6 +63,7 @@ func newApp() *cli.App {
 		imageCommand,
 		inspectCommand,
 		statsCommand,
+		updateCommand,
 		pauseCommand,
 		unpauseCommand,
 		networkCommand,
@@ -87,7 +88,7 @@ func newApp() *cli.App {
 var needsRoot = map[string]bool{
 	"run": true, "exec": true, "stop": true, "start": true, "rm": true, "commit": true,
 	"rmi": true, "import": true, "network": true, "stats": true,
-	"pull": true, "load": true, "tag": true, "pause": true, "unpause": true,
+	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
 }
 
 // before sets up logging and refuses early, in one clear line, a command
