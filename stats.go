@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 
 var statsCommand = cli.Command{
 	Name:      "stats",
-	Usage:     "show CPU, memory and process use of running containers",
+	Usage:     "show CPU, memory, network, block I/O and process use of running containers",
 	ArgsUsage: "[CONTAINER...]",
 	Flags: []cli.Flag{
 		cli.BoolFlag{Name: "no-stream", Usage: "print one sample and exit"},
@@ -32,7 +34,11 @@ type statsTarget struct {
 	cg            cgroups.Manager
 	prev, cur     *cgroups.Stats
 	prevAt, curAt time.Time
+	net           netIO // the container's interfaces, lo left out
 }
+
+// netIO is what a container's network interfaces received and sent.
+type netIO struct{ rx, tx uint64 }
 
 func statsAction(ctx *cli.Context) error {
 	store := container.NewStore(root(ctx))
@@ -93,15 +99,50 @@ func sample(targets []*statsTarget) {
 		}
 		t.prev, t.prevAt = t.cur, t.curAt
 		t.cur, t.curAt = st, time.Now()
+		// A network namespace is no cgroup: /proc/<pid>/net/dev is the
+		// interface table of the namespace pid is in, the container's.
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", t.rec.State.Pid))
+		if err != nil || !t.rec.State.Alive() {
+			log.Debugf("network stats of %s: %v", t.rec.Name, err)
+			t.net = netIO{}
+			continue
+		}
+		t.net = parseNetDev(string(data))
 	}
+}
+
+// parseNetDev sums the received and sent bytes of /proc/net/dev over every
+// interface but lo, whose traffic never leaves the container.
+func parseNetDev(s string) netIO {
+	var n netIO
+	for _, line := range strings.Split(s, "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(name) == "lo" {
+			continue
+		}
+		// Receive: bytes packets errs drop fifo frame compressed
+		// multicast; then transmit: bytes ...
+		f := strings.Fields(rest)
+		if len(f) < 9 {
+			continue
+		}
+		rx, err1 := strconv.ParseUint(f[0], 10, 64)
+		tx, err2 := strconv.ParseUint(f[8], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		n.rx += rx
+		n.tx += tx
+	}
+	return n
 }
 
 func printStats(out io.Writer, targets []*statsTarget) error {
 	w := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(w, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tPIDS")
+	fmt.Fprintln(w, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")
 	for _, t := range targets {
 		if t.prev == nil || t.cur == nil || t.cur.CPUUsageNs < t.prev.CPUUsageNs {
-			fmt.Fprintf(w, "%s\t%s\t--\t-- / --\t--\t--\n", utils.ShortID(t.rec.ID), t.rec.Name)
+			fmt.Fprintf(w, "%s\t%s\t--\t-- / --\t--\t-- / --\t-- / --\t--\n", utils.ShortID(t.rec.ID), t.rec.Name)
 			continue
 		}
 		// 100% is one CPU busy for the whole interval, as Docker shows it.
@@ -110,10 +151,24 @@ func printStats(out io.Writer, targets []*statsTarget) error {
 		if t.cur.MemoryLimit > 0 {
 			mem = float64(t.cur.MemoryUsage) / float64(t.cur.MemoryLimit) * 100
 		}
-		fmt.Fprintf(w, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%d\n", utils.ShortID(t.rec.ID), t.rec.Name, cpu,
-			binarySize(t.cur.MemoryUsage), binarySize(t.cur.MemoryLimit), mem, t.cur.Pids)
+		fmt.Fprintf(w, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%s / %s\t%s / %s\t%d\n", utils.ShortID(t.rec.ID), t.rec.Name, cpu,
+			binarySize(t.cur.MemoryUsage), binarySize(t.cur.MemoryLimit), mem,
+			decimalSize(t.net.rx), decimalSize(t.net.tx), decimalSize(t.cur.BlockRead), decimalSize(t.cur.BlockWrite),
+			t.cur.Pids)
 	}
 	return errors.Wrap(w.Flush(), "write stats")
+}
+
+// decimalSize prints bytes as Docker's stats prints I/O (kB, MB, GB).
+func decimalSize(n uint64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.3g%s", f, units[i])
 }
 
 // binarySize prints bytes as Docker's stats does (KiB, MiB, GiB).
