@@ -2,7 +2,6 @@ package image
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"sync"
 
@@ -162,4 +161,3 @@ func (d *db) setLayerSize(diffID string, n int64) {
 
 func (d *db) layerSize(diffID string) int64 { return d.Layers[diffID] }
 
-var _ = fmt.Sprintf
