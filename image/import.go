@@ -160,4 +160,3 @@ func (d *db) setLayerSize(diffID string, n int64) {
 }
 
 func (d *db) layerSize(diffID string) int64 { return d.Layers[diffID] }
-
