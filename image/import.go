@@ -30,15 +30,11 @@ type importOptions struct {
 // points at it, so an interrupted import changes no image; the layers it
 // finished stay and the next attempt does not fetch them again.
 func (s *Store) importImage(img v1.Image, o importOptions) (*imageEntry, error) {
-	hold, err := s.holdLayers()
+	hold, limit, err := s.beginWrite()
 	if err != nil {
 		return nil, err
 	}
 	defer hold.Unlock()
-	limit, err := s.maxSize()
-	if err != nil {
-		return nil, err
-	}
 	if o.Progress == nil {
 		o.Progress = progress.New(io.Discard, false, true)
 	}
