@@ -253,19 +253,7 @@ func plural(n int, unit string) string {
 }
 
 // humanSize prints a byte count the way Docker does (decimal units).
-func humanSize(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%dB", n)
-	}
-	return fmt.Sprintf("%.3g%s", f, units[i])
-}
+func humanSize(n int64) string { return utils.DecimalSize(n, "%.3g") }
 
 func rmiAction(ctx *cli.Context) error {
 	if ctx.NArg() == 0 {

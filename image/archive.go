@@ -224,15 +224,11 @@ func (s *Store) loadDocker(file string, o importOptions, archiveNames bool) ([]s
 	if o.Progress == nil {
 		o.Progress = progress.New(io.Discard, false, true)
 	}
-	hold, err := s.holdLayers()
+	hold, limit, err := s.beginWrite()
 	if err != nil {
 		return nil, err
 	}
 	defer hold.Unlock()
-	limit, err := s.maxSize()
-	if err != nil {
-		return nil, err
-	}
 	raw, err := readInArchive(file, "manifest.json", maxMetadata)
 	if err != nil {
 		return nil, err

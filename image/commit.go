@@ -37,15 +37,11 @@ func (s *Store) CommitLayer(baseID string, diff func(io.Writer) error, o CommitO
 		}
 		names = append(names, r)
 	}
-	hold, err := s.holdLayers()
+	hold, limit, err := s.beginWrite()
 	if err != nil {
 		return "", err
 	}
 	defer hold.Unlock()
-	limit, err := s.maxSize()
-	if err != nil {
-		return "", err
-	}
 	d, err := s.readDB()
 	if err != nil {
 		return "", err

@@ -88,6 +88,17 @@ func (s *Store) holdLayers() (*utils.FileLock, error) {
 	return utils.RLock(filepath.Join(s.dbDir(), "gc.lock"))
 }
 
+// beginWrite holds collection off for an image being stored and gives the
+// bound on what it may unpack to.
+func (s *Store) beginWrite() (*utils.FileLock, int64, error) {
+	limit, err := s.maxSize()
+	if err != nil {
+		return nil, 0, err
+	}
+	hold, err := s.holdLayers()
+	return hold, limit, err
+}
+
 func (s *Store) lockGC() (*utils.FileLock, error) {
 	return utils.Lock(filepath.Join(s.dbDir(), "gc.lock"))
 }

@@ -2,7 +2,6 @@ package image
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"sync"
 
@@ -31,15 +30,11 @@ type importOptions struct {
 // points at it, so an interrupted import changes no image; the layers it
 // finished stay and the next attempt does not fetch them again.
 func (s *Store) importImage(img v1.Image, o importOptions) (*imageEntry, error) {
-	hold, err := s.holdLayers()
+	hold, limit, err := s.beginWrite()
 	if err != nil {
 		return nil, err
 	}
 	defer hold.Unlock()
-	limit, err := s.maxSize()
-	if err != nil {
-		return nil, err
-	}
 	if o.Progress == nil {
 		o.Progress = progress.New(io.Discard, false, true)
 	}
@@ -161,5 +156,3 @@ func (d *db) setLayerSize(diffID string, n int64) {
 }
 
 func (d *db) layerSize(diffID string) int64 { return d.Layers[diffID] }
-
-var _ = fmt.Sprintf

@@ -84,6 +84,9 @@ func (s *Store) Pull(ref string, o PullOptions) (*Image, error) {
 		return nil, registryError("pull", r, err)
 	}
 	prog := progress.New(o.Out, o.TTY, o.Quiet)
+	if last := ref[strings.LastIndex(ref, "/")+1:]; !strings.ContainsAny(last, ":@") {
+		prog.Println("Using default tag: latest")
+	}
 	if r.Tag != "" {
 		prog.Println("%s: Pulling from %s", r.Tag, strings.TrimPrefix(r.Repo(), dockerHub+"/"))
 	} else {

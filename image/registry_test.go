@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -532,4 +534,56 @@ func TestLoadLayoutRefusesBlobNotMatchingDigest(t *testing.T) {
 		t.Fatalf("a blob not matching its digest was loaded: %v", err)
 	}
 	assertNothingStored(t, s)
+}
+
+// A collection (rmi's) while a pull is under way must not take the layers
+// the pull already stored: no image names them yet.
+func TestCollectWaitsForPullInProgress(t *testing.T) {
+	reg := newTestRegistry(t)
+	first := layerOf(t, file{name: "first", body: "1"})
+	second := layerOf(t, file{name: "second", body: "2"})
+	reg.push(t, "slow:1", imageOf(t, v1.Config{}, first, second))
+	blocked, _ := second.Digest()
+	release := make(chan struct{})
+	reg.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, blocked.String()) {
+			<-release
+		}
+		return false
+	})
+	s := newRootStore(t)
+	pulled := make(chan error, 1)
+	go func() {
+		_, err := s.Pull(reg.host+"/slow:1", PullOptions{})
+		pulled <- err
+	}()
+	// Wait until the first layer is stored and the second is held back.
+	firstID, _ := first.DiffID()
+	for !s.hasLayer(firstID) {
+		select {
+		case err := <-pulled:
+			t.Fatalf("pull ended early: %v", err)
+		default:
+		}
+		runtime.Gosched()
+	}
+	collected := make(chan error, 1)
+	go func() { collected <- s.Collect(nil) }()
+	// Give a collection that does not wait every chance to run first.
+	select {
+	case err := <-collected:
+		t.Logf("collection ran during the pull: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-pulled; err != nil {
+		t.Fatal(err)
+	}
+	img, err := s.Get(reg.host + "/slow:1")
+	if err != nil {
+		t.Fatalf("the pulled image lost a layer to the collection: %v", err)
+	}
+	if len(img.Layers) != 2 {
+		t.Fatalf("layers %v", img.Layers)
+	}
 }

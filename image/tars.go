@@ -101,15 +101,11 @@ func (s *Store) Import(file, ref string) (*Image, error) {
 // importRootfs stores a rootfs tar as a one-layer image with the config
 // `docker import` gives: no command, PATH set.
 func (s *Store) importRootfs(file string, o importOptions) (*imageEntry, error) {
-	hold, err := s.holdLayers()
+	hold, limit, err := s.beginWrite()
 	if err != nil {
 		return nil, err
 	}
 	defer hold.Unlock()
-	limit, err := s.maxSize()
-	if err != nil {
-		return nil, err
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, errors.Wrap(err, "open image")

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mydocker/utils"
 	"os"
 	"strings"
 	"sync"
@@ -271,16 +272,4 @@ func (p *Progress) Println(format string, args ...any) {
 
 // humanSize is Docker's size in progress lines: decimal units, one
 // decimal place ("12.3MB", "512B").
-func humanSize(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%dB", n)
-	}
-	return fmt.Sprintf("%.1f%s", f, units[i])
-}
+func humanSize(n int64) string { return utils.DecimalSize(n, "%.1f") }

@@ -47,3 +47,20 @@ func FormatSize(n int64) string {
 	}
 	return fmt.Sprintf("%dB", n)
 }
+
+// DecimalSize prints a byte count as Docker shows sizes: decimal units (kB,
+// MB, GB), the number printed with the float format given ("%.3g" in image
+// lists, "%.1f" in progress lines), whole bytes as "512B".
+func DecimalSize(n int64, format string) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%dB", n)
+	}
+	return fmt.Sprintf(format+"%s", f, units[i])
+}

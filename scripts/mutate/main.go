@@ -92,6 +92,16 @@ func mutate(listPath, pattern string, checkOnly bool) error {
 		if err := os.WriteFile(path, []byte(strings.Replace(string(orig), m.Find, m.Replace, 1)), 0o644); err != nil {
 			return err
 		}
+		// A mutation that does not compile is no bug a user could meet:
+		// it would count as caught by the build. Report it to be fixed.
+		if out, err := compile(tree); err != nil {
+			if werr := os.WriteFile(path, orig, 0o644); werr != nil {
+				return werr
+			}
+			fmt.Printf("%-9s %-32s %5.0fs  %s\n          %s\n", "BROKEN", m.Name, time.Since(start).Seconds(), m.Why, firstLine(out))
+			survived = append(survived, m.Name+": does not compile: "+firstLine(out))
+			continue
+		}
 		ok, out := suite(tree)
 		if err := os.WriteFile(path, orig, 0o644); err != nil {
 			return err
@@ -110,10 +120,27 @@ func mutate(listPath, pattern string, checkOnly bool) error {
 		}
 	}
 	if len(survived) > 0 {
-		return fmt.Errorf("%d mutations survived the tests:\n  %s", len(survived), strings.Join(survived, "\n  "))
+		return fmt.Errorf("%d mutations survived the tests or do not compile:\n  %s", len(survived), strings.Join(survived, "\n  "))
 	}
 	fmt.Println("every mutation was caught")
 	return nil
+}
+
+// compile builds every package and test of the tree without running anything.
+func compile(dir string) (string, error) {
+	cmd := exec.Command("sh", "-c", "go build ./... && go vet ./... 2>&1")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			return l
+		}
+	}
+	return strings.TrimSpace(s)
 }
 
 // suite builds the tree and runs every test; ok means all passed.
