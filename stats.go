@@ -153,23 +153,15 @@ func printStats(out io.Writer, targets []*statsTarget) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%s / %s\t%s / %s\t%d\n", utils.ShortID(t.rec.ID), t.rec.Name, cpu,
 			binarySize(t.cur.MemoryUsage), binarySize(t.cur.MemoryLimit), mem,
-			decimalSize(t.net.rx), decimalSize(t.net.tx), decimalSize(t.cur.BlockRead), decimalSize(t.cur.BlockWrite),
+			ioSize(t.net.rx), ioSize(t.net.tx), ioSize(t.cur.BlockRead), ioSize(t.cur.BlockWrite),
 			t.cur.Pids)
 	}
 	return errors.Wrap(w.Flush(), "write stats")
 }
 
-// decimalSize prints bytes as Docker's stats prints I/O (kB, MB, GB).
-func decimalSize(n uint64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.3g%s", f, units[i])
-}
+// ioSize prints bytes of I/O as Docker's stats does: decimal units, three
+// significant digits (1.23kB).
+func ioSize(n uint64) string { return utils.DecimalSize(int64(n), "%.3g") }
 
 // binarySize prints bytes as Docker's stats does (KiB, MiB, GiB).
 func binarySize(n uint64) string {

@@ -25,10 +25,10 @@ func TestParseNetDev(t *testing.T) {
 	}
 }
 
-func TestDecimalSize(t *testing.T) {
+func TestIOSize(t *testing.T) {
 	for n, want := range map[uint64]string{0: "0B", 999: "999B", 1000: "1kB", 1234: "1.23kB", 5 << 20: "5.24MB"} {
-		if got := decimalSize(n); got != want {
-			t.Errorf("decimalSize(%d) = %q, want %q", n, got, want)
+		if got := ioSize(n); got != want {
+			t.Errorf("ioSize(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
