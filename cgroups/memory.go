@@ -105,21 +105,17 @@ func SwapAccounting() bool {
 		return false
 	}
 	if l.mode == V2 {
-		// The root cgroup has no memory.swap.max: look at our own.
-		data, err := os.ReadFile("/proc/self/cgroup")
-		if err != nil {
-			return false
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if rel, ok := strings.CutPrefix(line, "0::"); ok {
-				if rel == "/" {
-					return true // cannot tell from the root: setMemoryV2 copes
-				}
-				_, err := os.Stat(filepath.Join(l.mounts[""], rel, "memory.swap.max"))
-				return err == nil
+		// The root cgroup has no memory files: look at the cgroups below
+		// it that have the memory controller (memory.max).
+		limited, _ := filepath.Glob(filepath.Join(l.mounts[""], "*", "memory.max"))
+		for _, f := range limited {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(f), "memory.swap.max")); err == nil {
+				return true
 			}
 		}
-		return false
+		// None has memory enabled yet: cannot tell, and setMemoryV2
+		// writes swap only where the kernel offers it.
+		return len(limited) == 0
 	}
 	mp, ok := l.mounts["memory"]
 	if !ok {
