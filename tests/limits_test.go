@@ -160,8 +160,8 @@ func cpuUsage(t *testing.T, id string) uint64 {
 func TestCPUSharesDivideACPU(t *testing.T) {
 	e := newEnv(t)
 	loop := []string{"busybox", "sh", "-c", "while :; do :; done"}
-	heavy := e.ok(append([]string{"run", "-d", "--cpuset-cpus", "1", "--cpu-shares", "1024"}, loop...)...)
-	light := e.ok(append([]string{"run", "-d", "--cpuset-cpus", "1", "--cpu-shares", "2"}, loop...)...)
+	heavy := e.ok(append([]string{"run", "-d", "--cpuset-cpus", "0", "--cpu-shares", "1024"}, loop...)...)
+	light := e.ok(append([]string{"run", "-d", "--cpuset-cpus", "0", "--cpu-shares", "2"}, loop...)...)
 	if got := cgroupFile(t, light, "cpu", "cpu.shares", "cpu.weight"); got != "2" && got != "1" {
 		t.Fatalf("--cpu-shares 2 wrote %s", got)
 	}
