@@ -357,13 +357,15 @@ func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
 	if err != nil {
 		return nil, proc.Abort(err)
 	}
-	if err := proc.SendConfig(initCfg); err != nil {
-		return nil, err
-	}
+	// Moved (v2 without CLONE_INTO_CGROUP) before init reads its config:
+	// init makes its cgroup namespace, rooted at its cgroup, first thing.
 	if !proc.InCgroup && initCfg.CgroupFiles == nil {
 		if err := cg.Apply(proc.Pid); err != nil {
 			return nil, proc.Abort(err)
 		}
+	}
+	if err := proc.SendConfig(initCfg); err != nil {
+		return nil, err
 	}
 	log.Debugf("cgroups %v", cg.Paths())
 	var ports *network.HostPorts

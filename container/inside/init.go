@@ -67,13 +67,21 @@ func runInit(sync *os.File) error {
 	}
 	log.Debugf("init: pid %d in new uts, pid, mount, ipc and net namespaces", os.Getpid())
 	// First, while the host's cgroup file systems are still in view: this
-	// thread, the one that will exec the user's command, joins its cgroups.
+	// thread, the one that will exec the user's command, joins its cgroups
+	// (v1). On v2 init was created in its cgroup, or the host moved it
+	// there before sending the config.
 	if err := cgroups.JoinSelf(cfg.CgroupFiles); err != nil {
 		return errors.Wrap(err, "join cgroups")
 	}
+	// Now in its cgroups, init makes the cgroup namespace, rooted there,
+	// in which the rootfs gets its cgroup file systems.
+	cgroupNS, err := unshareCgroupNS()
+	if err != nil {
+		return err
+	}
 
-	// Meanwhile the parent puts this process in its cgroups and networks.
-	if err := setupRootfs(cfg); err != nil {
+	// Meanwhile the parent puts this process in its networks.
+	if err := setupRootfs(cfg, cgroupNS); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
@@ -88,14 +96,6 @@ func runInit(sync *os.File) error {
 		os.Exit(constant.ExitMydocker)
 	}
 
-	// The parent has put this process in its cgroups now, so a new cgroup
-	// namespace is rooted at the container's cgroup.
-	if _, err := os.Stat("/proc/self/ns/cgroup"); err == nil {
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return errors.Wrap(err, "unshare cgroup namespace")
-		}
-		log.Debug("init: new cgroup namespace")
-	}
 	if _, err := unix.Setsid(); err != nil {
 		return errors.Wrap(err, "setsid")
 	}

@@ -20,10 +20,10 @@ import (
 //
 //	host                                          init (inside)
 //	 | fd 3, pipe:   [len][InitConfig JSON] ------> readInitConfig
-//	 |                                              mounts, pivot_root,
-//	 |  cgroups, network (meanwhile)                hostname, lo
+//	 |                                              cgroup ns, mounts,
+//	 |  network (meanwhile)                         pivot_root, hostname, lo
 //	 | fd 3:         GoAhead byte, then EOF ------> WaitGoAhead
-//	 |                                              cgroup ns, setsid
+//	 |                                              setsid
 //	 | <----- fd 4, seqpacket: {"type":"pty"}       with -t: the pty master
 //	 |                         + SCM_RIGHTS         as ancillary data
 //	 | <----- fd 4:            {"type":"exec"}      about to exec
