@@ -61,3 +61,31 @@ func JoinSelf(tasks []string) error {
 	}
 	return nil
 }
+
+// A limit on the number of tasks counts every thread of the container's
+// first process, and until it execs the user's command that is mydocker
+// init, a Go program whose runtime starts threads as it sets up: created
+// under a small pids.max it dies before the command runs (on v2, where it
+// is created inside its cgroup). So, as runc does, that limit is written
+// once init has set itself up and before it execs: it then counts the
+// container's processes exactly, and init, whose threads are already
+// there, needs no new ones.
+
+// Early returns r without the limits SetLate writes.
+func (r Resources) Early() Resources {
+	r.PidsLimit = 0
+	return r
+}
+
+// SetLate writes the limits Early leaves out into m's cgroup.
+func SetLate(m Manager, r *Resources) error {
+	if r.PidsLimit <= 0 {
+		return nil
+	}
+	for sub, dir := range m.Paths() {
+		if sub == "" || sub == pidsController.name {
+			return setPids(dir, r)
+		}
+	}
+	return nil
+}

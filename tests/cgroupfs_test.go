@@ -13,7 +13,8 @@ import (
 )
 
 // The cgroup file system inside a container (issue 14): its own cgroups,
-// read-only, at /sys/fs/cgroup. Each check selects
+// read-only, at /sys/fs/cgroup; and pids limits that count the
+// container's processes, never mydocker's own threads. Each check selects
 // the files by the host's hierarchy version (v1 here, v2 in the VM);
 // both branches assert real values.
 
@@ -236,4 +237,27 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestPidsLimitCountsContainerProcesses: on v2 init is created inside
+// its cgroup, so a pids.max written before init is set up counts the
+// threads of mydocker's own runtime, and init died ("container init
+// exited before starting the command"). The limit must count the
+// container's processes exactly.
+func TestPidsLimitCountsContainerProcesses(t *testing.T) {
+	e := newEnv(t)
+	// The smallest limit: the command alone.
+	if out := e.ok("run", "--rm", "--pids-limit", "1", "busybox", "echo", "hi"); out != "hi" {
+		t.Fatalf("--pids-limit 1: %q", out)
+	}
+	// With 5, the shell and four more processes, and not one more: the
+	// fifth fork fails and the shell gives up (exit 2).
+	r := e.run(2, "run", "--rm", "--pids-limit", "5", "busybox", "sh", "-c",
+		"for i in 1 2 3 4 5 6; do sleep 100 & read n < "+pidsFile("pids.current")+"; echo $i:$n; done")
+	if got := strings.TrimSpace(r.stdout); got != "1:2\n2:3\n3:4\n4:5" {
+		t.Errorf("forks under --pids-limit 5 (started:pids.current):\n%s", got)
+	}
+	if !strings.Contains(r.stderr, "can't fork") {
+		t.Errorf("fifth fork: %q", r.stderr)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -33,6 +34,11 @@ func InitMain() {
 		fmt.Fprintln(os.Stderr, "mydocker init: set non-dumpable:", err)
 		os.Exit(constant.ExitMydocker)
 	}
+	// init's threads count against the container's pids.max until it
+	// execs, and once the limit is written a thread the runtime fails to
+	// start is fatal: one P keeps the runtime from wanting more threads
+	// (runc's init does the same). init runs one goroutine anyway.
+	runtime.GOMAXPROCS(1)
 	sync := os.NewFile(spec.SyncFd, "sync")
 	if len(os.Args) > 2 && os.Args[2] == spec.LogArg {
 		log.SetOutput(os.NewFile(spec.LogFd, "log"))
@@ -91,7 +97,12 @@ func runInit(sync *os.File) error {
 	if err := loopbackUp(); err != nil {
 		return err
 	}
-	// EOF instead means the host gave up: exit without a word, it knows why.
+	// Set up: the host now writes the limits that count init's own threads
+	// (pids.max), then lets it go on. EOF instead of the go-ahead means
+	// the host gave up: exit without a word, it knows why.
+	if err := spec.Send(sync, spec.Msg{Type: spec.MsgReady}, nil); err != nil {
+		return err
+	}
 	if !spec.WaitGoAhead(cfgPipe) {
 		os.Exit(constant.ExitMydocker)
 	}

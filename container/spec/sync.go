@@ -22,6 +22,8 @@ import (
 //	 | fd 3, pipe:   [len][InitConfig JSON] ------> readInitConfig
 //	 |                                              cgroup ns, mounts,
 //	 |  network (meanwhile)                         pivot_root, hostname, lo
+//	 | <----- fd 4, seqpacket: {"type":"ready"}     set up, waiting
+//	 |  pids.max (counts init's threads from here)
 //	 | fd 3:         GoAhead byte, then EOF ------> WaitGoAhead
 //	 |                                              setsid
 //	 | <----- fd 4, seqpacket: {"type":"pty"}       with -t: the pty master
@@ -71,6 +73,7 @@ const (
 
 // Messages the inside sends the host on the sync socket.
 const (
+	MsgReady = "ready" // init is set up and waits for the go-ahead
 	MsgPty   = "pty"   // carries the pty master as SCM_RIGHTS
 	MsgExec  = "exec"  // init is about to exec the user's command
 	MsgError = "error" // setup or exec failed; Code is the exit code to report
