@@ -84,3 +84,26 @@ func TestEarlyAndLateLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestJoinOpen(t *testing.T) {
+	dir := t.TempDir()
+	var files []*os.File
+	for _, name := range []string{"tasks", "cgroup.procs"} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	if err := JoinOpen(files); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"tasks", "cgroup.procs"} {
+		if got := read(t, dir, name); got != "0" {
+			t.Errorf("%s = %q, want 0 (the writer)", name, got)
+		}
+	}
+	if _, err := files[0].Write([]byte("x")); err == nil {
+		t.Error("JoinOpen left a cgroup file open: the command would inherit it")
+	}
+}

@@ -243,7 +243,8 @@ func contains(list []string, s string) bool {
 // its cgroup, so a pids.max written before init is set up counts the
 // threads of mydocker's own runtime, and init died ("container init
 // exited before starting the command"). The limit must count the
-// container's processes exactly.
+// container's processes exactly, and exec must work in a container near
+// its limit.
 func TestPidsLimitCountsContainerProcesses(t *testing.T) {
 	e := newEnv(t)
 	// The smallest limit: the command alone.
@@ -260,4 +261,20 @@ func TestPidsLimitCountsContainerProcesses(t *testing.T) {
 	if !strings.Contains(r.stderr, "can't fork") {
 		t.Errorf("fifth fork: %q", r.stderr)
 	}
+
+	// exec into a container one process below its limit: the exec'd
+	// command takes the last slot, and cannot fork further.
+	id := e.ok("run", "-d", "--pids-limit", "2", "busybox", "sleep", "1000")
+	if out := e.ok("exec", id, "echo", "in"); out != "in" {
+		t.Errorf("exec at pids limit - 1: %q", out)
+	}
+	r = e.run(2, "exec", id, "sh", "-c", "sleep 100 & echo forked")
+	if strings.Contains(r.stdout, "forked") || !strings.Contains(r.stderr, "can't fork") {
+		t.Errorf("exec'd shell forked past --pids-limit 2: %q %q", r.stdout, r.stderr)
+	}
+	if got := readTrim(t, filepath.Join(cgroupDir("pids", id), "pids.max")); got != "2" {
+		t.Errorf("host pids.max %q", got)
+	}
+	e.ok("rm", "-f", id)
+	assertNoCgroup(t, id)
 }

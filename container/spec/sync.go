@@ -43,8 +43,9 @@ import (
 // constructor joins the namespaces, then package inside runs) with its
 // descriptors named in the environment: ExecConfigEnv, a memfd holding
 // the ExecConfig as JSON; with -t, ExecSyncEnv, a seqpacket socket on
-// which nsexec sends MsgPty with the pty master and then EOF. nsexec
-// reports failures on its stderr and in its exit code.
+// which nsexec sends MsgPty with the pty master and then EOF;
+// ExecCgroupsEnv, the cgroups nsexec joins last. nsexec reports failures
+// on its stderr and in its exit code.
 
 // The hidden commands the host re-execs mydocker as.
 const (
@@ -68,7 +69,13 @@ const LogArg = "--log-fd-5"
 const (
 	ExecConfigEnv = "_MYDOCKER_EXEC_CONFIG_FD" // the ExecConfig as JSON
 	ExecSyncEnv   = "_MYDOCKER_EXEC_SYNC_FD"   // with a tty: where the pty master goes
-	ExecDebugEnv  = "_MYDOCKER_DEBUG"          // set: nsexec logs at debug level
+	// ExecCgroupsEnv lists descriptors of the container's cgroup files
+	// (v1 tasks, v2 cgroup.procs), "7,8": nsexec writes "0" to them just
+	// before it execs the command. Joined any earlier, the Go runtime's
+	// own threads would count against the container's pids.max, and a
+	// container near its limit could not be exec'd into at all.
+	ExecCgroupsEnv = "_MYDOCKER_EXEC_CGROUP_FDS"
+	ExecDebugEnv   = "_MYDOCKER_DEBUG" // set: nsexec logs at debug level
 )
 
 // Messages the inside sends the host on the sync socket.
