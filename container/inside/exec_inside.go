@@ -17,9 +17,10 @@ import (
 
 // ExecMain is `mydocker nsexec` inside the container: the nsenter
 // constructor joined its namespaces, made the process non-dumpable and
-// forked before Go started; it joins the container's cgroups last. This process is a member of
-// every namespace of the container and becomes the command; until then
-// it holds nothing of the host's but its pipes. Its exit code, or the
+// forked before Go started; it joins the container's cgroups last. This
+// process is a member of every namespace of the container and becomes the
+// command; until then it holds nothing of the host's but its pipes and
+// the cgroup files it joins through. Its exit code, or the
 // command's, is what `mydocker exec` reports.
 func ExecMain() {
 	if os.Getenv(spec.ExecDebugEnv) != "" {
