@@ -40,14 +40,31 @@ func (p Placement) OpenDir() (*os.File, error) {
 	return f, errors.Wrapf(err, "open cgroup %s", p.Dir)
 }
 
-// JoinFiles are the files a single-threaded process (nsexec, before any
-// Go runtime starts) writes "0" to, to join the cgroup itself: v1's tasks
+// JoinFiles are the files a process writes "0" to, to join the cgroup
+// itself (nsexec, just before it execs the command: JoinOpen): v1's tasks
 // files, v2's cgroup.procs.
 func (p Placement) JoinFiles() []string {
 	if p.Dir != "" {
 		return []string{filepath.Join(p.Dir, "cgroup.procs")}
 	}
 	return p.Tasks
+}
+
+// JoinOpen writes "0" to each open JoinFiles file and closes it: v1's
+// tasks files move the calling thread, v2's cgroup.procs its whole
+// process, threads included (moving in is never refused by pids.max).
+// The caller stays on its thread until it execs.
+func JoinOpen(files []*os.File) error {
+	var err error
+	for _, f := range files {
+		if err == nil {
+			if _, werr := f.WriteString("0"); werr != nil {
+				err = errors.Wrapf(werr, "join cgroup %s", f.Name())
+			}
+		}
+		f.Close()
+	}
+	return err
 }
 
 // JoinSelf moves the calling thread into the cgroups whose v1 tasks files
@@ -57,6 +74,34 @@ func JoinSelf(tasks []string) error {
 	for _, f := range tasks {
 		if err := writeFile(filepath.Dir(f), filepath.Base(f), "0"); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// A limit on the number of tasks counts every thread of the container's
+// first process, and until it execs the user's command that is mydocker
+// init, a Go program whose runtime starts threads as it sets up: created
+// under a small pids.max it dies before the command runs (on v2, where it
+// is created inside its cgroup). So, as runc does, that limit is written
+// once init has set itself up and before it execs: it then counts the
+// container's processes exactly, and init, whose threads are already
+// there, needs no new ones.
+
+// Early returns r without the limits SetLate writes.
+func (r Resources) Early() Resources {
+	r.PidsLimit = 0
+	return r
+}
+
+// SetLate writes the limits Early leaves out into m's cgroup.
+func SetLate(m Manager, r *Resources) error {
+	if r.PidsLimit <= 0 {
+		return nil
+	}
+	for sub, dir := range m.Paths() {
+		if sub == "" || sub == pidsController.name {
+			return setPids(dir, r)
 		}
 	}
 	return nil

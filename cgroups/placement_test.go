@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,5 +44,66 @@ func TestPlacement(t *testing.T) {
 	}
 	if got := p.JoinFiles(); len(got) != 1 || got[0] != filepath.Join(dir, "cgroup.procs") {
 		t.Errorf("v2 join files %v, want its cgroup.procs", got)
+	}
+}
+
+func TestEarlyAndLateLimits(t *testing.T) {
+	r := Resources{Memory: 64 << 20, PidsLimit: 7}
+	if e := r.Early(); e.PidsLimit != 0 || e.Memory != r.Memory {
+		t.Errorf("Early() = %+v: want all but the pids limit", e)
+	}
+	base := t.TempDir()
+	v1 := NewV1(map[string]string{"memory": filepath.Join(base, "memory"), "pids": filepath.Join(base, "pids")}, Name("abc"))
+	v2 := NewV2(fakeV2(t, "memory pids"), Name("abc"))
+	for _, tc := range []struct {
+		name string
+		m    Manager
+		dir  string
+	}{
+		{"v1", v1, v1.Paths()["pids"]},
+		{"v2", v2, v2.Paths()[""]},
+	} {
+		if err := tc.m.Create(); err != nil {
+			t.Fatal(err)
+		}
+		early := r.Early()
+		if err := tc.m.Set(&early); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(tc.dir, "pids.max")); !os.IsNotExist(err) {
+			t.Errorf("%s: pids.max written before init is set up (%v)", tc.name, err)
+		}
+		if err := SetLate(tc.m, &r); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(t, tc.dir, "pids.max"); got != "7" {
+			t.Errorf("%s: pids.max = %q after SetLate, want 7", tc.name, got)
+		}
+		if err := SetLate(tc.m, &Resources{}); err != nil {
+			t.Errorf("%s: SetLate without a limit: %v", tc.name, err)
+		}
+	}
+}
+
+func TestJoinOpen(t *testing.T) {
+	dir := t.TempDir()
+	var files []*os.File
+	for _, name := range []string{"tasks", "cgroup.procs"} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	if err := JoinOpen(files); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"tasks", "cgroup.procs"} {
+		if got := read(t, dir, name); got != "0" {
+			t.Errorf("%s = %q, want 0 (the writer)", name, got)
+		}
+	}
+	if _, err := files[0].Write([]byte("x")); err == nil {
+		t.Error("JoinOpen left a cgroup file open: the command would inherit it")
 	}
 }

@@ -38,10 +38,11 @@ var joinOrder = []string{"cgroup", "ipc", "uts", "net", "pid", "mnt"}
 //
 //	mydocker exec (host: relay, signals, exit code)
 //	  └─ mydocker nsexec, from a read-only view of our binary
-//	     (C constructor, non-dumpable: joins cgroups and namespaces, then
-//	      forks; stays outside the container's pid namespace and waits)
+//	     (C constructor, non-dumpable: joins the namespaces, then forks;
+//	      stays outside the container's pid namespace and waits)
 //	       └─ Go side, inside every namespace, still non-dumpable: pty,
-//	          workdir, capabilities, seccomp; then it becomes the command
+//	          workdir, the cgroups, capabilities, seccomp; then it becomes
+//	          the command
 //
 // The namespace descriptors are opened here and the container's pid is
 // checked again afterwards: if it is still the process the record names,
@@ -84,7 +85,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	}
 	env := []string{
 		nsenter.EnvVar + "=" + strings.Join(nsSpec, ","),
-		nsenter.CgroupsEnvVar + "=" + strings.Join(cgSpec, ","),
+		spec.ExecCgroupsEnv + "=" + strings.Join(cgSpec, ","),
 		spec.ExecConfigEnv + "=" + fdOf(cfgFile),
 	}
 	var sock *os.File // with a tty: our end of the socket the pty master comes on
@@ -152,9 +153,10 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 }
 
 // cgroupJoinFds opens the files through which nsexec joins the
-// container's cgroups, before anything else, so the command is counted
-// against the container's limits from its first instruction: v1 "tasks"
-// (one thread, no process-wide lock), else v2 "cgroup.procs".
+// container's cgroups just before it execs the command, so the command is
+// counted against the container's limits from its first instruction and
+// nsexec's own threads never are: v1 "tasks" (one thread, no
+// process-wide lock), else v2 "cgroup.procs".
 func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
 	cg, err := cgroups.New(rec.ID)
 	if err != nil {

@@ -155,10 +155,21 @@ func (p *Process) SendConfig(cfg *spec.InitConfig) error {
 	return nil
 }
 
-// Continue lets init finish and exec the user's command, and waits until
-// it has. On failure init has exited (or is killed) and the error is a
-// *spec.ExitError carrying the exit code for the user.
-func (p *Process) Continue() error {
+// Continue waits until init has set itself up, runs ready (nil: nothing)
+// while init waits, then lets init finish and exec the user's command, and
+// waits until it has. ready is where the limits go that count init's own
+// threads: written earlier, they could stop init's runtime from starting
+// the threads it sets up with. On failure init has exited (or is killed)
+// and the error is a *spec.ExitError carrying the exit code for the user.
+func (p *Process) Continue(ready func() error) error {
+	if err := p.waitReady(); err != nil {
+		return err
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: err})
+		}
+	}
 	if err := spec.SendGoAhead(p.configPipe); err != nil {
 		// init died before reading; its own message, if any, explains why.
 		return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "start init")})
@@ -185,6 +196,38 @@ func (p *Process) Abort(cause error) error {
 			return cause
 		}
 		if msg.Type == spec.MsgError {
+			return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
+		}
+	}
+}
+
+// waitReady reads init's messages until it says it is set up.
+func (p *Process) waitReady() error {
+	for {
+		msg, f, err := spec.Recv(p.syncSock, 0)
+		if f != nil {
+			f.Close() // no pty is sent before the go-ahead
+		}
+		if errors.Is(err, spec.ErrBadMessage) {
+			return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "bad message from init")})
+		}
+		if err == io.EOF {
+			p.configPipe.Close()
+			detail := p.exitDetail()
+			p.kill()
+			p.syncSock.Close()
+			return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.New("container init exited before it was set up" + detail)}
+		}
+		if err != nil {
+			return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "read from init")})
+		}
+		switch msg.Type {
+		case spec.MsgReady:
+			return nil
+		case spec.MsgError:
+			p.configPipe.Close()
+			p.kill()
+			p.syncSock.Close()
 			return &spec.ExitError{Code: msg.Code, Err: errors.New(msg.Message)}
 		}
 	}

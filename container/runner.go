@@ -349,7 +349,8 @@ func (c *Running) Wait() (int, error) {
 // the network; then it lets init go on to the user's command. Init is in
 // its cgroups (limits already set) before anything else (created there on
 // v2, joining first thing on v1, else moved here) and stops before the
-// command until Continue, so even a fork bomb starts inside the limits.
+// command until Continue, which writes the pids limit once init is set up,
+// so even a fork bomb starts inside the limits.
 // It returns the published host ports, to be held while the container runs.
 func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
 	proc, cg := l.proc, l.cg
@@ -357,13 +358,15 @@ func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
 	if err != nil {
 		return nil, proc.Abort(err)
 	}
-	if err := proc.SendConfig(initCfg); err != nil {
-		return nil, err
-	}
+	// Moved (v2 without CLONE_INTO_CGROUP) before init reads its config:
+	// init makes its cgroup namespace, rooted at its cgroup, first thing.
 	if !proc.InCgroup && initCfg.CgroupFiles == nil {
 		if err := cg.Apply(proc.Pid); err != nil {
 			return nil, proc.Abort(err)
 		}
+	}
+	if err := proc.SendConfig(initCfg); err != nil {
+		return nil, err
 	}
 	log.Debugf("cgroups %v", cg.Paths())
 	var ports *network.HostPorts
@@ -375,7 +378,8 @@ func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
 		l.rec.NetworkSettings = *ep
 		ports = held
 	}
-	if err := proc.Continue(); err != nil {
+	limits := l.rec.Config.Resources
+	if err := proc.Continue(func() error { return cgroups.SetLate(cg, &limits) }); err != nil {
 		ports.Close()
 		return nil, err
 	}
@@ -391,7 +395,8 @@ func makeCgroups(rec *Record) (cgroups.Manager, error) {
 	if err := cg.Create(); err != nil {
 		return nil, err
 	}
-	if err := cg.Set(&rec.Config.Resources); err != nil {
+	early := rec.Config.Resources.Early() // the rest once init is set up: cgroups.SetLate
+	if err := cg.Set(&early); err != nil {
 		return nil, err
 	}
 	return cg, nil

@@ -5,19 +5,22 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/cgroups"
 	"mydocker/container/spec"
 )
 
 // ExecMain is `mydocker nsexec` inside the container: the nsenter
-// constructor joined its cgroups and namespaces, made the process
-// non-dumpable and forked before Go started. This process is a member of
-// every namespace of the container and becomes the command; until then
-// it holds nothing of the host's but its pipes. Its exit code, or the
+// constructor joined its namespaces, made the process non-dumpable and
+// forked before Go started; it joins the container's cgroups last. This
+// process is a member of every namespace of the container and becomes the
+// command; until then it holds nothing of the host's but its pipes and
+// the cgroup files it joins through. Its exit code, or the
 // command's, is what `mydocker exec` reports.
 func ExecMain() {
 	if os.Getenv(spec.ExecDebugEnv) != "" {
@@ -59,9 +62,37 @@ func runExec() error {
 	if err := unix.Chdir(cwd); err != nil {
 		return errors.Wrapf(err, "change to workdir %s", cwd)
 	}
+	// Last before the command: from here on this process counts against
+	// the container's limits, so its runtime must want no new thread.
+	files, err := cgroupFiles(os.Getenv(spec.ExecCgroupsEnv))
+	if err != nil {
+		return err
+	}
+	if err := cgroups.JoinOpen(files); err != nil {
+		return err
+	}
 	// Confined as the container's own processes are; execve makes the
 	// process dumpable again, now that it runs only the user's program.
 	return execCommand(cfg.Args, cfg.Env, cfg.User, &cfg.Security, nil)
+}
+
+// cgroupFiles opens the descriptors a comma-separated list names.
+func cgroupFiles(list string) ([]*os.File, error) {
+	var files []*os.File
+	for _, item := range strings.Split(list, ",") {
+		if item == "" {
+			continue
+		}
+		fd, err := strconv.Atoi(item)
+		if err != nil || fd < 3 {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, errors.Errorf("nsexec: bad cgroup descriptor %q", item)
+		}
+		files = append(files, os.NewFile(uintptr(fd), "cgroup"))
+	}
+	return files, nil
 }
 
 func readExecConfig() (*spec.ExecConfig, error) {

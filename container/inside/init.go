@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -33,6 +34,11 @@ func InitMain() {
 		fmt.Fprintln(os.Stderr, "mydocker init: set non-dumpable:", err)
 		os.Exit(constant.ExitMydocker)
 	}
+	// init's threads count against the container's pids.max until it
+	// execs, and once the limit is written a thread the runtime fails to
+	// start is fatal: one P keeps the runtime from wanting more threads
+	// (runc's init does the same). init runs one goroutine anyway.
+	runtime.GOMAXPROCS(1)
 	sync := os.NewFile(spec.SyncFd, "sync")
 	if len(os.Args) > 2 && os.Args[2] == spec.LogArg {
 		log.SetOutput(os.NewFile(spec.LogFd, "log"))
@@ -67,13 +73,21 @@ func runInit(sync *os.File) error {
 	}
 	log.Debugf("init: pid %d in new uts, pid, mount, ipc and net namespaces", os.Getpid())
 	// First, while the host's cgroup file systems are still in view: this
-	// thread, the one that will exec the user's command, joins its cgroups.
+	// thread, the one that will exec the user's command, joins its cgroups
+	// (v1). On v2 init was created in its cgroup, or the host moved it
+	// there before sending the config.
 	if err := cgroups.JoinSelf(cfg.CgroupFiles); err != nil {
 		return errors.Wrap(err, "join cgroups")
 	}
+	// Now in its cgroups, init makes the cgroup namespace, rooted there,
+	// in which the rootfs gets its cgroup file systems.
+	cgroupNS, err := unshareCgroupNS()
+	if err != nil {
+		return err
+	}
 
-	// Meanwhile the parent puts this process in its cgroups and networks.
-	if err := setupRootfs(cfg); err != nil {
+	// Meanwhile the parent puts this process in its networks.
+	if err := setupRootfs(cfg, cgroupNS); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
@@ -83,19 +97,16 @@ func runInit(sync *os.File) error {
 	if err := loopbackUp(); err != nil {
 		return err
 	}
-	// EOF instead means the host gave up: exit without a word, it knows why.
+	// Set up: the host now writes the limits that count init's own threads
+	// (pids.max), then lets it go on. EOF instead of the go-ahead means
+	// the host gave up: exit without a word, it knows why.
+	if err := spec.Send(sync, spec.Msg{Type: spec.MsgReady}, nil); err != nil {
+		return err
+	}
 	if !spec.WaitGoAhead(cfgPipe) {
 		os.Exit(constant.ExitMydocker)
 	}
 
-	// The parent has put this process in its cgroups now, so a new cgroup
-	// namespace is rooted at the container's cgroup.
-	if _, err := os.Stat("/proc/self/ns/cgroup"); err == nil {
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return errors.Wrap(err, "unshare cgroup namespace")
-		}
-		log.Debug("init: new cgroup namespace")
-	}
 	if _, err := unix.Setsid(); err != nil {
 		return errors.Wrap(err, "setsid")
 	}

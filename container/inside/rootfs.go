@@ -14,7 +14,11 @@ import (
 // container's namespace, never on the host: when the container's last
 // process exits the kernel drops these mounts (volumes included), so no
 // host path ever has a volume bound under a directory we later delete.
-func setupRootfs(cfg *spec.InitConfig) error {
+//
+// With cgroupNS (init is in its own cgroup namespace) the container gets
+// its cgroups at /sys/fs/cgroup; without one it gets none, rather than
+// the host's whole tree.
+func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 	// Stop mount events travelling between host and container in either
 	// direction; the host's / is usually shared (systemd).
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -36,6 +40,15 @@ func setupRootfs(cfg *spec.InitConfig) error {
 			step.flags &^= unix.MS_RDONLY
 		}
 		if err := step.mount(root); err != nil {
+			return err
+		}
+	}
+	if cgroupNS {
+		hs, err := hostCgroupHierarchies()
+		if err != nil {
+			return err
+		}
+		if err := mountCgroupFS(root, hs, cfg.Security.Privileged); err != nil {
 			return err
 		}
 	}

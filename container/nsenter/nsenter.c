@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #define ENV_VAR "_MYDOCKER_NSENTER"
-#define CGROUPS_VAR "_MYDOCKER_NSENTER_CGROUPS"
 #define EXIT_MYDOCKER 125
 
 static int ns_flag(const char *name)
@@ -73,38 +72,6 @@ static int parse_fd(const char *s)
 	return (int)fd;
 }
 
-// join_cgroups writes "0" (the writer itself: this process, still
-// single-threaded) to each cgroup file whose descriptor is listed: the
-// fork below and the command inherit the cgroups. It runs before setns,
-// while this process is still in the host's cgroup namespace.
-static void join_cgroups(void)
-{
-	const char *env = getenv(CGROUPS_VAR);
-	char list[256], *save = NULL, *item;
-
-	if (env == NULL || *env == '\0')
-		return;
-	if (strlen(env) >= sizeof(list)) {
-		fprintf(stderr, "mydocker: exec: bad %s\n", CGROUPS_VAR);
-		exit(EXIT_MYDOCKER);
-	}
-	strcpy(list, env);
-	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		int fd = parse_fd(item);
-
-		if (fd < 0) {
-			fprintf(stderr, "mydocker: exec: bad cgroup descriptor %s\n", item);
-			exit(EXIT_MYDOCKER);
-		}
-		if (write(fd, "0", 1) != 1) {
-			fprintf(stderr, "mydocker: exec: join cgroup: %s\n", strerror(errno));
-			exit(EXIT_MYDOCKER);
-		}
-		close(fd);
-	}
-	unsetenv(CGROUPS_VAR);
-}
-
 void mydocker_nsenter(void)
 {
 	const char *env = getenv(ENV_VAR);
@@ -121,7 +88,6 @@ void mydocker_nsenter(void)
 		fprintf(stderr, "mydocker: exec: set non-dumpable: %s\n", strerror(errno));
 		exit(EXIT_MYDOCKER);
 	}
-	join_cgroups();
 	if (strlen(env) >= sizeof(list)) {
 		fprintf(stderr, "mydocker: exec: bad %s\n", ENV_VAR);
 		exit(EXIT_MYDOCKER);

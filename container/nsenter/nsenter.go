@@ -16,8 +16,3 @@ import "C"
 // EnvVar lists the namespaces to join in order, as name:fd pairs of
 // inherited descriptors: "ipc:5,uts:6,net:7,pid:8,mnt:9".
 const EnvVar = "_MYDOCKER_NSENTER"
-
-// CgroupsEnvVar lists inherited descriptors of cgroup files (v1 tasks, v2
-// cgroup.procs) to write "0" to, joining those cgroups before any
-// namespace: "3,4".
-const CgroupsEnvVar = "_MYDOCKER_NSENTER_CGROUPS"

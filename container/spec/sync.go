@@ -20,10 +20,12 @@ import (
 //
 //	host                                          init (inside)
 //	 | fd 3, pipe:   [len][InitConfig JSON] ------> readInitConfig
-//	 |                                              mounts, pivot_root,
-//	 |  cgroups, network (meanwhile)                hostname, lo
+//	 |                                              cgroup ns, mounts,
+//	 |  network (meanwhile)                         pivot_root, hostname, lo
+//	 | <----- fd 4, seqpacket: {"type":"ready"}     set up, waiting
+//	 |  pids.max (counts init's threads from here)
 //	 | fd 3:         GoAhead byte, then EOF ------> WaitGoAhead
-//	 |                                              cgroup ns, setsid
+//	 |                                              setsid
 //	 | <----- fd 4, seqpacket: {"type":"pty"}       with -t: the pty master
 //	 |                         + SCM_RIGHTS         as ancillary data
 //	 | <----- fd 4:            {"type":"exec"}      about to exec
@@ -41,8 +43,9 @@ import (
 // constructor joins the namespaces, then package inside runs) with its
 // descriptors named in the environment: ExecConfigEnv, a memfd holding
 // the ExecConfig as JSON; with -t, ExecSyncEnv, a seqpacket socket on
-// which nsexec sends MsgPty with the pty master and then EOF. nsexec
-// reports failures on its stderr and in its exit code.
+// which nsexec sends MsgPty with the pty master and then EOF;
+// ExecCgroupsEnv, the cgroups nsexec joins last. nsexec reports failures
+// on its stderr and in its exit code.
 
 // The hidden commands the host re-execs mydocker as.
 const (
@@ -66,11 +69,18 @@ const LogArg = "--log-fd-5"
 const (
 	ExecConfigEnv = "_MYDOCKER_EXEC_CONFIG_FD" // the ExecConfig as JSON
 	ExecSyncEnv   = "_MYDOCKER_EXEC_SYNC_FD"   // with a tty: where the pty master goes
-	ExecDebugEnv  = "_MYDOCKER_DEBUG"          // set: nsexec logs at debug level
+	// ExecCgroupsEnv lists descriptors of the container's cgroup files
+	// (v1 tasks, v2 cgroup.procs), "7,8": nsexec writes "0" to them just
+	// before it execs the command. Joined any earlier, the Go runtime's
+	// own threads would count against the container's pids.max, and a
+	// container near its limit could not be exec'd into at all.
+	ExecCgroupsEnv = "_MYDOCKER_EXEC_CGROUP_FDS"
+	ExecDebugEnv   = "_MYDOCKER_DEBUG" // set: nsexec logs at debug level
 )
 
 // Messages the inside sends the host on the sync socket.
 const (
+	MsgReady = "ready" // init is set up and waits for the go-ahead
 	MsgPty   = "pty"   // carries the pty master as SCM_RIGHTS
 	MsgExec  = "exec"  // init is about to exec the user's command
 	MsgError = "error" // setup or exec failed; Code is the exit code to report
