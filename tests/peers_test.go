@@ -566,3 +566,26 @@ func restoreBlob(t *testing.T, path string, data []byte) {
 		t.Fatalf("restore the registry's blob: %v", err)
 	}
 }
+
+// What commit makes travels: commit, push to the real registry, pull into
+// another store and run give the same files, deletions included, and the
+// same image ID and config.
+func TestCommitPushPullElsewhere(t *testing.T) {
+	r := startRegistry(t, false)
+	e := newEnv(t)
+	e.ok("run", "--name", "src", "busybox", "sh", "-c", "mkdir -p /app && echo v2 > /app/version && rm /bin/vi")
+	id := e.ok("commit", "-c", `CMD ["cat", "/app/version"]`, "src", r.ref("team/app:2"))
+	e.ok("push", r.ref("team/app:2"))
+
+	other := newEnv(t)
+	other.ok("pull", r.ref("team/app:2"))
+	if got := other.ok("images", "-q", "--no-trunc", r.ref("team/app:2")); got != id {
+		t.Fatalf("pulled image ID %q, committed %q", got, id)
+	}
+	if got := other.ok("run", "--rm", r.ref("team/app:2")); got != "v2" {
+		t.Fatalf("pulled image runs %q", got)
+	}
+	if got := other.run(1, "run", "--rm", r.ref("team/app:2"), "ls", "/bin/vi"); !strings.Contains(got.stderr+got.stdout, "No such file") {
+		t.Fatalf("a file deleted before the commit is back: %q", got.stdout+got.stderr)
+	}
+}
