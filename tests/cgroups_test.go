@@ -9,13 +9,52 @@ import (
 	"time"
 )
 
-// cgroupDir is container id's cgroup for a v1 subsystem (this project's
-// CI is cgroup v1; on a v2 host every subsystem shares one directory).
+// cgroupDir is container id's cgroup for a v1 subsystem (on a v2 host
+// every subsystem shares one directory).
 func cgroupDir(sub, id string) string {
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		return filepath.Join("/sys/fs/cgroup/mydocker", id)
 	}
 	return filepath.Join("/sys/fs/cgroup", sub, "mydocker", id)
+}
+
+// readLimit reads a v1 limit file of container id's cgroup, or on a v2
+// host the file that holds the same limit, in v1's format: so one test
+// checks both versions against the same values.
+func readLimit(t *testing.T, sub, id, v1file string) string {
+	t.Helper()
+	dir := cgroupDir(sub, id)
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
+		return readTrim(t, filepath.Join(dir, v1file))
+	}
+	switch v1file {
+	case "memory.limit_in_bytes":
+		return readTrim(t, filepath.Join(dir, "memory.max"))
+	case "cpu.cfs_quota_us", "cpu.cfs_period_us":
+		f := strings.Fields(readTrim(t, filepath.Join(dir, "cpu.max"))) // "QUOTA PERIOD"
+		if len(f) != 2 {
+			t.Fatalf("cpu.max of %s: %v", id[:12], f)
+		}
+		if v1file == "cpu.cfs_period_us" {
+			return f[1]
+		}
+		if f[0] == "max" {
+			return "-1"
+		}
+		return f[0]
+	case "cpuacct.usage": // nanoseconds; v2 counts microseconds
+		for _, line := range strings.Split(readTrim(t, filepath.Join(dir, "cpu.stat")), "\n") {
+			if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return strconv.FormatInt(n*1000, 10)
+			}
+		}
+		t.Fatalf("cpu.stat of %s has no usage_usec", id[:12])
+	}
+	return readTrim(t, filepath.Join(dir, v1file))
 }
 
 func readTrim(t *testing.T, path string) string {
@@ -73,7 +112,7 @@ func TestEachContainerOwnCgroup(t *testing.T) {
 		{b, "cpu", "cpu.cfs_quota_us", "150000"},
 		{a, "cpu", "cpu.cfs_period_us", "100000"},
 	} {
-		if got := readTrim(t, filepath.Join(cgroupDir(c.sub, c.id), c.file)); got != c.want {
+		if got := readLimit(t, c.sub, c.id, c.file); got != c.want {
 			t.Errorf("%s %s = %s, want %s", c.id[:12], c.file, got, c.want)
 		}
 	}
@@ -87,7 +126,11 @@ func TestEachContainerOwnCgroup(t *testing.T) {
 		}
 	}
 	// exec joins the container's cgroup: inside its cgroup namespace that is /.
-	if got := e.ok("exec", a, "grep", ":memory:", "/proc/self/cgroup"); !strings.HasSuffix(got, ":memory:/") {
+	want := ":memory:/" // v1; on v2 the one line is 0::/
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		want = "0::/"
+	}
+	if got := e.ok("exec", a, "cat", "/proc/self/cgroup"); !strings.Contains("\n"+got+"\n", want+"\n") {
 		t.Errorf("exec'd process not in the container's cgroup: %q", got)
 	}
 	e.ok("rm", "-f", a, b)
@@ -99,7 +142,7 @@ func TestCPUQuotaMeasured(t *testing.T) {
 	e := newEnv(t)
 	id := e.ok("run", "-d", "--cpus", "0.5", "busybox", "sh", "-c", "while :; do :; done")
 	usage := func() float64 {
-		v, err := strconv.ParseFloat(readTrim(t, filepath.Join(cgroupDir("cpuacct", id), "cpuacct.usage")), 64)
+		v, err := strconv.ParseFloat(readLimit(t, "cpuacct", id, "cpuacct.usage"), 64)
 		if err != nil {
 			t.Fatal(err)
 		}

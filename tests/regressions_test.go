@@ -198,13 +198,13 @@ func TestStartAppliesLimitsAgain(t *testing.T) {
 	id := e.ok("run", "-d", "-m", "48m", "--pids-limit", "17", "--cpus", "0.5", "busybox", "sleep", "1000")
 	e.ok("stop", "-t", "0", id)
 	e.ok("start", id)
-	if got := readTrim(t, filepath.Join(cgroupDir("memory", id), "memory.limit_in_bytes")); got != "50331648" {
+	if got := readLimit(t, "memory", id, "memory.limit_in_bytes"); got != "50331648" {
 		t.Errorf("memory limit after start: %s", got)
 	}
-	if got := readTrim(t, filepath.Join(cgroupDir("pids", id), "pids.max")); got != "17" {
+	if got := readLimit(t, "pids", id, "pids.max"); got != "17" {
 		t.Errorf("pids limit after start: %s", got)
 	}
-	if got := readTrim(t, filepath.Join(cgroupDir("cpu", id), "cpu.cfs_quota_us")); got != "50000" {
+	if got := readLimit(t, "cpu", id, "cpu.cfs_quota_us"); got != "50000" {
 		t.Errorf("cpu quota after start: %s", got)
 	}
 	pid := fmt.Sprint(e.state(id)["Pid"].(float64))
