@@ -37,11 +37,39 @@ marker=vmtest_selftest=$$
 expect "a hung guest times out" 1 'timed out after 60s' \
 	VMTEST_TIMEOUT=60 VMTEST_APPEND="$marker" VMTEST_CMD='sleep 600'
 for cmdline in /proc/[0-9]*/cmdline; do
-	if tr '\0' ' ' <"$cmdline" 2>/dev/null | grep -q "$marker"; then
+	if { tr '\0' ' ' <"$cmdline"; } 2>/dev/null | grep -q "$marker"; then
 		echo "FAIL a hung guest times out: qemu still running: $cmdline"
 		failures=$((failures + 1))
 	fi
 done
+
+# An interrupted vmtest (^C, a cancelled CI job) takes qemu with it,
+# though timeout keeps qemu out of the terminal's process group.
+marker=vmtest_selftest_int=$$
+VMTEST_APPEND="$marker" VMTEST_CMD='sleep 600' sh vm/vmtest.sh >"$log" 2>&1 &
+pid=$!
+running=
+for _ in $(seq 120); do
+	if grep -q 'running: sleep 600' "$log"; then
+		running=yes
+		break
+	fi
+	sleep 1
+done
+kill -TERM "$pid"
+wait "$pid"
+got=$?
+left=
+for cmdline in /proc/[0-9]*/cmdline; do
+	{ tr '\0' ' ' <"$cmdline"; } 2>/dev/null | grep -q "$marker" && left="$left $cmdline"
+done
+if [ -z "$running" ] || [ "$got" = 0 ] || [ -n "$left" ]; then
+	echo "FAIL an interrupted vmtest stops qemu: guest running: ${running:-no}, status $got, left:$left"
+	sed 's/^/	/' "$log"
+	failures=$((failures + 1))
+else
+	echo "ok   an interrupted vmtest stops qemu"
+fi
 
 if [ "$failures" != 0 ]; then
 	echo "vmtest selftest: $failures failed"
