@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 GO     ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build deps test unit e2e fuzz mutate install image demo bench clean
+.PHONY: build deps test unit e2e vmtest vmtest-selftest fuzz mutate install image demo bench clean
 
 # A static binary starts faster (no dynamic loader: it runs three times
 # per container: CLI, init, monitor); netgo/osusergo keep libc's resolver
@@ -30,6 +30,17 @@ unit:
 
 e2e: deps build
 	$(GO) test -count=1 -v ./tests/
+
+# The end-to-end suite on a pure cgroup v2 kernel: Debian's kernel under
+# qemu, against the same ./mydocker (see vm/vmtest.sh for its settings:
+# VMTEST_RUN=regex selects tests, VMTEST_CMD runs a command instead).
+vmtest: deps build
+	sh vm/vmtest.sh
+
+# The harness's own tests: a failing guest, a guest that dies before its
+# end and a hung guest each fail vmtest.
+vmtest-selftest: deps build
+	sh vm/selftest.sh
 
 # Run every fuzz target (every parser of user input) for FUZZTIME each;
 # go test allows one -fuzz target per run, so they are found and run in turn.
@@ -70,4 +81,4 @@ bench: deps build
 	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N) -rounds $(PULL_ROUNDS) -what $(BENCH)
 
 clean:
-	rm -f mydocker
+	rm -rf mydocker .vmtest

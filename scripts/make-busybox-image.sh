@@ -5,7 +5,14 @@
 set -eu
 root=${1:?usage: $0 STATE_ROOT}
 busybox=/bin/busybox
-if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed"; then
+# Where there is no dpkg (a minimal VM or initramfs) the busybox already
+# in place is used as it is: it must be a static one, as busybox-static's.
+if ! command -v dpkg-query >/dev/null; then
+	if ! "$busybox" true 2>/dev/null; then
+		echo "no dpkg and no working $busybox: put a static busybox there" >&2
+		exit 1
+	fi
+elif ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed"; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "busybox-static is not installed; as root: apt-get install busybox-static" >&2
 		exit 1
