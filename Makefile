@@ -35,11 +35,13 @@ e2e: deps build
 # qemu, against the same ./mydocker (see vm/vmtest.sh for its settings:
 # VMTEST_RUN=regex selects tests, VMTEST_CMD runs a command instead).
 vmtest: deps build
+	sh scripts/install-deps.sh --vm
 	sh vm/vmtest.sh
 
 # The harness's own tests: a failing guest, a guest that dies before its
 # end and a hung guest each fail vmtest.
 vmtest-selftest: deps build
+	sh scripts/install-deps.sh --vm
 	sh vm/selftest.sh
 
 # Run every fuzz target (every parser of user input) for FUZZTIME each;

@@ -125,11 +125,12 @@ func removeParent(dir string, rmdir func(string) error) {
 }
 
 // retryCreate runs create again when a parallel Destroy removed the shared
-// parent between our mkdirs (ENOENT).
+// parent between our mkdirs (ENOENT), or between opening its
+// cgroup.subtree_control and writing it (v2: ENODEV, a deleted cgroup).
 func retryCreate(create func() error) error {
 	var err error
 	for i := 0; i < 5; i++ {
-		if err = create(); err == nil || !errors.Is(err, unix.ENOENT) {
+		if err = create(); err == nil || !(errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV)) {
 			return err
 		}
 	}

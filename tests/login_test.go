@@ -209,7 +209,9 @@ func TestLoginPromptsWithoutEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, code := runInPtyFunc(t, e, func(master *os.File, shown func() string) {
-		waitFor(t, "username prompt", func() bool { return strings.Contains(shown(), "Username: ") })
+		// The prompt on a line of its own, not "[Username: bob]" of the
+		// stored credentials' attempt.
+		waitFor(t, "username prompt", func() bool { return strings.Contains(shown(), "\nUsername: ") })
 		if !strings.Contains(shown(), "Login did not succeed, error: ") {
 			t.Errorf("stale credentials not tried first: %q", shown())
 		}
