@@ -40,10 +40,6 @@ for tool in qemu-system-x86_64 modprobe cpio timeout; do
 done
 [ -x /bin/busybox ] || die "/bin/busybox not found: run scripts/install-deps.sh"
 [ -x ./mydocker ] || die "./mydocker not built: run make build"
-# The guest mounts fresh tmpfs there, which would hide the tree.
-case $top/ in
-/tmp/* | /var/tmp/* | /run/* | /dev/shm/*) die "$top: the tree must not be under /tmp, /var/tmp, /run or /dev/shm" ;;
-esac
 
 # Debian's kernel: the newest with both an image and its modules, since
 # the initramfs and the guest load modules for exactly that version.
