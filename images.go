@@ -389,10 +389,5 @@ func imageInspectAction(ctx *cli.Context) error {
 		out = append(out, store.Inspect(img))
 		return nil
 	})
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "    ")
-	if eerr := enc.Encode(out); eerr != nil {
-		return errors.Wrap(eerr, "write inspect output")
-	}
-	return err
+	return printInspect(out, err)
 }

@@ -59,10 +59,15 @@ func inspectAction(ctx *cli.Context) error {
 		out = append(out, images.Inspect(img))
 		return nil
 	})
-	// Print what was found even if some were not, as Docker does.
+	return printInspect(out, err)
+}
+
+// printInspect prints what was found as a JSON array even if some
+// arguments were not (err), as Docker does, and returns err.
+func printInspect(found any, err error) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "    ")
-	if eerr := enc.Encode(out); eerr != nil {
+	if eerr := enc.Encode(found); eerr != nil {
 		return errors.Wrap(eerr, "write inspect output")
 	}
 	return err

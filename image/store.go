@@ -341,9 +341,11 @@ func (s *Store) Collect(inUse []string) error {
 		keepBlob[e.ID] = true
 		keepBlob[e.Manifest] = true
 		li := &localImage{s: s}
+		// An entry that cannot be read keeps the collection from
+		// running at all: skipping it would free the layers it uses.
 		h, err := v1.NewHash(e.Manifest)
 		if err != nil {
-			continue
+			return errors.Wrapf(err, "image %s: manifest", short(e.ID))
 		}
 		if li.manifest, err = s.readBlob(h); err != nil {
 			return errors.Wrapf(err, "image %s", short(e.ID))
