@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 	if leakedCgroups(start) {
 		code = 1
 	}
-	for _, dir := range []string{imageDir, probeDir} {
+	for _, dir := range []string{imageDir, helperDir} {
 		if dir == "" {
 			continue
 		}

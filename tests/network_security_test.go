@@ -19,17 +19,12 @@ import (
 	mrand "math/rand"
 )
 
-// rawUDPHelper builds tests/testdata/rawudp (static, so it runs in the
-// busybox image) into a directory of t's, to be mounted into an attacker
-// container.
+// rawUDPHelper returns a directory of t's holding tests/testdata/rawudp,
+// to be mounted into an attacker container.
 func rawUDPHelper(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "rawudp"), "./testdata/rawudp")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build rawudp: %v: %s", err, out)
-	}
+	installHelper(t, "rawudp", dir)
 	return dir
 }
 

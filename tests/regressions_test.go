@@ -12,38 +12,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-var (
-	probeOnce sync.Once
-	probeDir  string
-	probeErr  error
-)
-
-// sysprobe builds testdata/sysprobe once, statically, into a directory
-// the tests bind into containers, and returns that directory.
+// sysprobe returns a directory holding testdata/sysprobe, built
+// statically, for the tests to bind into containers.
 func sysprobe(t *testing.T) string {
 	t.Helper()
-	probeOnce.Do(func() {
-		probeDir, probeErr = os.MkdirTemp("", "mydocker-probe-")
-		if probeErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(probeDir, "sysprobe"), "./testdata/sysprobe")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			probeErr = fmt.Errorf("build sysprobe: %v: %s", err, out)
-		}
-	})
-	if probeErr != nil {
-		t.Fatal(probeErr)
-	}
-	return probeDir
+	return filepath.Dir(helperBin(t, "sysprobe"))
 }
 
 // probeErrnos runs sysprobe in a new container with extra run flags and
