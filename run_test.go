@@ -140,7 +140,7 @@ func TestLimitErrorsNameFlagAndValue(t *testing.T) {
 		{[]string{"--cpus", "0"}, `invalid --cpus "0": want a positive number of CPUs such as 0.5`},
 		{[]string{"-cpu", "x"}, `invalid -cpu "x": want a positive percentage of one CPU such as 20`},
 		{[]string{"--cpuset-cpus", "a"}, `invalid --cpuset-cpus "a": want a CPU list such as 0-1,3`},
-		{[]string{"--pids-limit", "0"}, `invalid --pids-limit "0": want a positive number of processes`},
+		{[]string{"--pids-limit", "0"}, `invalid --pids-limit "0": want a positive number of processes, or -1 for no limit`},
 	} {
 		_, err := parseRun(append(tc.args, "busybox"))
 		if err == nil || err.Error() != tc.want {

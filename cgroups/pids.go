@@ -18,8 +18,11 @@ var pidsController = controller{
 }
 
 func setPids(dir string, r *Resources) error {
-	if r.PidsLimit <= 0 {
+	switch {
+	case r.PidsLimit == 0:
 		return nil
+	case r.PidsLimit < 0: // update --pids-limit -1 lifts a limit
+		return writeFile(dir, "pids.max", "max")
 	}
 	return writeFile(dir, "pids.max", strconv.FormatInt(r.PidsLimit, 10))
 }
@@ -30,11 +33,13 @@ func pidsStats(dir string, st *Stats) error {
 	return err
 }
 
-// ParsePidsLimit parses --pids-limit, a positive number of processes.
+// ParsePidsLimit parses --pids-limit: a positive number of processes, or
+// -1 for none (Docker's and Podman's spelling; 0 is refused as
+// ambiguous: Docker's API has read it both ways).
 func ParsePidsLimit(s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, errors.New("want a positive number of processes")
+	if err != nil || n == 0 || n < -1 {
+		return 0, errors.New("want a positive number of processes, or -1 for no limit")
 	}
 	return n, nil
 }

@@ -3,7 +3,7 @@ package cgroups
 import "testing"
 
 func TestParsePidsLimit(t *testing.T) {
-	for in, ok := range map[string]bool{"1": true, "100": true, "0": false, "-1": false, "x": false, "": false} {
+	for in, ok := range map[string]bool{"1": true, "100": true, "0": false, "-1": true, "-2": false, "x": false, "": false} {
 		if _, err := ParsePidsLimit(in); (err == nil) != ok {
 			t.Errorf("ParsePidsLimit(%q) error %v, want ok=%v", in, err, ok)
 		}
@@ -15,8 +15,8 @@ func FuzzParsePidsLimit(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if n, err := ParsePidsLimit(s); err == nil && n <= 0 {
-			t.Fatalf("ParsePidsLimit(%q) = %d, not a positive number", s, n)
+		if n, err := ParsePidsLimit(s); err == nil && n <= 0 && n != -1 {
+			t.Fatalf("ParsePidsLimit(%q) = %d, neither positive nor -1", s, n)
 		}
 	})
 }

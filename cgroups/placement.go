@@ -96,7 +96,7 @@ func (r Resources) Early() Resources {
 
 // SetLate writes the limits Early leaves out into m's cgroup.
 func SetLate(m Manager, r *Resources) error {
-	if r.PidsLimit <= 0 {
+	if r.PidsLimit == 0 {
 		return nil
 	}
 	for sub, dir := range m.Paths() {
