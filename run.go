@@ -272,6 +272,11 @@ func parseLimits(ctx *cli.Context, r *cgroups.Resources) error {
 		if r.BlkioWeight, err = cgroups.ParseBlkioWeight(v); err != nil {
 			return errors.Wrapf(err, "invalid --blkio-weight %q", v)
 		}
+		if !cgroups.CanWeighBlkio() {
+			// As Docker: a weight is a hint, and the container still runs.
+			log.Warn("this kernel cannot weigh block I/O (no cfq or bfq scheduler, or no io controller): --blkio-weight discarded")
+			r.BlkioWeight = 0
+		}
 	}
 	for _, f := range []struct {
 		flag string

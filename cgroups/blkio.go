@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -217,4 +218,29 @@ func ParseThrottleDevice(s string, stat func(string, *unix.Stat_t) error) (Throt
 		return ThrottleDevice{}, errors.Errorf("%s is not a block device", path)
 	}
 	return ThrottleDevice{Path: path, Major: unix.Major(uint64(st.Rdev)), Minor: unix.Minor(uint64(st.Rdev)), Rate: uint64(n)}, nil
+}
+
+// CanWeighBlkio reports whether this host can weigh containers' block
+// I/O: v2 when the io controller is there (io.weight always is); v1 when
+// a scheduler with weights registered its files (CFQ's blkio.weight,
+// gone since 5.0, or BFQ's blkio.bfq.*, present only while bfq is loaded).
+func CanWeighBlkio() bool {
+	l, err := hostLayout()
+	if err != nil {
+		return false
+	}
+	return canWeighBlkio(l.mode, l.mounts)
+}
+
+func canWeighBlkio(mode Mode, mounts map[string]string) bool {
+	if mode == V2 {
+		ctl, err := readFile(mounts[""], "cgroup.controllers")
+		return err == nil && slices.Contains(strings.Fields(ctl), "io")
+	}
+	dir, ok := mounts["blkio"]
+	if !ok {
+		return false
+	}
+	_, err := firstPresent(dir, "blkio.weight", "blkio.bfq.io_service_bytes")
+	return err == nil
 }
