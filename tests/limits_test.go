@@ -510,3 +510,33 @@ func TestStatsNetworkIO(t *testing.T) {
 		return (m[2] == "kB" && v >= 50) || m[2] == "MB"
 	})
 }
+
+// update --pids-limit -1 lifts a limit (Docker's and Podman's spelling):
+// a shell held to 3 processes then starts 8.
+func TestUpdateLiftsPidsLimit(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--name", "lifted", "--pids-limit", "3", "busybox", "sh", "-c",
+		`while [ ! -e /tmp/go ]; do sleep 0.05; done; i=0; while [ $i -lt 8 ]; do sleep 1000 & i=$((i+1)); done; echo all > /tmp/started; sleep 1000`)
+	if got := cgroupFile(t, id, "pids", "pids.max", "pids.max"); got != "3" {
+		t.Fatalf("pids.max %q at start", got)
+	}
+	e.run(125, "update", "--pids-limit", "0", "lifted")
+	e.run(125, "update", "--pids-limit", "-2", "lifted")
+	e.ok("update", "--pids-limit", "-1", "lifted")
+	if got := cgroupFile(t, id, "pids", "pids.max", "pids.max"); got != "max" {
+		t.Fatalf("pids.max %q after update --pids-limit -1", got)
+	}
+	if err := os.WriteFile(filepath.Join(e.root, "overlay2", id, "merged", "tmp", "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "8 processes to start", func() bool {
+		_, err := os.Stat(filepath.Join(e.root, "overlay2", id, "upper", "tmp", "started"))
+		return err == nil
+	})
+	// Kept across a restart.
+	e.ok("stop", "-t", "0", "lifted")
+	e.ok("start", "lifted")
+	if got := cgroupFile(t, id, "pids", "pids.max", "pids.max"); got != "max" {
+		t.Errorf("pids.max %q after restart", got)
+	}
+}
