@@ -130,6 +130,9 @@ func memoryStatsV1(dir string, st *Stats) error {
 	if st.MemoryUsage, err = readUint(dir, "memory.usage_in_bytes"); err != nil {
 		return err
 	}
+	if err := withoutInactiveFile(dir, "total_inactive_file", st); err != nil {
+		return err
+	}
 	limit, err := readUint(dir, "memory.limit_in_bytes")
 	if err != nil {
 		return err
@@ -145,12 +148,30 @@ func memoryStatsV2(dir string, st *Stats) error {
 	if st.MemoryUsage, err = readUint(dir, "memory.current"); err != nil {
 		return err
 	}
+	if err := withoutInactiveFile(dir, "inactive_file", st); err != nil {
+		return err
+	}
 	limit, err := readUint(dir, "memory.max")
 	if err != nil {
 		return err
 	}
 	if limit > 0 { // "max" reads as 0
 		st.MemoryLimit = limit
+	}
+	return nil
+}
+
+// withoutInactiveFile takes the page cache the kernel would drop first
+// (memory.stat's key: v1 total_inactive_file, v2 inactive_file) out of
+// the usage, as docker stats does: a container that read a big file once
+// is not using that memory.
+func withoutInactiveFile(dir, key string, st *Stats) error {
+	inactive, err := keyedValue(dir, "memory.stat", key)
+	if err != nil {
+		return err
+	}
+	if inactive < st.MemoryUsage {
+		st.MemoryUsage -= inactive
 	}
 	return nil
 }

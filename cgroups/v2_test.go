@@ -98,7 +98,9 @@ func TestV2SetApplyStatsOOM(t *testing.T) {
 		t.Errorf("cgroup.procs %q", got)
 	}
 	write(t, dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n")
-	write(t, dir, "memory.current", "1048576\n")
+	write(t, dir, "memory.current", "1310720\n")
+	// Inactive page cache is not usage, as docker stats counts it.
+	write(t, dir, "memory.stat", "anon 1048576\nfile 262144\nactive_file 0\ninactive_file 262144\n")
 	write(t, dir, "memory.max", "33554432\n")
 	write(t, dir, "pids.current", "3\n")
 	st, err := m.Stats()

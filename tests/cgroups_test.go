@@ -219,3 +219,68 @@ func TestStatsNoStream(t *testing.T) {
 		t.Fatalf("stats: %q", out)
 	}
 }
+
+// stats counts what the container holds, on v1 and v2 alike: 24 MiB put
+// in its tmpfs (shared memory, charged to its memory cgroup and no page
+// cache for stats to leave out), and exactly its two processes.
+func TestStatsCountsWhatTheContainerUses(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--name", "user", "-m", "96m", "busybox", "sh", "-c",
+		"while [ ! -e /tmp/go ]; do sleep 0.1; done; head -c 25165824 /dev/zero > /dev/shm/fill; echo 1 > /tmp/filled; sleep 1000 & wait")
+	upper := filepath.Join(e.root, "overlay2", id, "upper")
+	before := statsRow(t, e, "user")
+	if err := os.WriteFile(filepath.Join(e.root, "overlay2", id, "merged", "tmp", "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the tmpfs to be filled", func() bool { return fileExists(filepath.Join(upper, "tmp", "filled")) })
+	after := statsRow(t, e, "user")
+	if after.pids != 2 {
+		t.Errorf("PIDS %d, want 2 (sh and sleep)", after.pids)
+	}
+	if after.limit != 96<<20 {
+		t.Errorf("limit %.0f, want 96MiB", after.limit)
+	}
+	if grew := after.usage - before.usage; grew < 23<<20 || grew > 40<<20 {
+		t.Errorf("usage grew by %.0f bytes for 24 MiB put in tmpfs (before %.0f, after %.0f)", grew, before.usage, after.usage)
+	}
+}
+
+type statsSample struct {
+	usage, limit float64
+	pids         int
+}
+
+// statsRow reads one sample of stats --no-stream for name.
+func statsRow(t *testing.T, e *env, name string) statsSample {
+	t.Helper()
+	lines := strings.Split(e.ok("stats", "--no-stream", name), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stats: %q", lines)
+	}
+	// ID NAME CPU% USAGE / LIMIT MEM% NETRX / NETTX BLKR / BLKW PIDS
+	f := strings.Fields(lines[1])
+	if len(f) != 14 || f[4] != "/" {
+		t.Fatalf("stats row: %q", lines[1])
+	}
+	pids, err := strconv.Atoi(f[13])
+	if err != nil {
+		t.Fatalf("PIDS %q", f[13])
+	}
+	return statsSample{usage: parseBinarySize(t, f[3]), limit: parseBinarySize(t, f[5]), pids: pids}
+}
+
+// parseBinarySize reads stats' 12.5MiB.
+func parseBinarySize(t *testing.T, s string) float64 {
+	t.Helper()
+	for i, unit := range []string{"KiB", "MiB", "GiB", "B"} {
+		if n, ok := strings.CutSuffix(s, unit); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil {
+				break
+			}
+			return v * float64([]int64{1 << 10, 1 << 20, 1 << 30, 1}[i])
+		}
+	}
+	t.Fatalf("size %q", s)
+	return 0
+}
