@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 GO     ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build deps test unit e2e vmtest vmtest-selftest fuzz mutate install image demo bench clean
+.PHONY: build deps test unit e2e vmtest vmtest-systemd vmtest-selftest fuzz mutate install image demo bench clean
 
 # A static binary starts faster (no dynamic loader: it runs three times
 # per container: CLI, init, monitor); netgo/osusergo keep libc's resolver
@@ -37,6 +37,13 @@ e2e: deps build
 vmtest: deps build
 	sh scripts/install-deps.sh --vm
 	sh vm/vmtest.sh
+
+# The tests that touch cgroups, with systemd as the guest's init: new
+# containers then get the systemd cgroup driver (transient scopes).
+VMTEST_SYSTEMD_RUN ?= ^Test(Cgroup|PidsLimit|MemoryLimit|EachContainerOwnCgroup|CPU|Cpuset|BadLimits|Stats|Exec$$|ExecJoins|ExecCannotOverwriteBinary|LimitFlags|DeviceBps|BadNewLimit|Pause|StopAndRemoveAPaused|Update|StartAppliesLimits|StartKeeps|StopIgnoringSIGTERM|RmAfterKilledMonitor|KillRunAtAnyPoint|KillMonitorAtAnyPoint|DetachedStartErrors)
+vmtest-systemd: deps build
+	sh scripts/install-deps.sh --vm
+	VMTEST_INIT=systemd VMTEST_RUN='$(VMTEST_SYSTEMD_RUN)' sh vm/vmtest.sh
 
 # The harness's own tests: a failing guest, a guest that dies before its
 # end and a hung guest each fail vmtest.

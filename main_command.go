@@ -9,6 +9,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
+	"mydocker/cgroups"
 	"mydocker/constant"
 	"mydocker/container"
 )
@@ -32,6 +33,8 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "root", EnvVar: constant.RootEnv, Value: constant.DefaultRoot, Usage: "state directory"},
 		cli.BoolFlag{Name: "debug", Usage: "show every setup step (namespaces, mounts, pivot_root)"},
 		cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+		cli.StringFlag{Name: "cgroup-manager", EnvVar: "MYDOCKER_CGROUP_MANAGER",
+			Usage: "cgroup driver of new containers: cgroupfs, or systemd (the default where systemd is init on cgroup v2)"},
 	}
 	app.Before = before
 	app.OnUsageError = onUsageError
@@ -125,6 +128,16 @@ func onUsageError(ctx *cli.Context, err error, _ bool) error {
 		return errors.Errorf("unknown flag %s (see mydocker %s --help)", msg, ctx.Command.Name)
 	}
 	return errors.Errorf("%v (see mydocker %s --help)", err, ctx.Command.Name)
+}
+
+// cgroupDriver is the cgroup driver for a new container: --cgroup-manager,
+// else the host's default.
+func cgroupDriver(ctx *cli.Context) (string, error) {
+	driver := ctx.GlobalString("cgroup-manager")
+	if driver == "" {
+		return cgroups.DefaultDriver(), nil
+	}
+	return driver, errors.Wrap(cgroups.CheckDriver(driver), "--cgroup-manager")
 }
 
 // root is the state root every command works on.

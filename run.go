@@ -314,16 +314,21 @@ func runAction(ctx *cli.Context) error {
 	if err := container.CreateVolumeSources(o.config.Volumes); err != nil {
 		return err
 	}
+	driver, err := cgroupDriver(ctx)
+	if err != nil {
+		return err
+	}
 	store := container.NewStore(root(ctx))
 	rec := &container.Record{
-		Name:        o.name,
-		Image:       o.image, // as typed, as Docker's ps shows it
-		ImageDigest: img.Digest,
-		ImageID:     img.ID,
-		Layers:      img.Layers,
-		Created:     time.Now().UTC(),
-		Config:      o.config,
-		State:       container.State{Status: container.StatusCreated},
+		CgroupManager: driver,
+		Name:          o.name,
+		Image:         o.image, // as typed, as Docker's ps shows it
+		ImageDigest:   img.Digest,
+		ImageID:       img.ID,
+		Layers:        img.Layers,
+		Created:       time.Now().UTC(),
+		Config:        o.config,
+		State:         container.State{Status: container.StatusCreated},
 	}
 	if err := store.Create(rec); err != nil {
 		return err

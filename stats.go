@@ -65,7 +65,7 @@ func statsAction(ctx *cli.Context) error {
 	}
 	targets := make([]*statsTarget, 0, len(recs))
 	for _, rec := range recs {
-		cg, err := cgroups.New(rec.ID)
+		cg, err := cgroups.New(rec.ID, rec.CgroupManager)
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ func updateContainer(ctx *cli.Context, store *container.Store, id string) error 
 			return err
 		}
 		if rec.State.Status == container.StatusRunning && rec.State.Alive() {
-			cg, err := cgroups.New(rec.ID)
+			cg, err := cgroups.New(rec.ID, rec.CgroupManager)
 			if err != nil {
 				return err
 			}

@@ -85,11 +85,18 @@ const Parent = "mydocker"
 // Name is container id's cgroup path relative to a hierarchy's root.
 func Name(id string) string { return filepath.Join(Parent, id) }
 
-// New returns the Manager for container id on this host.
-func New(id string) (Manager, error) {
+// New returns the Manager for container id on this host, with the cgroup
+// driver its record names ("" is cgroupfs: records from before drivers).
+func New(id, driver string) (Manager, error) {
 	l, err := hostLayout()
 	if err != nil {
 		return nil, err
+	}
+	if driver == DriverSystemd {
+		if l.mode != V2 {
+			return nil, errors.New("the systemd cgroup manager needs a cgroup v2 host")
+		}
+		return newSystemd(l.mounts[""], id), nil
 	}
 	if l.mode == V2 {
 		return NewV2(l.mounts[""], Name(id)), nil

@@ -98,6 +98,15 @@ func (m *v2) Thaw() error { return thawV2(m.dir()) }
 func (m *v2) OOMKilled() (bool, error) { return oomKilled(m.dir(), "memory.events") }
 
 func (m *v2) Destroy() error {
+	if err := m.destroyOnly(); err != nil {
+		return err
+	}
+	removeParent(m.dir(), m.rmdir)
+	return nil
+}
+
+// destroyOnly removes the cgroup, leaving its parent.
+func (m *v2) destroyOnly() error {
 	// v2 kills frozen tasks, but thawing first lets them exit as any
 	// other and keeps removal the same on both versions.
 	if frozenV2(m.dir()) {
@@ -105,9 +114,5 @@ func (m *v2) Destroy() error {
 			return err
 		}
 	}
-	if err := removeCgroup(m.dir(), m.rmdir); err != nil {
-		return err
-	}
-	removeParent(m.dir(), m.rmdir)
-	return nil
+	return removeCgroup(m.dir(), m.rmdir)
 }

@@ -158,7 +158,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 // nsexec's own threads never are: v1 "tasks" (one thread, no
 // process-wide lock), else v2 "cgroup.procs".
 func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
-	cg, err := cgroups.New(rec.ID)
+	cg, err := cgroups.New(rec.ID, rec.CgroupManager)
 	if err != nil {
 		return nil, err
 	}

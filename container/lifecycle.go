@@ -141,12 +141,19 @@ func (s *Store) release(rec *Record) error {
 	if !ValidID(rec.ID) {
 		return nil
 	}
-	cg, err := cgroups.New(rec.ID)
-	if err != nil {
-		return err
+	drivers := []string{rec.CgroupManager}
+	if rec.unreadable && cgroups.DefaultDriver() == cgroups.DriverSystemd {
+		// Which driver made it is in the record: try both.
+		drivers = append(drivers, cgroups.DriverSystemd)
 	}
-	if err := cg.Destroy(); err != nil {
-		return err
+	for _, driver := range drivers {
+		cg, err := cgroups.New(rec.ID, driver)
+		if err != nil {
+			return err
+		}
+		if err := cg.Destroy(); err != nil {
+			return err
+		}
 	}
 	// The veth's container end died with the network namespace; the host
 	// end and the port rules are ours to remove. Only a container with a

@@ -13,6 +13,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/cgroups"
 	"mydocker/constant"
 	"mydocker/container/spec"
 	"mydocker/utils"
@@ -120,6 +121,10 @@ func (s *Store) Monitor(id string, debug bool) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
 
+	if err := s.enterMonitorScope(id); err != nil {
+		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
+		return &spec.ExitError{Code: constant.ExitMydocker}
+	}
 	runner := &Runner{Store: s, Debug: debug}
 	c, err := runner.Start(id, Attach{})
 	if err != nil {
@@ -136,4 +141,17 @@ func (s *Store) Monitor(id string, debug bool) error {
 		return err
 	}
 	return nil
+}
+
+// enterMonitorScope gives the monitor of a container whose cgroups
+// systemd manages a scope of its own (cgroups.EnterMonitorScope).
+func (s *Store) enterMonitorScope(id string) error {
+	rec, err := s.Get(id)
+	if err != nil {
+		return err
+	}
+	if rec.CgroupManager != cgroups.DriverSystemd {
+		return nil
+	}
+	return cgroups.EnterMonitorScope(id)
 }

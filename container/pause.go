@@ -22,7 +22,7 @@ func (s *Store) Pause(id string) error {
 		if rec.State.Paused {
 			return errors.Errorf("container %s is already paused", rec.Name)
 		}
-		m, err := cgroups.New(rec.ID)
+		m, err := cgroups.New(rec.ID, rec.CgroupManager)
 		if err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func thaw(rec *Record) error {
 	if !rec.State.Paused || !ValidID(rec.ID) {
 		return nil
 	}
-	cg, err := cgroups.New(rec.ID)
+	cg, err := cgroups.New(rec.ID, rec.CgroupManager)
 	if err != nil {
 		return err
 	}

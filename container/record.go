@@ -108,6 +108,10 @@ type Record struct {
 	Config          Config           `json:"Config"`
 	State           State            `json:"State"`
 	NetworkSettings network.Endpoint `json:"NetworkSettings"`
+	// CgroupManager is the cgroup driver the container was made with
+	// (cgroups.DriverSystemd or, empty for records from before, cgroupfs):
+	// every later command must find its cgroup the same way.
+	CgroupManager string `json:"CgroupManager,omitempty"`
 
 	// unreadable marks a stand-in for a record that could not be read:
 	// cleanup then assumes the container may have held anything.

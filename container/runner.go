@@ -320,7 +320,7 @@ func (c *Running) Wait() (int, error) {
 	rec, err := c.store.Update(c.ID, func(rec *Record) error {
 		rec.markExited(code, "", time.Now().UTC())
 		autoRemove = rec.Config.AutoRemove
-		if cg, err := cgroups.New(rec.ID); err == nil {
+		if cg, err := cgroups.New(rec.ID, rec.CgroupManager); err == nil {
 			if rec.State.OOMKilled, err = cg.OOMKilled(); err != nil {
 				log.Warnf("reading OOM events: %v", err)
 			}
@@ -388,7 +388,7 @@ func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
 
 // makeCgroups creates the container's cgroups and writes its limits.
 func makeCgroups(rec *Record) (cgroups.Manager, error) {
-	cg, err := cgroups.New(rec.ID)
+	cg, err := cgroups.New(rec.ID, rec.CgroupManager)
 	if err != nil {
 		return nil, err
 	}

@@ -10,12 +10,35 @@ import (
 )
 
 // cgroupDir is container id's cgroup for a v1 subsystem (on a v2 host
-// every subsystem shares one directory).
+// every subsystem shares one directory; with the systemd driver, the
+// cgroup inside its scope).
 func cgroupDir(sub, id string) string {
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		if systemdDriver() {
+			return filepath.Join(scopeDir(id), "container")
+		}
 		return filepath.Join("/sys/fs/cgroup/mydocker", id)
 	}
 	return filepath.Join("/sys/fs/cgroup", sub, "mydocker", id)
+}
+
+// systemdDriver reports whether the suite's containers get the systemd
+// cgroup driver: by default where systemd is init on a v2 host (the
+// suite's systemd run in the VM), unless MYDOCKER_CGROUP_MANAGER says.
+func systemdDriver() bool {
+	switch os.Getenv("MYDOCKER_CGROUP_MANAGER") {
+	case "systemd":
+		return true
+	case "cgroupfs":
+		return false
+	}
+	fi, err := os.Stat("/run/systemd/system")
+	return err == nil && fi.IsDir() && hostIsV2()
+}
+
+// scopeDir is the cgroup of container id's systemd scope.
+func scopeDir(id string) string {
+	return filepath.Join("/sys/fs/cgroup/system.slice", "mydocker-"+id+".scope")
 }
 
 // readLimit reads a v1 limit file of container id's cgroup, or on a v2

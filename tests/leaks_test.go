@@ -170,9 +170,11 @@ func (e *env) rootfsIsOurs(mountinfoPath string) bool {
 func leakedCgroups(start time.Time) bool {
 	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/mydocker/*")
 	v2, _ := filepath.Glob("/sys/fs/cgroup/mydocker/*")
+	scopes, _ := filepath.Glob("/sys/fs/cgroup/system.slice/mydocker-*.scope")
 	leaked := false
-	for _, d := range append(dirs, v2...) {
-		id := filepath.Base(d)
+	for _, d := range append(append(dirs, v2...), scopes...) {
+		id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(d), "mydocker-"), ".scope")
+		id = strings.TrimPrefix(id, "monitor-")
 		fi, err := os.Stat(d)
 		if err != nil || !fi.IsDir() || len(id) != 64 || fi.ModTime().Before(start) {
 			continue

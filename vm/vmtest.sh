@@ -14,6 +14,8 @@
 #   VMTEST_SKIP     an extended regex (grep -E) of top-level tests to leave out
 #   VMTEST_CMD      a shell command to run in the guest instead of the suite
 #   VMTEST_SHARDS   test processes sharing the tests (default: one per CPU)
+#   VMTEST_INIT     busybox (default) or systemd: the guest's PID 1; under
+#                   systemd new containers get the systemd cgroup driver
 #   VMTEST_TIMEOUT  seconds before qemu is killed (default 1800)
 #   VMTEST_ACCEL    kvm or tcg (default: kvm if it can boot the kernel)
 #   VMTEST_KERNEL   the kernel version under /boot and /lib/modules
@@ -123,18 +125,20 @@ q() { printf "%s='%s'\n" "$1" "$(printf '%s' "$2" | sed "s/'/'\\\\''/g")"; }
 	q VMTEST_CMD "${VMTEST_CMD:-}"
 	q VMTEST_SHARDS "${VMTEST_SHARDS:-$cpus}"
 	q VMTEST_ACCEL "$accel"
+	q VMTEST_INIT "${VMTEST_INIT:-busybox}"
 	# The suite's own timeout fires first, so a hang shows its goroutines.
 	q VMTEST_TEST_TIMEOUT "$((timeout_s * 9 / 10))s"
 } >"$out/env"
 
-echo "vmtest: booting $kver with $accel, $cpus CPUs, $mem MiB, timeout ${timeout_s}s"
+append="console=ttyS0 quiet panic=-1 ${VMTEST_APPEND:-} systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
+echo "vmtest: booting $kver with $accel, $cpus CPUs, $mem MiB, init ${VMTEST_INIT:-busybox}, timeout ${timeout_s}s"
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-nodefaults -no-user-config -no-reboot -display none \
 	-machine q35 -accel "$accel" -cpu "$cpu" -smp "$cpus" -m "$mem" \
 	-serial stdio \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$build/initramfs.cpio" \
-	-append "console=ttyS0 quiet panic=-1 ${VMTEST_APPEND:-} systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" \
+	-append "$append" \
 	-fsdev local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	-fsdev "local,id=out,path=$out,security_model=none" \

@@ -1,0 +1,292 @@
+package cgroups
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	sddbus "github.com/coreos/go-systemd/v22/dbus"
+	godbus "github.com/godbus/dbus/v5"
+	"github.com/pkg/errors"
+)
+
+// The cgroup drivers: who creates a container's cgroup.
+const (
+	// DriverCgroupfs: mydocker makes mydocker/<id> itself, in every hierarchy.
+	DriverCgroupfs = "cgroupfs"
+	// DriverSystemd: systemd makes a transient scope, mydocker-<id>.scope,
+	// through its D-Bus API, as runc and Podman do where systemd is PID 1.
+	// systemd owns the cgroup tree on such hosts: it would move or kill
+	// processes in cgroups it did not make when it reorganizes the tree.
+	DriverSystemd = "systemd"
+)
+
+// SystemdSlice is the slice the scopes go in, as Docker's and runc's do.
+const SystemdSlice = "system.slice"
+
+// SystemdBooted reports whether systemd is this host's init, as
+// sd_booted(3) tells: the driver to use by default.
+func SystemdBooted() bool {
+	fi, err := os.Lstat("/run/systemd/system")
+	return err == nil && fi.IsDir()
+}
+
+// DefaultDriver is the driver for this host: systemd's where it is the
+// init of a cgroup v2 host, cgroupfs elsewhere.
+func DefaultDriver() string {
+	if l, err := hostLayout(); err == nil && l.mode == V2 && SystemdBooted() {
+		return DriverSystemd
+	}
+	return DriverCgroupfs
+}
+
+// CheckDriver refuses a driver name this host cannot use.
+func CheckDriver(driver string) error {
+	switch driver {
+	case DriverCgroupfs:
+		return nil
+	case DriverSystemd:
+		l, err := hostLayout()
+		if err != nil {
+			return err
+		}
+		if l.mode != V2 {
+			return errors.New("the systemd cgroup manager needs a cgroup v2 host; use --cgroup-manager cgroupfs")
+		}
+		if !SystemdBooted() {
+			return errors.New("the systemd cgroup manager needs systemd as init (no /run/systemd/system); use --cgroup-manager cgroupfs")
+		}
+		return nil
+	}
+	return errors.Errorf("invalid cgroup manager %q: want cgroupfs or systemd", driver)
+}
+
+// ScopeName is container id's systemd unit.
+func ScopeName(id string) string { return "mydocker-" + id + ".scope" }
+
+// systemdLeaf is the cgroup inside a container's scope that holds its
+// processes and limits. The scope is delegated (Delegate=yes): systemd
+// never writes below it, while it does rewrite the scope's own limit
+// files from the unit's properties whenever it reloads. Keeping every
+// limit in a child means the cgroup code is the same as cgroupfs's v2
+// one, and a reload cannot lift a container's limits.
+const systemdLeaf = "container"
+
+// systemdManager is a container's cgroup as a transient scope. A scope
+// needs a process to exist, so it is created by Apply (the runner then
+// moves init in from outside rather than creating init inside); its
+// limits, given to Set before that, wait for it.
+type systemdManager struct {
+	id      string
+	scope   string // absolute path of the scope's cgroup
+	leaf    *v2    // scope/container
+	pending *Resources
+}
+
+func newSystemd(root, id string) *systemdManager {
+	scope := filepath.Join(root, SystemdSlice, ScopeName(id))
+	return &systemdManager{id: id, scope: scope, leaf: NewV2(scope, systemdLeaf).(*v2)}
+}
+
+// sdTimeout bounds each conversation with systemd: a hung systemd must
+// not hang every mydocker command.
+const sdTimeout = 30 * time.Second
+
+// withSystemd runs fn on a connection to systemd's private socket (root
+// only, and no D-Bus daemon needed).
+func withSystemd(fn func(ctx context.Context, conn *sddbus.Conn) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), sdTimeout)
+	defer cancel()
+	conn, err := sddbus.NewSystemdConnectionContext(ctx)
+	if err != nil {
+		return errors.Wrap(err, "connect to systemd")
+	}
+	defer conn.Close()
+	return fn(ctx, conn)
+}
+
+func (m *systemdManager) Paths() map[string]string { return m.leaf.Paths() }
+
+// Create does nothing: systemd refuses a scope without a process.
+func (m *systemdManager) Create() error { return nil }
+
+func (m *systemdManager) Set(r *Resources) error {
+	if !m.started() {
+		cp := *r
+		m.pending = &cp
+		return nil
+	}
+	return m.leaf.Set(r)
+}
+
+func (m *systemdManager) started() bool {
+	_, err := os.Stat(m.leaf.dir())
+	return err == nil
+}
+
+// Apply starts the scope with pid in it, moves pid down into the leaf,
+// hands the scope's controllers down to the leaf and writes the limits.
+func (m *systemdManager) Apply(pid int) error {
+	unit := ScopeName(m.id)
+	props := []sddbus.Property{
+		sddbus.PropDescription("mydocker container " + m.id),
+		sddbus.PropSlice(SystemdSlice),
+		sddbus.PropPids(uint32(pid)),
+		{Name: "Delegate", Value: godbus.MakeVariant(true)},
+		// Ordered after nothing: a scope for a container is not part of boot.
+		{Name: "DefaultDependencies", Value: godbus.MakeVariant(false)},
+		// Gone when its processes are, even after a kill (no "failed" unit
+		// left to block the next start of the same container).
+		{Name: "CollectMode", Value: godbus.MakeVariant("inactive-or-failed")},
+	}
+	err := withSystemd(func(ctx context.Context, conn *sddbus.Conn) error {
+		start := func() error {
+			done := make(chan string, 1)
+			if _, err := conn.StartTransientUnitContext(ctx, unit, "replace", props, done); err != nil {
+				return err
+			}
+			select {
+			case res := <-done:
+				if res != "done" {
+					return errors.Errorf("job %s", res)
+				}
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := start()
+		if isDBusError(err, "org.freedesktop.systemd1.UnitExists") {
+			// Left by a start that died before its cleanup: replace it.
+			if err = stopUnit(ctx, conn, unit); err == nil {
+				err = start()
+			}
+		}
+		return errors.Wrapf(err, "start systemd scope %s", unit)
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(m.leaf.dir(), 0o755); err != nil && !os.IsExist(err) {
+		return errors.Wrapf(err, "create cgroup %s", m.leaf.dir())
+	}
+	if err := writeFile(m.leaf.dir(), "cgroup.procs", strconv.Itoa(pid)); err != nil {
+		return err
+	}
+	// The scope is empty now (no internal processes), so it can enable
+	// controllers for its child.
+	if err := m.leaf.Create(); err != nil {
+		return err
+	}
+	if m.pending != nil {
+		r := m.pending
+		m.pending = nil
+		return m.leaf.Set(r)
+	}
+	return nil
+}
+
+// Placement: a scope exists only once a process is in it, so a
+// container's first process is moved in by Apply; later ones (exec) are
+// created in the leaf or join it.
+func (m *systemdManager) Placement() Placement {
+	if m.started() {
+		return m.leaf.Placement()
+	}
+	return Placement{}
+}
+
+func (m *systemdManager) Stats() (*Stats, error)   { return m.leaf.Stats() }
+func (m *systemdManager) Freeze() error            { return m.leaf.Freeze() }
+func (m *systemdManager) Thaw() error              { return m.leaf.Thaw() }
+func (m *systemdManager) OOMKilled() (bool, error) { return m.leaf.OOMKilled() }
+
+// Destroy kills what is left, removes the leaf and stops the scope, which
+// makes systemd remove its cgroup. A scope already gone is no error.
+func (m *systemdManager) Destroy() error {
+	if err := m.leaf.destroyOnly(); err != nil {
+		return err
+	}
+	unit := ScopeName(m.id)
+	err := withSystemd(func(ctx context.Context, conn *sddbus.Conn) error {
+		return errors.Wrapf(stopUnit(ctx, conn, unit), "stop systemd scope %s", unit)
+	})
+	if err != nil {
+		return err
+	}
+	// Stopping kills the scope's processes (none: they were in the leaf)
+	// and then systemd removes the cgroup; wait until it has.
+	return removeCgroup(m.scope, rmdir)
+}
+
+// stopUnit stops unit and waits for the job; a unit that is not loaded is
+// already stopped.
+func stopUnit(ctx context.Context, conn *sddbus.Conn, unit string) error {
+	done := make(chan string, 1)
+	if _, err := conn.StopUnitContext(ctx, unit, "replace", done); err != nil {
+		if isDBusError(err, "org.freedesktop.systemd1.NoSuchUnit") {
+			return nil
+		}
+		return err
+	}
+	select {
+	case res := <-done:
+		if res != "done" {
+			return errors.Errorf("stop job %s", res)
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// A killed scope may be left "failed"; CollectMode makes that rare.
+	if err := conn.ResetFailedUnitContext(ctx, unit); err != nil &&
+		!isDBusError(err, "org.freedesktop.systemd1.NoSuchUnit") &&
+		!isDBusError(err, "org.freedesktop.systemd1.LoadFailed") {
+		return err
+	}
+	return nil
+}
+
+func isDBusError(err error, name string) bool {
+	var de godbus.Error
+	if errors.As(err, &de) {
+		return de.Name == name
+	}
+	return err != nil && strings.Contains(err.Error(), name)
+}
+
+// MonitorScopeName is the unit of container id's monitor (run -d).
+func MonitorScopeName(id string) string { return "mydocker-monitor-" + id + ".scope" }
+
+// EnterMonitorScope moves the calling process, container id's monitor,
+// into a scope of its own. Left in the unit of whoever ran `run -d` (a
+// login session, a CI job's service), it would be killed with that unit
+// when it stops, and the container would lose the process that records
+// its exit. The scope goes away with the monitor.
+func EnterMonitorScope(id string) error {
+	unit := MonitorScopeName(id)
+	props := []sddbus.Property{
+		sddbus.PropDescription("mydocker monitor of container " + id),
+		sddbus.PropSlice(SystemdSlice),
+		sddbus.PropPids(uint32(os.Getpid())),
+		{Name: "DefaultDependencies", Value: godbus.MakeVariant(false)},
+		{Name: "CollectMode", Value: godbus.MakeVariant("inactive-or-failed")},
+	}
+	return withSystemd(func(ctx context.Context, conn *sddbus.Conn) error {
+		done := make(chan string, 1)
+		if _, err := conn.StartTransientUnitContext(ctx, unit, "replace", props, done); err != nil {
+			return errors.Wrapf(err, "start systemd scope %s", unit)
+		}
+		select {
+		case res := <-done:
+			if res != "done" {
+				return errors.Errorf("start systemd scope %s: job %s", unit, res)
+			}
+			return nil
+		case <-ctx.Done():
+			return errors.Wrapf(ctx.Err(), "start systemd scope %s", unit)
+		}
+	})
+}
