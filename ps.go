@@ -22,6 +22,10 @@ var psCommand = cli.Command{
 	Name:      "ps",
 	Usage:     "list containers (running ones unless -a)",
 	ArgsUsage: " ",
+	// ps takes no arguments, so nothing needs moving behind the flags;
+	// and cli's reordering would not know -f (a repeatableFlag) takes a
+	// value.
+	SkipArgReorder: true,
 	Flags: []cli.Flag{
 		cli.BoolFlag{Name: "a, all", Usage: "show every container, not only running ones"},
 		cli.BoolFlag{Name: "q, quiet", Usage: "print container IDs only"},
