@@ -444,3 +444,7 @@ func (rec *Record) PortsText() string {
 	sort.Strings(exposed)
 	return strings.Join(append(out, exposed...), ", ")
 }
+
+// Id is {{.Id}}, the spelling of Docker's JSON, which templates use as
+// often as the Go field's {{.ID}}.
+func (v *InspectView) Id() string { return v.ID } //nolint:revive // Docker's spelling

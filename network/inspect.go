@@ -77,3 +77,7 @@ func (n *Network) Inspect(members []Member) *Inspect {
 	}
 	return out
 }
+
+// Id is {{.Id}}, the spelling of Docker's JSON, which templates use as
+// often as the Go field's {{.ID}}.
+func (v *Inspect) Id() string { return v.ID } //nolint:revive // Docker's spelling
