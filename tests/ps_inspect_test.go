@@ -409,6 +409,8 @@ func TestInspectFormat(t *testing.T) {
 		{[]string{"inspect", "-f", "{{println .Name}}", "fa"}, "/fa\n"},
 		{[]string{"inspect", "-f", `{{index .Config.Labels "k"}}`, "fa"}, "v"},
 		{[]string{"inspect", "-f", "{{.Config.Labels.k}}", "fa"}, "v"},
+		{[]string{"inspect", "-f", "{{.Id}} {{if gt .State.Pid 0}}live{{end}}", "fa"}, a + " live"},
+		{[]string{"inspect", "-f", "{{.ID}}", "fa"}, a},
 		{[]string{"inspect", "-f", "{{range $n, $c := .NetworkSettings.Networks}}{{$n}}{{end}}", "fa"}, netw},
 		{[]string{"inspect", "-f", "{{.Os}}", "busybox"}, "linux"},
 		{[]string{"inspect", "--type", "network", "-f", "{{.Name}} {{.Driver}}", netw}, netw + " bridge"},
@@ -638,4 +640,19 @@ func TestInspectShapesMatchPodman(t *testing.T) {
 	if a, b := e.ok("inspect", "-f", tmpl, "shape"), strings.TrimSpace(p.run("inspect", "--type", "container", "-f", tmpl, "shape")); a != b {
 		t.Errorf("template %q: ours %q, podman's %q", tmpl, a, b)
 	}
+	// podman's conmon outlives rm by a moment, writing under podman's
+	// directory: wait for it, so the cleanup can remove that directory.
+	p.run("rm", "-f", "-t", "0", "shape")
+	waitFor(t, "podman's processes to exit", func() bool { return !processUses(p.dir) })
+}
+
+// processUses reports whether a process has dir in its command line.
+func processUses(dir string) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range procs {
+		if data, err := os.ReadFile(f); err == nil && strings.Contains(string(data), dir) {
+			return true
+		}
+	}
+	return false
 }
