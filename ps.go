@@ -30,7 +30,7 @@ var psCommand = cli.Command{
 		cli.BoolFlag{Name: "a, all", Usage: "show every container, not only running ones"},
 		cli.BoolFlag{Name: "q, quiet", Usage: "print container IDs only"},
 		cli.BoolFlag{Name: "no-trunc", Usage: "print full IDs and commands"},
-		repeatableFlag{Names: []string{"filter", "f"}, Usage: "status=, name=, id=, label=, ancestor=, exited=, network=, volume="},
+		repeatableFlag{Names: []string{"filter", "f"}, Usage: "status=, name=, id=, label=, ancestor=, exited=, network=, volume=, before=, since="},
 		cli.IntFlag{Name: "n, last", Value: -1, Usage: "show the N most recently created containers (any state)"},
 		cli.BoolFlag{Name: "l, latest", Usage: "show the most recently created container (any state)"},
 		cli.StringFlag{Name: "format", Usage: `a Go template ({{.ID}} {{.Names}} ...), "table TEMPLATE" or json`},
@@ -100,7 +100,19 @@ func listContainers(ctx *cli.Context, filters *container.Filters, all bool, last
 	for _, err := range errs {
 		log.Warn(err) // one unreadable record must not hide the others
 	}
-	isAncestor := ancestorMatcher(ctx, filters.Ancestors())
+	mc := container.MatchContext{IsAncestor: ancestorMatcher(ctx, filters.Ancestors()), Created: map[string]time.Time{}}
+	// before= and since= name containers, which must exist, as Docker's.
+	for _, ref := range filters.References() {
+		id, err := store.Resolve(ref)
+		if err != nil {
+			return nil, errors.Wrapf(err, "--filter before/since")
+		}
+		rec, err := store.Load(id)
+		if err != nil {
+			return nil, err
+		}
+		mc.Created[ref] = rec.Created
+	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Created.After(recs[j].Created) })
 	var out []*container.Record
 	for _, rec := range recs {
@@ -111,7 +123,7 @@ func listContainers(ctx *cli.Context, filters *container.Filters, all bool, last
 		if !all && last <= 0 && rec.State.Status != container.StatusRunning {
 			continue
 		}
-		if filters.Match(rec, isAncestor) {
+		if filters.Match(rec, mc) {
 			out = append(out, rec)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 )
@@ -22,7 +23,7 @@ type Filters struct {
 // filterKeys are the keys ps understands.
 var filterKeys = map[string]bool{
 	"status": true, "name": true, "id": true, "label": true, "ancestor": true, "exited": true,
-	"network": true, "volume": true,
+	"network": true, "volume": true, "before": true, "since": true,
 }
 
 // validStatus are the states a status filter may name, Docker's list:
@@ -42,7 +43,7 @@ func ParseFilters(args []string) (*Filters, error) {
 			return nil, errors.Errorf("invalid filter %q: want KEY=VALUE", arg)
 		}
 		if !filterKeys[key] {
-			return nil, errors.Errorf("invalid filter %q: unknown key %q (status, name, id, label, ancestor, exited, network, volume)", arg, key)
+			return nil, errors.Errorf("invalid filter %q: unknown key %q (status, name, id, label, ancestor, exited, network, volume, before, since)", arg, key)
 		}
 		switch key {
 		case "status":
@@ -65,7 +66,7 @@ func ParseFilters(args []string) (*Filters, error) {
 			if k, _, _ := strings.Cut(value, "="); strings.TrimSpace(k) == "" {
 				return nil, errors.Errorf("invalid filter %q: label is KEY or KEY=VALUE", arg)
 			}
-		case "id", "ancestor", "network", "volume":
+		case "id", "ancestor", "network", "volume", "before", "since":
 			if value == "" {
 				return nil, errors.Errorf("invalid filter %q: empty %s", arg, key)
 			}
@@ -82,10 +83,23 @@ func (f *Filters) All() bool { return len(f.values["status"]) > 0 }
 // Ancestors are the images the ancestor filters name.
 func (f *Filters) Ancestors() []string { return f.values["ancestor"] }
 
-// Match reports whether rec passes every filter. isAncestor tells
-// whether the image an ancestor filter names is rec's image or one it
-// was built on.
-func (f *Filters) Match(rec *Record, isAncestor func(ref string, rec *Record) bool) bool {
+// References are the containers before and since filters name.
+func (f *Filters) References() []string {
+	return append(append([]string{}, f.values["before"]...), f.values["since"]...)
+}
+
+// MatchContext is what matching needs from outside the record.
+type MatchContext struct {
+	// IsAncestor tells whether the image an ancestor filter names is
+	// rec's image or one it was built on.
+	IsAncestor func(ref string, rec *Record) bool
+	// Created gives when each container a before or since filter
+	// names was created.
+	Created map[string]time.Time
+}
+
+// Match reports whether rec passes every filter.
+func (f *Filters) Match(rec *Record, mc MatchContext) bool {
 	oneOf := func(key string, ok func(v string) bool) bool {
 		vs := f.values[key]
 		if len(vs) == 0 {
@@ -103,7 +117,8 @@ func (f *Filters) Match(rec *Record, isAncestor func(ref string, rec *Record) bo
 		oneOf("id", func(v string) bool { return strings.HasPrefix(rec.ID, v) }) &&
 		f.matchLabels(rec.Config.Labels) &&
 		f.matchExited(rec) &&
-		oneOf("ancestor", func(v string) bool { return isAncestor != nil && isAncestor(v, rec) }) &&
+		oneOf("ancestor", func(v string) bool { return mc.IsAncestor != nil && mc.IsAncestor(v, rec) }) &&
+		f.matchCreated(rec, mc.Created) &&
 		oneOf("network", func(v string) bool { return contains(rec.NetworkNames(), v) }) &&
 		oneOf("volume", func(v string) bool {
 			for _, m := range rec.Config.Volumes {
@@ -113,6 +128,22 @@ func (f *Filters) Match(rec *Record, isAncestor func(ref string, rec *Record) bo
 			}
 			return false
 		})
+}
+
+// matchCreated passes containers created before every before= container
+// and after every since= one, as Docker.
+func (f *Filters) matchCreated(rec *Record, created map[string]time.Time) bool {
+	for _, ref := range f.values["before"] {
+		if t, ok := created[ref]; !ok || !rec.Created.Before(t) {
+			return false
+		}
+	}
+	for _, ref := range f.values["since"] {
+		if t, ok := created[ref]; !ok || !rec.Created.After(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // matchName matches each name filter, a regular expression, against the

@@ -26,6 +26,10 @@ func TestFilters(t *testing.T) {
 	paused := filterRec("frozen", "0aa000", StatusRunning, 0, nil)
 	paused.State.Paused = true
 	all := []*Record{web, db, fresh, paused}
+	for i, rec := range all {
+		rec.Created = time.Unix(int64(100+i), 0)
+	}
+	created := map[string]time.Time{"db": db.Created, "fresh": fresh.Created}
 	ancestor := func(ref string, rec *Record) bool { return ref == "img-of-"+rec.Name }
 	tests := []struct {
 		filters []string
@@ -59,6 +63,10 @@ func TestFilters(t *testing.T) {
 		{[]string{"volume=/else"}, ""},
 		{[]string{"STATUS=exited"}, "db"}, // keys in any case
 		{[]string{"label=k=v=w"}, ""},
+		{[]string{"before=fresh"}, "web db"},
+		{[]string{"since=db"}, "fresh frozen"},
+		{[]string{"since=db", "before=fresh"}, ""},
+		{[]string{"before=unknown"}, ""},
 	}
 	for _, tt := range tests {
 		f, err := ParseFilters(tt.filters)
@@ -68,7 +76,7 @@ func TestFilters(t *testing.T) {
 		}
 		var got []string
 		for _, rec := range all {
-			if f.Match(rec, ancestor) {
+			if f.Match(rec, MatchContext{IsAncestor: ancestor, Created: created}) {
 				got = append(got, rec.Name)
 			}
 		}
@@ -94,7 +102,7 @@ func TestFiltersAll(t *testing.T) {
 func TestFiltersInvalid(t *testing.T) {
 	for _, arg := range []string{
 		"status", "=x", "status=up", "status=", "bogus=1", "name=[", "exited=x", "exited=",
-		"label=", "label==v", "id=", "ancestor=", "network=", "volume=",
+		"label=", "label==v", "id=", "ancestor=", "network=", "volume=", "before=", "since=",
 	} {
 		_, err := ParseFilters([]string{arg})
 		if err == nil || !strings.Contains(err.Error(), "invalid filter") || !strings.Contains(err.Error(), arg) {
@@ -118,6 +126,6 @@ func FuzzParseFilters(f *testing.F) {
 			}
 			return
 		}
-		fl.Match(rec, func(string, *Record) bool { return true })
+		fl.Match(rec, MatchContext{IsAncestor: func(string, *Record) bool { return true }})
 	})
 }

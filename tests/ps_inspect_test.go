@@ -161,6 +161,10 @@ func TestPsFilters(t *testing.T) {
 		{[]string{"-a", "--filter", "ancestor=no-such-image"}, ""},
 		{[]string{"-a", "--filter", "ancestor=child-img", "--filter", "label=tier"}, ""},
 		{[]string{"-a", "-f", "label=tier=back"}, "api-1"},
+		{[]string{"-a", "--filter", "since=api-1"}, "child zero three"},
+		{[]string{"-a", "--filter", "before=three"}, "api-1 web-1"},
+		{[]string{"-a", "--filter", "since=" + web[:12], "--filter", "before=zero"}, "three api-1"},
+		{[]string{"--filter", "since=web-1"}, "child api-1"},
 	}
 	for _, tt := range tests {
 		got := strings.Join(lines(e.ok(append(append([]string{"ps"}, tt.args...), "--format", "{{.Names}}")...)), " ")
@@ -254,6 +258,8 @@ func TestPsBadInputs(t *testing.T) {
 		{[]string{"--filter", "name=["}, `"name=["`},
 		{[]string{"--filter", "exited=x"}, `"exited=x"`},
 		{[]string{"--filter", "label="}, `"label="`},
+		{[]string{"--filter", "before=nosuch"}, "no such container: nosuch"},
+		{[]string{"--filter", "since="}, `"since="`},
 		{[]string{"--format", "{{.Nope}}"}, ".Nope"},
 		{[]string{"--format", "{{.Names"}, "unclosed action"},
 		{[]string{"--format", "table {{.Names}}\t{{nofunc .Names}}"}, `"nofunc" not defined`},
