@@ -70,6 +70,7 @@ var imageInspectCommand = cli.Command{
 	Name:      "inspect",
 	Usage:     "show images' details as JSON",
 	ArgsUsage: "IMAGE...",
+	Flags:     []cli.Flag{formatFlag},
 	Action:    imageInspectAction,
 }
 
@@ -379,9 +380,13 @@ func imageInspectAction(ctx *cli.Context) error {
 	if ctx.NArg() == 0 {
 		return errors.New(`"image inspect" requires at least one IMAGE`)
 	}
+	tmpl, err := inspectFormat(ctx)
+	if err != nil {
+		return err
+	}
 	store := image.NewStore(root(ctx))
 	out := []*image.Inspect{}
-	err := eachArg(ctx, func(ref string) error {
+	err = eachArg(ctx, func(ref string) error {
 		img, err := store.Get(ref)
 		if err != nil {
 			return err
@@ -389,5 +394,5 @@ func imageInspectAction(ctx *cli.Context) error {
 		out = append(out, store.Inspect(img))
 		return nil
 	})
-	return printInspect(out, err)
+	return printInspect(tmpl, out, err)
 }

@@ -42,6 +42,7 @@ var networkCommand = cli.Command{
 			OnUsageError: onUsageError,
 			Action:       networkRemove,
 		},
+		networkInspectCommand,
 	},
 }
 

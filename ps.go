@@ -1,108 +1,188 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
 	"mydocker/container"
-	"mydocker/utils"
+	"mydocker/format"
+	"mydocker/image"
 )
 
 var psCommand = cli.Command{
 	Name:      "ps",
-	Usage:     "list containers (stopped ones too, as in the blog)",
+	Usage:     "list containers (running ones unless -a)",
 	ArgsUsage: " ",
+	// ps takes no arguments, so nothing needs moving behind the flags;
+	// and cli's reordering would not know -f (a repeatableFlag) takes a
+	// value.
+	SkipArgReorder: true,
 	Flags: []cli.Flag{
-		cli.BoolFlag{Name: "a, all", Usage: "accepted for Docker users; all containers are listed"},
+		cli.BoolFlag{Name: "a, all", Usage: "show every container, not only running ones"},
 		cli.BoolFlag{Name: "q, quiet", Usage: "print container IDs only"},
-		cli.BoolFlag{Name: "no-trunc", Usage: "print full IDs"},
-		cli.StringFlag{Name: "format", Value: "table", Usage: "table or json (one object per line)"},
+		cli.BoolFlag{Name: "no-trunc", Usage: "print full IDs and commands"},
+		repeatableFlag{Names: []string{"filter", "f"}, Usage: "status=, name=, id=, label=, ancestor=, exited=, network=, volume=, before=, since="},
+		cli.IntFlag{Name: "n, last", Value: -1, Usage: "show the N most recently created containers (any state)"},
+		cli.BoolFlag{Name: "l, latest", Usage: "show the most recently created container (any state)"},
+		cli.StringFlag{Name: "format", Usage: `a Go template ({{.ID}} {{.Names}} ...), "table TEMPLATE" or json`},
 	},
 	Action: psAction,
 }
 
-// psRow is one container as ps shows it.
-type psRow struct {
-	ID      string `json:"ID"`
-	Name    string `json:"Name"`
-	Pid     int    `json:"Pid"`
-	Status  string `json:"Status"`
-	Command string `json:"Command"`
-	Created string `json:"Created"`
-	Image   string `json:"Image"`
-}
+// dockerPsTable is Docker's own ps table, what --format table shows.
+const dockerPsTable = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}`
 
 func psAction(ctx *cli.Context) error {
-	format := ctx.String("format")
-	if format != "table" && format != "json" {
-		return errors.Errorf("invalid --format %q: want table or json", format)
+	if ctx.NArg() > 0 {
+		return errors.Errorf(`"ps" takes no arguments, got %q`, ctx.Args().First())
 	}
+	filters, err := container.ParseFilters(ctx.StringSlice("filter"))
+	if err != nil {
+		return err
+	}
+	var tmpl *format.Template
+	switch f := ctx.String("format"); f {
+	case "", format.JSONKey:
+	case format.TableKey:
+		tmpl, err = format.Parse(dockerPsTable)
+	default:
+		tmpl, err = format.Parse(f)
+	}
+	if err != nil {
+		return err
+	}
+	last := ctx.Int("last")
+	if ctx.Bool("latest") && last < 0 {
+		last = 1
+	}
+	recs, err := listContainers(ctx, filters, ctx.Bool("all") || filters.All(), last)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	rows := make([]any, len(recs))
+	for i, rec := range recs {
+		rows[i] = container.NewSummary(rec, now, !ctx.Bool("no-trunc"))
+	}
+	switch {
+	case ctx.Bool("quiet"):
+		var out strings.Builder
+		for _, r := range rows {
+			out.WriteString(r.(*container.Summary).ID() + "\n")
+		}
+		_, err := os.Stdout.WriteString(out.String())
+		return errors.Wrap(err, "write ps output")
+	case ctx.String("format") == format.JSONKey:
+		return format.JSONLines(os.Stdout, rows)
+	case tmpl != nil && tmpl.IsTable():
+		return tmpl.Table(os.Stdout, container.SummaryHeader{}, rows)
+	case tmpl != nil:
+		return tmpl.Lines(os.Stdout, rows)
+	}
+	return blogTable(recs, rows)
+}
+
+// listContainers returns the containers ps shows, newest first as Docker
+// lists them: running ones (every one if all), passing the filters, at
+// most last of them if last > 0 (then in any state, as Docker's -n).
+func listContainers(ctx *cli.Context, filters *container.Filters, all bool, last int) ([]*container.Record, error) {
 	store := container.NewStore(root(ctx))
 	recs, errs := store.List()
 	for _, err := range errs {
 		log.Warn(err) // one unreadable record must not hide the others
 	}
-	rows := make([]psRow, 0, len(recs))
+	mc := container.MatchContext{IsAncestor: ancestorMatcher(ctx, filters.Ancestors()), Created: map[string]time.Time{}}
+	// before= and since= name containers, which must exist, as Docker's.
+	for _, ref := range filters.References() {
+		id, err := store.Resolve(ref)
+		if err != nil {
+			return nil, errors.Wrapf(err, "--filter before/since")
+		}
+		rec, err := store.Load(id)
+		if err != nil {
+			return nil, err
+		}
+		mc.Created[ref] = rec.Created
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Created.After(recs[j].Created) })
+	var out []*container.Record
 	for _, rec := range recs {
+		if last > 0 && len(out) == last {
+			break
+		}
 		rec = store.Settle(rec)
-		id := rec.ID
-		if !ctx.Bool("no-trunc") {
-			id = utils.ShortID(id)
+		if !all && last <= 0 && rec.State.Status != container.StatusRunning {
+			continue
 		}
-		row := psRow{ID: id, Name: rec.Name, Status: statusText(rec), Command: quoteCommand(rec.Config.Args()),
-			Created: rec.Created.Local().Format("2006-01-02 15:04:05"), Image: rec.Image}
-		if rec.State.Status == container.StatusRunning {
-			row.Pid = rec.State.Pid
-		}
-		rows = append(rows, row)
-	}
-	switch {
-	case ctx.Bool("quiet"):
-		for _, r := range rows {
-			fmt.Println(r.ID)
-		}
-	case format == "json":
-		enc := json.NewEncoder(os.Stdout)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return errors.Wrap(err, "write ps output")
-			}
-		}
-	default:
-		w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tPID\tSTATUS\tCOMMAND\tCREATED")
-		for _, r := range rows {
-			pid := ""
-			if r.Pid > 0 {
-				pid = strconv.Itoa(r.Pid)
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, pid, r.Status, r.Command, r.Created)
-		}
-		if err := w.Flush(); err != nil {
-			return errors.Wrap(err, "write ps output")
+		if filters.Match(rec, mc) {
+			out = append(out, rec)
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// statusText is the STATUS column: running, running (Paused) as Docker
-// marks a paused container, created, or exited (code).
-func statusText(rec *container.Record) string {
-	if rec.State.Status == container.StatusExited {
-		return fmt.Sprintf("exited (%d)", rec.State.ExitCode)
+// ancestorMatcher resolves the images ancestor filters name, once: a
+// container descends from an image when it runs that image or one built
+// on it (its layers start with the image's: commit adds a layer on top).
+// An image that is not there matches nothing, as in Docker.
+func ancestorMatcher(ctx *cli.Context, refs []string) func(string, *container.Record) bool {
+	if len(refs) == 0 {
+		return nil
 	}
-	if rec.State.DisplayStatus() == container.StatusPaused {
-		return rec.State.Status + " (Paused)"
+	images := image.NewStore(root(ctx))
+	found := map[string]*image.Image{}
+	for _, ref := range refs {
+		img, err := images.Get(ref)
+		if err != nil {
+			log.Debugf("ancestor filter: %v", err)
+			continue
+		}
+		found[ref] = img
 	}
-	return rec.State.Status
+	return func(ref string, rec *container.Record) bool {
+		img := found[ref]
+		if img == nil {
+			return false
+		}
+		if rec.ImageID == img.ID {
+			return true
+		}
+		if len(img.Layers) > len(rec.Layers) {
+			return false
+		}
+		for i, l := range img.Layers {
+			if rec.Layers[i] != l {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// blogTable is ps's default output: the blog's columns (ID NAME PID
+// STATUS COMMAND CREATED) with Docker's STATUS wording, and PORTS.
+func blogTable(recs []*container.Record, rows []any) error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS")
+	for i, r := range rows {
+		s := r.(*container.Summary)
+		pid := ""
+		if s.Pid() > 0 {
+			pid = strconv.Itoa(s.Pid())
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID(), s.Names(), pid, s.Status(),
+			quoteCommand(recs[i].Config.Args()), recs[i].Created.Local().Format("2006-01-02 15:04:05"), s.Ports())
+	}
+	return errors.Wrap(w.Flush(), "write ps output")
 }
 
 // quoteCommand shows a command so that arguments with spaces stay visible.

@@ -65,6 +65,8 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "u, user", Usage: "user[:group] to run as, names or numbers (default: the image's User, else root)"},
 		cli.StringFlag{Name: "stop-signal", Usage: "signal stop sends first (default: the image's StopSignal, else SIGTERM)"},
 		cli.StringFlag{Name: "pull", Value: pullMissing, Usage: "pull the image: missing, always or never"},
+		repeatableFlag{Names: []string{"label", "l"}, Usage: "set a label KEY=VALUE (or KEY)"},
+		repeatableFlag{Names: []string{"label-file"}, Usage: "read labels from a file, one KEY=VALUE a line"},
 	},
 	Action: runAction,
 }
@@ -169,6 +171,9 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		return nil, err
 	}
 	if o.config.Log, err = container.ParseLogOpts(ctx.StringSlice("log-opt")); err != nil {
+		return nil, err
+	}
+	if o.overrides.Labels, err = container.ParseLabels(ctx.StringSlice("label"), ctx.StringSlice("label-file")); err != nil {
 		return nil, err
 	}
 	return o, nil

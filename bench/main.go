@@ -343,7 +343,7 @@ func makeBundle(dir, tarPath string) error {
 }
 
 func cleanup(md func(...string) *exec.Cmd) {
-	if out, err := md("ps", "-q", "--no-trunc").Output(); err == nil {
+	if out, err := md("ps", "-a", "-q", "--no-trunc").Output(); err == nil {
 		if ids := strings.Fields(string(out)); len(ids) > 0 {
 			md(append([]string{"rm", "-f"}, ids...)...).Run() //nolint:errcheck // best effort at exit
 		}

@@ -43,6 +43,8 @@ type Overrides struct {
 	WorkingDir string   // -w
 	User       string   // -u
 	StopSignal string   // --stop-signal
+	// Labels are -l/--label-file's, over the image's labels.
+	Labels map[string]string
 }
 
 // ApplyImage fills c (the record's config) from the image's config and
@@ -53,6 +55,7 @@ func (c *Config) ApplyImage(img v1.Config, o Overrides) error {
 		return err
 	}
 	c.Env = MergeEnv(img.Env, o.Env)
+	c.Labels = MergeLabels(img.Labels, o.Labels)
 	c.WorkingDir = o.WorkingDir
 	if c.WorkingDir == "" && img.WorkingDir != "" {
 		// An image's WorkingDir is absolute (Docker's builder makes it

@@ -54,6 +54,8 @@ type Config struct {
 	Privileged   bool                  `json:"Privileged,omitempty"`
 	SecurityOpt  []string              `json:"SecurityOpt,omitempty"`
 	Log          LogOptions            `json:"LogConfig"`
+	// Labels are the image's labels overridden by -l/--label-file.
+	Labels map[string]string `json:"Labels,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.

@@ -86,3 +86,7 @@ func (s *Store) History(img *Image) ([]HistoryRow, error) {
 	}
 	return rows, nil
 }
+
+// Id is {{.Id}}, the spelling of Docker's JSON, which templates use as
+// often as the Go field's {{.ID}}.
+func (v *Inspect) Id() string { return v.ID } //nolint:revive // Docker's spelling

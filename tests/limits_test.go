@@ -331,8 +331,8 @@ func TestPauseFreezesUnpauseThaws(t *testing.T) {
 	if st["Status"] != "paused" || st["Paused"] != true {
 		t.Errorf("inspect State %v, want Status paused, Paused true", st)
 	}
-	if rows := psRows(t, e.ok("ps")); len(rows) != 1 || !strings.Contains(strings.Join(rows[0], " "), "running (Paused)") {
-		t.Errorf("ps rows %v, want running (Paused)", rows)
+	if rows := psRows(t, e.ok("ps")); len(rows) != 1 || !strings.HasPrefix(rows[0][3], "Up ") || !strings.HasSuffix(rows[0][3], " (Paused)") {
+		t.Errorf("ps rows %v, want Up ... (Paused)", rows)
 	}
 	if r := e.run(125, "pause", "ctr"); !strings.Contains(r.stderr, "already paused") {
 		t.Errorf("second pause: %q", r.stderr)

@@ -221,7 +221,7 @@ func TestKillRunAtAnyPoint(t *testing.T) {
 		cancel()
 		// The container dies with the CLI that watched it, and ps says so.
 		waitFor(t, "containers to die with their parent", func() bool {
-			return !strings.Contains(e.run(0, "ps").stdout, "running") && e.psIsTruthful()
+			return e.ok("ps", "-q") == "" && e.psIsTruthful()
 		})
 	}
 	e.assertCleanAfterRmAll(vol)
@@ -289,10 +289,10 @@ func TestParallelBursts(t *testing.T) {
 	}
 	names, seen := map[string]bool{}, map[string]bool{}
 	for _, r := range rows {
-		names[r.Name] = true
+		names[r.Names] = true
 		seen[r.ID] = true
-		if r.Status != "running" {
-			t.Errorf("%s is %s", r.ID, r.Status)
+		if r.State != "running" {
+			t.Errorf("%s is %s", r.ID, r.State)
 		}
 	}
 	if len(rows) != n || len(names) != n || len(seen) != n {
@@ -312,14 +312,14 @@ func TestParallelBursts(t *testing.T) {
 }
 
 type psRow struct {
-	ID, Name, Status string
+	ID, Names, State string
 	Pid              int
 }
 
 // psIsTruthful checks every container ps lists: running exactly when its
 // process is alive (not a zombie).
 func (e *env) psIsTruthful() bool {
-	out := e.ok("ps", "--format", "json", "--no-trunc")
+	out := e.ok("ps", "-a", "--format", "json", "--no-trunc")
 	for _, l := range strings.Split(out, "\n") {
 		if l == "" {
 			continue
@@ -333,7 +333,7 @@ func (e *env) psIsTruthful() bool {
 		if data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); pid > 0 && err == nil {
 			alive = !strings.Contains(string(data), ") Z ")
 		}
-		if (row.Status == "running") != alive {
+		if (row.State == "running") != alive {
 			return false
 		}
 	}
