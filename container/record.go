@@ -54,6 +54,14 @@ type Config struct {
 	Privileged   bool                  `json:"Privileged,omitempty"`
 	SecurityOpt  []string              `json:"SecurityOpt,omitempty"`
 	Log          LogOptions            `json:"LogConfig"`
+	// Networking beyond Network and Ports, with Docker's HostConfig names.
+	ExtraHosts      []string `json:"ExtraHosts,omitempty"` // --add-host NAME:IP, as typed
+	DNS             []string `json:"Dns,omitempty"`
+	DNSSearch       []string `json:"DnsSearch,omitempty"`
+	DNSOptions      []string `json:"DnsOptions,omitempty"`
+	NetworkAliases  []string `json:"NetworkAliases,omitempty"`
+	IPAddress       string   `json:"IPAddress,omitempty"` // --ip: a fixed address
+	PublishAllPorts bool     `json:"PublishAllPorts,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.

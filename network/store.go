@@ -173,6 +173,9 @@ func (s *Store) Create(name, driver, subnet string) (*Network, error) {
 	if err := s.recover(); err != nil {
 		return nil, err
 	}
+	if name == None || name == Host {
+		return nil, errors.Errorf("network name %s is reserved: --network %s needs no network", name, name)
+	}
 	return s.create(name, driver, subnet)
 }
 
@@ -204,6 +207,9 @@ func (s *Store) destroy(n *Network) error {
 	}
 	if err := os.Remove(s.poolPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove address pool of %s", n.Name)
+	}
+	if err := os.Remove(s.membersPath(n.Name)); err != nil && !os.IsNotExist(err) {
+		return errors.Wrapf(err, "remove members of %s", n.Name)
 	}
 	if err := os.Remove(s.netPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove network %s", n.Name)
@@ -237,6 +243,16 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 			return nil, errors.Wrapf(err, "remove leftover bridge of network %s", name)
 		}
 	}
+	// The subnet is checked against the host's routes, which include
+	// other state roots' bridges, and taken by giving our bridge its
+	// address; other roots' mydockers do the same under their own store
+	// locks, so this machine-wide lock keeps two from choosing one subnet
+	// between check and take.
+	hostLock, err := lockSubnets()
+	if err != nil {
+		return nil, err
+	}
+	defer hostLock.Unlock()
 	if err := s.checkOverlap(ipnet); err != nil {
 		return nil, err
 	}
@@ -408,12 +424,25 @@ func (s *Store) Resolve(name string) (*Network, error) {
 		if s.checkOverlap(ipnet) != nil {
 			continue
 		}
-		return s.create(name, "bridge", cand)
+		n, err := s.create(name, "bridge", cand)
+		if err != nil && strings.Contains(err.Error(), "overlaps") {
+			continue // taken by another root since we looked
+		}
+		return n, err
 	}
 	return nil, errors.New("no free private subnet for the default network: create one with network create")
 }
 
-// defaultSubnets are tried in order for the default network.
+// subnetLockPath is the machine-wide lock of subnet choice, shared by
+// every state root.
+const subnetLockPath = "/run/mydocker-subnets.lock"
+
+func lockSubnets() (*utils.FileLock, error) { return utils.Lock(subnetLockPath) }
+
+// defaultSubnets are tried in order for the default network: Docker's
+// default pools (172.17-31.0.0/16, 192.168.0-240.0/20), then, for a
+// machine running many state roots at once (each has its own default
+// network), /24s of 10.128.0.0/10.
 func defaultSubnets() []string {
 	var out []string
 	for i := 17; i <= 31; i++ {
@@ -421,6 +450,11 @@ func defaultSubnets() []string {
 	}
 	for i := 0; i < 256; i += 16 {
 		out = append(out, "192.168."+strconv.Itoa(i)+".0/20")
+	}
+	for i := 128; i < 192; i++ {
+		for j := 0; j < 256; j += 64 {
+			out = append(out, "10."+strconv.Itoa(i)+"."+strconv.Itoa(j)+".0/24")
+		}
 	}
 	return out
 }
