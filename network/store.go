@@ -182,10 +182,17 @@ func (s *Store) Create(name, driver, subnet string) (*Network, error) {
 // recover rolls back every network whose create was killed: its bridge,
 // its rules and its files. The caller holds the store lock.
 func (s *Store) recover() error {
+	_, err := s.recoverNames()
+	return err
+}
+
+// recoverNames is recover, also saying which networks it rolled back.
+func (s *Store) recoverNames() (map[string]bool, error) {
 	names, err := s.names("networks")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	rolled := map[string]bool{}
 	for _, name := range names {
 		n, err := s.get(name)
 		if err != nil || n.Status != statusCreating {
@@ -193,10 +200,11 @@ func (s *Store) recover() error {
 		}
 		log.Debugf("rolling back network %s, whose creation was interrupted", name)
 		if err := s.destroy(n); err != nil {
-			return errors.Wrapf(err, "roll back interrupted creation of network %s", name)
+			return nil, errors.Wrapf(err, "roll back interrupted creation of network %s", name)
 		}
+		rolled[name] = true
 	}
-	return nil
+	return rolled, nil
 }
 
 // destroy removes n's bridge and rules, then its files, so that a
@@ -371,8 +379,14 @@ func (s *Store) Remove(name string) error {
 		return err
 	}
 	defer lock.Unlock()
-	if err := s.recover(); err != nil {
+	rolled, err := s.recoverNames()
+	if err != nil {
 		return err
+	}
+	if rolled[name] {
+		// Its create was killed (a run making the default network,
+		// say): rolling it back has removed it.
+		return nil
 	}
 	n, err := s.Get(name)
 	if err != nil {
