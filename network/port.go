@@ -50,8 +50,9 @@ func ParsePort(spec string) ([]PortMapping, error) {
 	if proto != "tcp" && proto != "udp" {
 		return bad("protocol must be tcp or udp")
 	}
-	hostIP := ""
+	hostIP, hasIP := "", false
 	if i := strings.LastIndex(ports, ":"); i >= 0 && strings.Contains(ports[:i], ":") {
+		hasIP = true
 		j := strings.Index(ports, ":")
 		hostIP, ports = ports[:j], ports[j+1:]
 		ip := net.ParseIP(hostIP)
@@ -71,7 +72,7 @@ func ParsePort(spec string) ([]PortMapping, error) {
 	if !hasHost {
 		host, ctr = "", ports
 	}
-	if strings.Contains(ctr, ":") || (hasHost && hostIP == "" && host == "") {
+	if strings.Contains(ctr, ":") || (hasHost && !hasIP && host == "") {
 		return bad("want [[HOST_IP:][HOST]:]CONTAINER[/tcp|udp]")
 	}
 	cLo, cHi, err := parsePortRange(ctr)

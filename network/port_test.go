@@ -28,6 +28,7 @@ func TestParsePort(t *testing.T) {
 		{"80", []PortMapping{tcp(0, 80, "")}, ""},
 		{"80/udp", []PortMapping{{ContainerPort: 80, Protocol: "udp"}}, ""},
 		{"127.0.0.1::80", []PortMapping{tcp(0, 80, "127.0.0.1")}, ""},
+		{"0.0.0.0::80", []PortMapping{tcp(0, 80, "")}, ""},
 		{"8000-8002:9000-9002", []PortMapping{tcp(8000, 9000, ""), tcp(8001, 9001, ""), tcp(8002, 9002, "")}, ""},
 		{"7000-7001", []PortMapping{tcp(0, 7000, ""), tcp(0, 7001, "")}, ""},
 		{"8000-8002:9000", nil, "same length"},
