@@ -135,12 +135,12 @@ func inspectNetwork(store *container.Store, nets *network.Store, name string) (*
 	for _, err := range errs {
 		log.Warn(err)
 	}
-	var members []network.Member
+	var members []network.Attached
 	for _, rec := range recs {
 		rec = store.Settle(rec)
 		ep := rec.NetworkSettings
 		if rec.State.Status == container.StatusRunning && ep.Network == n.Name && ep.IPAddress != "" {
-			members = append(members, network.Member{ID: rec.ID, Name: rec.Name, Endpoint: ep})
+			members = append(members, network.Attached{ID: rec.ID, Name: rec.Name, Endpoint: ep})
 		}
 	}
 	return n.Inspect(members), nil

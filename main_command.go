@@ -73,6 +73,7 @@ func newApp() *cli.App {
 		monitorCommand,
 		loginCommand,
 		logoutCommand,
+		portCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {

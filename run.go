@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -67,6 +68,13 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "pull", Value: pullMissing, Usage: "pull the image: missing, always or never"},
 		repeatableFlag{Names: []string{"label", "l"}, Usage: "set a label KEY=VALUE (or KEY)"},
 		repeatableFlag{Names: []string{"label-file"}, Usage: "read labels from a file, one KEY=VALUE a line"},
+		repeatableFlag{Names: []string{"network-alias", "net-alias"}, Usage: "another name the container has on its user network"},
+		cli.StringFlag{Name: "ip", Usage: "fixed IPv4 address in a user network's subnet"},
+		repeatableFlag{Names: []string{"add-host"}, Usage: "add NAME:IP (or NAME:host-gateway) to /etc/hosts"},
+		repeatableFlag{Names: []string{"dns"}, Usage: "DNS server, instead of the host's"},
+		repeatableFlag{Names: []string{"dns-search"}, Usage: `DNS search domain, instead of the host's ("." for none)`},
+		repeatableFlag{Names: []string{"dns-option", "dns-opt"}, Usage: "resolver option, instead of the host's: ndots:2"},
+		cli.BoolFlag{Name: "P, publish-all", Usage: "publish every exposed port of the image to a free host port"},
 	},
 	Action: runAction,
 }
@@ -158,12 +166,8 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if o.config.Resources, err = parseResources(ctx); err != nil {
 		return nil, err
 	}
-	o.config.Network = ctx.String("network")
-	if o.config.Ports, err = network.ParsePorts(ctx.StringSlice("publish")); err != nil {
+	if err := parseNetworkOptions(ctx, &o.config); err != nil {
 		return nil, err
-	}
-	if len(o.config.Ports) > 0 && o.config.Network == "" {
-		return nil, errors.New("publishing ports needs a network: add --network bridge (or a network of yours)")
 	}
 	o.config.CapAdd, o.config.CapDrop = ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop")
 	o.config.Privileged, o.config.SecurityOpt = ctx.Bool("privileged"), ctx.StringSlice("security-opt")
@@ -177,6 +181,92 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// parseNetworkOptions reads the network flags of run into c, as Docker
+// takes them: no --network is the default bridge network; names by
+// --network-alias and a fixed --ip only on networks the user created.
+func parseNetworkOptions(ctx *cli.Context, c *container.Config) error {
+	var err error
+	c.Network = ctx.String("network")
+	if c.Network == "" {
+		c.Network = network.DefaultName
+	}
+	if c.Ports, err = network.ParsePorts(ctx.StringSlice("publish")); err != nil {
+		return err
+	}
+	c.PublishAllPorts = ctx.Bool("publish-all")
+	switch c.Network {
+	case network.None:
+		if len(c.Ports) > 0 || c.PublishAllPorts {
+			return errors.New("conflicting options: port publishing and --network none")
+		}
+	case network.Host:
+		if len(c.Ports) > 0 || c.PublishAllPorts {
+			// As Docker: the container's ports are the host's already.
+			log.Warn("Published ports are discarded when using host network mode")
+			c.Ports, c.PublishAllPorts = nil, false
+		}
+	}
+	for _, a := range ctx.StringSlice("network-alias") {
+		if err := network.ValidateAlias(a); err != nil {
+			return err
+		}
+		c.NetworkAliases = append(c.NetworkAliases, a)
+	}
+	if len(c.NetworkAliases) > 0 && !network.UserDefined(c.Network) {
+		return errors.Errorf("--network-alias works only on a network you created, not on %s", c.Network)
+	}
+	if v := ctx.String("ip"); ctx.IsSet("ip") {
+		ip := net.ParseIP(v)
+		if ip == nil || ip.To4() == nil {
+			return errors.Errorf("invalid --ip %q: not an IPv4 address", v)
+		}
+		if !network.UserDefined(c.Network) {
+			return errors.Errorf("--ip works only on a network you created, not on %s", c.Network)
+		}
+		c.IPAddress = ip.To4().String()
+	}
+	hosts, err := network.ParseAddHosts(ctx.StringSlice("add-host"))
+	if err != nil {
+		return err
+	}
+	for i, h := range hosts {
+		if h.IP == network.HostGateway && c.Network == network.None {
+			return errors.Errorf("invalid --add-host %q: --network none has no host gateway", ctx.StringSlice("add-host")[i])
+		}
+	}
+	c.ExtraHosts = ctx.StringSlice("add-host")
+	dns, err := network.ParseDNS(ctx.StringSlice("dns"), ctx.StringSlice("dns-search"), ctx.StringSlice("dns-option"))
+	if err != nil {
+		return err
+	}
+	c.DNS, c.DNSSearch, c.DNSOptions = dns.Servers, dns.Search, dns.Options
+	return nil
+}
+
+// checkNetwork resolves the container's network before its record is
+// made (creating the default one on first use) and checks --ip against
+// its subnet; an address taken meanwhile is refused when it starts.
+func checkNetwork(rootDir string, c *container.Config) error {
+	if !network.Bridged(c.Network) {
+		return nil
+	}
+	n, err := network.NewStore(rootDir).Resolve(c.Network)
+	if err != nil {
+		return err
+	}
+	if c.IPAddress == "" {
+		return nil
+	}
+	_, subnet, err := net.ParseCIDR(n.Subnet)
+	if err != nil {
+		return errors.Wrapf(err, "subnet of %s", n.Name)
+	}
+	if ip := net.ParseIP(c.IPAddress); !subnet.Contains(ip) || ip.Equal(net.ParseIP(n.Gateway)) {
+		return errors.Errorf("invalid --ip %s: not a free host address of network %s (%s, gateway %s)", c.IPAddress, n.Name, n.Subnet, n.Gateway)
+	}
+	return nil
 }
 
 // parseResources reads the limit flags of run.
@@ -311,10 +401,11 @@ func runAction(ctx *cli.Context) error {
 		return err
 	}
 	o.config.Image = o.image
-	if o.config.Network != "" {
-		if _, err := network.NewStore(root(ctx)).Resolve(o.config.Network); err != nil {
-			return err
-		}
+	if o.config.PublishAllPorts {
+		o.config.Ports = network.PublishAll(o.config.Ports, o.config.ExposedPorts)
+	}
+	if err := checkNetwork(root(ctx), &o.config); err != nil {
+		return err
 	}
 	if err := container.CreateVolumeSources(o.config.Volumes); err != nil {
 		return err

@@ -119,7 +119,7 @@ func (s *Store) Remove(id string, force bool) error {
 	}
 	// Only a networked container holds an address (an unreadable record
 	// might): the common case takes no network lock.
-	if rec.Config.Network != "" || rec.unreadable {
+	if network.Bridged(rec.Config.Network) || rec.unreadable {
 		if err := network.NewStore(s.Layout.Root).Release(id); err != nil {
 			return err
 		}
@@ -159,8 +159,15 @@ func (s *Store) release(rec *Record) error {
 	// end and the port rules are ours to remove. Only a container with a
 	// network can have them (a record we could not read might), so the
 	// common case runs no iptables at all.
-	if rec.Config.Network == "" && !rec.unreadable {
+	if !network.Bridged(rec.Config.Network) && !rec.unreadable {
 		return nil
+	}
+	// Its names go first, so no peer resolves them to an address about
+	// to be free.
+	if network.UserDefined(rec.Config.Network) || rec.unreadable {
+		if err := network.NewStore(s.Layout.Root).Leave(rec.ID); err != nil {
+			return err
+		}
 	}
 	if rec.unreadable && s.sharesVeth(rec.ID) {
 		// The veth is named after a prefix of the ID: another container

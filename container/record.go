@@ -56,6 +56,14 @@ type Config struct {
 	Log          LogOptions            `json:"LogConfig"`
 	// Labels are the image's labels overridden by -l/--label-file.
 	Labels map[string]string `json:"Labels,omitempty"`
+	// Networking beyond Network and Ports, with Docker's HostConfig names.
+	ExtraHosts      []string `json:"ExtraHosts,omitempty"` // --add-host NAME:IP, as typed
+	DNS             []string `json:"Dns,omitempty"`
+	DNSSearch       []string `json:"DnsSearch,omitempty"`
+	DNSOptions      []string `json:"DnsOptions,omitempty"`
+	NetworkAliases  []string `json:"NetworkAliases,omitempty"`
+	IPAddress       string   `json:"IPAddress,omitempty"` // --ip: a fixed address
+	PublishAllPorts bool     `json:"PublishAllPorts,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -100,12 +101,16 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 
 	var netw *network.Network
 	var ip net.IP
-	if rec.Config.Network != "" {
-		if netw, ip, err = network.NewStore(r.Store.Layout.Root).Allocate(rec.Config.Network, id); err != nil {
+	if network.Bridged(rec.Config.Network) {
+		var want net.IP // nil: any free address
+		if rec.Config.IPAddress != "" {
+			want = net.ParseIP(rec.Config.IPAddress)
+		}
+		if netw, ip, err = network.NewStore(r.Store.Layout.Root).Allocate(rec.Config.Network, id, want); err != nil {
 			return nil, err
 		}
 	}
-	etcMounts, err := r.writeEtcFiles(rec, ip)
+	etcMounts, hostsBase, err := r.writeEtcFiles(rec, netw, ip)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +135,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if r.Debug {
 		logTo = os.Stderr
 	}
-	proc, err := NewProcess(DefaultNamespaces, stdio, logTo, cgDir)
+	proc, err := NewProcess(namespaces(rec), stdio, logTo, cgDir)
 	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
 		closeAll(parentEnds...)
@@ -138,7 +143,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, attach: a, proc: proc}
+	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, hostsBase: hostsBase, attach: a, proc: proc}
 	if c.ports, err = r.setup(l); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
@@ -165,21 +170,68 @@ func hostname(rec *Record) string {
 	if rec.Config.Hostname != "" {
 		return rec.Config.Hostname
 	}
+	if rec.Config.Network == network.Host {
+		// As Docker: sharing the host's network, the container has
+		// the host's name (in a UTS namespace of its own all the same).
+		if h, err := os.Hostname(); err == nil {
+			return h
+		}
+	}
 	return utils.ShortID(rec.ID)
 }
 
+// namespaces are the namespaces the container gets new: all but the
+// network one when it shares the host's.
+func namespaces(rec *Record) []Namespace {
+	if rec.Config.Network != network.Host {
+		return DefaultNamespaces
+	}
+	var out []Namespace
+	for _, ns := range DefaultNamespaces {
+		if ns.Type != "net" {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
 // writeEtcFiles writes the container's /etc files beside its record and
-// returns the bind mounts that put them in place, as Docker does.
-func (r *Runner) writeEtcFiles(rec *Record, ip net.IP) ([]spec.Mount, error) {
-	files, err := network.WriteEtcFiles(r.Store.Dir(rec.ID), ip, hostname(rec), rec.Name)
+// returns the bind mounts that put them in place, as Docker does, and
+// what its /etc/hosts says of itself (its network adds its peers).
+func (r *Runner) writeEtcFiles(rec *Record, netw *network.Network, ip net.IP) ([]spec.Mount, string, error) {
+	c := network.EtcConfig{
+		IP: ip, Hostname: hostname(rec), Name: rec.Name,
+		HostNet: rec.Config.Network == network.Host,
+		DNS:     network.DNSConfig{Servers: rec.Config.DNS, Search: rec.Config.DNSSearch, Options: rec.Config.DNSOptions},
+	}
+	extra, err := network.ParseAddHosts(rec.Config.ExtraHosts)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	for _, h := range extra {
+		if h.IP == network.HostGateway {
+			// The host as the container reaches it: its bridge's
+			// address, or loopback when it shares the host's network.
+			switch {
+			case netw != nil:
+				h.IP = netw.Gateway
+			case c.HostNet:
+				h.IP = "127.0.0.1"
+			default:
+				return nil, "", errors.Errorf("--add-host %s:%s needs a network", h.Name, network.HostGateway)
+			}
+		}
+		c.ExtraHosts = append(c.ExtraHosts, h)
+	}
+	files, err := network.WriteEtcFiles(r.Store.Dir(rec.ID), c)
+	if err != nil {
+		return nil, "", err
 	}
 	mounts := make([]spec.Mount, 0, len(files))
 	for _, f := range files {
 		mounts = append(mounts, spec.Mount{Source: f.Path, Destination: f.Destination})
 	}
-	return mounts, nil
+	return mounts, network.HostsFile(c), nil
 }
 
 // launch is what Start has gathered for one start of a container by the
@@ -191,6 +243,7 @@ type launch struct {
 	netw      *network.Network // nil: no network beyond lo
 	ip        net.IP
 	etcMounts []spec.Mount // /etc/hosts, /etc/hostname, /etc/resolv.conf
+	hostsBase string       // what /etc/hosts says before its network's peers
 	attach    Attach
 	proc      *Process
 }
@@ -377,6 +430,12 @@ func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
 		}
 		l.rec.NetworkSettings = *ep
 		ports = held
+		if network.UserDefined(l.netw.Name) {
+			if err := r.join(l); err != nil {
+				ports.Close()
+				return nil, proc.Abort(err)
+			}
+		}
 	}
 	limits := l.rec.Config.Resources
 	if err := proc.Continue(func() error { return cgroups.SetLate(cg, &limits) }); err != nil {
@@ -384,6 +443,19 @@ func (r *Runner) setup(l *launch) (*network.HostPorts, error) {
 		return nil, err
 	}
 	return ports, nil
+}
+
+// join makes the container known by name on its user network: its name,
+// short ID and aliases in every other member's /etc/hosts, theirs in its.
+func (r *Runner) join(l *launch) error {
+	rec := l.rec
+	names := []string{rec.Name, utils.ShortID(rec.ID)}
+	if h := hostname(rec); h != names[1] && h != rec.Name {
+		names = append(names, h)
+	}
+	names = append(names, rec.Config.NetworkAliases...)
+	m := network.Member{IP: l.ip.String(), Names: names, Hosts: filepath.Join(r.Store.Dir(rec.ID), "hosts"), Base: l.hostsBase}
+	return network.NewStore(r.Store.Layout.Root).Join(l.netw.Name, rec.ID, m)
 }
 
 // makeCgroups creates the container's cgroups and writes its limits.

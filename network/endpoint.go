@@ -30,8 +30,8 @@ func vethName(id string) string { return "mdv" + id[:11] }
 
 // Allocate gives container id an address in network name: its old one if
 // it has one (a restarted container keeps its address until removed),
-// else the lowest free one.
-func (s *Store) Allocate(name, id string) (*Network, net.IP, error) {
+// else want if set (--ip), else the lowest free one.
+func (s *Store) Allocate(name, id string, want net.IP) (*Network, net.IP, error) {
 	lock, err := s.lock()
 	if err != nil {
 		return nil, nil, err
@@ -48,7 +48,12 @@ func (s *Store) Allocate(name, id string) (*Network, net.IP, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ip, err := pool.Allocate(id)
+	var ip net.IP
+	if want != nil {
+		ip, err = pool.AllocateIP(id, want)
+	} else {
+		ip, err = pool.Allocate(id)
+	}
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "network %s", name)
 	}
@@ -122,10 +127,11 @@ func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortM
 	if ep.MacAddress, err = configureInside(pid, ip, ones, net.ParseIP(n.Gateway)); err != nil {
 		return nil, nil, err
 	}
-	held, err := s.publish(id, n, ip, ports)
+	held, published, err := s.publish(id, n, ip, ports)
 	if err != nil {
 		return nil, nil, err
 	}
+	ep.Ports = published
 	log.Debugf("container %s on %s as %s/%d via %s", utils.ShortID(id), n.Name, ip, ones, veth.Name)
 	return ep, held, nil
 }
@@ -164,28 +170,33 @@ func configureInside(pid int, ip net.IP, ones int, gw net.IP) (string, error) {
 // (PREROUTING) and from this host, loopback included (OUTPUT), plus the
 // hairpin masquerade that lets a container reach another through a
 // published port. A host port another container publishes, or a host
-// program uses, is refused; the others are held (see HostPorts).
-func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) (*HostPorts, error) {
+// program uses, is refused; the others are held (see HostPorts). A host
+// port 0 (-p CONTAINER, -P) becomes a free port the kernel picks; the
+// mappings as published are returned.
+func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) (*HostPorts, []PortMapping, error) {
 	if len(ports) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	lock, err := s.lock()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer lock.Unlock()
 	current, err := iptables("-t", "nat", "-S", "OUTPUT")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range ports {
+		if p.HostPort == 0 {
+			continue
+		}
 		if owner := portOwner(current, p); owner != "" && owner != ctrComment(id) {
-			return nil, errors.Errorf("host port %d/%s is already published by container %s", p.HostPort, p.Protocol, strings.TrimPrefix(owner, "mydocker:")[:12])
+			return nil, nil, errors.Errorf("host port %d/%s is already published by container %s", p.HostPort, p.Protocol, strings.TrimPrefix(owner, "mydocker:")[:12])
 		}
 	}
-	held, err := holdPorts(ports)
+	held, ports, err := holdPorts(ports)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var rules []rule
 	for _, p := range ports {
@@ -208,9 +219,9 @@ func (s *Store) publish(id string, n *Network, ip net.IP, ports []PortMapping) (
 	}
 	if err := addRules(rules, ctrComment(id), false); err != nil {
 		held.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return held, nil
+	return held, ports, nil
 }
 
 // portOwner finds the comment of a mydocker rule already publishing p.

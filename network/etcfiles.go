@@ -1,7 +1,6 @@
 package network
 
 import (
-	"bufio"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,73 +15,77 @@ type EtcFile struct {
 	Path, Destination string
 }
 
+// EtcConfig is what a container's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf say.
+type EtcConfig struct {
+	IP         net.IP // nil: no address of its own (none, host)
+	Hostname   string
+	Name       string
+	HostNet    bool      // shares the host's network: the host's files
+	ExtraHosts []AddHost // --add-host, host-gateway already resolved
+	DNS        DNSConfig
+}
+
+// Where the host's own files are read from.
+const (
+	hostHostsFile  = "/etc/hosts"
+	hostResolvFile = "/etc/resolv.conf"
+)
+
 // WriteEtcFiles writes a container's /etc/hosts, /etc/hostname and
-// /etc/resolv.conf into dir (its record directory) for a container with
-// address ip (nil: no network), hostname and name.
-func WriteEtcFiles(dir string, ip net.IP, hostname, name string) ([]EtcFile, error) {
-	addr := ""
-	if ip != nil {
-		addr = ip.String()
-	}
+// /etc/resolv.conf into dir (its record directory). With the host's
+// network they are copies of the host's files, never the files
+// themselves: the container may write its own.
+func WriteEtcFiles(dir string, c EtcConfig) ([]EtcFile, error) {
 	contents := []struct{ name, content string }{
-		{"hosts", HostsFile(addr, hostname, name)},
-		{"hostname", hostname + "\n"},
-		{"resolv.conf", ResolvConf("/etc/resolv.conf")},
+		{"hosts", HostsFile(c)},
+		{"hostname", c.Hostname + "\n"},
+		{"resolv.conf", ResolvConf(hostResolvFile, c.DNS, c.HostNet)},
 	}
 	files := make([]EtcFile, 0, len(contents))
-	for _, c := range contents {
+	for _, f := range contents {
 		// Rewritten on every start and unused until then: no fsync needed.
-		p := filepath.Join(dir, c.name)
-		if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
 			return nil, errors.Wrap(err, "write the container's /etc files")
 		}
-		files = append(files, EtcFile{Path: p, Destination: "/etc/" + c.name})
+		files = append(files, EtcFile{Path: p, Destination: "/etc/" + f.name})
 	}
 	return files, nil
 }
 
-// HostsFile is the container's /etc/hosts: localhost, and its hostname and
-// name on its address (on 127.0.1.1 without a network).
-func HostsFile(ip, hostname, name string) string {
+// HostsFile is the container's own /etc/hosts: localhost, its hostname
+// and name on its address (on 127.0.1.1 without one), and --add-host's
+// entries; with the host's network, the host's file and --add-host's.
+// Peers on a user network are added by the network (see Store.Join).
+func HostsFile(c EtcConfig) string {
 	var b strings.Builder
-	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-	if ip == "" {
-		ip = "127.0.1.1"
+	if c.HostNet {
+		if data, err := os.ReadFile(hostHostsFile); err == nil {
+			b.Write(data)
+			if len(data) > 0 && data[len(data)-1] != '\n' {
+				b.WriteString("\n")
+			}
+		} else {
+			b.WriteString("127.0.0.1\tlocalhost\n")
+		}
+	} else {
+		b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
 	}
-	b.WriteString(ip + "\t" + hostname)
-	if name != "" && name != hostname {
-		b.WriteString(" " + name)
+	for _, h := range c.ExtraHosts {
+		b.WriteString(h.IP + "\t" + h.Name + "\n")
+	}
+	if c.HostNet {
+		return b.String()
+	}
+	ip := "127.0.1.1"
+	if c.IP != nil {
+		ip = c.IP.String()
+	}
+	b.WriteString(ip + "\t" + c.Hostname)
+	if c.Name != "" && c.Name != c.Hostname {
+		b.WriteString(" " + c.Name)
 	}
 	b.WriteString("\n")
-	return b.String()
-}
-
-// ResolvConf is the container's /etc/resolv.conf: the host's, without
-// loopback nameservers (a resolver on the host's 127.0.0.1 is not
-// reachable from the container's own loopback).
-func ResolvConf(hostResolv string) string {
-	f, err := os.Open(hostResolv)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	var b strings.Builder
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		fields := strings.Fields(line)
-		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-			continue
-		}
-		if fields[0] == "nameserver" {
-			if len(fields) < 2 {
-				continue
-			}
-			if ip := net.ParseIP(fields[1]); ip == nil || ip.IsLoopback() {
-				continue
-			}
-		}
-		b.WriteString(line + "\n")
-	}
 	return b.String()
 }

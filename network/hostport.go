@@ -18,9 +18,13 @@ type HostPorts struct {
 	socks []io.Closer
 }
 
-// holdPorts binds every host port of ports, or none.
-func holdPorts(ports []PortMapping) (*HostPorts, error) {
+// holdPorts binds every host port of ports, or none, and returns ports
+// with each host port 0 replaced by the free port the kernel bound (from
+// its ephemeral range, 32768 and up, as Docker's choice): being held, it
+// stays free for the container until it exits.
+func holdPorts(ports []PortMapping) (*HostPorts, []PortMapping, error) {
 	h := &HostPorts{}
+	out := make([]PortMapping, 0, len(ports))
 	for _, p := range ports {
 		ip := p.HostIP
 		if ip == "" {
@@ -30,17 +34,27 @@ func holdPorts(ports []PortMapping) (*HostPorts, error) {
 		var sock io.Closer
 		var err error
 		if p.Protocol == "udp" {
-			sock, err = net.ListenPacket("udp4", addr)
+			var c net.PacketConn
+			if c, err = net.ListenPacket("udp4", addr); err == nil {
+				sock, p.HostPort = c, c.LocalAddr().(*net.UDPAddr).Port
+			}
 		} else {
-			sock, err = net.Listen("tcp4", addr)
+			var l net.Listener
+			if l, err = net.Listen("tcp4", addr); err == nil {
+				sock, p.HostPort = l, l.Addr().(*net.TCPAddr).Port
+			}
 		}
 		if err != nil {
 			h.Close()
-			return nil, errors.Wrapf(err, "publish host port %d/%s", p.HostPort, p.Protocol)
+			if p.HostPort == 0 {
+				return nil, nil, errors.Wrapf(err, "publish container port %d/%s on a free host port", p.ContainerPort, p.Protocol)
+			}
+			return nil, nil, errors.Wrapf(err, "publish host port %d/%s", p.HostPort, p.Protocol)
 		}
 		h.socks = append(h.socks, sock)
+		out = append(out, p)
 	}
-	return h, nil
+	return h, out, nil
 }
 
 // Close releases the ports; a nil HostPorts holds none.

@@ -54,15 +54,15 @@ type InspectMember struct {
 	IPv6Address string `json:"IPv6Address"`
 }
 
-// Member is what Inspect needs of a container on the network.
-type Member struct {
+// Attached is what Inspect needs of a container on the network.
+type Attached struct {
 	ID, Name string
 	Endpoint Endpoint
 }
 
 // Inspect describes n, with the running containers on it, as docker
 // network inspect does.
-func (n *Network) Inspect(members []Member) *Inspect {
+func (n *Network) Inspect(members []Attached) *Inspect {
 	out := &Inspect{
 		Name: n.Name, ID: n.ID(), Created: n.Created.UTC(), Scope: "local", Driver: n.Driver,
 		IPAM:       IPAM{Driver: "default", Options: map[string]string{}, Config: []IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway}}},

@@ -80,6 +80,52 @@ func (p *Pool) Allocate(owner string) (net.IP, error) {
 	return nil, errors.Wrapf(ErrFull, "subnet %s is full (%d addresses in use)", p.Subnet, len(p.Allocated))
 }
 
+// AllocateIP gives owner the address ip (--ip): refused if another owner
+// holds it or it is not a host address of the subnet other than the
+// gateway. An owner holding another address (its --ip was another when
+// it first started) keeps that one: addresses live as long as containers.
+func (p *Pool) AllocateIP(owner string, ip net.IP) (net.IP, error) {
+	for held, o := range p.Allocated {
+		if o == owner {
+			return net.ParseIP(held).To4(), nil
+		}
+	}
+	_, subnet, err := net.ParseCIDR(p.Subnet)
+	if err != nil {
+		return nil, errors.Wrapf(err, "bad subnet %q", p.Subnet)
+	}
+	gw, first, last, err := hostRange(subnet)
+	if err != nil {
+		return nil, err
+	}
+	ip4 := ip.To4()
+	if ip4 == nil || !subnet.Contains(ip4) {
+		return nil, errors.Errorf("address %s is outside the subnet %s", ip, p.Subnet)
+	}
+	v := ipToUint(ip4)
+	if v == gw {
+		return nil, errors.Errorf("address %s is the gateway of %s", ip, p.Subnet)
+	}
+	if v < first || v > last {
+		return nil, errors.Errorf("address %s is not a host address of %s", ip, p.Subnet)
+	}
+	if o, taken := p.Allocated[ip4.String()]; taken {
+		return nil, errors.Errorf("address %s is already in use by container %s", ip4, shortID(o))
+	}
+	if p.Allocated == nil {
+		p.Allocated = map[string]string{}
+	}
+	p.Allocated[ip4.String()] = owner
+	return ip4, nil
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
 // Release frees every address owner holds; it reports whether any was held.
 func (p *Pool) Release(owner string) bool {
 	found := false

@@ -33,7 +33,7 @@ func BenchmarkStoreAllocate(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := s.Allocate("n", "c"); err != nil {
+		if _, _, err := s.Allocate("n", "c", nil); err != nil {
 			b.Fatal(err)
 		}
 		if err := s.Release("c"); err != nil {

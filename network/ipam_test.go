@@ -103,7 +103,7 @@ func TestStoreAllocateConcurrentAndPersistent(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			_, ip, err := NewStore(root).Allocate("n1", fmt.Sprintf("ctr%02d", i))
+			_, ip, err := NewStore(root).Allocate("n1", fmt.Sprintf("ctr%02d", i), nil)
 			errs[i] = err
 			if ip != nil {
 				ips[i] = ip.String()

@@ -2,6 +2,7 @@ package network
 
 import (
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -31,10 +32,16 @@ func (p PortMapping) loopback() bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ParsePort parses a -p spec [HOST_IP:]HOST:CONTAINER[/tcp|udp].
-func ParsePort(spec string) (PortMapping, error) {
-	bad := func(why string) (PortMapping, error) {
-		return PortMapping{}, errors.Errorf("invalid port %q: %s", spec, why)
+// maxPortRange bounds a -p range: each port is three iptables rules.
+const maxPortRange = 100
+
+// ParsePort parses a -p spec, [[HOST_IP:][HOST]:]CONTAINER[/tcp|udp],
+// where HOST and CONTAINER may be ranges (8000-8002) of the same length.
+// A missing HOST (-p 80, -p 127.0.0.1::80) is host port 0: a free port
+// chosen when the container starts.
+func ParsePort(spec string) ([]PortMapping, error) {
+	bad := func(why string) ([]PortMapping, error) {
+		return nil, errors.Errorf("invalid port %q: %s", spec, why)
 	}
 	ports, proto, hasProto := strings.Cut(spec, "/")
 	if !hasProto {
@@ -43,8 +50,9 @@ func ParsePort(spec string) (PortMapping, error) {
 	if proto != "tcp" && proto != "udp" {
 		return bad("protocol must be tcp or udp")
 	}
-	hostIP := ""
+	hostIP, hasIP := "", false
 	if i := strings.LastIndex(ports, ":"); i >= 0 && strings.Contains(ports[:i], ":") {
+		hasIP = true
 		j := strings.Index(ports, ":")
 		hostIP, ports = ports[:j], ports[j+1:]
 		ip := net.ParseIP(hostIP)
@@ -56,20 +64,62 @@ func ParsePort(spec string) (PortMapping, error) {
 		} else {
 			hostIP = ip.To4().String()
 		}
+		if !strings.Contains(ports, ":") {
+			return bad("want [[HOST_IP:][HOST]:]CONTAINER[/tcp|udp]")
+		}
 	}
-	host, ctr, ok := strings.Cut(ports, ":")
-	if !ok || strings.Contains(ctr, ":") {
-		return bad("want [HOST_IP:]HOST:CONTAINER[/tcp|udp]")
+	host, ctr, hasHost := strings.Cut(ports, ":")
+	if !hasHost {
+		host, ctr = "", ports
 	}
-	h, err := parsePortNumber(host)
-	if err != nil {
-		return bad("host port " + err.Error())
+	if strings.Contains(ctr, ":") || (hasHost && !hasIP && host == "") {
+		return bad("want [[HOST_IP:][HOST]:]CONTAINER[/tcp|udp]")
 	}
-	c, err := parsePortNumber(ctr)
+	cLo, cHi, err := parsePortRange(ctr)
 	if err != nil {
 		return bad("container port " + err.Error())
 	}
-	return PortMapping{HostPort: h, ContainerPort: c, Protocol: proto, HostIP: hostIP}, nil
+	hLo, hHi := 0, 0
+	if host != "" {
+		if hLo, hHi, err = parsePortRange(host); err != nil {
+			return bad("host port " + err.Error())
+		}
+		if hHi-hLo != cHi-cLo {
+			return bad("host and container port ranges must have the same length")
+		}
+	}
+	if cHi-cLo >= maxPortRange {
+		return bad("a range has at most " + strconv.Itoa(maxPortRange) + " ports")
+	}
+	out := make([]PortMapping, 0, cHi-cLo+1)
+	for i := 0; i <= cHi-cLo; i++ {
+		p := PortMapping{ContainerPort: cLo + i, Protocol: proto, HostIP: hostIP}
+		if host != "" {
+			p.HostPort = hLo + i
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// parsePortRange parses N or LO-HI.
+func parsePortRange(s string) (int, int, error) {
+	loS, hiS, isRange := strings.Cut(s, "-")
+	lo, err := parsePortNumber(loS)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !isRange {
+		return lo, lo, nil
+	}
+	hi, err := parsePortNumber(hiS)
+	if err != nil {
+		return 0, 0, err
+	}
+	if hi < lo {
+		return 0, 0, errors.Errorf("range %q ends before it starts", s)
+	}
+	return lo, hi, nil
 }
 
 func parsePortNumber(s string) (int, error) {
@@ -89,16 +139,50 @@ func ParsePorts(specs []string) ([]PortMapping, error) {
 	var out []PortMapping
 	seen := map[string]bool{}
 	for _, s := range specs {
-		p, err := ParsePort(s)
+		ps, err := ParsePort(s)
 		if err != nil {
 			return nil, err
 		}
-		key := strconv.Itoa(p.HostPort) + "/" + p.Protocol
-		if seen[key] {
-			return nil, errors.Errorf("invalid port %q: host port %s published twice", s, key)
+		for _, p := range ps {
+			if p.HostPort != 0 {
+				key := strconv.Itoa(p.HostPort) + "/" + p.Protocol
+				if seen[key] {
+					return nil, errors.Errorf("invalid port %q: host port %s published twice", s, key)
+				}
+				seen[key] = true
+			}
+			out = append(out, p)
 		}
-		seen[key] = true
-		out = append(out, p)
 	}
 	return out, nil
+}
+
+// PublishAll adds, for -P, a mapping to a free host port for every
+// exposed port (image's EXPOSE, "80/tcp" or "80") that ports does not
+// publish yet, in port order.
+func PublishAll(ports []PortMapping, exposed map[string]struct{}) []PortMapping {
+	have := map[string]bool{}
+	for _, p := range ports {
+		have[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = true
+	}
+	var add []PortMapping
+	for e := range exposed {
+		num, proto, ok := strings.Cut(e, "/")
+		if !ok {
+			proto = "tcp"
+		}
+		n, err := parsePortNumber(num)
+		if err != nil || (proto != "tcp" && proto != "udp") || have[strconv.Itoa(n)+"/"+proto] {
+			continue // sctp, or a malformed image config: nothing to publish
+		}
+		have[strconv.Itoa(n)+"/"+proto] = true
+		add = append(add, PortMapping{ContainerPort: n, Protocol: proto})
+	}
+	sort.Slice(add, func(i, j int) bool {
+		if add[i].ContainerPort != add[j].ContainerPort {
+			return add[i].ContainerPort < add[j].ContainerPort
+		}
+		return add[i].Protocol < add[j].Protocol
+	})
+	return append(ports, add...)
 }

@@ -173,16 +173,26 @@ func (s *Store) Create(name, driver, subnet string) (*Network, error) {
 	if err := s.recover(); err != nil {
 		return nil, err
 	}
+	if name == None || name == Host {
+		return nil, errors.Errorf("network name %s is reserved: --network %s needs no network", name, name)
+	}
 	return s.create(name, driver, subnet)
 }
 
 // recover rolls back every network whose create was killed: its bridge,
 // its rules and its files. The caller holds the store lock.
 func (s *Store) recover() error {
+	_, err := s.recoverNames()
+	return err
+}
+
+// recoverNames is recover, also saying which networks it rolled back.
+func (s *Store) recoverNames() (map[string]bool, error) {
 	names, err := s.names("networks")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	rolled := map[string]bool{}
 	for _, name := range names {
 		n, err := s.get(name)
 		if err != nil || n.Status != statusCreating {
@@ -190,10 +200,11 @@ func (s *Store) recover() error {
 		}
 		log.Debugf("rolling back network %s, whose creation was interrupted", name)
 		if err := s.destroy(n); err != nil {
-			return errors.Wrapf(err, "roll back interrupted creation of network %s", name)
+			return nil, errors.Wrapf(err, "roll back interrupted creation of network %s", name)
 		}
+		rolled[name] = true
 	}
-	return nil
+	return rolled, nil
 }
 
 // destroy removes n's bridge and rules, then its files, so that a
@@ -204,6 +215,9 @@ func (s *Store) destroy(n *Network) error {
 	}
 	if err := os.Remove(s.poolPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove address pool of %s", n.Name)
+	}
+	if err := os.Remove(s.membersPath(n.Name)); err != nil && !os.IsNotExist(err) {
+		return errors.Wrapf(err, "remove members of %s", n.Name)
 	}
 	if err := os.Remove(s.netPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove network %s", n.Name)
@@ -237,6 +251,16 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 			return nil, errors.Wrapf(err, "remove leftover bridge of network %s", name)
 		}
 	}
+	// The subnet is checked against the host's routes, which include
+	// other state roots' bridges, and taken by giving our bridge its
+	// address; other roots' mydockers do the same under their own store
+	// locks, so this machine-wide lock keeps two from choosing one subnet
+	// between check and take.
+	hostLock, err := lockSubnets()
+	if err != nil {
+		return nil, err
+	}
+	defer hostLock.Unlock()
 	if err := s.checkOverlap(ipnet); err != nil {
 		return nil, err
 	}
@@ -355,8 +379,14 @@ func (s *Store) Remove(name string) error {
 		return err
 	}
 	defer lock.Unlock()
-	if err := s.recover(); err != nil {
+	rolled, err := s.recoverNames()
+	if err != nil {
 		return err
+	}
+	if rolled[name] {
+		// Its create was killed (a run making the default network,
+		// say): rolling it back has removed it.
+		return nil
 	}
 	n, err := s.Get(name)
 	if err != nil {
@@ -408,12 +438,25 @@ func (s *Store) Resolve(name string) (*Network, error) {
 		if s.checkOverlap(ipnet) != nil {
 			continue
 		}
-		return s.create(name, "bridge", cand)
+		n, err := s.create(name, "bridge", cand)
+		if err != nil && strings.Contains(err.Error(), "overlaps") {
+			continue // taken by another root since we looked
+		}
+		return n, err
 	}
 	return nil, errors.New("no free private subnet for the default network: create one with network create")
 }
 
-// defaultSubnets are tried in order for the default network.
+// subnetLockPath is the machine-wide lock of subnet choice, shared by
+// every state root.
+const subnetLockPath = "/run/mydocker-subnets.lock"
+
+func lockSubnets() (*utils.FileLock, error) { return utils.Lock(subnetLockPath) }
+
+// defaultSubnets are tried in order for the default network: Docker's
+// default pools (172.17-31.0.0/16, 192.168.0-240.0/20), then, for a
+// machine running many state roots at once (each has its own default
+// network), /24s of 10.128.0.0/10.
 func defaultSubnets() []string {
 	var out []string
 	for i := 17; i <= 31; i++ {
@@ -421,6 +464,11 @@ func defaultSubnets() []string {
 	}
 	for i := 0; i < 256; i += 16 {
 		out = append(out, "192.168."+strconv.Itoa(i)+".0/20")
+	}
+	for i := 128; i < 192; i++ {
+		for j := 0; j < 256; j += 64 {
+			out = append(out, "10."+strconv.Itoa(i)+"."+strconv.Itoa(j)+".0/24")
+		}
 	}
 	return out
 }

@@ -323,12 +323,20 @@ func (e *env) removeNetworks() {
 		e.t.Errorf("cleanup network ls: %v %s", err, r.stderr)
 		return
 	}
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	for _, l := range lines[1:] {
+	names := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
 		if f := strings.Fields(l); len(f) > 0 {
-			if out, err := e.exec(nil, "network", "rm", f[0]); err != nil || out.code != 0 {
-				e.t.Errorf("cleanup network rm %s: %v %s", f[0], err, out.stderr)
-			}
+			names[f[0]] = true
+		}
+	}
+	// network ls leaves out what it cannot read; network rm removes it.
+	files, _ := filepath.Glob(filepath.Join(e.root, "network", "networks", "*.json"))
+	for _, p := range files {
+		names[strings.TrimSuffix(filepath.Base(p), ".json")] = true
+	}
+	for name := range names {
+		if out, err := e.exec(nil, "network", "rm", name); err != nil || out.code != 0 {
+			e.t.Errorf("cleanup network rm %s: %v %s", name, err, out.stderr)
 		}
 	}
 }

@@ -275,10 +275,10 @@ func TestNetworkErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"run", "--net", "nosuchnet", "busybox", "true"}, "no such network: nosuchnet"},
-		{[]string{"run", "--net", name, "-p", "80", "busybox", "true"}, `"80"`},
+		{[]string{"run", "--net", name, "-p", "80:", "busybox", "true"}, `"80:"`},
 		{[]string{"run", "--net", name, "-p", "99999:80", "busybox", "true"}, "99999"},
 		{[]string{"run", "--net", name, "-p", "80:80/sctp", "busybox", "true"}, "sctp"},
-		{[]string{"run", "-p", "8080:80", "busybox", "true"}, "needs a network"},
+		{[]string{"run", "--network", "none", "-p", "8080:80", "busybox", "true"}, "conflicting options"},
 	}
 	for _, c := range cases {
 		r := e.run(125, c.args...)
@@ -289,10 +289,10 @@ func TestNetworkErrors(t *testing.T) {
 	e.assertNothingLeft()
 }
 
-// A container without a network flag keeps its own namespace with only lo.
+// A container with --network none keeps its own namespace with only lo.
 func TestNoNetworkOnlyLoopback(t *testing.T) {
 	e := newEnv(t)
-	if out := e.ok("run", "--rm", "busybox", "sh", "-c", "ls /sys/class/net"); out != "lo" {
+	if out := e.ok("run", "--rm", "--network", "none", "busybox", "sh", "-c", "ls /sys/class/net"); out != "lo" {
 		t.Fatalf("interfaces: %q", out)
 	}
 }

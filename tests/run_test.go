@@ -74,7 +74,7 @@ tty
 touch /sys/x 2>&1 | grep -c Read-only
 echo hi > /dev/null && head -c 4 /dev/zero | wc -c
 grep -c ' - devpts ' /proc/self/mountinfo`
-	out := e.ok("run", "--name", "iso", "busybox", "sh", "-c", script)
+	out := e.ok("run", "--name", "iso", "--network", "none", "busybox", "sh", "-c", script)
 	ids := e.containerIDs()
 	if len(ids) != 1 {
 		t.Fatalf("want one record, got %v", ids)
