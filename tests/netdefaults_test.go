@@ -151,8 +151,8 @@ func TestDefaultNetworkIsBridge(t *testing.T) {
 	}
 	subnet := e.networkField("bridge", "SUBNET")
 	e.ok(append([]string{"run", "-d", "--name", "srv", "busybox"}, idServer("srv")...)...)
-	if ns := e.inspect("srv")["Config"].(map[string]any)["Network"]; ns != "bridge" {
-		t.Fatalf("Config.Network %v, want bridge", ns)
+	if ns := e.inspect("srv")["HostConfig"].(map[string]any)["NetworkMode"]; ns != "bridge" {
+		t.Fatalf("HostConfig.NetworkMode %v, want bridge", ns)
 	}
 	ip := e.ip("srv")
 	if ip == "" {

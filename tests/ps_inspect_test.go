@@ -193,7 +193,7 @@ func TestPsFormat(t *testing.T) {
 	if got := e.ok("ps", "--format", `{{.Label "k"}}|{{.Label "a.b"}}|{{.Label "none"}}|{{.Labels}}`); got != "v|c d||a.b=c d,k=v" {
 		t.Errorf("labels: %q", got)
 	}
-	if got := e.ok("ps", "--format", "{{.Image}} {{.State}} {{.Mounts}}|{{.Networks}}"); got != "busybox running |" {
+	if got := e.ok("ps", "--format", "{{.Image}} {{.State}} {{.Mounts}}|{{.Networks}}"); got != "busybox running |bridge" {
 		t.Errorf("image, state: %q", got)
 	}
 	for field, pattern := range map[string]string{"{{.Status}}": "Up ", "{{.RunningFor}}": " ago", "{{.CreatedAt}}": " UTC"} {
