@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"os"
 	"strings"
 	"time"
 
@@ -43,7 +44,10 @@ func freezeV1(dir string) error {
 	}
 }
 
-func thawV1(dir string) error { return writeFile(dir, "freezer.state", "THAWED") }
+// A cgroup already removed has nothing left to thaw: rm -f thaws after
+// its SIGKILL, and by then the container's monitor may have seen the
+// exit and removed the cgroup.
+func thawV1(dir string) error { return ignoreGone(dir, writeFile(dir, "freezer.state", "THAWED")) }
 
 func freezeV2(dir string) error {
 	if err := writeFile(dir, "cgroup.freeze", "1"); err != nil {
@@ -65,7 +69,17 @@ func freezeV2(dir string) error {
 	}
 }
 
-func thawV2(dir string) error { return writeFile(dir, "cgroup.freeze", "0") }
+func thawV2(dir string) error { return ignoreGone(dir, writeFile(dir, "cgroup.freeze", "0")) }
+
+// ignoreGone drops err if cgroup dir no longer exists.
+func ignoreGone(dir string, err error) error {
+	if err != nil {
+		if _, serr := os.Stat(dir); os.IsNotExist(serr) {
+			return nil
+		}
+	}
+	return err
+}
 
 func joinThaw(cause, thawErr error) error {
 	if thawErr != nil {
