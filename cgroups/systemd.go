@@ -6,11 +6,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	godbus "github.com/godbus/dbus/v5"
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // The cgroup drivers: who creates a container's cgroup.
@@ -119,7 +123,32 @@ func (m *systemdManager) Set(r *Resources) error {
 		m.pending = &cp
 		return nil
 	}
+	if props := weightProperties(r); len(props) > 0 {
+		unit := ScopeName(m.id)
+		err := withSystemd(func(ctx context.Context, conn *sddbus.Conn) error {
+			return errors.Wrapf(conn.SetUnitPropertiesContext(ctx, unit, true, props...), "set properties of %s", unit)
+		})
+		if err != nil {
+			return err
+		}
+	}
 	return m.leaf.Set(r)
+}
+
+// weightProperties are the scope's properties for r's relative weights.
+// A weight shares time among siblings, and a container's siblings are
+// the other scopes of the slice: so weights go on the scope itself, as
+// properties systemd keeps across reloads, not only on the leaf, whose
+// only sibling is none.
+func weightProperties(r *Resources) []sddbus.Property {
+	var props []sddbus.Property
+	if r.CPUShares > 0 || r.CPUWeight > 0 {
+		props = append(props, sddbus.Property{Name: "CPUWeight", Value: godbus.MakeVariant(cpuWeightV2(r))})
+	}
+	if r.BlkioWeight > 0 {
+		props = append(props, sddbus.Property{Name: "IOWeight", Value: godbus.MakeVariant(blkioToIOWeight(r.BlkioWeight))})
+	}
+	return props
 }
 
 func (m *systemdManager) started() bool {
@@ -141,6 +170,9 @@ func (m *systemdManager) Apply(pid int) error {
 		// Gone when its processes are, even after a kill (no "failed" unit
 		// left to block the next start of the same container).
 		{Name: "CollectMode", Value: godbus.MakeVariant("inactive-or-failed")},
+	}
+	if m.pending != nil {
+		props = append(props, weightProperties(m.pending)...)
 	}
 	err := withSystemd(func(ctx context.Context, conn *sddbus.Conn) error {
 		start := func() error {
@@ -181,12 +213,54 @@ func (m *systemdManager) Apply(pid int) error {
 	if err := m.leaf.Create(); err != nil {
 		return err
 	}
+	m.watchOOM()
 	if m.pending != nil {
 		r := m.pending
 		m.pending = nil
 		return m.leaf.Set(r)
 	}
 	return nil
+}
+
+// oomSeen holds, per container started by this process, whether an OOM
+// kill was seen while it ran. systemd removes an empty scope, leaf and
+// all, as soon as its last process exits, which can be before the
+// process that waits for the container reads memory.events; so that
+// process watches the file while the container runs (as containerd
+// does) and remembers.
+var oomSeen sync.Map // container ID -> *atomic.Bool
+
+// watchOOM follows the leaf's memory.events through inotify until the
+// cgroup goes. A failure to watch only loses what the final read can
+// still find.
+func (m *systemdManager) watchOOM() {
+	seen := &atomic.Bool{}
+	oomSeen.Store(m.id, seen)
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	if err != nil {
+		log.Debugf("watch OOM events of %s: %v", m.id, err)
+		return
+	}
+	if _, err := unix.InotifyAddWatch(fd, filepath.Join(m.leaf.dir(), "memory.events"), unix.IN_MODIFY); err != nil {
+		unix.Close(fd)
+		log.Debugf("watch OOM events of %s: %v", m.id, err)
+		return
+	}
+	go func() {
+		defer unix.Close(fd)
+		buf := make([]byte, 4096)
+		for {
+			if killed, err := oomKilled(m.leaf.dir(), "memory.events"); err == nil && killed {
+				seen.Store(true)
+				return
+			} else if _, serr := os.Stat(m.leaf.dir()); serr != nil {
+				return
+			}
+			if _, err := unix.Read(fd, buf); err != nil && err != unix.EINTR {
+				return
+			}
+		}
+	}()
 }
 
 // Placement: a scope exists only once a process is in it, so a
@@ -199,10 +273,24 @@ func (m *systemdManager) Placement() Placement {
 	return Placement{}
 }
 
-func (m *systemdManager) Stats() (*Stats, error)   { return m.leaf.Stats() }
-func (m *systemdManager) Freeze() error            { return m.leaf.Freeze() }
-func (m *systemdManager) Thaw() error              { return m.leaf.Thaw() }
-func (m *systemdManager) OOMKilled() (bool, error) { return m.leaf.OOMKilled() }
+func (m *systemdManager) Stats() (*Stats, error) { return m.leaf.Stats() }
+func (m *systemdManager) Freeze() error          { return m.leaf.Freeze() }
+func (m *systemdManager) Thaw() error            { return m.leaf.Thaw() }
+
+// OOMKilled reads the leaf's count, or what the watch saw if the leaf is
+// gone already.
+func (m *systemdManager) OOMKilled() (bool, error) {
+	killed, err := m.leaf.OOMKilled()
+	if v, ok := oomSeen.Load(m.id); ok && v.(*atomic.Bool).Load() {
+		return true, nil
+	}
+	if err != nil {
+		if _, serr := os.Stat(m.leaf.dir()); os.IsNotExist(serr) {
+			return false, nil
+		}
+	}
+	return killed, err
+}
 
 // Destroy kills what is left, removes the leaf and stops the scope, which
 // makes systemd remove its cgroup. A scope already gone is no error.

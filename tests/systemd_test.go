@@ -64,7 +64,7 @@ func TestCgroupManagerSystemd(t *testing.T) {
 		return
 	}
 
-	id := e.ok("run", "-d", "-m", "64m", "--pids-limit", "9", "busybox", "sleep", "1000")
+	id := e.ok("run", "-d", "-m", "64m", "--pids-limit", "9", "--cpu-shares", "2048", "busybox", "sleep", "1000")
 	unit := "mydocker-" + id + ".scope"
 	pid := strconv.Itoa(int(e.record(id)["State"].(map[string]any)["Pid"].(float64)))
 	if got, want := procCgroup(t, pid), "/system.slice/"+unit+"/container"; got != want {
@@ -89,6 +89,11 @@ func TestCgroupManagerSystemd(t *testing.T) {
 	}
 	if got := readTrim(t, filepath.Join(leaf, "pids.max")); got != "9" {
 		t.Errorf("pids.max after daemon-reload: %s", got)
+	}
+	// A weight divides CPU time among siblings: the scope's, the other
+	// containers, so it is the scope that carries it (and keeps it).
+	if scope, leafW := readTrim(t, filepath.Join(scopeDir(id), "cpu.weight")), readTrim(t, filepath.Join(leaf, "cpu.weight")); scope != leafW || scope == "100" {
+		t.Errorf("--cpu-shares 2048: the scope's cpu.weight %s, its leaf's %s", scope, leafW)
 	}
 	// Inside: the leaf is the container's cgroup root, limits visible.
 	if got := e.ok("exec", id, "cat", "/sys/fs/cgroup/memory.max"); got != strconv.Itoa(64<<20) {
