@@ -70,6 +70,7 @@ func newApp() *cli.App {
 		monitorCommand,
 		loginCommand,
 		logoutCommand,
+		volumeCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {

@@ -65,6 +65,15 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "u, user", Usage: "user[:group] to run as, names or numbers (default: the image's User, else root)"},
 		cli.StringFlag{Name: "stop-signal", Usage: "signal stop sends first (default: the image's StopSignal, else SIGTERM)"},
 		cli.StringFlag{Name: "pull", Value: pullMissing, Usage: "pull the image: missing, always or never"},
+		repeatableFlag{Names: []string{"mount"}, Usage: "type=bind|volume|tmpfs,source=SRC,target=DST[,readonly]"},
+		repeatableFlag{Names: []string{"tmpfs"}, Usage: "mount a tmpfs: /path[:size=64m,mode=1777,...]"},
+		cli.BoolFlag{Name: "read-only", Usage: "make the container's root file system read-only"},
+		cli.StringFlag{Name: "shm-size", Usage: "size of /dev/shm: 64m (the default)"},
+		repeatableFlag{Names: []string{"group-add"}, Usage: "add a supplementary group: a name or a gid"},
+		repeatableFlag{Names: []string{"env-file"}, Usage: "read K=V lines from a file"},
+		repeatableFlag{Names: []string{"ulimit"}, Usage: "resource limit: nofile=1024[:2048]"},
+		cli.StringFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10)"},
+		cli.StringFlag{Name: "cidfile", Usage: "write the container ID to a new file"},
 	},
 	Action: runAction,
 }
@@ -76,7 +85,9 @@ type runOptions struct {
 	detach bool
 	name   string
 	pull   string
-	config container.Config
+	// cidfile is --cidfile: where the ID is written, "" for nowhere.
+	cidfile string
+	config  container.Config
 	// overrides are what the command line sets over the image's config;
 	// they are merged into config once the image is found.
 	overrides container.Overrides
@@ -147,12 +158,17 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		return nil, errors.Errorf("invalid --hostname %q", o.config.Hostname)
 	}
 	var err error
-	if o.config.Volumes, err = container.ParseVolumes(ctx.StringSlice("volume")); err != nil {
+	if o.config.Volumes, err = container.ParseMounts(ctx.StringSlice("volume"), ctx.StringSlice("mount"), ctx.StringSlice("tmpfs")); err != nil {
 		return nil, err
 	}
-	if o.overrides.Env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
+	if err := parseRunFlags(ctx, o); err != nil {
 		return nil, err
 	}
+	env, err := container.ParseEnv(ctx.StringSlice("env"))
+	if err != nil {
+		return nil, err
+	}
+	o.overrides.Env = append(o.overrides.Env, env...) // after --env-file's: -e wins
 	if o.config.Resources, err = parseResources(ctx); err != nil {
 		return nil, err
 	}
@@ -306,10 +322,10 @@ func runAction(ctx *cli.Context) error {
 			return err
 		}
 	}
-	if err := container.CreateVolumeSources(o.config.Volumes); err != nil {
+	store := container.NewStore(root(ctx))
+	if err := store.Volumes().PrepareMounts(&o.config, img.Config.Volumes); err != nil {
 		return err
 	}
-	store := container.NewStore(root(ctx))
 	rec := &container.Record{
 		Name:        o.name,
 		Image:       o.image, // as typed, as Docker's ps shows it
@@ -321,12 +337,15 @@ func runAction(ctx *cli.Context) error {
 		State:       container.State{Status: container.StatusCreated},
 	}
 	if err := store.Create(rec); err != nil {
-		return err
+		return utils.JoinCleanup(err, "removing anonymous volumes", store.Volumes().RemoveAnonymous(o.config.Volumes))
+	}
+	if err := writeCIDFile(o.cidfile, rec.ID); err != nil {
+		return removeAfterFailure(store, rec.ID, err, "")
 	}
 	log.Infof("container %s (%s) created from %s", utils.ShortID(rec.ID), rec.Name, img.Name)
 	if o.detach {
 		if err := startDetached(ctx, rec.ID); err != nil {
-			return removeAfterFailure(store, rec.ID, err)
+			return removeAfterFailure(store, rec.ID, err, o.cidfile)
 		}
 		fmt.Println(rec.ID)
 		return nil
@@ -351,9 +370,16 @@ func findImage(store *image.Store, ref, policy string) (*image.Image, error) {
 }
 
 // removeAfterFailure removes a container whose start failed, so a failed
-// run leaves no record, mount or directory, and returns the start error.
-func removeAfterFailure(store *container.Store, id string, cause error) error {
-	return utils.JoinCleanup(cause, "removing container "+utils.ShortID(id), store.Remove(id, true))
+// run leaves no record, mount, directory, anonymous volume or cidfile
+// (cidfile "": none written), and returns the start error.
+func removeAfterFailure(store *container.Store, id string, cause error, cidfile string) error {
+	err := store.RemoveWithVolumes(id, true)
+	if cidfile != "" {
+		if rerr := os.Remove(cidfile); rerr != nil && !os.IsNotExist(rerr) && err == nil {
+			err = rerr
+		}
+	}
+	return utils.JoinCleanup(cause, "removing container "+utils.ShortID(id), err)
 }
 
 // runForeground is the monitor in the CLI's own process: the container's
@@ -372,7 +398,7 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
 	c, err := runner.Start(rec.ID, attach)
 	if err != nil {
-		return removeAfterFailure(store, rec.ID, err)
+		return removeAfterFailure(store, rec.ID, err, o.cidfile)
 	}
 	detach := func() error { return nil }
 	if o.config.Tty && o.config.OpenStdin {

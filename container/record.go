@@ -54,6 +54,14 @@ type Config struct {
 	Privileged   bool                  `json:"Privileged,omitempty"`
 	SecurityOpt  []string              `json:"SecurityOpt,omitempty"`
 	Log          LogOptions            `json:"LogConfig"`
+	// Run flags (runflags.go).
+	ReadonlyRootfs bool     `json:"ReadonlyRootfs,omitempty"`
+	ShmSize        int64    `json:"ShmSize,omitempty"`
+	GroupAdd       []string `json:"GroupAdd,omitempty"`
+	Ulimits        []Ulimit `json:"Ulimits,omitempty"`
+	// StopTimeout is stop's default wait before SIGKILL, in seconds; nil
+	// for stop's own default.
+	StopTimeout *int `json:"StopTimeout,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.

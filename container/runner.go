@@ -206,15 +206,19 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 	cfg := &spec.InitConfig{
 		Security:    sec,
 		Rootfs:      l.ws.Merged(),
-		Mounts:      append(append([]spec.Mount{}, rec.Config.Volumes...), l.etcMounts...),
+		Mounts:      append(sortMounts(rec.Config.Volumes), l.etcMounts...),
 		Args:        rec.Config.Args(),
-		Env:         rec.Config.Env,
+		Env:         processEnv(hostname(rec), rec.Config.Tty, rec.Config.Env),
 		Cwd:         rec.Config.WorkingDir,
 		User:        rec.Config.User,
 		Hostname:    hostname(rec),
 		Tty:         rec.Config.Tty,
 		ConsoleSize: l.attach.ConsoleSize,
 		Debug:       r.Debug,
+		Proc:        rec.Config.processExtras(),
+		// Run flags (runflags.go).
+		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
+		ShmSize:        rec.Config.ShmSize,
 	}
 	if !l.proc.InCgroup {
 		cfg.CgroupFiles = l.cg.Placement().Tasks
@@ -337,7 +341,7 @@ func (c *Running) Wait() (int, error) {
 	}
 	log.Debug("exit recorded, mounts and cgroups released")
 	if autoRemove {
-		if err := c.store.Remove(c.ID, false); err != nil {
+		if err := c.store.RemoveWithVolumes(c.ID, false); err != nil {
 			return code, err
 		}
 		log.Debug("container removed (--rm)")

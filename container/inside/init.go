@@ -119,7 +119,7 @@ func runInit(sync *os.File) error {
 		return err
 	}
 	log.Debugf("init: capabilities %v, seccomp %v; exec %q as user %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args, cfg.User)
-	return execCommand(cfg.Args, cfg.Env, cfg.User, &cfg.Security, func() error {
+	return execCommand(cfg.Args, cfg.Env, cfg.User, cfg.Proc, &cfg.Security, func() error {
 		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"mydocker/constant"
 	"mydocker/container/security"
+	"mydocker/container/spec"
 	"mydocker/utils"
 )
 
@@ -21,9 +22,12 @@ import (
 // the user and execs. It returns only on failure, with the contract's
 // exit code: 125 for a user that does not exist, 126 or 127 where the
 // command is at fault.
-func execCommand(args, env []string, user string, sec *security.Security, ready func() error) error {
-	u, err := lookupUser(user)
+func execCommand(args, env []string, user string, extras spec.ProcessExtras, sec *security.Security, ready func() error) error {
+	u, err := lookupUser(user, extras.GroupAdd)
 	if err != nil {
+		return err
+	}
+	if err := setRlimits(extras.Rlimits); err != nil {
 		return err
 	}
 	env = withHome(env, u.home)

@@ -1,0 +1,208 @@
+package inside
+
+import (
+	"io"
+	"os"
+	"syscall"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"mydocker/container/spec"
+)
+
+// What run's flags ask of the inside beyond the defaults: tmpfs mounts,
+// a read-only root, volumes filled from the image, resource limits.
+
+// mountTmpfs mounts a new tmpfs at m.Destination, resolved inside root
+// like a volume's destination.
+func mountTmpfs(root *inRoot, m spec.Mount) error {
+	target, err := root.mkdirAll(m.Destination)
+	if err != nil {
+		return errors.Wrapf(err, "tmpfs %s: create mount point", m.Destination)
+	}
+	defer target.Close()
+	flags := m.Flags
+	if m.ReadOnly {
+		flags |= unix.MS_RDONLY
+	}
+	if err := mountAt("tmpfs", target, "tmpfs", flags, m.Data); err != nil {
+		return errors.Wrapf(err, "tmpfs %s", m.Destination)
+	}
+	log.Debugf("init: tmpfs on %s (%s)", m.Destination, m.Data)
+	return nil
+}
+
+// readonlyRoot makes the container's / read-only, after pivot_root. Only
+// the root mount itself: /proc, /dev, volumes and tmpfs mounts keep their
+// own flags, which is how --read-only with --tmpfs /tmp gives a writable
+// /tmp. The mount is the container's (its own mount namespace): the
+// host's view of the rootfs is untouched.
+func readonlyRoot() error {
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, attr); err != nil {
+		return errors.Wrap(kernelTooOld(err), "make / read-only")
+	}
+	log.Debug("init: / read-only")
+	return nil
+}
+
+// setRlimits sets --ulimit's limits, which the host checked against its
+// own hard limits. syscall's Setrlimit, not a raw call: for RLIMIT_NOFILE
+// it also stops the Go runtime from restoring its own limit at exec.
+func setRlimits(limits []spec.Rlimit) error {
+	for _, l := range limits {
+		if err := syscall.Setrlimit(l.Type, &syscall.Rlimit{Cur: l.Soft, Max: l.Hard}); err != nil {
+			return errors.Wrapf(err, "setrlimit %d", l.Type)
+		}
+	}
+	return nil
+}
+
+// copyUp fills an empty volume with what the image has at its
+// destination, as Docker does for a new volume: the volume's data
+// directory src (a host path mydocker made) gets a copy of the tree at
+// the handle dst inside the rootfs, and its owner and mode. The tree is
+// the image's: every entry is opened relative to its parent without
+// following symlinks, which are copied as symlinks, never followed, and
+// every entry is created the same way in the volume, never through a
+// symlink another container may have put there.
+func copyUp(target *os.File, src string) error {
+	vol, err := os.OpenFile(src, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer vol.Close()
+	names, err := vol.Readdirnames(1)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	if len(names) > 0 {
+		return nil // filled already: the volume's data is its own
+	}
+	img, err := pathrs.Reopen(target, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	defer img.Close()
+	if err := copyTree(img, vol); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(img.Fd()), &st); err != nil {
+		return err
+	}
+	return copyOwner(int(vol.Fd()), "", &st)
+}
+
+// copyOwner gives the file at dir/name (name "": dir itself) st's owner
+// and then its mode: chown clears the set-id bits, so chmod comes after.
+func copyOwner(dir int, name string, st *unix.Stat_t) error {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if name == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	if err := unix.Fchownat(dir, name, int(st.Uid), int(st.Gid), flags); err != nil {
+		return errors.Wrapf(err, "chown %s", name)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return nil // a symlink has no mode of its own
+	}
+	if name == "" {
+		return errors.Wrap(unix.Fchmod(dir, st.Mode&0o7777), "chmod")
+	}
+	return errors.Wrapf(unix.Fchmodat(dir, name, st.Mode&0o7777, 0), "chmod %s", name)
+}
+
+// copyTree copies every entry of the directory src into dst.
+func copyTree(src, dst *os.File) error {
+	names, err := src.Readdirnames(-1)
+	if err != nil {
+		return err
+	}
+	sfd, dfd := int(src.Fd()), int(dst.Fd())
+	for _, name := range names {
+		var st unix.Stat_t
+		if err := unix.Fstatat(sfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return errors.Wrapf(err, "stat %s", name)
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			if err := unix.Mkdirat(dfd, name, 0o700); err != nil {
+				return errors.Wrapf(err, "mkdir %s", name)
+			}
+			if err := copySubdir(sfd, dfd, name); err != nil {
+				return err
+			}
+		case unix.S_IFREG:
+			if err := copyFile(sfd, dfd, name); err != nil {
+				return err
+			}
+		case unix.S_IFLNK:
+			link, err := readlinkat(sfd, name)
+			if err != nil {
+				return err
+			}
+			if err := unix.Symlinkat(link, dfd, name); err != nil {
+				return errors.Wrapf(err, "symlink %s", name)
+			}
+		case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFIFO:
+			if err := unix.Mknodat(dfd, name, st.Mode&unix.S_IFMT|0o600, int(st.Rdev)); err != nil {
+				return errors.Wrapf(err, "mknod %s", name)
+			}
+		default:
+			continue // a socket means nothing once copied
+		}
+		if err := copyOwner(dfd, name, &st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copySubdir(sfd, dfd int, name string) error {
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	s, err := unix.Openat(sfd, name, flags, 0)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", name)
+	}
+	sf := os.NewFile(uintptr(s), name)
+	defer sf.Close()
+	d, err := unix.Openat(dfd, name, flags, 0)
+	if err != nil {
+		return errors.Wrapf(err, "open %s in the volume", name)
+	}
+	df := os.NewFile(uintptr(d), name)
+	defer df.Close()
+	return errors.Wrapf(copyTree(sf, df), "%s", name)
+}
+
+func copyFile(sfd, dfd int, name string) error {
+	s, err := unix.Openat(sfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", name)
+	}
+	sf := os.NewFile(uintptr(s), name)
+	defer sf.Close()
+	d, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return errors.Wrapf(err, "create %s in the volume", name)
+	}
+	df := os.NewFile(uintptr(d), name)
+	_, err = io.Copy(df, sf)
+	if cerr := df.Close(); err == nil {
+		err = cerr
+	}
+	return errors.Wrapf(err, "copy %s", name)
+}
+
+func readlinkat(dir int, name string) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dir, name, buf)
+	if err != nil {
+		return "", errors.Wrapf(err, "readlink %s", name)
+	}
+	return string(buf[:n]), nil
+}

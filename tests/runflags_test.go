@@ -1,0 +1,610 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+)
+
+// Run flags and volumes (issue 15, part 4): named and anonymous volumes,
+// --mount, --tmpfs, --read-only, --shm-size, --group-add, --env-file,
+// --ulimit, --cidfile, --stop-timeout and the environment Docker sets.
+
+// volumeNames lists the volume directories under e's root, half-made
+// ones included: what a failure may have left.
+func (e *env) volumeNames() []string {
+	e.t.Helper()
+	entries, err := os.ReadDir(filepath.Join(e.root, "volumes"))
+	if err != nil && !os.IsNotExist(err) {
+		e.t.Fatal(err)
+	}
+	var names []string
+	for _, en := range entries {
+		if en.IsDir() {
+			names = append(names, en.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (e *env) volumeData(name string) string {
+	return filepath.Join(e.root, "volumes", name, "_data")
+}
+
+// oneLine checks a failed command said one line containing want on
+// stderr and nothing on stdout.
+func flagsOneLine(t *testing.T, r result, want string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("stderr should be one line with %q, got %q", want, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout %q, want nothing", r.stdout)
+	}
+}
+
+// waitExited waits until container ref has exited. (No `wait` command
+// here: another part of the issue adds it.)
+func (e *env) waitExited(ref string) {
+	e.t.Helper()
+	waitFor(e.t, ref+" to exit", func() bool { return e.state(ref)["Status"] == "exited" })
+}
+
+var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func TestVolumeCommands(t *testing.T) {
+	e := newEnv(t)
+	if got := e.ok("volume", "create", "data"); got != "data" {
+		t.Fatalf("volume create printed %q", got)
+	}
+	// Creating it again is fine and keeps it, as Docker.
+	if err := os.WriteFile(filepath.Join(e.volumeData("data"), "keep"), []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("volume", "create", "data")
+	if b, err := os.ReadFile(filepath.Join(e.volumeData("data"), "keep")); err != nil || string(b) != "kept" {
+		t.Fatalf("create of an existing volume touched its data: %q %v", b, err)
+	}
+	random := e.ok("volume", "create", "--label", "a=b")
+	if !hex64.MatchString(random) {
+		t.Fatalf("a volume without a name got %q, want 64 hex digits", random)
+	}
+	if got := strings.Fields(e.ok("volume", "ls", "-q")); len(got) != 2 || got[0] != random || got[1] != "data" {
+		t.Fatalf("volume ls -q = %q", got)
+	}
+	ls := e.ok("volume", "ls")
+	if !regexp.MustCompile(`(?m)^DRIVER\s+VOLUME NAME\nlocal\s+` + random + `\nlocal\s+data$`).MatchString(ls) {
+		t.Fatalf("volume ls:\n%s", ls)
+	}
+	var vols []struct {
+		Name, Driver, Mountpoint, CreatedAt string
+		Labels                              map[string]string
+	}
+	if err := json.Unmarshal([]byte(e.ok("volume", "inspect", random)), &vols); err != nil || len(vols) != 1 {
+		t.Fatalf("volume inspect: %v %+v", err, vols)
+	}
+	v := vols[0]
+	if v.Name != random || v.Driver != "local" || v.Mountpoint != e.volumeData(random) || v.Labels["a"] != "b" || v.CreatedAt == "" {
+		t.Fatalf("volume inspect = %+v", v)
+	}
+	if got := e.ok("volume", "rm", "data", random); got != "data\n"+random {
+		t.Fatalf("volume rm printed %q", got)
+	}
+	if names := e.volumeNames(); len(names) != 0 {
+		t.Fatalf("volumes left after rm: %v", names)
+	}
+
+	// Bad inputs: one line, nothing made or removed.
+	e.ok("volume", "create", "other")
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"volume", "create", "../x"}, 125, "invalid volume name"},
+		{[]string{"volume", "create", "a/b"}, 125, "invalid volume name"},
+		{[]string{"volume", "create", "x"}, 125, "invalid volume name"},
+		{[]string{"volume", "create", "a", "b"}, 125, "at most one"},
+		{[]string{"volume", "create", "--driver", "nfs", "v2"}, 125, "nfs"},
+		{[]string{"volume", "create", "--label", "=x", "v2"}, 125, "--label"},
+		{[]string{"volume", "rm", "nosuch"}, 1, "no such volume: nosuch"},
+		{[]string{"volume", "rm", ".."}, 1, "no such volume"},
+		{[]string{"volume", "rm", "../volumes/other"}, 1, "no such volume"},
+		{[]string{"volume", "rm"}, 125, "requires at least one NAME"},
+		{[]string{"volume", "inspect", "nosuch"}, 1, "no such volume"},
+		{[]string{"volume", "ls", "extra"}, 125, "no arguments"},
+		{[]string{"volume", "ls", "--bogus"}, 125, "bogus"},
+	} {
+		r := e.run(tc.code, tc.args...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], tc.msg) {
+			t.Errorf("%q: stderr should be one line with %q, got %q", tc.args, tc.msg, r.stderr)
+		}
+		if got := e.volumeNames(); len(got) != 1 || got[0] != "other" {
+			t.Fatalf("%q: volumes now %v", tc.args, got)
+		}
+	}
+	e.run(0, "volume", "rm", "-f", "nosuch")
+}
+
+// An image with content at /data, including symlinks that lead to a host
+// file and a host directory if they were followed on the host.
+func (e *env) loadDataImage(ref string, cfg v1.Config) (secretFile, secretDir string) {
+	dir := e.t.TempDir()
+	secretFile = filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte("HOST SECRET"), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	secretDir = filepath.Join(dir, "secretdir")
+	if err := os.Mkdir(secretDir, 0o700); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(secretDir, "inner"), []byte("HOST SECRET"), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	e.loadImage(ref, cfg,
+		imgFile{path: "data/hello", body: "from the image\n"},
+		imgFile{path: "data/sub/deep", body: "deep\n"},
+		imgFile{path: "data/tofile", link: secretFile},
+		imgFile{path: "data/todir", link: secretDir},
+		imgFile{path: "data/up", link: "../../../../../../" + secretFile},
+	)
+	return secretFile, secretDir
+}
+
+func TestVolumeNamedFilledFromImageOnce(t *testing.T) {
+	e := newEnv(t)
+	e.loadDataImage("withdata", v1.Config{})
+	// First use creates the volume and fills it from the image.
+	if got := e.ok("run", "--rm", "-v", "vol:/data", "withdata", "cat", "/data/hello", "/data/sub/deep"); got != "from the image\ndeep" {
+		t.Fatalf("a new volume was not filled from the image: %q", got)
+	}
+	e.ok("run", "--rm", "-v", "vol:/data", "withdata", "sh", "-c", "rm /data/hello; echo mine > /data/new")
+	// Not filled again: the volume's content is its own now, in any
+	// image, at any path.
+	if got := e.ok("run", "--rm", "-v", "vol:/data", "withdata", "ls", "/data"); strings.Contains(got, "hello") || !strings.Contains(got, "new") {
+		t.Fatalf("volume refilled or lost: %q", got)
+	}
+	if got := e.ok("run", "--rm", "-v", "vol:/elsewhere", "busybox", "cat", "/elsewhere/new"); got != "mine" {
+		t.Fatalf("data not kept: %q", got)
+	}
+	// nocopy, in both spellings: an empty volume stays empty.
+	if got := e.ok("run", "--rm", "-v", "empty1:/data:nocopy", "withdata", "ls", "-A", "/data"); got != "" {
+		t.Fatalf("nocopy volume filled: %q", got)
+	}
+	if got := e.ok("run", "--rm", "--mount", "type=volume,src=empty2,dst=/data,volume-nocopy", "withdata", "ls", "-A", "/data"); got != "" {
+		t.Fatalf("volume-nocopy volume filled: %q", got)
+	}
+}
+
+// The image controls what is copied into a new volume: its symlinks are
+// copied as symlinks, never followed to the host's files.
+func TestVolumeCopyUpNeverFollowsImageSymlinks(t *testing.T) {
+	e := newEnv(t)
+	secretFile, secretDir := e.loadDataImage("evil", v1.Config{})
+	e.ok("run", "--rm", "-v", "loot:/data", "evil", "true")
+	data := e.volumeData("loot")
+	for name, want := range map[string]string{"tofile": secretFile, "todir": secretDir, "up": "../../../../../../" + secretFile} {
+		p := filepath.Join(data, name)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s was copied as a %v, not as the image's symlink", name, fi.Mode())
+			continue
+		}
+		if got, _ := os.Readlink(p); got != want {
+			t.Errorf("%s links to %q, want %q", name, got, want)
+		}
+	}
+	err := filepath.Walk(data, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), "HOST SECRET") {
+				t.Errorf("a host file was copied into the volume: %s", p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// And from inside, the links lead nowhere on the host.
+	r := e.run(1, "run", "--rm", "-v", "loot:/data", "busybox", "cat", "/data/tofile")
+	if strings.Contains(r.stdout, "HOST SECRET") {
+		t.Fatal("the container read a host file through the volume")
+	}
+}
+
+func TestVolumeNeverRemovedWhileUsed(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "user1", "-v", "shared:/d", "busybox", "sh", "-c", "echo precious > /d/f; sleep 1000")
+	waitFor(t, "the container's write", func() bool {
+		_, err := os.Stat(filepath.Join(e.volumeData("shared"), "f"))
+		return err == nil
+	})
+	r := e.run(1, "volume", "rm", "shared")
+	flagsOneLine(t, r, "in use")
+	// A stopped container still uses it, as in Docker.
+	e.ok("stop", "-t", "0", "user1")
+	r = e.run(1, "volume", "rm", "-f", "shared")
+	flagsOneLine(t, r, "in use")
+	if b, err := os.ReadFile(filepath.Join(e.volumeData("shared"), "f")); err != nil || string(b) != "precious\n" {
+		t.Fatalf("volume data lost: %q %v", b, err)
+	}
+	// rm -v never removes a named volume.
+	e.ok("rm", "-v", "user1")
+	if got := e.volumeNames(); len(got) != 1 || got[0] != "shared" {
+		t.Fatalf("rm -v touched a named volume: %v", got)
+	}
+	e.ok("volume", "rm", "shared")
+	if got := e.volumeNames(); len(got) != 0 {
+		t.Fatalf("volume rm left %v", got)
+	}
+}
+
+func TestVolumeAnonymous(t *testing.T) {
+	e := newEnv(t)
+	e.loadDataImage("withvol", v1.Config{Volumes: map[string]struct{}{"/data": {}}, Cmd: []string{"sh"}})
+	// The image's VOLUME gets an anonymous volume filled from the image;
+	// -v /path another one.
+	id := e.ok("run", "-d", "-v", "/scratch", "withvol", "sh", "-c", "cat /data/hello > /scratch/copy")
+	e.waitExited(id)
+	vols := e.volumeNames()
+	if len(vols) != 2 || !hex64.MatchString(vols[0]) || !hex64.MatchString(vols[1]) {
+		t.Fatalf("anonymous volumes = %v", vols)
+	}
+	found := false
+	for _, v := range vols {
+		if b, err := os.ReadFile(filepath.Join(e.volumeData(v), "copy")); err == nil && string(b) == "from the image\n" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the image's VOLUME was not filled, or -v /scratch not kept")
+	}
+	// An anonymous volume another container took by name stays; rm
+	// without -v keeps them all.
+	other := e.ok("run", "-d", "-v", vols[0]+":/x", "busybox", "sleep", "1000")
+	e.ok("rm", id)
+	if got := e.volumeNames(); len(got) != 2 {
+		t.Fatalf("rm without -v removed volumes: %v", got)
+	}
+	id2 := e.ok("run", "-d", "-v", "/again", "-v", "named:/n", "busybox", "true")
+	e.waitExited(id2)
+	e.ok("rm", "-v", id2)
+	got := e.volumeNames()
+	if len(got) != 3 || !contains(got, "named") || !contains(got, vols[0]) || !contains(got, vols[1]) {
+		t.Fatalf("rm -v: volumes now %v, want the named one and the two earlier", got)
+	}
+	e.ok("rm", "-f", "-v", other)
+	// --rm removes the anonymous volumes too, as Docker.
+	e.ok("run", "--rm", "-v", "/gone", "busybox", "true")
+	if after := e.volumeNames(); len(after) != 3 {
+		t.Fatalf("--rm left its anonymous volume: %v", after)
+	}
+}
+
+// From inside a --read-only container: the root and everything in it
+// cannot be written or remounted writable; --tmpfs and volumes can be.
+func TestRunReadOnlyRootfs(t *testing.T) {
+	e := newEnv(t)
+	script := `for p in /x /etc/x /bin/x /root/x; do touch $p 2>/dev/null && echo "wrote $p"; done
+mount -o remount,rw / 2>/dev/null && echo remounted
+mount -o remount,bind,rw / 2>/dev/null && echo remounted-bind
+touch /x 2>/dev/null && echo "wrote /x after remount"
+touch /tmp/ok /vol/ok && echo writable`
+	r := e.run(0, "run", "--rm", "--read-only", "--tmpfs", "/tmp", "-v", "/vol", "busybox", "sh", "-c", script)
+	if got := strings.TrimSpace(r.stdout); got != "writable" {
+		t.Fatalf("read-only rootfs: %q", got)
+	}
+	// Without the flag the same writes work: the test tells them apart.
+	if got := e.ok("run", "--rm", "busybox", "sh", "-c", "touch /x /etc/x && echo wrote"); got != "wrote" {
+		t.Fatalf("writable rootfs: %q", got)
+	}
+	// A --read-only container is read-only each time it starts.
+	id := e.ok("run", "-d", "--read-only", "busybox", "sh", "-c", "touch /y 2>/dev/null && echo wrote; true")
+	e.waitExited(id)
+	e.ok("start", id)
+	e.waitExited(id)
+	if got := e.ok("logs", id); got != "" {
+		t.Fatalf("read-only container wrote: %q", got)
+	}
+}
+
+func TestRunTmpfs(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("run", "--rm", "--tmpfs", "/run:size=1m,mode=1770", "busybox", "sh", "-c",
+		`grep " /run " /proc/mounts; stat -c %a /run`)
+	if !strings.Contains(out, "tmpfs /run tmpfs rw,nosuid,nodev,noexec") || !strings.Contains(out, "size=1024k") || !strings.HasSuffix(out, "1770") {
+		t.Fatalf("--tmpfs mount: %q", out)
+	}
+	// From inside: noexec by default, so a program dropped there does not
+	// run; exec asks for it.
+	drop := "cp /bin/busybox /t/true && /t/true"
+	r := e.run(126, "run", "--rm", "--tmpfs", "/t", "busybox", "sh", "-c", drop)
+	_ = r
+	e.run(0, "run", "--rm", "--tmpfs", "/t:exec", "busybox", "sh", "-c", drop)
+	// The data is the container's own, gone after it stops.
+	id := e.ok("run", "-d", "--tmpfs", "/t", "busybox", "sh", "-c", "ls /t; echo x > /t/f")
+	e.waitExited(id)
+	e.ok("start", id)
+	e.waitExited(id)
+	if got := e.ok("logs", id); got != "" {
+		t.Fatalf("tmpfs data survived a restart: %q", got)
+	}
+	// --mount type=tmpfs too.
+	if got := e.ok("run", "--rm", "--mount", "type=tmpfs,dst=/m,tmpfs-size=2m", "busybox", "sh", "-c", `grep " /m " /proc/mounts`); !strings.Contains(got, "size=2048k") {
+		t.Fatalf("--mount type=tmpfs: %q", got)
+	}
+}
+
+func TestRunMountBind(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// From inside: a readonly bind cannot be written, nor remounted.
+	out := e.ok("run", "--rm", "--mount", "type=bind,source="+dir+",target=/h,readonly", "busybox", "sh", "-c",
+		"cat /h/f; echo x > /h/f 2>/dev/null && echo wrote; mount -o remount,rw /h 2>/dev/null && echo remounted; true")
+	if out != "host" {
+		t.Fatalf("readonly --mount: %q", out)
+	}
+	e.ok("run", "--rm", "--mount", "type=bind,src="+dir+",dst=/h", "busybox", "sh", "-c", "echo new > /h/f")
+	if b, _ := os.ReadFile(filepath.Join(dir, "f")); string(b) != "new\n" {
+		t.Fatalf("--mount bind not written: %q", b)
+	}
+	// A named volume through --mount is the same volume as through -v.
+	e.ok("run", "--rm", "--mount", "type=volume,source=mv,target=/v", "busybox", "sh", "-c", "echo hi > /v/f")
+	if got := e.ok("run", "--rm", "-v", "mv:/w:ro", "busybox", "cat", "/w/f"); got != "hi" {
+		t.Fatalf("--mount volume: %q", got)
+	}
+}
+
+func TestRunShmSize(t *testing.T) {
+	e := newEnv(t)
+	if got := e.ok("run", "--rm", "--shm-size", "3m", "busybox", "sh", "-c", `grep " /dev/shm " /proc/mounts`); !strings.Contains(got, "size=3072k") {
+		t.Fatalf("--shm-size 3m: %q", got)
+	}
+	if got := e.ok("run", "--rm", "busybox", "sh", "-c", `grep " /dev/shm " /proc/mounts`); !strings.Contains(got, "size=65536k") {
+		t.Fatalf("default /dev/shm: %q", got)
+	}
+}
+
+func TestRunGroupAdd(t *testing.T) {
+	e := newEnv(t)
+	e.loadImage("accounts", v1.Config{Cmd: []string{"sh"}}, testAccounts...)
+	if got := e.ok("run", "--rm", "--group-add", "audio", "--group-add", "4242", "accounts", "id", "-G"); got != "0 29 4242" {
+		t.Fatalf("root with --group-add audio,4242: id -G = %q", got)
+	}
+	// Added to the user's own, for an explicit group too.
+	if got := e.ok("run", "--rm", "-u", "alice", "--group-add", "4242", "accounts", "id", "-G"); got != "1000 10 29 4242" {
+		t.Fatalf("alice with --group-add 4242: id -G = %q", got)
+	}
+	if got := e.ok("run", "--rm", "-u", "1000:1000", "--group-add", "wheel", "accounts", "id", "-G"); got != "1000 10" {
+		t.Fatalf("1000:1000 with --group-add wheel: id -G = %q", got)
+	}
+	// And for exec'd processes, as Docker.
+	id := e.ok("run", "-d", "--group-add", "audio", "accounts", "sleep", "1000")
+	if got := e.ok("exec", id, "id", "-G"); got != "0 29" {
+		t.Fatalf("exec in a --group-add container: id -G = %q", got)
+	}
+	e.ok("rm", "-f", id)
+	r := e.run(125, "run", "--rm", "--group-add", "nosuchgroup", "accounts", "true")
+	flagsOneLine(t, r, "nosuchgroup")
+	e.assertNothingLeft()
+}
+
+func TestRunEnvFile(t *testing.T) {
+	e := newEnv(t)
+	f := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(f, []byte("# a comment\nA=from file\n\n  B=\"kept quoted\"\nFROM_CALLER\nUNSET_XYZ\nC=file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := e.cmd(t.Context(), "run", "--rm", "--env-file", f, "-e", "C=flag", "busybox", "env")
+	c.Env = append(c.Env, "FROM_CALLER=caller")
+	out, err := c.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for _, want := range []string{"A=from file", `B="kept quoted"`, "FROM_CALLER=caller", "C=flag"} {
+		if !contains(env, want) {
+			t.Errorf("env lacks %q: %q", want, env)
+		}
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "UNSET_XYZ") || strings.HasPrefix(kv, "C=file") {
+			t.Errorf("env has %q", kv)
+		}
+	}
+}
+
+// The environment Docker gives a container's processes: HOSTNAME, HOME
+// from the user's passwd entry (/ when none), TERM=xterm with -t.
+func TestRunDockerEnvironment(t *testing.T) {
+	e := newEnv(t)
+	e.loadImage("accounts", v1.Config{Cmd: []string{"sh"}}, testAccounts...)
+	out := e.ok("run", "--rm", "--hostname", "box", "accounts", "env")
+	env := strings.Split(out, "\n")
+	for _, want := range []string{"HOSTNAME=box", "HOME=/root"} {
+		if !contains(env, want) {
+			t.Errorf("env lacks %q: %q", want, env)
+		}
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "TERM=") {
+			t.Errorf("TERM without -t: %q", kv)
+		}
+	}
+	if got := e.ok("run", "--rm", "-u", "alice", "accounts", "sh", "-c", "echo $HOME"); got != "/home/alice" {
+		t.Errorf("alice's HOME = %q", got)
+	}
+	if got := e.ok("run", "--rm", "-u", "4321", "accounts", "sh", "-c", "echo $HOME"); got != "/" {
+		t.Errorf("HOME without a passwd entry = %q", got)
+	}
+	if got := e.ok("run", "--rm", "-e", "HOSTNAME=mine", "accounts", "sh", "-c", "echo $HOSTNAME"); got != "mine" {
+		t.Errorf("-e HOSTNAME = %q", got)
+	}
+	// With -t, TERM=xterm; the output comes through the terminal.
+	r := e.run(0, "run", "--rm", "-t", "busybox", "sh", "-c", "echo TERM=$TERM")
+	if !strings.Contains(r.stdout, "TERM=xterm") {
+		t.Errorf("-t: %q", r.stdout)
+	}
+	id := e.ok("run", "-d", "--hostname", "box", "busybox", "sleep", "1000")
+	if got := e.ok("exec", id, "sh", "-c", "echo $HOSTNAME"); got != "box" {
+		t.Errorf("exec HOSTNAME = %q", got)
+	}
+	e.ok("rm", "-f", id)
+}
+
+func TestRunUlimit(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("run", "--rm", "--ulimit", "nofile=100:200", "--ulimit", "core=0", "busybox", "sh", "-c",
+		"ulimit -n; ulimit -Hn; ulimit -c")
+	if out != "100\n200\n0" {
+		t.Fatalf("--ulimit: %q", out)
+	}
+	// From inside: the hard limit cannot be raised (no CAP_SYS_RESOURCE).
+	r := e.run(0, "run", "--rm", "--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -Hn 300 2>/dev/null && echo raised; ulimit -Hn")
+	if got := strings.TrimSpace(r.stdout); got != "200" {
+		t.Fatalf("hard limit raised from inside: %q", got)
+	}
+	// Never above this host's hard limit.
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if lim.Max != unix.RLIM_INFINITY {
+		r = e.run(125, "run", "--rm", "--ulimit", "nofile=1:"+strconv.FormatUint(lim.Max+1, 10), "busybox", "true")
+		flagsOneLine(t, r, "above this host's hard limit")
+		e.assertNothingLeft()
+	}
+}
+
+func TestRunCidfile(t *testing.T) {
+	e := newEnv(t)
+	f := filepath.Join(t.TempDir(), "cid")
+	id := e.ok("run", "-d", "--cidfile", f, "busybox", "true")
+	if b, err := os.ReadFile(f); err != nil || string(b) != id {
+		t.Fatalf("cidfile %q %v, want %s", b, err, id)
+	}
+	// An existing file is refused: it may be another container's.
+	r := e.run(125, "run", "--cidfile", f, "busybox", "true")
+	flagsOneLine(t, r, "container ID file found")
+	if b, _ := os.ReadFile(f); string(b) != id {
+		t.Fatalf("existing cidfile changed: %q", b)
+	}
+	e.ok("rm", "-f", id)
+	e.assertNothingLeft()
+	// A run that fails to start leaves no cidfile.
+	f2 := filepath.Join(t.TempDir(), "cid2")
+	e.run(127, "run", "--cidfile", f2, "busybox", "nosuchcommand")
+	if _, err := os.Stat(f2); !os.IsNotExist(err) {
+		t.Fatalf("cidfile left after a failed start: %v", err)
+	}
+	e.assertNothingLeft()
+}
+
+func TestRunStopTimeout(t *testing.T) {
+	e := newEnv(t)
+	// A container that ignores SIGTERM, with --stop-timeout 0: stop
+	// kills it at once.
+	id := e.ok("run", "-d", "--stop-timeout", "0", "busybox", "sh", "-c", `trap "" TERM; echo ready; while true; do sleep 1; done`)
+	waitFor(t, "the trap", func() bool { return strings.Contains(e.ok("logs", id), "ready") })
+	e.ok("stop", id)
+	st := e.state(id)
+	if st["ExitCode"] != float64(137) {
+		t.Fatalf("exit code %v, want 137 (SIGKILL)", st["ExitCode"])
+	}
+	cfg := e.record(id)["Config"].(map[string]any)
+	if cfg["StopTimeout"] != float64(0) {
+		t.Fatalf("recorded StopTimeout %v", cfg["StopTimeout"])
+	}
+}
+
+// Every bad input of these flags: exit 125, one line naming it, and
+// nothing left: no record, mount or volume.
+func TestRunFlagsBadInputs(t *testing.T) {
+	e := newEnv(t)
+	missing := filepath.Join(t.TempDir(), "missing")
+	existing := filepath.Join(t.TempDir(), "cid")
+	if err := os.WriteFile(existing, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badEnv := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(badEnv, []byte("OK=1\nBAD KEY=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-v", "../up:/x"}, "../up"},
+		{[]string{"-v", "a/b:/x"}, "a/b"},
+		{[]string{"-v", "/tmp:/x:nocopy"}, "nocopy"},
+		{[]string{"-v", "vol:/x:ro,rw"}, "both ro and rw"},
+		{[]string{"-v", "/"}, "cannot be /"},
+		{[]string{"-v", "/a", "-v", "vol:/a"}, "duplicate"},
+		{[]string{"--mount", "type=bind,src=" + missing + ",dst=/x"}, "does not exist"},
+		{[]string{"--mount", "type=nfs,dst=/x"}, "nfs"},
+		{[]string{"--mount", "src=/tmp"}, "target is required"},
+		{[]string{"--mount", "type=volume,src=../x,dst=/x"}, "invalid volume name"},
+		{[]string{"--mount", "type=bind,src=/tmp,dst=/x,bogus=1"}, "bogus"},
+		{[]string{"--mount", "type=tmpfs,dst=/x,tmpfs-mode=9"}, "octal"},
+		{[]string{"--tmpfs", "rel"}, "absolute"},
+		{[]string{"--tmpfs", "/x:size=1m,mpol=interleave"}, "mpol"},
+		{[]string{"--tmpfs", "/x:size=big"}, "big"},
+		{[]string{"--tmpfs", "/x", "-v", "/tmp:/x"}, "duplicate"},
+		{[]string{"--shm-size", "0"}, "--shm-size"},
+		{[]string{"--shm-size", "lots"}, "--shm-size"},
+		{[]string{"--group-add", "a:b"}, "--group-add"},
+		{[]string{"--env-file", missing}, "--env-file"},
+		{[]string{"--env-file", badEnv}, "BAD KEY"},
+		{[]string{"--ulimit", "nofile"}, "--ulimit"},
+		{[]string{"--ulimit", "bogus=1"}, "bogus"},
+		{[]string{"--ulimit", "nofile=20:10"}, "above the hard limit"},
+		{[]string{"--ulimit", "nofile=10", "--ulimit", "nofile=20"}, "twice"},
+		{[]string{"--stop-timeout", "soon"}, "--stop-timeout"},
+		{[]string{"--stop-timeout", "-5"}, "--stop-timeout"},
+		{[]string{"--cidfile", existing}, "container ID file found"},
+		{[]string{"--cidfile", ""}, "--cidfile"},
+	}
+	for _, tc := range cases {
+		args := append(append([]string{"run", "--rm"}, tc.args...), "busybox", "true")
+		r := e.run(125, args...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], tc.msg) {
+			t.Errorf("%q: stderr should be one line with %q, got %q", tc.args, tc.msg, r.stderr)
+		}
+		if r.stdout != "" {
+			t.Errorf("%q: stdout %q", tc.args, r.stdout)
+		}
+		e.assertNothingLeft()
+		if v := e.volumeNames(); len(v) > 0 {
+			t.Fatalf("%q: volumes left: %v", tc.args, v)
+		}
+	}
+	// A start that fails after the volumes were made removes the
+	// anonymous ones.
+	r := e.run(127, "run", "-v", "/anon", "busybox", "nosuchcommand")
+	flagsOneLine(t, r, "nosuchcommand")
+	e.assertNothingLeft()
+	if v := e.volumeNames(); len(v) > 0 {
+		t.Fatalf("anonymous volume left after a failed start: %v", v)
+	}
+}
