@@ -74,6 +74,7 @@ var runCommand = cli.Command{
 		repeatableFlag{Names: []string{"ulimit"}, Usage: "resource limit: nofile=1024[:2048]"},
 		cli.StringFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10)"},
 		cli.StringFlag{Name: "cidfile", Usage: "write the container ID to a new file"},
+		cli.BoolFlag{Name: "init", Usage: "run a tiny init as pid 1 that forwards signals and reaps zombies"},
 	},
 	Action: runAction,
 }

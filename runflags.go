@@ -25,6 +25,11 @@ func parseRunFlags(ctx *cli.Context, o *runOptions) error {
 	}
 	c := &o.config
 	c.ReadonlyRootfs = ctx.Bool("read-only")
+	if c.Init = ctx.Bool("init"); c.Init {
+		if _, err := container.ReaperPath(); err != nil {
+			return err
+		}
+	}
 	if v := ctx.String("shm-size"); ctx.IsSet("shm-size") {
 		n, err := container.ParseShmSize(v)
 		if err != nil {

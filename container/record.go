@@ -62,6 +62,8 @@ type Config struct {
 	// StopTimeout is stop's default wait before SIGKILL, in seconds; nil
 	// for stop's own default.
 	StopTimeout *int `json:"StopTimeout,omitempty"`
+	// Init runs mydocker-init as pid 1, reaping zombies (--init).
+	Init bool `json:"Init,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.

@@ -220,6 +220,11 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
 		ShmSize:        rec.Config.ShmSize,
 	}
+	if rec.Config.Init {
+		if cfg.InitBinary, err = ReaperPath(); err != nil {
+			return nil, err
+		}
+	}
 	if !l.proc.InCgroup {
 		cfg.CgroupFiles = l.cg.Placement().Tasks
 	}

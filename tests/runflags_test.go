@@ -608,3 +608,65 @@ func TestRunFlagsBadInputs(t *testing.T) {
 		t.Fatalf("anonymous volume left after a failed start: %v", v)
 	}
 }
+
+// zombies counts the zombie processes in container ref.
+func (e *env) zombies(ref string) int {
+	e.t.Helper()
+	n := 0
+	for _, l := range strings.Split(e.ok("exec", ref, "ps", "-o", "stat"), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "Z") {
+			n++
+		}
+	}
+	return n
+}
+
+// orphan makes a process in container ref whose parent is gone: it
+// becomes pid 1's child, and a zombie unless pid 1 reaps it.
+func (e *env) orphan(ref string) {
+	e.t.Helper()
+	e.ok("exec", ref, "sh", "-c", `sh -c true & exit 0`)
+}
+
+func TestRunInit(t *testing.T) {
+	e := newEnv(t)
+	// Without --init, a pid 1 that never waits (sleep) keeps the orphans
+	// as zombies: the control for what follows.
+	plain := e.ok("run", "-d", "busybox", "sleep", "1000")
+	e.orphan(plain)
+	waitFor(t, "a zombie under sleep as pid 1", func() bool { return e.zombies(plain) > 0 })
+	e.ok("rm", "-f", plain)
+
+	id := e.ok("run", "-d", "--init", "busybox", "sleep", "1000")
+	for i := 0; i < 3; i++ {
+		e.orphan(id)
+	}
+	waitFor(t, "the zombies to be reaped", func() bool { return e.zombies(id) == 0 })
+	// pid 1 is the reaper, run from a sealed copy: nothing in the
+	// container reaches a host file through it, and it holds no
+	// descriptor but 0-2.
+	out := e.ok("exec", id, "sh", "-c", `cat /proc/1/comm; readlink /proc/1/exe; ls /proc/1/fd | tr "\n" " "; echo x > /proc/1/exe 2>/dev/null && echo wrote; true`)
+	lines := strings.Split(out, "\n")
+	if len(lines) != 3 || lines[0] != "mydocker-init" || !strings.HasPrefix(lines[1], "/memfd:mydocker-init") || strings.TrimSpace(lines[2]) != "0 1 2" {
+		t.Fatalf("pid 1 with --init: %q", out)
+	}
+	// Signals reach the command: stop's SIGTERM ends sleep (143), not
+	// the SIGKILL after the timeout.
+	e.ok("stop", id)
+	if code := e.state(id)["ExitCode"]; code != float64(143) {
+		t.Fatalf("--init container stopped with %v, want 143", code)
+	}
+	// The command's exit code, and Docker's codes for a command that
+	// cannot run.
+	e.run(7, "run", "--rm", "--init", "busybox", "sh", "-c", "exit 7")
+	r := e.run(127, "run", "--rm", "--init", "busybox", "nosuchcommand")
+	flagsOneLine(t, r, "nosuchcommand")
+	e.run(0, "run", "--rm", "--init", "-u", "1000", "busybox", "true")
+	// A trap in the command sees the signal.
+	id2 := e.ok("run", "-d", "--init", "busybox", "sh", "-c", `trap "exit 9" TERM; echo ready; while true; do sleep 1; done`)
+	waitFor(t, "the trap", func() bool { return strings.Contains(e.ok("logs", id2), "ready") })
+	e.ok("stop", id2)
+	if code := e.state(id2)["ExitCode"]; code != float64(9) {
+		t.Fatalf("trap under --init: exit %v, want 9", code)
+	}
+}

@@ -206,3 +206,33 @@ func readlinkat(dir int, name string) (string, error) {
 	}
 	return string(buf[:n]), nil
 }
+
+// sealedCopy copies the host file path (mydocker-init, for --init) into
+// a memfd sealed against every change: the container's pid 1 then runs
+// from it, and its /proc/1/exe leads to no host file anyone could write.
+func sealedCopy(path string) (*os.File, error) {
+	src, err := os.OpenFile(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, errors.Wrap(err, "--init")
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("mydocker-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if err == unix.EINVAL {
+		// Kernels before 6.3 know no MFD_EXEC: their memfds are executable.
+		fd, err = unix.MemfdCreate("mydocker-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, "--init: memfd")
+	}
+	dst := os.NewFile(uintptr(fd), "mydocker-init")
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return nil, errors.Wrap(err, "--init: copy mydocker-init")
+	}
+	const seals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_SEAL
+	if _, err := unix.FcntlInt(dst.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		dst.Close()
+		return nil, errors.Wrap(err, "--init: seal")
+	}
+	return dst, nil
+}

@@ -60,6 +60,10 @@ type InitConfig struct {
 	ReadonlyRootfs bool `json:"readonlyRootfs,omitempty"`
 	// ShmSize is /dev/shm's size in bytes, 0 for the default 64m.
 	ShmSize int64 `json:"shmSize,omitempty"`
+	// InitBinary (--init) is the host path of mydocker-init, the reaper
+	// that becomes pid 1 and runs the command. Init copies it into a
+	// sealed memfd while the host's files are still in view.
+	InitBinary string `json:"initBinary,omitempty"`
 }
 
 // ProcessExtras are the settings every process of a container gets, init's
