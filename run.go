@@ -75,6 +75,7 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10)"},
 		cli.StringFlag{Name: "cidfile", Usage: "write the container ID to a new file"},
 		cli.BoolFlag{Name: "init", Usage: "run a tiny init as pid 1 that forwards signals and reaps zombies"},
+		repeatableFlag{Names: []string{"device"}, Usage: "add a host device: /dev/x[:/dev/y][:rwm]"},
 	},
 	Action: runAction,
 }
@@ -188,6 +189,10 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if o.config.Log, err = container.ParseLogOpts(ctx.StringSlice("log-opt")); err != nil {
 		return nil, err
 	}
+	if o.config.Devices, err = container.ParseDevices(ctx.StringSlice("device")); err != nil {
+		return nil, err
+	}
+	o.config.Resources.Devices = container.DeviceRules(o.config.Devices, o.config.Privileged)
 	return o, nil
 }
 

@@ -64,6 +64,8 @@ type Config struct {
 	StopTimeout *int `json:"StopTimeout,omitempty"`
 	// Init runs mydocker-init as pid 1, reaping zombies (--init).
 	Init bool `json:"Init,omitempty"`
+	// Devices are --device's nodes; their cgroup rules are in Resources.
+	Devices []DeviceMapping `json:"Devices,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.

@@ -220,6 +220,9 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
 		ShmSize:        rec.Config.ShmSize,
 	}
+	for _, d := range rec.Config.Devices {
+		cfg.Devices = append(cfg.Devices, d.Node)
+	}
 	if rec.Config.Init {
 		if cfg.InitBinary, err = ReaperPath(); err != nil {
 			return nil, err

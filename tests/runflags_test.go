@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -583,6 +584,11 @@ func TestRunFlagsBadInputs(t *testing.T) {
 		{[]string{"--stop-timeout", "-5"}, "--stop-timeout"},
 		{[]string{"--cidfile", existing}, "container ID file found"},
 		{[]string{"--cidfile", ""}, "--cidfile"},
+		{[]string{"--device", "/dev/nosuchdevice"}, "/dev/nosuchdevice"},
+		{[]string{"--device", "/tmp"}, "not a device node"},
+		{[]string{"--device", "/dev/null:/etc/null"}, "must be in /dev"},
+		{[]string{"--device", "/dev/null:/dev/n:rwx"}, "rwx"},
+		{[]string{"--device", "/dev/null:/dev/n", "--device", "/dev/zero:/dev/n"}, "twice"},
 	}
 	for _, tc := range cases {
 		args := append(append([]string{"run", "--rm"}, tc.args...), "busybox", "true")
@@ -669,4 +675,40 @@ func TestRunInit(t *testing.T) {
 	if code := e.state(id2)["ExitCode"]; code != float64(9) {
 		t.Fatalf("trap under --init: exit %v, want 9", code)
 	}
+}
+
+// The device cgroup, from inside: CAP_MKNOD lets a container make a node
+// for any host device, here the console's screen memory /dev/vcs (c 7:0),
+// which the host itself can read; only the allow list says what may be
+// opened.
+func TestRunDeviceCgroup(t *testing.T) {
+	e := newEnv(t)
+	if b, err := exec.Command("head", "-c", "1", "/dev/vcs").CombinedOutput(); err != nil {
+		t.Fatalf("the host cannot read /dev/vcs, the device this test guards: %v %s", err, b)
+	}
+	steal := `mknod /dev/stolen c 7 0 || exit 3; head -c 1 /dev/stolen > /dev/null`
+	r := e.run(1, "run", "--rm", "busybox", "sh", "-c", steal)
+	if !strings.Contains(r.stderr, "Operation not permitted") {
+		t.Fatalf("reading a host device from a container: %q", r.stderr)
+	}
+	// exec'd processes are in the same cgroup.
+	id := e.ok("run", "-d", "busybox", "sleep", "1000")
+	r = e.run(1, "exec", id, "sh", "-c", steal)
+	if !strings.Contains(r.stderr, "Operation not permitted") {
+		t.Fatalf("reading a host device from exec: %q", r.stderr)
+	}
+	// The standard devices still work.
+	out := e.ok("exec", id, "sh", "-c", `head -c 4 /dev/zero | od -An -tx1; head -c 1 /dev/urandom > /dev/null && echo random; echo x > /dev/null && echo null; echo x > /dev/full 2>/dev/null || echo full`)
+	if strings.Join(strings.Fields(out), " ") != "00 00 00 00 random null full" {
+		t.Fatalf("standard devices: %q", out)
+	}
+	e.ok("rm", "-f", id)
+	// --device adds the node and its rule, for what its permissions say.
+	out = e.run(1, "run", "--rm", "--device", "/dev/vcs:/dev/screen/0:r", "busybox", "sh", "-c",
+		`stat -c "%t:%T %F" /dev/screen/0; head -c 1 /dev/screen/0 > /dev/null && echo read; echo x > /dev/screen/0`).stdout
+	if strings.TrimSpace(out) != "7:0 character special file\nread" {
+		t.Fatalf("--device /dev/vcs:/dev/screen/0:r: %q", out)
+	}
+	// --privileged allows every device, as Docker.
+	e.run(0, "run", "--rm", "--privileged", "busybox", "sh", "-c", steal)
 }

@@ -63,6 +63,9 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 	if err := createDevices(root); err != nil {
 		return err
 	}
+	if err := createExtraDevices(root, cfg.Devices); err != nil {
+		return err
+	}
 	if err := pivotRoot(cfg.Rootfs); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package inside
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -235,4 +236,47 @@ func sealedCopy(path string) (*os.File, error) {
 		return nil, errors.Wrap(err, "--init: seal")
 	}
 	return dst, nil
+}
+
+// createExtraDevices makes --device's nodes in the container's /dev,
+// by handle on the fresh tmpfs like the standard ones, replacing a
+// standard node of the same name.
+func createExtraDevices(root *inRoot, devs []spec.Device) error {
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	for _, d := range devs {
+		dir, err := root.openNoSymlinks(filepath.Dir(d.Path), true)
+		if err != nil {
+			return errors.Wrapf(err, "device %s", d.Path)
+		}
+		err = mknodIn(dir, filepath.Base(d.Path), d)
+		dir.Close()
+		if err != nil {
+			return errors.Wrapf(err, "device %s", d.Path)
+		}
+		log.Debugf("init: device %s (%s %d:%d)", d.Path, d.Type, d.Major, d.Minor)
+	}
+	return nil
+}
+
+func mknodIn(dir *os.File, name string, d spec.Device) error {
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(int(dir.Fd()), &fs); err != nil {
+		return err
+	}
+	if fs.Type != unix.TMPFS_MAGIC {
+		return errors.New("not in the container's /dev")
+	}
+	dfd := int(dir.Fd())
+	mode := uint32(unix.S_IFCHR)
+	if d.Type == "b" {
+		mode = unix.S_IFBLK
+	}
+	if err := unix.Unlinkat(dfd, name, 0); err != nil && err != unix.ENOENT {
+		return err
+	}
+	if err := unix.Mknodat(dfd, name, mode|d.Mode&0o777, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
+		return err
+	}
+	return unix.Fchownat(dfd, name, int(d.UID), int(d.GID), unix.AT_SYMLINK_NOFOLLOW)
 }

@@ -64,6 +64,17 @@ type InitConfig struct {
 	// that becomes pid 1 and runs the command. Init copies it into a
 	// sealed memfd while the host's files are still in view.
 	InitBinary string `json:"initBinary,omitempty"`
+	// Devices are the --device nodes init makes in the container's /dev.
+	Devices []Device `json:"devices,omitempty"`
+}
+
+// Device is a device node made in the container's /dev (--device).
+type Device struct {
+	Path         string `json:"path"` // /dev/...
+	Type         string `json:"type"` // "b" or "c"
+	Major, Minor int64
+	Mode         uint32 `json:"mode"` // permission bits
+	UID, GID     uint32
 }
 
 // ProcessExtras are the settings every process of a container gets, init's
