@@ -76,6 +76,12 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "cidfile", Usage: "write the container ID to a new file"},
 		cli.BoolFlag{Name: "init", Usage: "run a tiny init as pid 1 that forwards signals and reaps zombies"},
 		repeatableFlag{Names: []string{"device"}, Usage: "add a host device: /dev/x[:/dev/y][:rwm]"},
+		cli.StringFlag{Name: "health-cmd", Usage: "command to check health, run with /bin/sh -c"},
+		cli.StringFlag{Name: "health-interval", Usage: "time between checks: 30s (the default)"},
+		cli.StringFlag{Name: "health-timeout", Usage: "time a check may take: 30s (the default)"},
+		cli.StringFlag{Name: "health-retries", Usage: "failures in a row that make it unhealthy (default 3)"},
+		cli.StringFlag{Name: "health-start-period", Usage: "time to start before failures count: 0s (the default)"},
+		cli.BoolFlag{Name: "no-healthcheck", Usage: "disable the image's HEALTHCHECK"},
 	},
 	Action: runAction,
 }
@@ -89,6 +95,7 @@ type runOptions struct {
 	pull   string
 	// cidfile is --cidfile: where the ID is written, "" for nowhere.
 	cidfile string
+	health  container.HealthFlags // --health-*, merged with the image's
 	config  container.Config
 	// overrides are what the command line sets over the image's config;
 	// they are merged into config once the image is found.
@@ -322,6 +329,7 @@ func runAction(ctx *cli.Context) error {
 	if err := o.config.ApplyImage(img.Config, o.overrides); err != nil {
 		return err
 	}
+	o.config.MergeHealthcheck(img.Config.Healthcheck, o.health)
 	o.config.Image = o.image
 	if o.config.Network != "" {
 		if _, err := network.NewStore(root(ctx)).Resolve(o.config.Network); err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
@@ -60,6 +62,9 @@ func parseRunFlags(ctx *cli.Context, o *runOptions) error {
 		}
 		c.StopTimeout = &n
 	}
+	if err := parseHealthFlags(ctx, &o.health); err != nil {
+		return err
+	}
 	if o.cidfile = ctx.String("cidfile"); ctx.IsSet("cidfile") {
 		if o.cidfile == "" {
 			return errors.New("invalid --cidfile \"\": want a file name")
@@ -91,6 +96,41 @@ func writeCIDFile(path, id string) error {
 	if err != nil {
 		os.Remove(path)
 		return errors.Wrapf(err, "write --cidfile %s", path)
+	}
+	return nil
+}
+
+// parseHealthFlags reads --health-* and --no-healthcheck.
+func parseHealthFlags(ctx *cli.Context, h *container.HealthFlags) error {
+	h.Cmd, h.Disable = ctx.String("health-cmd"), ctx.Bool("no-healthcheck")
+	set := ctx.IsSet("health-cmd")
+	for _, f := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"health-interval", &h.Interval}, {"health-timeout", &h.Timeout}, {"health-start-period", &h.StartPeriod}} {
+		if !ctx.IsSet(f.name) {
+			continue
+		}
+		set = true
+		d, err := container.ParseHealthDuration(f.name, ctx.String(f.name))
+		if err != nil {
+			return err
+		}
+		*f.dst = d
+	}
+	if ctx.IsSet("health-retries") {
+		set = true
+		n, err := container.ParseHealthRetries(ctx.String("health-retries"))
+		if err != nil {
+			return err
+		}
+		h.Retries = n
+	}
+	if h.Disable && set {
+		return errors.New("--no-healthcheck conflicts with --health-* options")
+	}
+	if ctx.IsSet("health-cmd") && strings.TrimSpace(h.Cmd) == "" {
+		return errors.New(`invalid --health-cmd "": want a command`)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/pkg/errors"
 
 	"mydocker/cgroups"
@@ -66,6 +67,9 @@ type Config struct {
 	Init bool `json:"Init,omitempty"`
 	// Devices are --device's nodes; their cgroup rules are in Resources.
 	Devices []DeviceMapping `json:"Devices,omitempty"`
+	// Healthcheck is the image's HEALTHCHECK merged with --health-*
+	// (health.go); nil or Test NONE: none.
+	Healthcheck *v1.HealthConfig `json:"Healthcheck,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.
@@ -105,6 +109,8 @@ type State struct {
 	Error            string    `json:"Error,omitempty"`
 	StartedAt        time.Time `json:"StartedAt"`
 	FinishedAt       time.Time `json:"FinishedAt"`
+	// Health is the healthcheck's state (health.go); nil without one.
+	Health *Health `json:"Health,omitempty"`
 }
 
 // Record is a container's config.json: everything needed to show, restart

@@ -42,6 +42,7 @@ type Running struct {
 	ports  *network.HostPorts // held until the container exits
 	log    *LogFile
 	copies sync.WaitGroup
+	health *healthChecker // nil without a healthcheck
 }
 
 // Pid is the container's first process as seen from the host.
@@ -148,6 +149,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	// beside the record, which its exit needs. Meanwhile the output waits
 	// in the pipe or the pty.
 	rec.markRunning(proc.Pid)
+	rec.State.Health = rec.Config.initialHealth()
 	if err := r.Store.Save(rec); err != nil {
 		proc.kill()
 		closeAll(parentEnds...)
@@ -158,6 +160,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		return nil, err
 	}
 	c.relay(rec.Config.Tty, a, parentEnds)
+	c.health = startHealthChecks(r.Store, rec)
 	return c, nil
 }
 
@@ -313,6 +316,7 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 func (c *Running) Wait() (int, error) {
 	code, werr := c.proc.Wait()
 	log.Debugf("container exited with %d", code)
+	c.health.stop() // no check is recorded after the exit
 	if err := c.ports.Close(); err != nil {
 		log.Warn(err)
 	}

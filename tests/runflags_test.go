@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
@@ -711,4 +712,96 @@ func TestRunDeviceCgroup(t *testing.T) {
 	}
 	// --privileged allows every device, as Docker.
 	e.run(0, "run", "--rm", "--privileged", "busybox", "sh", "-c", steal)
+}
+
+// health reads container ref's State.Health from inspect (nil: none).
+func (e *env) health(ref string) map[string]any {
+	e.t.Helper()
+	h, _ := e.state(ref)["Health"].(map[string]any)
+	return h
+}
+
+func (e *env) waitHealth(ref, status string) map[string]any {
+	e.t.Helper()
+	var h map[string]any
+	waitFor(e.t, ref+" to be "+status, func() bool {
+		h = e.health(ref)
+		return h != nil && h["Status"] == status
+	})
+	return h
+}
+
+func TestRunHealthcheck(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--hostname", "checked", "--health-cmd", "cat /tmp/ready && hostname",
+		"--health-interval", "100ms", "--health-retries", "2", "busybox", "sleep", "1000")
+	if h := e.health(id); h == nil || (h["Status"] != "starting" && h["Status"] != "unhealthy") {
+		t.Fatalf("health right after start: %v", h)
+	}
+	h := e.waitHealth(id, "unhealthy")
+	if h["FailingStreak"].(float64) < 2 {
+		t.Fatalf("unhealthy with streak %v", h["FailingStreak"])
+	}
+	e.ok("exec", id, "touch", "/tmp/ready")
+	h = e.waitHealth(id, "healthy")
+	// The check ran inside the container: its hostname, its file.
+	logs := h["Log"].([]any)
+	last := logs[len(logs)-1].(map[string]any)
+	if last["ExitCode"] != float64(0) || last["Output"] != "checked\n" {
+		t.Fatalf("last check %v", last)
+	}
+	if len(logs) > 5 {
+		t.Fatalf("%d log entries kept, want at most 5", len(logs))
+	}
+	e.ok("exec", id, "rm", "/tmp/ready")
+	e.waitHealth(id, "unhealthy")
+	e.ok("rm", "-f", id)
+
+	// A check past its timeout is a failure, and is stopped.
+	id = e.ok("run", "-d", "--health-cmd", "sleep 600", "--health-timeout", "200ms", "--health-interval", "100ms",
+		"--health-retries", "1", "busybox", "sleep", "1000")
+	h = e.waitHealth(id, "unhealthy")
+	last = h["Log"].([]any)[0].(map[string]any)
+	if last["ExitCode"] != float64(-1) || !strings.Contains(last["Output"].(string), "exceeded timeout") {
+		t.Fatalf("timed-out check %v", last)
+	}
+	e.ok("rm", "-f", id)
+}
+
+func TestRunImageHealthcheck(t *testing.T) {
+	e := newEnv(t)
+	e.loadImage("checked", v1.Config{Cmd: []string{"sleep", "1000"}, Healthcheck: &v1.HealthConfig{
+		Test: []string{"CMD", "true"}, Interval: 100 * time.Millisecond}})
+	id := e.ok("run", "-d", "checked")
+	e.waitHealth(id, "healthy")
+	cfg := e.inspect(id)["Config"].(map[string]any)
+	if hc, _ := cfg["Healthcheck"].(map[string]any); hc == nil || hc["Test"].([]any)[0] != "CMD" {
+		t.Fatalf("Config.Healthcheck %v", cfg["Healthcheck"])
+	}
+	e.ok("rm", "-f", id)
+	// A flag replaces the image's test; --no-healthcheck disables it.
+	id = e.ok("run", "-d", "--health-cmd", "false", "--health-retries", "1", "checked")
+	e.waitHealth(id, "unhealthy")
+	e.ok("rm", "-f", id)
+	id = e.ok("run", "-d", "--no-healthcheck", "checked")
+	if h := e.health(id); h != nil {
+		t.Fatalf("--no-healthcheck: health %v", h)
+	}
+	e.ok("rm", "-f", id)
+
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--health-interval", "10"}, "--health-interval"},
+		{[]string{"--health-timeout", "1us"}, "--health-timeout"},
+		{[]string{"--health-start-period", "-1s"}, "--health-start-period"},
+		{[]string{"--health-retries", "-1"}, "--health-retries"},
+		{[]string{"--health-cmd", " "}, "--health-cmd"},
+		{[]string{"--no-healthcheck", "--health-cmd", "true"}, "conflicts"},
+	} {
+		r := e.run(125, append(append([]string{"run", "--rm"}, tc.args...), "checked")...)
+		flagsOneLine(t, r, tc.msg)
+		e.assertNothingLeft()
+	}
 }
