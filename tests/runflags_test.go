@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"archive/tar"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -803,5 +804,29 @@ func TestRunImageHealthcheck(t *testing.T) {
 		r := e.run(125, append(append([]string{"run", "--rm"}, tc.args...), "checked")...)
 		flagsOneLine(t, r, tc.msg)
 		e.assertNothingLeft()
+	}
+}
+
+// Hard links among the image's files stay hard links in the volume they
+// fill, instead of a copy per name.
+func TestVolumeCopyUpKeepsHardLinks(t *testing.T) {
+	e := newEnv(t)
+	link := func() *tar.Header {
+		return &tar.Header{Typeflag: tar.TypeLink, Linkname: "./bin/busybox", Mode: 0o755}
+	}
+	e.craftImage("linked", map[string]*tar.Header{"/data/a": link(), "/data/b": link()}, nil)
+	e.ok("run", "--rm", "-v", "hl:/data", "linked", "true")
+	var a, b unix.Stat_t
+	if err := unix.Lstat(filepath.Join(e.volumeData("hl"), "a"), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Lstat(filepath.Join(e.volumeData("hl"), "b"), &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.Ino != b.Ino || a.Nlink != 2 || a.Mode&0o777 != 0o755 {
+		t.Fatalf("a (ino %d, %d links, mode %o) and b (ino %d) should be one file with two names", a.Ino, a.Nlink, a.Mode, b.Ino)
+	}
+	if got := e.ok("run", "--rm", "-v", "hl:/data", "linked", "sh", "-c", "cmp /data/a /bin/busybox && echo same"); got != "same" {
+		t.Fatalf("the copied file: %q", got)
 	}
 }

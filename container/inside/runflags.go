@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -88,7 +89,9 @@ func copyUp(target *os.File, src string) error {
 		return err
 	}
 	defer img.Close()
-	if err := copyTree(img, vol); err != nil {
+	links := hardlinks{}
+	defer links.close()
+	if err := links.copyTree(img, vol); err != nil {
 		return err
 	}
 	var st unix.Stat_t
@@ -117,8 +120,47 @@ func copyOwner(dir int, name string, st *unix.Stat_t) error {
 	return errors.Wrapf(unix.Fchmodat(dir, name, st.Mode&0o7777, 0), "chmod %s", name)
 }
 
+// hardlinks keeps, for each file of the image with several links, a
+// handle on its first copy, so that its other names become links to it in
+// the volume too, as Docker's copy keeps them, rather than copies each.
+type hardlinks map[[2]uint64]*os.File
+
+// maxHardlinks bounds the handles kept; past it, further names are copies.
+const maxHardlinks = 4096
+
+func (h hardlinks) close() {
+	for _, f := range h {
+		f.Close()
+	}
+}
+
+// link makes name in dst a link to the copy of st's file, if there is one.
+func (h hardlinks) link(st *unix.Stat_t, dfd int, name string) (bool, error) {
+	first, ok := h[[2]uint64{st.Dev, st.Ino}]
+	if !ok {
+		return false, nil
+	}
+	// AT_EMPTY_PATH on a handle would need CAP_DAC_READ_SEARCH; the
+	// magic link does not, and cannot be swapped for another file.
+	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(first.Fd())), dfd, name, unix.AT_SYMLINK_FOLLOW)
+	return err == nil, errors.Wrapf(err, "link %s", name)
+}
+
+// remember keeps a handle on the copy dfd/name of st's file.
+func (h hardlinks) remember(st *unix.Stat_t, dfd int, name string) error {
+	if st.Nlink < 2 || len(h) >= maxHardlinks {
+		return nil
+	}
+	fd, err := unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", name)
+	}
+	h[[2]uint64{st.Dev, st.Ino}] = os.NewFile(uintptr(fd), name)
+	return nil
+}
+
 // copyTree copies every entry of the directory src into dst.
-func copyTree(src, dst *os.File) error {
+func (h hardlinks) copyTree(src, dst *os.File) error {
 	names, err := src.Readdirnames(-1)
 	if err != nil {
 		return err
@@ -134,10 +176,16 @@ func copyTree(src, dst *os.File) error {
 			if err := unix.Mkdirat(dfd, name, 0o700); err != nil {
 				return errors.Wrapf(err, "mkdir %s", name)
 			}
-			if err := copySubdir(sfd, dfd, name); err != nil {
+			if err := h.copySubdir(sfd, dfd, name); err != nil {
 				return err
 			}
 		case unix.S_IFREG:
+			if linked, err := h.link(&st, dfd, name); err != nil || linked {
+				if err != nil {
+					return err
+				}
+				continue // owner and mode are the first name's
+			}
 			if err := copyFile(sfd, dfd, name); err != nil {
 				return err
 			}
@@ -159,11 +207,16 @@ func copyTree(src, dst *os.File) error {
 		if err := copyOwner(dfd, name, &st); err != nil {
 			return err
 		}
+		if st.Mode&unix.S_IFMT == unix.S_IFREG {
+			if err := h.remember(&st, dfd, name); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-func copySubdir(sfd, dfd int, name string) error {
+func (h hardlinks) copySubdir(sfd, dfd int, name string) error {
 	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	s, err := unix.Openat(sfd, name, flags, 0)
 	if err != nil {
@@ -177,7 +230,7 @@ func copySubdir(sfd, dfd int, name string) error {
 	}
 	df := os.NewFile(uintptr(d), name)
 	defer df.Close()
-	return errors.Wrapf(copyTree(sf, df), "%s", name)
+	return errors.Wrapf(h.copyTree(sf, df), "%s", name)
 }
 
 func copyFile(sfd, dfd int, name string) error {
