@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -829,4 +830,96 @@ func TestVolumeCopyUpKeepsHardLinks(t *testing.T) {
 	if got := e.ok("run", "--rm", "-v", "hl:/data", "linked", "sh", "-c", "cmp /data/a /bin/busybox && echo same"); got != "same" {
 		t.Fatalf("the copied file: %q", got)
 	}
+}
+
+// Podman (with runc) as the oracle for what these flags look like inside
+// a container and for the volume commands' output, where it behaves as
+// Docker does. (Where it does not, Docker wins: podman's --tmpfs is not
+// noexec, its --read-only adds tmpfs mounts, it sets TERM without -t.)
+func TestPeersRunFlags(t *testing.T) {
+	e := newEnv(t)
+	p := newPodman(t)
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	e.ok("save", "-o", archive, "busybox")
+	img := p.load(archive)
+	envFile := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(envFile, []byte("# comment\nA=1\n  B=\"q x\"\nFROM_CALLER\nC=a=b\nUNSET_XYZ\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ours := func(args ...string) string {
+		t.Helper()
+		c := e.cmd(t.Context(), args...)
+		c.Env = append(c.Env, "FROM_CALLER=caller")
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("mydocker %q: %v", args, err)
+		}
+		return string(out)
+	}
+	theirs := func(args ...string) string {
+		t.Helper()
+		return runPeer(t, append(p.env(), "FROM_CALLER=caller"), "podman", p.args(args)...)
+	}
+	run := func(flags []string, cmd ...string) (string, string) {
+		t.Helper()
+		o := ours(append(append([]string{"run", "--rm"}, flags...), append([]string{"busybox"}, cmd...)...)...)
+		th := theirs(append(append([]string{"run", "--rm", "--network", "none", "--cgroup-parent", p.cgroupParent}, flags...), append([]string{img}, cmd...)...)...)
+		return o, th
+	}
+	same := func(what, o, th string) {
+		t.Helper()
+		if o != th {
+			t.Errorf("%s: mydocker %q, podman %q", what, o, th)
+		}
+	}
+	fileVars := func(env string) string {
+		var keep []string
+		for _, kv := range strings.Split(env, "\n") {
+			for _, k := range []string{"A=", "B=", "C=", "FROM_CALLER=", "UNSET_XYZ"} {
+				if strings.HasPrefix(kv, k) {
+					keep = append(keep, kv)
+				}
+			}
+		}
+		sort.Strings(keep)
+		return strings.Join(keep, "\n")
+	}
+	o, th := run([]string{"--env-file", envFile}, "env")
+	same("--env-file", fileVars(o), fileVars(th))
+	o, th = run([]string{"-t"}, "sh", "-c", "echo $TERM")
+	same("TERM with -t", o, th)
+	o, th = run([]string{"--shm-size", "3m"}, "grep", " /dev/shm ", "/proc/mounts")
+	same("--shm-size", o, th)
+	o, th = run([]string{"--ulimit", "nofile=100:200", "--ulimit", "nproc=1000:1000"}, "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u")
+	same("--ulimit", o, th)
+	o, th = run([]string{"--read-only"}, "sh", "-c", "touch /x 2>/dev/null && echo wrote; grep ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1")
+	same("--read-only", o, th)
+
+	// Volumes: create, ls -q, inspect's fields, the copy from the image.
+	same("volume create", ours("volume", "create", "pv"), theirs("volume", "create", "pv"))
+	o, th = run([]string{"-v", "cv:/bin"}, "sh", "-c", "ls -l /bin | wc -l; readlink /bin/ls")
+	same("a new volume filled from the image", o, th)
+	same("volume ls -q", ours("volume", "ls", "-q"), theirs("volume", "ls", "-q"))
+	var ov, pv []map[string]any
+	if err := json.Unmarshal([]byte(ours("volume", "inspect", "pv")), &ov); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(theirs("volume", "inspect", "pv")), &pv); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range ov[0] {
+		pvv, ok := pv[0][k]
+		if !ok {
+			t.Errorf("volume inspect: podman has no %s", k)
+			continue
+		}
+		switch k {
+		case "Mountpoint", "CreatedAt":
+		default:
+			if !reflect.DeepEqual(v, pvv) {
+				t.Errorf("volume inspect %s: mydocker %v, podman %v", k, v, pvv)
+			}
+		}
+	}
+	same("volume rm", ours("volume", "rm", "pv", "cv"), theirs("volume", "rm", "pv", "cv"))
 }
