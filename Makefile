@@ -13,6 +13,7 @@ BUILDTAGS ?= urfave_cli_no_docs netgo osusergo
 LDFLAGS   ?= -s -w -extldflags "-static"
 build:
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
+	$(CC) -static -Os -s -Wall -o mydocker-init container/inside/reaper/reaper.c
 
 # What the tests need from Debian's packages, installed if missing.
 deps:
@@ -69,6 +70,7 @@ mutate: deps
 
 install: build
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker
+	install -D -m 0755 mydocker-init $(DESTDIR)$(PREFIX)/bin/mydocker-init
 
 image: $(ROOT)/image/busybox.tar
 $(ROOT)/image/busybox.tar:

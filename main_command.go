@@ -74,6 +74,7 @@ func newApp() *cli.App {
 		loginCommand,
 		logoutCommand,
 		portCommand,
+		volumeCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {

@@ -16,6 +16,7 @@ var rmCommand = cli.Command{
 	ArgsUsage: "CONTAINER...",
 	Flags: []cli.Flag{
 		cli.BoolFlag{Name: "f, force", Usage: "kill running containers first"},
+		cli.BoolFlag{Name: "v, volumes", Usage: "also remove the container's anonymous volumes (never named ones)"},
 	},
 	Action: rmAction,
 }
@@ -26,7 +27,7 @@ func rmAction(ctx *cli.Context) error {
 	}
 	store := container.NewStore(root(ctx))
 	return eachArg(ctx, func(ref string) error {
-		err := removeRef(store, ref, ctx.Bool("force"))
+		err := removeRef(store, ref, ctx.Bool("force"), ctx.Bool("volumes"))
 		var nf *container.NotFoundError
 		if errors.As(err, &nf) {
 			// Name it as the user did, even when it vanished between
@@ -38,12 +39,16 @@ func rmAction(ctx *cli.Context) error {
 	})
 }
 
-func removeRef(store *container.Store, ref string, force bool) error {
+func removeRef(store *container.Store, ref string, force, volumes bool) error {
 	id, err := store.Resolve(ref)
 	if err != nil {
 		return err
 	}
-	if err := store.Remove(id, force); err != nil {
+	remove := store.Remove
+	if volumes {
+		remove = store.RemoveWithVolumes
+	}
+	if err := remove(id, force); err != nil {
 		return err
 	}
 	fmt.Println(ref)

@@ -75,6 +75,23 @@ var runCommand = cli.Command{
 		repeatableFlag{Names: []string{"dns-search"}, Usage: `DNS search domain, instead of the host's ("." for none)`},
 		repeatableFlag{Names: []string{"dns-option", "dns-opt"}, Usage: "resolver option, instead of the host's: ndots:2"},
 		cli.BoolFlag{Name: "P, publish-all", Usage: "publish every exposed port of the image to a free host port"},
+		repeatableFlag{Names: []string{"mount"}, Usage: "type=bind|volume|tmpfs,source=SRC,target=DST[,readonly]"},
+		repeatableFlag{Names: []string{"tmpfs"}, Usage: "mount a tmpfs: /path[:size=64m,mode=1777,...]"},
+		cli.BoolFlag{Name: "read-only", Usage: "make the container's root file system read-only"},
+		cli.StringFlag{Name: "shm-size", Usage: "size of /dev/shm: 64m (the default)"},
+		repeatableFlag{Names: []string{"group-add"}, Usage: "add a supplementary group: a name or a gid"},
+		repeatableFlag{Names: []string{"env-file"}, Usage: "read K=V lines from a file"},
+		repeatableFlag{Names: []string{"ulimit"}, Usage: "resource limit: nofile=1024[:2048]"},
+		cli.StringFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10)"},
+		cli.StringFlag{Name: "cidfile", Usage: "write the container ID to a new file"},
+		cli.BoolFlag{Name: "init", Usage: "run a tiny init as pid 1 that forwards signals and reaps zombies"},
+		repeatableFlag{Names: []string{"device"}, Usage: "add a host device: /dev/x[:/dev/y][:rwm]"},
+		cli.StringFlag{Name: "health-cmd", Usage: "command to check health, run with /bin/sh -c"},
+		cli.StringFlag{Name: "health-interval", Usage: "time between checks: 30s (the default)"},
+		cli.StringFlag{Name: "health-timeout", Usage: "time a check may take: 30s (the default)"},
+		cli.StringFlag{Name: "health-retries", Usage: "failures in a row that make it unhealthy (default 3)"},
+		cli.StringFlag{Name: "health-start-period", Usage: "time to start before failures count: 0s (the default)"},
+		cli.BoolFlag{Name: "no-healthcheck", Usage: "disable the image's HEALTHCHECK"},
 	},
 	Action: runAction,
 }
@@ -86,7 +103,10 @@ type runOptions struct {
 	detach bool
 	name   string
 	pull   string
-	config container.Config
+	// cidfile is --cidfile: where the ID is written, "" for nowhere.
+	cidfile string
+	health  container.HealthFlags // --health-*, merged with the image's
+	config  container.Config
 	// overrides are what the command line sets over the image's config;
 	// they are merged into config once the image is found.
 	overrides container.Overrides
@@ -157,12 +177,17 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		return nil, errors.Errorf("invalid --hostname %q", o.config.Hostname)
 	}
 	var err error
-	if o.config.Volumes, err = container.ParseVolumes(ctx.StringSlice("volume")); err != nil {
+	if o.config.Volumes, err = container.ParseMounts(ctx.StringSlice("volume"), ctx.StringSlice("mount"), ctx.StringSlice("tmpfs")); err != nil {
 		return nil, err
 	}
-	if o.overrides.Env, err = container.ParseEnv(ctx.StringSlice("env")); err != nil {
+	if err := parseRunFlags(ctx, o); err != nil {
 		return nil, err
 	}
+	env, err := container.ParseEnv(ctx.StringSlice("env"))
+	if err != nil {
+		return nil, err
+	}
+	o.overrides.Env = append(o.overrides.Env, env...) // after --env-file's: -e wins
 	if o.config.Resources, err = parseResources(ctx); err != nil {
 		return nil, err
 	}
@@ -180,6 +205,10 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if o.overrides.Labels, err = container.ParseLabels(ctx.StringSlice("label"), ctx.StringSlice("label-file")); err != nil {
 		return nil, err
 	}
+	if o.config.Devices, err = container.ParseDevices(ctx.StringSlice("device")); err != nil {
+		return nil, err
+	}
+	o.config.Resources.Devices = container.DeviceRules(o.config.Devices, o.config.Privileged)
 	return o, nil
 }
 
@@ -400,6 +429,7 @@ func runAction(ctx *cli.Context) error {
 	if err := o.config.ApplyImage(img.Config, o.overrides); err != nil {
 		return err
 	}
+	o.config.MergeHealthcheck(img.Config.Healthcheck, o.health)
 	o.config.Image = o.image
 	if o.config.PublishAllPorts {
 		o.config.Ports = network.PublishAll(o.config.Ports, o.config.ExposedPorts)
@@ -407,14 +437,14 @@ func runAction(ctx *cli.Context) error {
 	if err := checkNetwork(root(ctx), &o.config); err != nil {
 		return err
 	}
-	if err := container.CreateVolumeSources(o.config.Volumes); err != nil {
-		return err
-	}
 	driver, err := cgroupDriver(ctx)
 	if err != nil {
 		return err
 	}
 	store := container.NewStore(root(ctx))
+	if err := store.Volumes().PrepareMounts(&o.config, img.Config.Volumes); err != nil {
+		return err
+	}
 	rec := &container.Record{
 		CgroupManager: driver,
 		Name:          o.name,
@@ -427,12 +457,15 @@ func runAction(ctx *cli.Context) error {
 		State:         container.State{Status: container.StatusCreated},
 	}
 	if err := store.Create(rec); err != nil {
-		return err
+		return utils.JoinCleanup(err, "removing anonymous volumes", store.Volumes().RemoveAnonymous(o.config.Volumes))
+	}
+	if err := writeCIDFile(o.cidfile, rec.ID); err != nil {
+		return removeAfterFailure(store, rec.ID, err, "")
 	}
 	log.Infof("container %s (%s) created from %s", utils.ShortID(rec.ID), rec.Name, img.Name)
 	if o.detach {
 		if err := startDetached(ctx, rec.ID); err != nil {
-			return removeAfterFailure(store, rec.ID, err)
+			return removeAfterFailure(store, rec.ID, err, o.cidfile)
 		}
 		fmt.Println(rec.ID)
 		return nil
@@ -457,9 +490,16 @@ func findImage(store *image.Store, ref, policy string) (*image.Image, error) {
 }
 
 // removeAfterFailure removes a container whose start failed, so a failed
-// run leaves no record, mount or directory, and returns the start error.
-func removeAfterFailure(store *container.Store, id string, cause error) error {
-	return utils.JoinCleanup(cause, "removing container "+utils.ShortID(id), store.Remove(id, true))
+// run leaves no record, mount, directory, anonymous volume or cidfile
+// (cidfile "": none written), and returns the start error.
+func removeAfterFailure(store *container.Store, id string, cause error, cidfile string) error {
+	err := store.RemoveWithVolumes(id, true)
+	if cidfile != "" {
+		if rerr := os.Remove(cidfile); rerr != nil && !os.IsNotExist(rerr) && err == nil {
+			err = rerr
+		}
+	}
+	return utils.JoinCleanup(cause, "removing container "+utils.ShortID(id), err)
 }
 
 // runForeground is the monitor in the CLI's own process: the container's
@@ -478,7 +518,7 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
 	c, err := runner.Start(rec.ID, attach)
 	if err != nil {
-		return removeAfterFailure(store, rec.ID, err)
+		return removeAfterFailure(store, rec.ID, err, o.cidfile)
 	}
 	detach := func() error { return nil }
 	if o.config.Tty && o.config.OpenStdin {

@@ -84,7 +84,7 @@ func TestParseRunFlags(t *testing.T) {
 		{"mixed -v and --volume keep order", []string{"-v", "/a:/a", "--volume", "/b:/b:ro", "-v", "/c:/c", "busybox"},
 			func(o *runOptions) bool {
 				return reflect.DeepEqual(o.config.Volumes, []spec.Mount{
-					{Source: "/a", Destination: "/a"}, {Source: "/b", Destination: "/b", ReadOnly: true}, {Source: "/c", Destination: "/c"}})
+					{Type: "bind", Source: "/a", Destination: "/a"}, {Type: "bind", Source: "/b", Destination: "/b", ReadOnly: true}, {Type: "bind", Source: "/c", Destination: "/c"}})
 			}, ""},
 		{"mixed -e and --env keep order", []string{"-e", "A=1", "--env", "A=2", "busybox"},
 			func(o *runOptions) bool { return reflect.DeepEqual(o.overrides.Env, []string{"A=1", "A=2"}) }, ""},

@@ -38,6 +38,9 @@ type Resources struct {
 	// bytes per second.
 	BlkioDeviceReadBps  []ThrottleDevice `json:"BlkioDeviceReadBps,omitempty"`
 	BlkioDeviceWriteBps []ThrottleDevice `json:"BlkioDeviceWriteBps,omitempty"`
+	// Devices are the device nodes the container may use (devices.go);
+	// nil, in a record from before them, leaves the cgroup's as it is.
+	Devices []DeviceRule `json:"Devices,omitempty"`
 }
 
 // Stats is a snapshot of what a container uses.

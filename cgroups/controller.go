@@ -23,7 +23,7 @@ type controller struct {
 
 // controllers are the subsystems mydocker uses, by name.
 var controllers = []controller{cpuController, cpuacctController, cpusetController, memoryController, pidsController,
-	blkioController, freezerController}
+	blkioController, freezerController, devicesController}
 
 // v2Name is the controller's name in v2's cgroup.controllers.
 func (c controller) v2Name() string {

@@ -75,6 +75,9 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 		// The new process would join the frozen cgroup and hang there.
 		return 0, errors.Errorf("container %s is paused: unpause it before exec", rec.Name)
 	}
+	// What every process of the container gets (runflags.go).
+	cfg.Proc = rec.Config.processExtras()
+	cfg.Env = processEnv(hostname(rec), cfg.Tty, cfg.Env)
 	cgSpec, err := cgroupJoinFds(rec, fdOf)
 	if err != nil {
 		return 0, err

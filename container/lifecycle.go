@@ -23,10 +23,15 @@ import (
 // timeout, then waits until its exit is recorded and its mounts are gone.
 // A pid 1 that ignores the signal (no handler: the kernel drops it) is
 // still stopped by the SIGKILL. Stopping a stopped container is a no-op.
+// A negative timeout is the container's own (--stop-timeout), else
+// DefaultStopTimeout.
 func (s *Store) Stop(id string, timeout time.Duration) error {
 	rec, err := s.Load(id)
 	if err != nil {
 		return err
+	}
+	if timeout < 0 {
+		timeout = rec.Config.StopWait()
 	}
 	st := rec.State
 	if st.Status == StatusRunning && st.Alive() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/pkg/errors"
 
 	"mydocker/cgroups"
@@ -64,6 +65,21 @@ type Config struct {
 	NetworkAliases  []string `json:"NetworkAliases,omitempty"`
 	IPAddress       string   `json:"IPAddress,omitempty"` // --ip: a fixed address
 	PublishAllPorts bool     `json:"PublishAllPorts,omitempty"`
+	// Run flags (runflags.go).
+	ReadonlyRootfs bool     `json:"ReadonlyRootfs,omitempty"`
+	ShmSize        int64    `json:"ShmSize,omitempty"`
+	GroupAdd       []string `json:"GroupAdd,omitempty"`
+	Ulimits        []Ulimit `json:"Ulimits,omitempty"`
+	// StopTimeout is stop's default wait before SIGKILL, in seconds; nil
+	// for stop's own default.
+	StopTimeout *int `json:"StopTimeout,omitempty"`
+	// Init runs mydocker-init as pid 1, reaping zombies (--init).
+	Init bool `json:"Init,omitempty"`
+	// Devices are --device's nodes; their cgroup rules are in Resources.
+	Devices []DeviceMapping `json:"Devices,omitempty"`
+	// Healthcheck is the image's HEALTHCHECK merged with --health-*
+	// (health.go); nil or Test NONE: none.
+	Healthcheck *v1.HealthConfig `json:"Healthcheck,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.
@@ -103,6 +119,8 @@ type State struct {
 	Error            string    `json:"Error,omitempty"`
 	StartedAt        time.Time `json:"StartedAt"`
 	FinishedAt       time.Time `json:"FinishedAt"`
+	// Health is the healthcheck's state (health.go); nil without one.
+	Health *Health `json:"Health,omitempty"`
 }
 
 // Record is a container's config.json: everything needed to show, restart

@@ -43,6 +43,7 @@ type Running struct {
 	ports  *network.HostPorts // held until the container exits
 	log    *LogFile
 	copies sync.WaitGroup
+	health *healthChecker // nil without a healthcheck
 }
 
 // Pid is the container's first process as seen from the host.
@@ -153,6 +154,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	// beside the record, which its exit needs. Meanwhile the output waits
 	// in the pipe or the pty.
 	rec.markRunning(proc.Pid)
+	rec.State.Health = rec.Config.initialHealth()
 	if err := r.Store.Save(rec); err != nil {
 		proc.kill()
 		closeAll(parentEnds...)
@@ -163,6 +165,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		return nil, err
 	}
 	c.relay(rec.Config.Tty, a, parentEnds)
+	c.health = startHealthChecks(r.Store, rec)
 	return c, nil
 }
 
@@ -259,15 +262,27 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 	cfg := &spec.InitConfig{
 		Security:    sec,
 		Rootfs:      l.ws.Merged(),
-		Mounts:      append(append([]spec.Mount{}, rec.Config.Volumes...), l.etcMounts...),
+		Mounts:      append(sortMounts(rec.Config.Volumes), l.etcMounts...),
 		Args:        rec.Config.Args(),
-		Env:         rec.Config.Env,
+		Env:         processEnv(hostname(rec), rec.Config.Tty, rec.Config.Env),
 		Cwd:         rec.Config.WorkingDir,
 		User:        rec.Config.User,
 		Hostname:    hostname(rec),
 		Tty:         rec.Config.Tty,
 		ConsoleSize: l.attach.ConsoleSize,
 		Debug:       r.Debug,
+		Proc:        rec.Config.processExtras(),
+		// Run flags (runflags.go).
+		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
+		ShmSize:        rec.Config.ShmSize,
+	}
+	for _, d := range rec.Config.Devices {
+		cfg.Devices = append(cfg.Devices, d.Node)
+	}
+	if rec.Config.Init {
+		if cfg.InitBinary, err = ReaperPath(); err != nil {
+			return nil, err
+		}
 	}
 	if !l.proc.InCgroup {
 		cfg.CgroupFiles = l.cg.Placement().Tasks
@@ -354,6 +369,7 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 func (c *Running) Wait() (int, error) {
 	code, werr := c.proc.Wait()
 	log.Debugf("container exited with %d", code)
+	c.health.stop() // no check is recorded after the exit
 	if err := c.ports.Close(); err != nil {
 		log.Warn(err)
 	}
@@ -390,7 +406,7 @@ func (c *Running) Wait() (int, error) {
 	}
 	log.Debug("exit recorded, mounts and cgroups released")
 	if autoRemove {
-		if err := c.store.Remove(c.ID, false); err != nil {
+		if err := c.store.RemoveWithVolumes(c.ID, false); err != nil {
 			return code, err
 		}
 		log.Debug("container removed (--rm)")

@@ -2,48 +2,82 @@ package container
 
 import (
 	"mydocker/container/spec"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/pkg/errors"
 )
 
-// ParseVolume parses a -v spec SRC:DST[:ro|rw]. SRC must be an absolute
-// host path and DST an absolute container path; both are cleaned.
+// ParseVolume parses a -v spec as Docker does: SRC:DST[:OPTS] binds the
+// host path SRC (absolute) or mounts the named volume SRC (any other
+// word: created on first use); a lone /DST is an anonymous volume. OPTS
+// is a comma-separated list of ro, rw and nocopy (volumes only: do not
+// fill an empty volume from the image). Paths are cleaned.
 func ParseVolume(arg string) (spec.Mount, error) {
-	parts := strings.Split(arg, ":")
-	var m spec.Mount
-	switch len(parts) {
-	case 2:
-	case 3:
-		switch parts[2] {
-		case "ro":
-			m.ReadOnly = true
-		case "rw":
-		default:
-			return spec.Mount{}, errors.Errorf("invalid volume %q: mode must be ro or rw, not %q", arg, parts[2])
-		}
-	default:
-		return spec.Mount{}, errors.Errorf("invalid volume %q: want SRC:DST[:ro]", arg)
-	}
-	src, dst := parts[0], parts[1]
-	if src == "" || dst == "" {
-		return spec.Mount{}, errors.Errorf("invalid volume %q: empty source or destination", arg)
-	}
 	if strings.ContainsRune(arg, 0) {
 		return spec.Mount{}, errors.Errorf("invalid volume %q: contains NUL", arg)
 	}
-	if !filepath.IsAbs(src) {
-		return spec.Mount{}, errors.Errorf("invalid volume %q: source %q must be an absolute path", arg, src)
+	parts := strings.Split(arg, ":")
+	var m spec.Mount
+	var src, dst, opts string
+	switch len(parts) {
+	case 1:
+		dst = parts[0]
+	case 2:
+		src, dst = parts[0], parts[1]
+	case 3:
+		src, dst, opts = parts[0], parts[1], parts[2]
+	default:
+		return spec.Mount{}, errors.Errorf("invalid volume %q: want SRC:DST[:ro]", arg)
+	}
+	if dst == "" || (len(parts) > 1 && src == "") {
+		return spec.Mount{}, errors.Errorf("invalid volume %q: empty source or destination, want SRC:DST[:ro]", arg)
 	}
 	if !filepath.IsAbs(dst) {
 		return spec.Mount{}, errors.Errorf("invalid volume %q: destination %q must be an absolute path", arg, dst)
 	}
-	m.Source = filepath.Clean(src)
 	m.Destination = filepath.Clean(dst)
 	if m.Destination == "/" {
 		return spec.Mount{}, errors.Errorf("invalid volume %q: destination cannot be /", arg)
+	}
+	switch {
+	case src == "":
+		m.Type, m.Anonymous, m.CopyUp = spec.MountVolume, true, true
+	case filepath.IsAbs(src):
+		m.Type, m.Source = spec.MountBind, filepath.Clean(src)
+	default:
+		if err := ValidateVolumeName(src); err != nil {
+			return spec.Mount{}, errors.Errorf("invalid volume %q: %q is neither an absolute host path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)", arg, src)
+		}
+		m.Type, m.Name, m.CopyUp = spec.MountVolume, src, true
+	}
+	if opts == "" && len(parts) == 3 {
+		return spec.Mount{}, errors.Errorf("invalid volume %q: mode must be ro or rw, not %q", arg, opts)
+	}
+	seen := map[string]bool{}
+	for _, o := range strings.Split(opts, ",") {
+		if o == "" && opts == "" {
+			break
+		}
+		if seen[o] {
+			return spec.Mount{}, errors.Errorf("invalid volume %q: %s given twice", arg, o)
+		}
+		seen[o] = true
+		switch o {
+		case "ro":
+			m.ReadOnly = true
+		case "rw":
+		case "nocopy":
+			if m.Type != spec.MountVolume {
+				return spec.Mount{}, errors.Errorf("invalid volume %q: nocopy applies to volumes, not host paths", arg)
+			}
+			m.CopyUp = false
+		default:
+			return spec.Mount{}, errors.Errorf("invalid volume %q: mode must be ro or rw, not %q", arg, o)
+		}
+	}
+	if seen["ro"] && seen["rw"] {
+		return spec.Mount{}, errors.Errorf("invalid volume %q: both ro and rw", arg)
 	}
 	return m, nil
 }
@@ -64,20 +98,4 @@ func ParseVolumes(specs []string) ([]spec.Mount, error) {
 		mounts = append(mounts, m)
 	}
 	return mounts, nil
-}
-
-// CreateVolumeSources makes missing host directories for -v, as Docker
-// does. Existing paths are left exactly as they are.
-func CreateVolumeSources(mounts []spec.Mount) error {
-	for _, m := range mounts {
-		if _, err := os.Stat(m.Source); err == nil {
-			continue
-		} else if !os.IsNotExist(err) {
-			return errors.Wrapf(err, "volume source %s", m.Source)
-		}
-		if err := os.MkdirAll(m.Source, 0o755); err != nil {
-			return errors.Wrapf(err, "create volume source %s", m.Source)
-		}
-	}
-	return nil
 }

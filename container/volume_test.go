@@ -13,21 +13,30 @@ func TestParseVolume(t *testing.T) {
 		want    spec.Mount
 		wantErr string
 	}{
-		{"/a:/b", spec.Mount{Source: "/a", Destination: "/b"}, ""},
-		{"/a:/b:ro", spec.Mount{Source: "/a", Destination: "/b", ReadOnly: true}, ""},
-		{"/a:/b:rw", spec.Mount{Source: "/a", Destination: "/b"}, ""},
-		{"/a/../c/:/b/./d/", spec.Mount{Source: "/c", Destination: "/b/d"}, ""},
-		{"/a:/../../etc", spec.Mount{Source: "/a", Destination: "/etc"}, ""},
-		{"/a", spec.Mount{}, "want SRC:DST"},
+		{"/a:/b", spec.Mount{Type: "bind", Source: "/a", Destination: "/b"}, ""},
+		{"/a:/b:ro", spec.Mount{Type: "bind", Source: "/a", Destination: "/b", ReadOnly: true}, ""},
+		{"/a:/b:rw", spec.Mount{Type: "bind", Source: "/a", Destination: "/b"}, ""},
+		{"/a/../c/:/b/./d/", spec.Mount{Type: "bind", Source: "/c", Destination: "/b/d"}, ""},
+		{"/a:/../../etc", spec.Mount{Type: "bind", Source: "/a", Destination: "/etc"}, ""},
+		{"/a", spec.Mount{Type: "volume", Destination: "/a", Anonymous: true, CopyUp: true}, ""},
+		{"data:/b", spec.Mount{Type: "volume", Name: "data", Destination: "/b", CopyUp: true}, ""},
+		{"data:/b:ro,nocopy", spec.Mount{Type: "volume", Name: "data", Destination: "/b", ReadOnly: true}, ""},
+		{"/a:/b:nocopy", spec.Mount{}, "nocopy applies to volumes"},
 		{"/a:/b:ro:x", spec.Mount{}, "want SRC:DST"},
 		{"/a:/b:rx", spec.Mount{}, "mode must be ro or rw"},
+		{"/a:/b:", spec.Mount{}, "mode must be ro or rw"},
+		{"/a:/b:ro,rw", spec.Mount{}, "both ro and rw"},
+		{"/a:/b:ro,ro", spec.Mount{}, "given twice"},
 		{":/b", spec.Mount{}, "empty source"},
 		{"/a:", spec.Mount{}, "empty source or destination"},
-		{"a:/b", spec.Mount{}, "must be an absolute path"},
+		{"a:/b", spec.Mount{}, "neither an absolute host path nor a volume name"},
+		{"./a:/b", spec.Mount{}, "neither an absolute host path nor a volume name"},
+		{"../x:/b", spec.Mount{}, "neither an absolute host path nor a volume name"},
 		{"/a:b", spec.Mount{}, "must be an absolute path"},
+		{"b", spec.Mount{}, "must be an absolute path"},
 		{"/a:/", spec.Mount{}, "cannot be /"},
 		{"/a:/..", spec.Mount{}, "cannot be /"},
-		{"", spec.Mount{}, "want SRC:DST"},
+		{"", spec.Mount{}, "empty source or destination"},
 	}
 	for _, tc := range tests {
 		got, err := ParseVolume(tc.spec)
@@ -62,7 +71,14 @@ func FuzzParseVolume(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Whatever is accepted is absolute, clean, and never the root.
+		// Whatever is accepted is absolute, clean, and never the root; a
+		// volume's name is never a path.
+		if m.Type == "volume" {
+			if m.Name != "" && (ValidateVolumeName(m.Name) != nil || strings.Contains(m.Name, "/")) {
+				t.Fatalf("%q: bad volume name accepted: %+v", spec, m)
+			}
+			m.Source = "/"
+		}
 		if !filepath.IsAbs(m.Source) || !filepath.IsAbs(m.Destination) {
 			t.Fatalf("%q: relative path accepted: %+v", spec, m)
 		}

@@ -229,7 +229,9 @@ func loopDevice(t *testing.T, dir string) (path string, majMin string) {
 func TestDeviceBpsThrottleDirectIO(t *testing.T) {
 	e := newEnv(t)
 	dev, majMin := loopDevice(t, e.root)
-	id := e.ok("run", "-d", "--name", "io", "-v", dev+":/disk", "--device-write-bps", dev+":1mb",
+	// --device, as with Docker: the device cgroup allows only the
+	// devices given so (a bind mount of the node would not be).
+	id := e.ok("run", "-d", "--name", "io", "--device", dev+":/dev/disk", "--device-write-bps", dev+":1mb",
 		"--device-read-bps", dev+":1mb", "busybox", "sleep", "1000")
 	if cgroupV2() {
 		if got := cgroupFile(t, id, "blkio", "", "io.max"); !strings.Contains(got, majMin+" rbps=1048576 wbps=1048576") {
@@ -246,7 +248,7 @@ func TestDeviceBpsThrottleDirectIO(t *testing.T) {
 	// I/O goes through the throttle (the page cache would not), and an
 	// exec'd process is in the container's cgroup too. Unthrottled, the
 	// loop device takes a few milliseconds.
-	for _, dd := range []string{"if=/dev/zero of=/disk oflag=direct", "if=/disk of=/dev/null iflag=direct"} {
+	for _, dd := range []string{"if=/dev/zero of=/dev/disk oflag=direct", "if=/dev/disk of=/dev/null iflag=direct"} {
 		start := time.Now()
 		e.ok(append([]string{"exec", "io", "dd", "bs=64k", "count=48"}, strings.Fields(dd)...)...)
 		if took := time.Since(start); took < 2*time.Second {

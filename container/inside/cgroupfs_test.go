@@ -44,6 +44,7 @@ func TestCgroupHierarchies(t *testing.T) {
 			{dir: "cpuacct", data: "cpuacct"},
 			{dir: "cpuset", data: "cpuset"},
 			{dir: "memory", data: "memory"},
+			{dir: "devices", data: "devices"},
 			{dir: "pids", data: "pids"},
 		}},
 		{name: "combined hierarchies get their links", table: mountCombined, want: []cgroupHierarchy{

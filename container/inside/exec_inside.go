@@ -73,7 +73,7 @@ func runExec() error {
 	}
 	// Confined as the container's own processes are; execve makes the
 	// process dumpable again, now that it runs only the user's program.
-	return execCommand(cfg.Args, cfg.Env, cfg.User, &cfg.Security, nil)
+	return execCommand(cfg.Args, cfg.Env, cfg.User, cfg.Proc, nil, &cfg.Security, nil)
 }
 
 // cgroupFiles opens the descriptors a comma-separated list names.

@@ -86,6 +86,13 @@ func runInit(sync *os.File) error {
 		return err
 	}
 
+	// --init: the reaper is copied while the host's files are in view.
+	var reaper *os.File
+	if cfg.InitBinary != "" {
+		if reaper, err = sealedCopy(cfg.InitBinary); err != nil {
+			return err
+		}
+	}
 	// Meanwhile the parent puts this process in its networks.
 	if err := setupRootfs(cfg, cgroupNS); err != nil {
 		return err
@@ -119,7 +126,7 @@ func runInit(sync *os.File) error {
 		return err
 	}
 	log.Debugf("init: capabilities %v, seccomp %v; exec %q as user %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args, cfg.User)
-	return execCommand(cfg.Args, cfg.Env, cfg.User, &cfg.Security, func() error {
+	return execCommand(cfg.Args, cfg.Env, cfg.User, cfg.Proc, reaper, &cfg.Security, func() error {
 		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)
 	})
 }

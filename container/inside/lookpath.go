@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"mydocker/constant"
 	"mydocker/container/security"
+	"mydocker/container/spec"
 	"mydocker/utils"
 )
 
@@ -21,15 +23,25 @@ import (
 // the user and execs. It returns only on failure, with the contract's
 // exit code: 125 for a user that does not exist, 126 or 127 where the
 // command is at fault.
-func execCommand(args, env []string, user string, sec *security.Security, ready func() error) error {
-	u, err := lookupUser(user)
+func execCommand(args, env []string, user string, extras spec.ProcessExtras, reaper *os.File, sec *security.Security, ready func() error) error {
+	u, err := lookupUser(user, extras.GroupAdd)
 	if err != nil {
+		return err
+	}
+	if err := setRlimits(extras.Rlimits); err != nil {
 		return err
 	}
 	env = withHome(env, u.home)
 	path, err := lookPath(args[0], lookupEnv(env, "PATH"))
 	if err != nil {
 		return err
+	}
+	if reaper != nil {
+		// --init: the reaper runs the command found here. It is exec'd
+		// through its descriptor, which stays close-on-exec, so it holds
+		// nothing once it runs.
+		args = append([]string{"mydocker-init", path}, args...)
+		path = "/proc/self/fd/" + strconv.Itoa(int(reaper.Fd()))
 	}
 	// The user's command gets only fds 0-2: not our pipes, and not
 	// whatever the shell that ran mydocker left open.

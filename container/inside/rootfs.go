@@ -1,6 +1,7 @@
 package inside
 
 import (
+	"fmt"
 	"mydocker/container/spec"
 	"os"
 
@@ -31,13 +32,20 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 	}
 	defer root.Close()
 	for _, m := range cfg.Mounts {
-		if err := mountVolume(root, m); err != nil {
+		mount := mountVolume
+		if m.Type == spec.MountTmpfs {
+			mount = mountTmpfs
+		}
+		if err := mount(root, m); err != nil {
 			return err
 		}
 	}
 	for _, step := range kernelMounts {
 		if step.fstype == "sysfs" && cfg.Security.Privileged {
 			step.flags &^= unix.MS_RDONLY
+		}
+		if step.target == "/dev/shm" && cfg.ShmSize > 0 {
+			step.data = fmt.Sprintf("mode=1777,size=%d", cfg.ShmSize)
 		}
 		if err := step.mount(root); err != nil {
 			return err
@@ -55,6 +63,9 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 	if err := createDevices(root); err != nil {
 		return err
 	}
+	if err := createExtraDevices(root, cfg.Devices); err != nil {
+		return err
+	}
 	if err := pivotRoot(cfg.Rootfs); err != nil {
 		return err
 	}
@@ -62,6 +73,9 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 		if err := maskPaths(); err != nil {
 			return err
 		}
+	}
+	if cfg.ReadonlyRootfs {
+		return readonlyRoot()
 	}
 	return nil
 }
@@ -146,6 +160,11 @@ func mountVolume(root *inRoot, m spec.Mount) error {
 		return errors.Wrapf(err, "volume %s: create mount point", m.Destination)
 	}
 	defer target.Close()
+	if m.CopyUp && fi.IsDir() {
+		if err := copyUp(target, m.Source); err != nil {
+			return errors.Wrapf(err, "volume %s: copy the image's %s into it", m.Name, m.Destination)
+		}
+	}
 	if err := bindAt(unix.AT_FDCWD, m.Source, target, m.ReadOnly); err != nil {
 		return errors.Wrapf(err, "volume %s: bind %s", m.Destination, m.Source)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -200,7 +201,7 @@ func findGroup(list []groupEntry, group string) (groupEntry, bool) {
 // A file that cannot be read (not a regular file, too large) counts as
 // missing while it is not needed, so the default user and numeric ids
 // still run; a name that then cannot be found is reported with why.
-func lookupUser(spec string) (*execUser, error) {
+func lookupUser(spec string, groupAdd []string) (*execUser, error) {
 	root, err := openRoot("/")
 	if err != nil {
 		return nil, err
@@ -232,7 +233,35 @@ func lookupUser(spec string) (*execUser, error) {
 		}
 		return nil, fail(constant.ExitMydocker, err)
 	}
+	if err := addGroups(u, groupAdd, a.group); err != nil {
+		if gerr != nil {
+			err = errors.Wrap(gerr, err.Error())
+		}
+		return nil, fail(constant.ExitMydocker, err)
+	}
 	return u, nil
+}
+
+// addGroups adds --group-add's groups to u's supplementary groups: a
+// number is a gid, a name is looked up in the container's /etc/group.
+func addGroups(u *execUser, names []string, groups []groupEntry) error {
+	for _, name := range names {
+		var gid int
+		if g, ok := findGroup(groups, name); ok {
+			gid = g.gid
+		} else if security.IsNumericID(name) {
+			var err error
+			if gid, err = security.ParseID(name); err != nil {
+				return err
+			}
+		} else {
+			return errors.Errorf("unable to find group %s: no matching entries in group file", name)
+		}
+		if !slices.Contains(u.id.Groups, gid) {
+			u.id.Groups = append(u.id.Groups, gid)
+		}
+	}
+	return nil
 }
 
 // readAccountFile opens p inside root (symlinks followed as if root were

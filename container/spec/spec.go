@@ -2,12 +2,33 @@ package spec
 
 import "mydocker/container/security"
 
-// Mount is a bind mount of a host path into the container (a volume).
+// Mount is what the container gets at Destination: a bind mount of a host
+// path (Type "" or "bind"), a volume's data directory (Type "volume",
+// Source its _data, filled in by the host before init runs) or a new
+// tmpfs (Type "tmpfs", with Flags and Data for mount(2)).
 type Mount struct {
+	Type        string `json:"Type,omitempty"`
+	Name        string `json:"Name,omitempty"` // the volume's
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
 	ReadOnly    bool   `json:"ReadOnly"`
+	// CopyUp: an empty volume gets the image's content at Destination
+	// first, as Docker fills a new volume (not with volume-nocopy).
+	CopyUp bool `json:"CopyUp,omitempty"`
+	// Anonymous: a volume made for this container alone (-v /path, the
+	// image's VOLUME), removed with it by rm -v and --rm.
+	Anonymous bool `json:"Anonymous,omitempty"`
+	// Flags and Data are a tmpfs's mount(2) flags and options.
+	Flags uintptr `json:"Flags,omitempty"`
+	Data  string  `json:"Data,omitempty"`
 }
+
+// The types of Mount.
+const (
+	MountBind   = "bind"
+	MountVolume = "volume"
+	MountTmpfs  = "tmpfs"
+)
 
 // InitConfig is everything init needs. The host writes it to init's fd 3
 // as one length-framed JSON message (see sync.go), so every argument
@@ -31,6 +52,45 @@ type InitConfig struct {
 	// CgroupFiles are the v1 tasks files init writes "0" to, joining its
 	// cgroups itself before anything else (see cgroups.Placement).
 	CgroupFiles []string `json:"cgroupFiles,omitempty"`
+	// Proc is what the command's process gets besides its user (also
+	// given to exec'd processes).
+	Proc ProcessExtras `json:"proc"`
+	// ReadonlyRootfs makes / read-only (--read-only); mounts on it keep
+	// their own flags.
+	ReadonlyRootfs bool `json:"readonlyRootfs,omitempty"`
+	// ShmSize is /dev/shm's size in bytes, 0 for the default 64m.
+	ShmSize int64 `json:"shmSize,omitempty"`
+	// InitBinary (--init) is the host path of mydocker-init, the reaper
+	// that becomes pid 1 and runs the command. Init copies it into a
+	// sealed memfd while the host's files are still in view.
+	InitBinary string `json:"initBinary,omitempty"`
+	// Devices are the --device nodes init makes in the container's /dev.
+	Devices []Device `json:"devices,omitempty"`
+}
+
+// Device is a device node made in the container's /dev (--device).
+type Device struct {
+	Path         string `json:"path"` // /dev/...
+	Type         string `json:"type"` // "b" or "c"
+	Major, Minor int64
+	Mode         uint32 `json:"mode"` // permission bits
+	UID, GID     uint32
+}
+
+// ProcessExtras are the settings every process of a container gets, init's
+// command and exec'd ones alike: --group-add and --ulimit.
+type ProcessExtras struct {
+	// GroupAdd are supplementary groups, names resolved in the
+	// container's /etc/group, added to the user's.
+	GroupAdd []string `json:"groupAdd,omitempty"`
+	Rlimits  []Rlimit `json:"rlimits,omitempty"`
+}
+
+// Rlimit is one resource limit, set with setrlimit(2) before exec.
+type Rlimit struct {
+	Type int    `json:"type"` // RLIMIT_*
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
 }
 
 // ExecConfig is the process `exec` starts in a running container. The
@@ -44,6 +104,7 @@ type ExecConfig struct {
 	Interactive bool              `json:"interactive"`
 	ConsoleSize *ConsoleSize      `json:"consoleSize,omitempty"`
 	Security    security.Security `json:"security"`
+	Proc        ProcessExtras     `json:"proc"`
 }
 
 // ConsoleSize is a terminal's size in characters.
