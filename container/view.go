@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"mydocker/cgroups"
+	"mydocker/container/spec"
 	"mydocker/network"
 	"mydocker/utils"
 )
@@ -57,6 +60,8 @@ type InspectState struct {
 	// MonitorPid is mydocker's: the process that watches the container
 	// and records its exit (there is no daemon).
 	MonitorPid int `json:"MonitorPid,omitempty"`
+	// Health is the healthcheck's state; absent without one.
+	Health *Health `json:"Health,omitempty"`
 }
 
 // InspectConfig is Config as docker inspect shows it.
@@ -80,6 +85,8 @@ type InspectConfig struct {
 	OnBuild      []string            `json:"OnBuild"`
 	Labels       map[string]string   `json:"Labels"`
 	StopSignal   string              `json:"StopSignal,omitempty"`
+	StopTimeout  *int                `json:"StopTimeout,omitempty"`
+	Healthcheck  *v1.HealthConfig    `json:"Healthcheck,omitempty"`
 	// Resources is mydocker's: the limits as the record keeps them (the
 	// same values appear in HostConfig under Docker's names).
 	Resources cgroups.Resources `json:"Resources"`
@@ -108,6 +115,13 @@ type InspectHostConfig struct {
 	MemoryReservation int64                 `json:"MemoryReservation"`
 	MemorySwap        int64                 `json:"MemorySwap"`
 	PidsLimit         *int64                `json:"PidsLimit"` // null when unlimited, as Docker's
+	ReadonlyRootfs    bool                  `json:"ReadonlyRootfs"`
+	ShmSize           int64                 `json:"ShmSize"`
+	GroupAdd          []string              `json:"GroupAdd"`
+	Ulimits           []Ulimit              `json:"Ulimits"`
+	Devices           []DeviceMapping       `json:"Devices"`
+	Init              *bool                 `json:"Init"`
+	Tmpfs             map[string]string     `json:"Tmpfs,omitempty"`
 }
 
 // LogConfig is the log driver and its options.
@@ -138,6 +152,8 @@ type GraphDriver struct {
 // MountPoint is one entry of the top-level Mounts.
 type MountPoint struct {
 	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`   // a volume's
+	Driver      string `json:"Driver,omitempty"` // a volume's: local
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
 	Mode        string `json:"Mode"`
@@ -208,6 +224,7 @@ func (rec *Record) Inspect(workspace, logPath string, netID func(string) string)
 	v.State = InspectState{
 		Status: st.DisplayStatus(), Running: rec.live(), Paused: st.Paused && rec.live(), OOMKilled: st.OOMKilled,
 		ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt.UTC(), FinishedAt: st.FinishedAt.UTC(),
+		Health: st.Health,
 	}
 	if rec.live() {
 		v.State.Pid, v.State.MonitorPid = st.Pid, st.MonitorPid
@@ -220,7 +237,8 @@ func (rec *Record) Inspect(workspace, logPath string, netID func(string) string)
 		Hostname: hostname, User: c.User, AttachStdin: c.OpenStdin, AttachStdout: true, AttachStderr: true,
 		ExposedPorts: c.ExposedPorts, Tty: c.Tty, OpenStdin: c.OpenStdin, StdinOnce: c.OpenStdin && !c.Tty,
 		Env: nonNil(c.Env), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint,
-		Labels: c.Labels, StopSignal: c.StopSignal, Resources: c.Resources,
+		Labels: c.Labels, StopSignal: c.StopSignal, StopTimeout: c.StopTimeout, Healthcheck: c.Healthcheck,
+		Resources: c.Resources,
 	}
 	if v.Config.Image == "" {
 		v.Config.Image = rec.Image
@@ -237,7 +255,13 @@ func (rec *Record) Inspect(workspace, logPath string, netID func(string) string)
 	}}
 	v.Mounts = []MountPoint{}
 	for _, m := range c.Volumes {
-		mp := MountPoint{Type: "bind", Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Propagation: "rprivate"}
+		mp := MountPoint{Type: spec.MountBind, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly, Propagation: "rprivate"}
+		switch m.Type {
+		case spec.MountVolume:
+			mp.Type, mp.Name, mp.Driver, mp.Propagation = spec.MountVolume, m.Name, "local", ""
+		case spec.MountTmpfs:
+			mp.Type, mp.Propagation = spec.MountTmpfs, ""
+		}
 		if m.ReadOnly {
 			mp.Mode = "ro"
 		}
@@ -258,11 +282,30 @@ func (rec *Record) hostConfig() InspectHostConfig {
 		MemoryReservation: r.MemoryReservation, MemorySwap: r.MemorySwap,
 	}
 	for _, m := range c.Volumes {
-		b := m.Source + ":" + m.Destination
+		src := m.Source
+		switch m.Type {
+		case spec.MountTmpfs:
+			if h.Tmpfs == nil {
+				h.Tmpfs = map[string]string{}
+			}
+			h.Tmpfs[m.Destination] = m.Data
+			continue
+		case spec.MountVolume:
+			if m.Anonymous {
+				continue // Docker lists those under Config.Volumes only
+			}
+			src = m.Name
+		}
+		b := src + ":" + m.Destination
 		if m.ReadOnly {
 			b += ":ro"
 		}
 		h.Binds = append(h.Binds, b)
+	}
+	h.ReadonlyRootfs, h.ShmSize, h.GroupAdd, h.Ulimits, h.Devices = c.ReadonlyRootfs, c.ShmSize, c.GroupAdd, c.Ulimits, c.Devices
+	if c.Init {
+		yes := true
+		h.Init = &yes
 	}
 	log := c.Log.withDefaults()
 	h.LogConfig = LogConfig{Type: "json-file", Config: map[string]string{
@@ -348,7 +391,7 @@ func (rec *Record) StatusText(now time.Time) string {
 	case rec.live() && st.Paused:
 		return "Up " + HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case rec.live():
-		return "Up " + HumanDuration(now.Sub(st.StartedAt))
+		return "Up " + HumanDuration(now.Sub(st.StartedAt)) + st.StatusSuffix()
 	case st.Status == StatusCreated || st.StartedAt.IsZero():
 		return "Created"
 	case st.FinishedAt.IsZero():
