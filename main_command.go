@@ -70,6 +70,8 @@ func newApp() *cli.App {
 		monitorCommand,
 		loginCommand,
 		logoutCommand,
+		createCommand,
+		waitCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -89,6 +91,7 @@ var needsRoot = map[string]bool{
 	"run": true, "exec": true, "stop": true, "start": true, "rm": true, "commit": true,
 	"rmi": true, "import": true, "network": true, "stats": true,
 	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
+	"create": true, "wait": true,
 }
 
 // before sets up logging and refuses early, in one clear line, a command

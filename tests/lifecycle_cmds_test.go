@@ -1,0 +1,232 @@
+package tests
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// fails runs mydocker expecting it to refuse with exit 125 and one line on
+// stderr, and returns that line.
+func (e *env) fails(args ...string) string {
+	e.t.Helper()
+	r := e.run(125, args...)
+	line := strings.TrimSpace(r.stderr)
+	if line == "" || strings.Contains(line, "\n") {
+		e.t.Fatalf("mydocker %q: stderr should be one line, got %q", args, r.stderr)
+	}
+	return line
+}
+
+// statusOf is a container's State.Status as inspect shows it.
+func (e *env) statusOf(ref string) string {
+	e.t.Helper()
+	return e.state(ref)["Status"].(string)
+}
+
+// pidOf is a running container's State.Pid.
+func (e *env) pidOf(ref string) int {
+	e.t.Helper()
+	return int(e.state(ref)["Pid"].(float64))
+}
+
+// waitCmd starts `mydocker wait refs...` in the background; its output
+// is read with finish.
+type waitCmd struct {
+	cmd      *exec.Cmd
+	out, err bytes.Buffer
+	done     chan struct{}
+}
+
+func (e *env) startWait(refs ...string) *waitCmd {
+	e.t.Helper()
+	w := &waitCmd{cmd: exec.Command(binary, append([]string{"wait"}, refs...)...), done: make(chan struct{})}
+	w.cmd.Env = append(os.Environ(), "MYDOCKER_ROOT="+e.root)
+	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.err
+	if err := w.cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { w.cmd.Wait(); close(w.done) }()
+	e.t.Cleanup(func() {
+		select {
+		case <-w.done:
+		default:
+			w.cmd.Process.Kill()
+			<-w.done
+		}
+	})
+	return w
+}
+
+// finish waits for the waiter (a minute at most: a waiter that never
+// wakes fails the test) and returns its stdout.
+func (w *waitCmd) finish(t *testing.T) string {
+	t.Helper()
+	select {
+	case <-w.done:
+	case <-time.After(60 * time.Second):
+		w.cmd.Process.Kill()
+		<-w.done
+		t.Fatalf("wait never returned; stdout %q stderr %q", w.out.String(), w.err.String())
+	}
+	if code := w.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("wait exited %d: %s", code, w.err.String())
+	}
+	return w.out.String()
+}
+
+func (w *waitCmd) running() bool {
+	select {
+	case <-w.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// create holds nothing on the host until start: no mount, cgroup or
+// network; start runs it; start -a gives its output and exit code.
+func TestCreateStartAttach(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("create", "--name", "made", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+	if len(id) != 64 {
+		t.Fatalf("create printed %q, want only the ID", id)
+	}
+	if got := e.statusOf("made"); got != "created" {
+		t.Fatalf("status after create %q, want created", got)
+	}
+	if !strings.Contains(e.ok("ps", "-a"), "made") {
+		t.Fatal("ps -a does not list the created container")
+	}
+	if m := mountsUnder(t, e.root); len(m) > 0 {
+		t.Fatalf("created container has mounts: %v", m)
+	}
+	assertNoCgroup(t, id)
+	if _, err := os.Stat(filepath.Join(e.root, "containers", id, "container.log")); err == nil {
+		t.Fatal("created container has a log")
+	}
+
+	r := e.run(3, "start", "-a", "made")
+	if r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Fatalf("start -a: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	if st := e.state("made"); st["Status"] != "exited" || st["ExitCode"] != float64(3) {
+		t.Fatalf("after start -a: %v", st)
+	}
+	assertNoCgroup(t, id)
+	// Started again detached, it keeps its record and exits the same way.
+	if got := e.ok("start", "made"); got != "made" {
+		t.Fatalf("start printed %q", got)
+	}
+	if got := e.ok("wait", "made"); got != "3" {
+		t.Fatalf("wait printed %q, want 3", got)
+	}
+
+	// -i passes stdin to a container created with -i.
+	e.ok("create", "-i", "--name", "cat", "busybox", "cat")
+	if r := e.runIn([]byte("through stdin\n"), 0, "start", "-a", "-i", "cat"); r.stdout != "through stdin\n" {
+		t.Fatalf("start -a -i: stdout %q", r.stdout)
+	}
+
+	// Refusals: one line, exit 125, nothing made.
+	e.fails("start", "-a", "made", "cat")
+	e.fails("start", "-a", "nosuch")
+	e.run(0, "rm", "made", "cat")
+	e.fails("create")
+	e.fails("create", "--name", "bad/name", "busybox", "true")
+	e.fails("create", "--pull", "never", "nosuchimage")
+	e.fails("create", "--memory", "lots", "busybox", "true")
+	e.fails("create", "--bogus", "busybox", "true")
+	e.assertNothingLeft()
+
+	// start -a of a running container is refused; it keeps running.
+	e.ok("run", "-d", "--name", "up", "busybox", "sleep", "1000")
+	e.fails("start", "-a", "up")
+	if got := e.statusOf("up"); got != "running" {
+		t.Fatalf("status %q after a refused start -a", got)
+	}
+}
+
+// wait prints the exit code of a container that already exited, of one
+// that exits later (to many waiters at once), of one created and not yet
+// started, and of one whose monitor was SIGKILLed, which writes nothing.
+func TestWaitExitCodes(t *testing.T) {
+	e := newEnv(t)
+	e.run(5, "run", "--name", "done", "busybox", "sh", "-c", "exit 5")
+	if got := e.ok("wait", "done"); got != "5" {
+		t.Fatalf("wait on an exited container printed %q", got)
+	}
+
+	e.ok("run", "-d", "--name", "later", "busybox", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 7")
+	var waiters []*waitCmd
+	for i := 0; i < 4; i++ {
+		waiters = append(waiters, e.startWait("later"))
+	}
+	both := e.startWait("done", "later")
+	// Still running after an exec round trip: the waiters must still wait.
+	if r, _ := e.exec(nil, "exec", "later", "true"); r.code != 0 {
+		t.Fatalf("exec: %v; inspect %v; logs %q", r, e.state("later"), e.ok("logs", "later"))
+	}
+	for _, w := range append(waiters, both) {
+		if !w.running() {
+			t.Fatalf("wait returned while the container ran: %q %q", w.out.String(), w.err.String())
+		}
+	}
+	e.ok("exec", "later", "touch", "/go")
+	for _, w := range waiters {
+		if got := w.finish(t); got != "7\n" {
+			t.Fatalf("waiter printed %q, want 7", got)
+		}
+	}
+	if got := both.finish(t); got != "5\n7\n" {
+		t.Fatalf("wait done later printed %q", got)
+	}
+
+	// Created: waits through the start until the exit.
+	e.ok("create", "--name", "fresh", "busybox", "sh", "-c", "exit 4")
+	w := e.startWait("fresh")
+	e.ok("run", "--name", "other", "busybox", "true") // a round trip while fresh is waited for
+	if !w.running() {
+		t.Fatalf("wait on a created container returned: %q", w.out.String())
+	}
+	e.ok("start", "fresh")
+	if got := w.finish(t); got != "4\n" {
+		t.Fatalf("wait on created then started printed %q", got)
+	}
+
+	// The monitor killed: nothing records the exit, the container dies
+	// with it (137), and the waiter must still wake.
+	e.ok("run", "-d", "--name", "orphan", "busybox", "sleep", "1000")
+	w = e.startWait("orphan")
+	mon := int(e.record(e.resolveID("orphan"))["State"].(map[string]any)["MonitorPid"].(float64))
+	e.ok("exec", "orphan", "true")
+	if !w.running() {
+		t.Fatal("wait returned before the monitor was killed")
+	}
+	if err := unix.Kill(mon, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.finish(t); got != "137\n" {
+		t.Fatalf("wait after the monitor was killed printed %q", got)
+	}
+
+	e.fails("wait")
+	e.fails("wait", "nosuch")
+	// Going on past a missing container, as Docker: its code for the rest.
+	r := e.run(125, "wait", "nosuch", "done")
+	if r.stdout != "5\n" {
+		t.Fatalf("wait nosuch done printed %q", r.stdout)
+	}
+}
+
+// resolveID is the full ID of a container reference.
+func (e *env) resolveID(ref string) string {
+	e.t.Helper()
+	return e.inspect(ref)["Id"].(string)
+}
