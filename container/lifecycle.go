@@ -224,3 +224,35 @@ func waitUntil(timeout time.Duration, cond func() bool) bool {
 	}
 	return true
 }
+
+// Kill sends sig to container id's first process, as Docker's kill does:
+// the container exits with 128+sig if the signal ends it (a pid 1 gets
+// only the signals it handles, besides SIGKILL). A paused container
+// is thawed after a SIGKILL, which a frozen process dies of only then;
+// any other signal would wait in the freezer, so it is refused.
+func (s *Store) Kill(id string, sig unix.Signal) error {
+	lock, err := s.Lock(id)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	rec, err := s.Load(id)
+	if err != nil {
+		return err
+	}
+	if rec.State.Status != StatusRunning || !rec.State.Alive() {
+		return errors.Errorf("cannot kill container %s: it is not running", rec.Name)
+	}
+	if rec.State.Paused && sig != unix.SIGKILL {
+		return errors.Errorf("cannot kill container %s with %s: it is paused (unpause it first, or send SIGKILL)", rec.Name, unix.SignalName(sig))
+	}
+	// The pid is the one we started (Alive compared its start time) and
+	// cannot be reused before the monitor, its parent, reaps it.
+	if err := unix.Kill(rec.State.Pid, sig); err != nil && err != unix.ESRCH {
+		return errors.Wrapf(err, "signal %s", rec.Name)
+	}
+	if sig == unix.SIGKILL {
+		return thaw(rec)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,4 +230,63 @@ func TestWaitExitCodes(t *testing.T) {
 func (e *env) resolveID(ref string) string {
 	e.t.Helper()
 	return e.inspect(ref)["Id"].(string)
+}
+
+// kill sends SIGKILL by default and the signal asked for by name or
+// number; wait and inspect report 128+N when the signal ends it.
+func TestKillSignals(t *testing.T) {
+	e := newEnv(t)
+	for i, sig := range []string{"", "KILL", "SIGKILL", "9", "kill"} {
+		name := fmt.Sprintf("k%d", i)
+		e.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+		args := []string{"kill"}
+		if sig != "" {
+			args = append(args, "-s", sig)
+		}
+		if got := e.ok(append(args, name)...); got != name {
+			t.Fatalf("kill printed %q", got)
+		}
+		if got := e.ok("wait", name); got != "137" {
+			t.Fatalf("kill -s %q: wait printed %q, want 137", sig, got)
+		}
+		if st := e.state(name); st["ExitCode"] != float64(137) || st["Status"] != "exited" {
+			t.Fatalf("kill -s %q: state %v", sig, st)
+		}
+	}
+	// A signal the container's pid 1 handles: it decides how it exits.
+	e.ok("run", "-d", "--name", "trap", "busybox", "sh", "-c", `trap 'echo got usr1; exit 5' USR1; touch /ready; while :; do sleep 0.05; done`)
+	waitFor(t, "trap set", func() bool { r, _ := e.exec(nil, "exec", "trap", "test", "-e", "/ready"); return r.code == 0 })
+	e.ok("kill", "--signal", "SIGUSR1", "trap")
+	if got := e.ok("wait", "trap"); got != "5" {
+		t.Fatalf("USR1 trap: wait printed %q", got)
+	}
+	if !strings.Contains(e.ok("logs", "trap"), "got usr1") {
+		t.Fatal("the trap did not run")
+	}
+
+	// A paused container: SIGKILL goes through (thawed after), others
+	// are refused and it stays paused.
+	e.ok("run", "-d", "--name", "frozen", "busybox", "sleep", "1000")
+	e.ok("pause", "frozen")
+	e.fails("kill", "-s", "TERM", "frozen")
+	if st := e.state("frozen"); st["Status"] != "paused" {
+		t.Fatalf("after a refused kill: %v", st)
+	}
+	e.ok("kill", "frozen")
+	if got := e.ok("wait", "frozen"); got != "137" {
+		t.Fatalf("paused then killed: wait printed %q", got)
+	}
+
+	// Refusals: bad signals leave it running; stopped and missing
+	// containers are errors.
+	e.ok("run", "-d", "--name", "alive", "busybox", "sleep", "1000")
+	for _, bad := range []string{"FOO", "0", "65", "-1", "SIG", ""} {
+		e.fails("kill", "-s", bad, "alive")
+	}
+	if got := e.statusOf("alive"); got != "running" {
+		t.Fatalf("status %q after refused kills", got)
+	}
+	e.fails("kill", "k0")
+	e.fails("kill", "nosuch")
+	e.fails("kill")
 }
