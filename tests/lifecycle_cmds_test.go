@@ -290,3 +290,33 @@ func TestKillSignals(t *testing.T) {
 	e.fails("kill", "nosuch")
 	e.fails("kill")
 }
+
+// restart stops a container (stop's signal, then SIGKILL after -t) and
+// starts it again with its writable layer; a stopped one is just started.
+func TestRestart(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "r", "busybox", "sh", "-c", "echo started >> /count; exec sleep 1000")
+	first := e.pidOf("r")
+	if got := e.ok("restart", "-t", "1", "r"); got != "r" {
+		t.Fatalf("restart printed %q", got)
+	}
+	if st := e.state("r"); st["Status"] != "running" || int(st["Pid"].(float64)) == first {
+		t.Fatalf("after restart: %v (first pid %d)", st, first)
+	}
+	if got := e.ok("exec", "r", "cat", "/count"); got != "started\nstarted" {
+		t.Fatalf("/count after restart %q: the writable layer was not kept", got)
+	}
+	e.ok("stop", "-t", "0", "r")
+	e.ok("restart", "r")
+	if got := e.statusOf("r"); got != "running" {
+		t.Fatalf("restart of a stopped container: %s", got)
+	}
+	e.ok("create", "--name", "c", "busybox", "sleep", "1000")
+	e.ok("restart", "c")
+	if got := e.statusOf("c"); got != "running" {
+		t.Fatalf("restart of a created container: %s", got)
+	}
+	e.fails("restart", "nosuch")
+	e.fails("restart", "-t", "-1", "r")
+	e.fails("restart")
+}
