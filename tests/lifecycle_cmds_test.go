@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -319,4 +320,55 @@ func TestRestart(t *testing.T) {
 	e.fails("restart", "nosuch")
 	e.fails("restart", "-t", "-1", "r")
 	e.fails("restart")
+}
+
+// rename follows run --name's rules: valid names, unique, even between
+// parallel renames; the old name is free afterwards.
+func TestRename(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--name", "a", "busybox", "sleep", "1000")
+	e.ok("rename", "a", "b")
+	if got := e.resolveID("b"); got != id {
+		t.Fatalf("b resolves to %s, want %s", got, id)
+	}
+	if e.inspect("b")["Name"] != "b" {
+		t.Fatalf("inspect Name %v", e.inspect("b")["Name"])
+	}
+	e.fails("inspect", "a")
+	// The old name is free for another container.
+	e.ok("run", "-d", "--name", "a", "busybox", "sleep", "1000")
+
+	e.fails("rename", "a", "b")    // taken
+	e.fails("rename", "b", "b")    // the same
+	e.fails("rename", "b", "x/y")  // invalid
+	e.fails("rename", "b", "-bad") // invalid
+	e.fails("rename", "nosuch", "z")
+	e.fails("rename", "b")
+	if e.resolveID("b") != id || e.inspect("a")["Name"] != "a" {
+		t.Fatal("a refused rename changed a name")
+	}
+
+	// Two containers renamed to one name at once: exactly one wins.
+	e.ok("run", "-d", "--name", "p", "busybox", "sleep", "1000")
+	e.ok("run", "-d", "--name", "q", "busybox", "sleep", "1000")
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	for i, ref := range []string{"p", "q"} {
+		wg.Add(1)
+		go func(i int, ref string) {
+			defer wg.Done()
+			r, err := e.exec(nil, "rename", ref, "prize")
+			if err != nil {
+				t.Error(err)
+			}
+			codes[i] = r.code
+		}(i, ref)
+	}
+	wg.Wait()
+	if codes[0]+codes[1] != 125 || codes[0]*codes[1] != 0 {
+		t.Fatalf("parallel renames exited %v, want one 0 and one 125", codes)
+	}
+	// Removing the renamed container frees its new name.
+	e.ok("rm", "-f", "b")
+	e.ok("run", "-d", "--name", "b", "busybox", "sleep", "1000")
 }
