@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -371,4 +372,46 @@ func TestRename(t *testing.T) {
 	// Removing the renamed container frees its new name.
 	e.ok("rm", "-f", "b")
 	e.ok("run", "-d", "--name", "b", "busybox", "sleep", "1000")
+}
+
+// top lists the container's processes as the host's ps sees them, in
+// Docker's columns, and nothing of the host.
+func TestTop(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "t", "busybox", "sh", "-c", "sleep 1000 & exec sleep 2000")
+	pid := e.pidOf("t")
+	out := e.ok("top", "t")
+	lines := strings.Split(out, "\n")
+	if got := strings.Join(strings.Fields(lines[0]), " "); got != "UID PID PPID C STIME TTY TIME CMD" {
+		t.Fatalf("top header %q", lines[0])
+	}
+	if len(lines) != 3 {
+		t.Fatalf("top shows %d processes, want 2:\n%s", len(lines)-1, out)
+	}
+	var pids []int
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		n, err := strconv.Atoi(f[1])
+		if err != nil {
+			t.Fatalf("top line %q", l)
+		}
+		pids = append(pids, n)
+		if !strings.Contains(l, "sleep") || n == os.Getpid() {
+			t.Fatalf("top line %q is not the container's", l)
+		}
+	}
+	if pids[0] != pid && pids[1] != pid {
+		t.Fatalf("top pids %v lack pid 1's %d", pids, pid)
+	}
+	// ps options as given.
+	out = e.ok("top", "t", "-o", "pid,comm")
+	if !strings.HasPrefix(out, "PID") || !strings.Contains(out, fmt.Sprintf("%d sleep", pid)) {
+		t.Fatalf("top -o pid,comm:\n%s", out)
+	}
+	e.fails("top", "t", "-o", "comm") // no PID column
+	e.fails("top", "t", "--no-such-ps-option")
+	e.fails("top", "nosuch")
+	e.fails("top")
+	e.ok("stop", "-t", "0", "t")
+	e.fails("top", "t")
 }
