@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -414,4 +415,69 @@ func TestTop(t *testing.T) {
 	e.fails("top")
 	e.ok("stop", "-t", "0", "t")
 	e.fails("top", "t")
+}
+
+// logs -t prints each line's time; --since and --until keep the lines of
+// a window, given as RFC 3339, Unix times or durations.
+func TestLogsTimestampsWindow(t *testing.T) {
+	e := newEnv(t)
+	before := time.Now()
+	e.ok("run", "-d", "--name", "l", "busybox", "sh", "-c", "echo one; while [ ! -e /go ]; do sleep 0.05; done; echo two; exec sleep 1000")
+	waitFor(t, "first line", func() bool { return e.ok("logs", "l") == "one" })
+	mid := time.Now()
+	e.ok("exec", "l", "touch", "/go")
+	waitFor(t, "second line", func() bool { return e.ok("logs", "l") == "one\ntwo" })
+	after := time.Now()
+
+	stamped := regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (one|two)$`)
+	lines := strings.Split(e.ok("logs", "-t", "l"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logs -t: %q", lines)
+	}
+	for i, l := range lines {
+		m := stamped.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("logs -t line %q", l)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := before, mid
+		if i == 1 {
+			lo, hi = mid, after
+		}
+		if ts.Before(lo) || ts.After(hi) {
+			t.Fatalf("line %q stamped outside [%v, %v]", l, lo, hi)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--since", mid.Format(time.RFC3339Nano)}, "two"},
+		{[]string{"--until", mid.Format(time.RFC3339Nano)}, "one"},
+		{[]string{"--since", fmt.Sprintf("%d.%09d", mid.Unix(), mid.Nanosecond())}, "two"},
+		{[]string{"--until", fmt.Sprintf("%d.%09d", mid.Unix(), mid.Nanosecond())}, "one"},
+		{[]string{"--since", "1h"}, "one\ntwo"},
+		{[]string{"--until", "1h"}, ""},
+		{[]string{"--since", "1h", "--until", mid.Format(time.RFC3339Nano)}, "one"},
+		{[]string{"--since", before.Add(-time.Hour).UTC().Format("2006-01-02T15:04:05Z")}, "one\ntwo"},
+		{[]string{"--since", mid.Format(time.RFC3339Nano), "--tail", "1"}, "two"},
+		{[]string{"--since", mid.Format(time.RFC3339Nano), "-f"}, "two"},
+	} {
+		if tc.args[len(tc.args)-1] == "-f" {
+			// Follows until the container exits.
+			go func() {
+				time.Sleep(200 * time.Millisecond)
+				e.exec(nil, "kill", "l")
+			}()
+		}
+		if got := e.ok(append(append([]string{"logs"}, tc.args...), "l")...); got != tc.want {
+			t.Errorf("logs %q: %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	for _, bad := range [][]string{{"--since", "yesterday"}, {"--until", "10x"}, {"--since", ""}, {"--until", "2024-13-01"}} {
+		e.fails(append(append([]string{"logs"}, bad...), "l")...)
+	}
 }
