@@ -481,3 +481,53 @@ func TestLogsTimestampsWindow(t *testing.T) {
 		e.fails(append(append([]string{"logs"}, bad...), "l")...)
 	}
 }
+
+// diff lists the writable layer's changes: A added, C changed, D deleted
+// (whiteouts); an untouched container has none, the /etc files mounted
+// by the runtime included.
+func TestDiff(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "--name", "clean", "busybox", "true")
+	if got := e.ok("diff", "clean"); got != "" {
+		t.Fatalf("diff of an untouched container:\n%s", got)
+	}
+	e.ok("run", "--name", "d", "busybox", "sh", "-c",
+		"touch /tmp/new; rm /bin/ls; mkdir -p /added/sub; echo x > /added/sub/f; echo more >> /etc/passwd; rm -r /var/www; ln -s /etc /link")
+	want := strings.Join([]string{
+		"A /added", "A /added/sub", "A /added/sub/f",
+		"C /bin", "D /bin/ls",
+		"C /etc", "C /etc/passwd",
+		"A /link",
+		"C /tmp", "A /tmp/new",
+		"C /var", "D /var/www",
+	}, "\n")
+	if got := e.ok("diff", "d"); got != want {
+		t.Fatalf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	e.ok("create", "--name", "new", "busybox", "true")
+	if got := e.ok("diff", "new"); got != "" {
+		t.Fatalf("diff of a created container: %q", got)
+	}
+	e.fails("diff", "nosuch")
+	e.fails("diff")
+	e.fails("diff", "d", "clean")
+}
+
+// diff with podman as the oracle: the same changes made in the same image
+// give the same lines.
+func TestDiffLikePodman(t *testing.T) {
+	e := newEnv(t)
+	p := newPodman(t)
+	img := "localhost/mydocker-diff:" + randHex(4)
+	p.run("import", busyboxTar(t), img)
+	script := "touch /tmp/new; rm /bin/ls; mkdir -p /added/sub; echo x > /added/sub/f; echo more >> /etc/passwd"
+	name := "mydocker-diff-" + randHex(4)
+	p.run("run", "--name", name, "--network", "none", "--cgroup-parent", p.cgroupParent, img, "sh", "-c", script)
+	theirs := strings.TrimSpace(p.run("diff", name))
+	p.run("rm", name)
+	e.ok("run", "--name", "d", "busybox", "sh", "-c", script)
+	ours := e.ok("diff", "d")
+	if ours != theirs {
+		t.Fatalf("diff differs from podman's:\nours:\n%s\npodman's:\n%s", ours, theirs)
+	}
+}
