@@ -1,8 +1,11 @@
 package tests
 
 import (
+	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -530,4 +533,145 @@ func TestDiffLikePodman(t *testing.T) {
 	if ours != theirs {
 		t.Fatalf("diff differs from podman's:\nours:\n%s\npodman's:\n%s", ours, theirs)
 	}
+}
+
+// container prune removes every stopped container (created or exited),
+// never a running one, and says what it removed.
+func TestContainerPrune(t *testing.T) {
+	e := newEnv(t)
+	created := e.ok("create", "busybox", "true")
+	exited := e.ok("run", "-d", "busybox", "sh", "-c", "echo data > /file")
+	e.ok("wait", exited)
+	running := e.ok("run", "-d", "busybox", "sleep", "1000")
+
+	// Asked and not confirmed: nothing goes.
+	r := e.runIn([]byte("n\n"), 0, "container", "prune")
+	if !strings.Contains(r.stderr, "Are you sure") || len(e.containerIDs()) != 3 {
+		t.Fatalf("unconfirmed prune: stderr %q, %d containers", r.stderr, len(e.containerIDs()))
+	}
+	out := e.ok("container", "prune", "-f")
+	lines := strings.Split(out, "\n")
+	if lines[0] != "Deleted Containers:" || len(lines) != 5 || lines[3] != "" || !strings.HasPrefix(lines[4], "Total reclaimed space: ") {
+		t.Fatalf("prune output:\n%s", out)
+	}
+	got := map[string]bool{lines[1]: true, lines[2]: true}
+	if !got[created] || !got[exited] {
+		t.Fatalf("prune removed %v, want %s and %s", lines[1:3], created, exited)
+	}
+	if ids := e.containerIDs(); len(ids) != 1 || ids[0] != running {
+		t.Fatalf("containers left %v, want only the running %s", ids, running)
+	}
+	for _, id := range []string{created, exited} {
+		if _, err := os.Stat(filepath.Join(e.root, "overlay2", id)); !os.IsNotExist(err) {
+			t.Fatalf("workspace of %s left: %v", id, err)
+		}
+	}
+	// Confirmed with y; nothing to remove.
+	if r := e.runIn([]byte("y\n"), 0, "container", "prune"); strings.TrimSpace(r.stdout) != "Total reclaimed space: 0B" {
+		t.Fatalf("prune with nothing stopped: %q", r.stdout)
+	}
+	e.fails("container", "prune", "extra")
+	e.fails("container", "prune", "--bogus")
+}
+
+// danglingImage commits container src and makes the commit a dangling
+// image (one without a name): saved, removed and loaded again from an
+// archive whose manifest names no tag. It returns the image ID.
+func (e *env) danglingImage(src string) string {
+	e.t.Helper()
+	tag := "tmp-" + randHex(4) + ":1"
+	id := e.ok("commit", src, tag)
+	dir := e.t.TempDir()
+	saved, nameless := filepath.Join(dir, "saved.tar"), filepath.Join(dir, "nameless.tar")
+	e.ok("save", "-o", saved, tag)
+	in, err := os.Open(saved)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer in.Close()
+	var buf bytes.Buffer
+	tr, tw := tar.NewReader(in), tar.NewWriter(&buf)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if h.Name == "manifest.json" {
+			var m []map[string]any
+			if err := json.Unmarshal(data, &m); err != nil {
+				e.t.Fatal(err)
+			}
+			m[0]["RepoTags"] = nil
+			if data, err = json.Marshal(m); err != nil {
+				e.t.Fatal(err)
+			}
+			h.Size = int64(len(data))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := tw.Write(data); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(nameless, buf.Bytes(), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	e.ok("rmi", tag)
+	e.ok("load", "-i", nameless)
+	return id
+}
+
+// image prune removes dangling images, or with -a every image no
+// container uses, never one a container uses.
+func TestImagePrune(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "--name", "src", "busybox", "sh", "-c", "echo 1 > /v")
+	e.ok("run", "--name", "src2", "busybox", "sh", "-c", "echo 2 > /v")
+	unused := e.danglingImage("src")
+	used := e.danglingImage("src2")
+	e.ok("create", "--name", "user", used, "cat", "/v")
+	named := e.ok("commit", "src", "keep:1")
+
+	images := func() string { return e.ok("images", "-q", "--no-trunc") }
+	has := func(list, id string) bool { return strings.Contains(list, id) }
+	if list := images(); !has(list, unused) || !has(list, used) || len(strings.Fields(list)) != 4 {
+		t.Fatalf("before image prune: %s", list)
+	}
+	out := e.ok("image", "prune", "-f")
+	if !strings.HasPrefix(out, "Deleted Images:\ndeleted: "+unused+"\n\nTotal reclaimed space: ") || strings.Count(out, "\n") != 3 {
+		t.Fatalf("image prune output:\n%s\nwant only %s deleted", out, unused)
+	}
+	if list := images(); has(list, unused) || !has(list, used) || !has(list, named) || len(strings.Fields(list)) != 3 {
+		t.Fatalf("after image prune: %s", list)
+	}
+	// -a: every image no container uses, named or not: keep:1 goes;
+	// busybox and the dangling one stay, as containers use them.
+	out = e.ok("image", "prune", "-af")
+	if !strings.Contains(out, "untagged: keep:1\ndeleted: "+named+"\n") {
+		t.Fatalf("image prune -a output:\n%s", out)
+	}
+	if list := images(); !has(list, used) || has(list, named) || len(strings.Fields(list)) != 2 || !strings.Contains(e.ok("images"), "busybox") {
+		t.Fatalf("after image prune -a: %s\n%s", list, e.ok("images"))
+	}
+	if r := e.run(0, "start", "-a", "user"); r.stdout != "2\n" {
+		t.Fatalf("the container of a kept dangling image printed %q", r.stdout)
+	}
+	// Once nothing uses them, -a removes them all.
+	e.ok("container", "prune", "-f")
+	e.ok("image", "prune", "-a", "-f")
+	if got := images(); got != "" {
+		t.Fatalf("images left after prune -a with no containers: %q", got)
+	}
+	e.fails("image", "prune", "extra")
 }
