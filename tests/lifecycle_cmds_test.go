@@ -4,8 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -674,4 +674,53 @@ func TestImagePrune(t *testing.T) {
 		t.Fatalf("images left after prune -a with no containers: %q", got)
 	}
 	e.fails("image", "prune", "extra")
+}
+
+// system df counts images, containers and their sizes in Docker's table.
+func TestSystemDf(t *testing.T) {
+	e := newEnv(t)
+	rows := func() map[string][]string {
+		out := e.ok("system", "df")
+		lines := strings.Split(out, "\n")
+		if got := strings.Join(strings.Fields(lines[0]), " "); got != "TYPE TOTAL ACTIVE SIZE RECLAIMABLE" {
+			t.Fatalf("system df header %q", lines[0])
+		}
+		m := map[string][]string{}
+		for _, l := range lines[1:] {
+			f := strings.Fields(l)
+			if strings.HasPrefix(l, "Local Volumes") {
+				m["Local Volumes"] = f[2:]
+			} else {
+				m[f[0]] = f[1:]
+			}
+		}
+		return m
+	}
+	r := rows()
+	if got := r["Images"]; len(got) != 5 || got[0] != "1" || got[1] != "0" || got[2] == "0B" || got[4] != "(100%)" {
+		t.Fatalf("Images row with no containers: %v", got)
+	}
+	if got := r["Containers"]; strings.Join(got, " ") != "0 0 0B 0B (0%)" {
+		t.Fatalf("Containers row with none: %v", got)
+	}
+	if _, ok := r["Local Volumes"]; !ok {
+		t.Fatal("no Local Volumes row")
+	}
+	e.ok("run", "-d", "--name", "big", "busybox", "sh", "-c", "head -c 300000 /dev/zero > /fill; exec sleep 1000")
+	waitFor(t, "file written", func() bool {
+		r, _ := e.exec(nil, "exec", "big", "sh", "-c", "[ $(wc -c < /fill) = 300000 ]")
+		return r.code == 0
+	})
+	r = rows()
+	if got := r["Images"]; got[0] != "1" || got[1] != "1" || got[3] != "0B" {
+		t.Fatalf("Images row with a container: %v", got)
+	}
+	if got := r["Containers"]; got[0] != "1" || got[1] != "1" || !strings.HasPrefix(got[2], "300") || got[3] != "0B" {
+		t.Fatalf("Containers row with one running: %v", got)
+	}
+	e.ok("stop", "-t", "0", "big")
+	if got := rows()["Containers"]; got[1] != "0" || got[2] != got[3] || got[4] != "(100%)" {
+		t.Fatalf("Containers row with one stopped: %v", got)
+	}
+	e.fails("system", "df", "extra")
 }
