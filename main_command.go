@@ -79,6 +79,7 @@ func newApp() *cli.App {
 		diffCommand,
 		containerCommand,
 		systemCommand,
+		eventsCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -99,7 +100,7 @@ var needsRoot = map[string]bool{
 	"rmi": true, "import": true, "network": true, "stats": true,
 	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
 	"create": true, "wait": true, "kill": true, "restart": true, "rename": true, "top": true,
-	"diff": true, "container": true, "system": true,
+	"diff": true, "container": true, "system": true, "events": true,
 }
 
 // before sets up logging and refuses early, in one clear line, a command

@@ -38,6 +38,9 @@ func restartAction(ctx *cli.Context) error {
 		if err := startDetached(ctx, id); err != nil {
 			return err
 		}
+		if rec, err := store.Load(id); err == nil {
+			store.Emit("restart", rec, nil)
+		}
 		fmt.Println(ref)
 		return nil
 	})

@@ -343,6 +343,7 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 		return nil, nil, nil, err
 	}
 	log.Infof("container %s (%s) created from %s", utils.ShortID(rec.ID), rec.Name, img.Name)
+	store.Emit("create", rec, nil)
 	return o, store, rec, nil
 }
 

@@ -2,6 +2,7 @@ package container
 
 import (
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/pkg/errors"
@@ -52,7 +53,7 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 		r, err := s.Load(id)
 		return err != nil || r.State.Status != StatusRunning || !r.State.MonitorAlive()
 	})
-	_, err = s.Update(id, func(r *Record) error {
+	stopped, err := s.Update(id, func(r *Record) error {
 		if r.State.Alive() {
 			return nil // started again meanwhile: its mounts are in use
 		}
@@ -62,6 +63,9 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 		}
 		return s.release(r)
 	})
+	if err == nil && st.Status == StatusRunning {
+		s.Emit("stop", stopped, nil)
+	}
 	return err
 }
 
@@ -124,7 +128,11 @@ func (s *Store) Remove(id string, force bool) error {
 			return err
 		}
 	}
-	return s.Delete(id, rec.Name)
+	if err := s.Delete(id, rec.Name); err != nil {
+		return err
+	}
+	s.Emit("destroy", rec, nil)
+	return nil
 }
 
 // release frees what a container that is not running holds on the host:
@@ -251,6 +259,7 @@ func (s *Store) Kill(id string, sig unix.Signal) error {
 	if err := unix.Kill(rec.State.Pid, sig); err != nil && err != unix.ESRCH {
 		return errors.Wrapf(err, "signal %s", rec.Name)
 	}
+	s.Emit("kill", rec, map[string]string{"signal": strconv.Itoa(int(sig))})
 	if sig == unix.SIGKILL {
 		return thaw(rec)
 	}

@@ -35,5 +35,6 @@ func (s *Store) Rename(id, newName string) error {
 		return errors.Wrapf(err, "rename %s", old)
 	}
 	s.releaseName(old, id)
+	s.Emit("rename", rec, map[string]string{"oldName": old})
 	return nil
 }

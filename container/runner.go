@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -158,6 +159,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		return nil, err
 	}
 	c.relay(rec.Config.Tty, a, parentEnds)
+	r.Store.Emit("start", rec, nil)
 	return c, nil
 }
 
@@ -336,6 +338,7 @@ func (c *Running) Wait() (int, error) {
 		return code, err
 	}
 	log.Debug("exit recorded, mounts and cgroups released")
+	c.store.Emit("die", rec, map[string]string{"exitCode": strconv.Itoa(code)})
 	if autoRemove {
 		if err := c.store.Remove(c.ID, false); err != nil {
 			return code, err

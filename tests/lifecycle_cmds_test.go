@@ -4,8 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -723,4 +723,118 @@ func TestSystemDf(t *testing.T) {
 		t.Fatalf("Containers row with one stopped: %v", got)
 	}
 	e.fails("system", "df", "extra")
+}
+
+// lockedBuffer is a bytes.Buffer a test reads while a command writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// events reads the journal every command appends to: a window of the
+// past, filtered and formatted, and, followed, events as they happen,
+// even when the journal did not exist yet.
+func TestEvents(t *testing.T) {
+	e := newEnv(t)
+	// Followed from before the first event: the journal does not exist yet.
+	follow := exec.Command(binary, "events", "--since", "1h", "--filter", "event=die", "--format", "{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}")
+	follow.Env = append(os.Environ(), "MYDOCKER_ROOT="+e.root)
+	var followed lockedBuffer
+	follow.Stdout = &followed
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		follow.Process.Kill()
+		follow.Wait()
+	}()
+
+	t0 := time.Now()
+	id := e.ok("create", "--name", "ev", "busybox", "sleep", "1000")
+	e.ok("start", "ev")
+	e.ok("kill", "ev")
+	e.ok("wait", "ev")
+	e.ok("rename", "ev", "ev2")
+	e.ok("rm", "ev2")
+	e.run(3, "run", "--rm", "--name", "other", "busybox", "sh", "-c", "exit 3")
+	t1 := time.Now()
+	window := []string{"--since", t0.Format(time.RFC3339Nano), "--until", t1.Format(time.RFC3339Nano)}
+
+	if got := e.ok(append([]string{"events", "--filter", "container=" + id, "--format", "{{.Action}}"}, window...)...); got != "create\nstart\nkill\ndie\nrename\ndestroy" {
+		t.Fatalf("events of ev:\n%s", got)
+	}
+	if got := e.ok(append([]string{"events", "--filter", "event=die", "--format", "{{.Actor.Attributes.exitCode}}"}, window...)...); got != "137\n3" {
+		t.Fatalf("die events' exit codes: %q", got)
+	}
+	if got := e.ok(append([]string{"events", "-f", "event=create", "-f", "event=destroy", "-f", "container=other", "--format", "{{.Action}}"}, window...)...); got != "create\ndestroy" {
+		t.Fatalf("two filters of one key: %q", got)
+	}
+	lines := strings.Split(e.ok(append([]string{"events", "--filter", "container=ev2"}, window...)...), "\n")
+	line := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container (rename|destroy) ` + id + ` \(image=busybox, name=ev2(, oldName=ev)?\)$`)
+	if len(lines) != 2 || !line.MatchString(lines[0]) || !line.MatchString(lines[1]) {
+		t.Fatalf("Docker's event lines:\n%s", strings.Join(lines, "\n"))
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(strings.Split(e.ok(append([]string{"events", "--format", "json"}, window...)...), "\n")[0]), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev["Type"] != "container" || ev["Action"] != "create" || ev["id"] != id || ev["Actor"].(map[string]any)["ID"] != id {
+		t.Fatalf("events --format json: %v", ev)
+	}
+	// Nothing before --since; a window in the past ends at once.
+	if got := e.ok("events", "--since", t1.Format(time.RFC3339Nano), "--until", time.Now().Format(time.RFC3339Nano)); got != "" {
+		t.Fatalf("events after the last: %q", got)
+	}
+
+	waitFor(t, "followed die events", func() bool { return followed.String() == "ev 137\nother 3\n" })
+
+	for _, bad := range [][]string{{"--filter", "bogus=1"}, {"--filter", "event"}, {"--since", "yesterday"}, {"--until", "10x"}, {"--format", "{{"}, {"extra"}} {
+		e.fails(append([]string{"events"}, bad...)...)
+	}
+}
+
+// Parallel commands append whole lines to the journal: each one parses.
+func TestEventsParallelWriters(t *testing.T) {
+	e := newEnv(t)
+	const n = 6
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r, err := e.exec(nil, "run", "--rm", "busybox", "true"); err != nil || r.code != 0 {
+				t.Errorf("run: %v %v", r, err)
+			}
+		}()
+	}
+	wg.Wait()
+	data, err := os.ReadFile(filepath.Join(e.root, "events.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var ev struct{ Action string }
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("journal line %q: %v", l, err)
+		}
+		count[ev.Action]++
+	}
+	for _, a := range []string{"create", "start", "die", "destroy"} {
+		if count[a] != n {
+			t.Fatalf("journal has %d %s events, want %d: %v", count[a], a, n, count)
+		}
+	}
 }
