@@ -1,7 +1,11 @@
 package container
 
 import (
+	"os"
+	"strconv"
+
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -12,7 +16,9 @@ import (
 // removal deletes it) and, while the container runs, its first process
 // and its monitor are watched with pidfds, so a monitor killed with
 // SIGKILL, which records nothing, still wakes the waiter. Any number of
-// waiters can wait at once; each has its own descriptors.
+// waiters can wait at once; each has its own descriptors. A container
+// removed once it exited (--rm) is waited for too: the exit code is then
+// its die event's.
 func (s *Store) WaitExit(id string) (int, error) {
 	in, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
@@ -28,18 +34,31 @@ func (s *Store) WaitExit(id string) (int, error) {
 		return 0, errors.Wrapf(err, "watch record of %s", id)
 	}
 	for {
-		// Get waits (briefly) for a live monitor to record an exit it has
-		// seen, so the code is the recorded one.
-		rec, err := s.Get(id)
+		rec, err := s.Load(id)
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			// Removed (--rm, or rm) after it ran: its die event says how
+			// it ended, as Docker's wait reports it.
+			if code, ok := s.lastExit(id); ok {
+				return code, nil
+			}
+		}
 		if err != nil {
 			return 0, err
+		}
+		st := rec.State
+		// Gone with its monitor: nothing will record the exit, which is
+		// the monitor's death's (Reconcile). While the monitor lives, it
+		// records the exit (or removes the container): wait for that,
+		// not for a guess.
+		if st.Status == StatusRunning && !st.Alive() && !st.MonitorAlive() {
+			rec.Reconcile()
 		}
 		if rec.State.Status == StatusExited {
 			return rec.State.ExitCode, nil
 		}
 		fds := []unix.PollFd{{Fd: int32(in), Events: unix.POLLIN}}
-		if rec.State.Status == StatusRunning {
-			st := rec.State
+		if st.Status == StatusRunning {
 			fds = append(fds, watchPid(st.Pid, st.Alive)...)
 			fds = append(fds, watchPid(st.MonitorPid, st.MonitorAlive)...)
 		}
@@ -102,4 +121,29 @@ func drainInotify(fd int) error {
 			return errors.Wrap(err, "read inotify")
 		}
 	}
+}
+
+// lastExit finds the exit code of container id's last die event in the
+// journal: all that is left of a container removed after it exited.
+func (s *Store) lastExit(id string) (int, bool) {
+	code, found := 0, false
+	for _, path := range []string{JournalPath(s.Layout.Root) + ".1", JournalPath(s.Layout.Root)} {
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		_, err = ReadEvents(f, func(ev *Event) error {
+			if ev.Type == "container" && ev.Action == "die" && ev.Actor.ID == id {
+				if n, err := strconv.Atoi(ev.Actor.Attributes["exitCode"]); err == nil {
+					code, found = n, true
+				}
+			}
+			return nil
+		})
+		f.Close()
+		if err != nil {
+			log.Warnf("event journal: %v", err)
+		}
+	}
+	return code, found
 }

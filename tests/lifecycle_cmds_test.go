@@ -223,6 +223,27 @@ func TestWaitExitCodes(t *testing.T) {
 		t.Fatalf("wait after the monitor was killed printed %q", got)
 	}
 
+	// --rm: removed as soon as it exits, its code still reaches the waiter.
+	e.ok("run", "-d", "--rm", "--name", "gone", "busybox", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 6")
+	w = e.startWait("gone")
+	e.ok("exec", "gone", "true")
+	if !w.running() {
+		t.Fatal("wait on a --rm container returned before it exited")
+	}
+	// The waiter is stopped until the container is gone, record and all,
+	// so it cannot read the exit from the record.
+	if err := w.cmd.Process.Signal(unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("exec", "gone", "touch", "/go")
+	waitFor(t, "--rm container removed", func() bool { return len(e.containerIDs()) == 5 })
+	if err := w.cmd.Process.Signal(unix.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.finish(t); got != "6\n" {
+		t.Fatalf("wait on a --rm container printed %q", got)
+	}
+
 	e.fails("wait")
 	e.fails("wait", "nosuch")
 	// Going on past a missing container, as Docker: its code for the rest.
