@@ -83,6 +83,7 @@ var imageCommand = cli.Command{
 		renamed(imagesCommand, "ls", "list"),
 		renamed(rmiCommand, "rm", "remove"),
 		pullCommand, pushCommand, tagCommand, loadCommand, saveCommand, importCommand, historyCommand,
+		imagePruneCommand,
 	},
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
@@ -20,6 +21,9 @@ var logsCommand = cli.Command{
 		cli.BoolFlag{Name: "f, follow", Usage: "keep printing until the container exits"},
 		cli.StringFlag{Name: "tail", Value: "all", Usage: "only the last N lines"},
 		cli.BoolFlag{Name: "raw", Usage: "print control characters as they are, even to a terminal"},
+		cli.BoolFlag{Name: "t, timestamps", Usage: "show each line's time (RFC 3339, nanoseconds)"},
+		cli.StringFlag{Name: "since", Usage: "only lines from this time: 10m (ago), a Unix time, or RFC 3339"},
+		cli.StringFlag{Name: "until", Usage: "only lines before this time: 10m (ago), a Unix time, or RFC 3339"},
 	},
 	Action: logsAction,
 }
@@ -33,6 +37,10 @@ func logsAction(ctx *cli.Context) error {
 		if _, err := fmt.Sscanf(s, "%d", &tail); err != nil || tail < 0 || fmt.Sprint(tail) != s {
 			return errors.Errorf("invalid --tail %q: want a number of lines or all", s)
 		}
+	}
+	since, until, err := logWindow(ctx)
+	if err != nil {
+		return err
 	}
 	store := container.NewStore(root(ctx))
 	id, err := store.Resolve(ctx.Args().First())
@@ -57,7 +65,16 @@ func logsAction(ctx *cli.Context) error {
 	raw := ctx.Bool("raw")
 	escOut := !raw && utils.IsTerminal(os.Stdout)
 	escErr := !raw && utils.IsTerminal(os.Stderr)
+	stamps := ctx.Bool("timestamps")
 	print := func(e container.LogEntry) error {
+		// As Docker: --tail counts the log's last lines, then the window
+		// applies; the first line past --until ends the output.
+		if !since.IsZero() && e.Time.Before(since) {
+			return nil
+		}
+		if !until.IsZero() && !e.Time.Before(until) {
+			return errPastUntil
+		}
 		var w io.Writer = os.Stdout
 		text := e.Log
 		if e.Stream == "stderr" {
@@ -68,10 +85,16 @@ func logsAction(ctx *cli.Context) error {
 		} else if escOut {
 			text = utils.EscapeControl(text)
 		}
+		if stamps {
+			text = e.Time.UTC().Format(container.LogTimeFormat) + " " + text
+		}
 		_, err := io.WriteString(w, text)
 		return err
 	}
 	if err := container.TailLog(files, tail, print); err != nil {
+		if err == errPastUntil {
+			return nil
+		}
 		return err
 	}
 	if !ctx.Bool("follow") {
@@ -83,5 +106,28 @@ func logsAction(ctx *cli.Context) error {
 		rec, err := store.Get(id)
 		return err != nil || rec.State.Status != container.StatusRunning
 	}
-	return container.FollowLog(files[len(files)-1], path, done, print)
+	err = container.FollowLog(files[len(files)-1], path, done, print)
+	if err == errPastUntil {
+		return nil
+	}
+	return err
+}
+
+// errPastUntil ends the output at the first line logs --until excludes.
+var errPastUntil = errors.New("past --until")
+
+// logWindow reads logs --since and --until (zero: not given).
+func logWindow(ctx *cli.Context) (since, until time.Time, err error) {
+	now := time.Now()
+	if v := ctx.String("since"); ctx.IsSet("since") {
+		if since, err = container.ParseLogTime(v, now); err != nil {
+			return since, until, errors.Wrap(err, "--since")
+		}
+	}
+	if v := ctx.String("until"); ctx.IsSet("until") {
+		if until, err = container.ParseLogTime(v, now); err != nil {
+			return since, until, errors.Wrap(err, "--until")
+		}
+	}
+	return since, until, nil
 }

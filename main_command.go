@@ -75,6 +75,16 @@ func newApp() *cli.App {
 		logoutCommand,
 		portCommand,
 		volumeCommand,
+		createCommand,
+		waitCommand,
+		killCommand,
+		restartCommand,
+		renameCommand,
+		topCommand,
+		diffCommand,
+		containerCommand,
+		systemCommand,
+		eventsCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -94,6 +104,8 @@ var needsRoot = map[string]bool{
 	"run": true, "exec": true, "stop": true, "start": true, "rm": true, "commit": true,
 	"rmi": true, "import": true, "network": true, "stats": true,
 	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
+	"create": true, "wait": true, "kill": true, "restart": true, "rename": true, "top": true,
+	"diff": true, "container": true, "system": true, "events": true,
 }
 
 // before sets up logging and refuses early, in one clear line, a command

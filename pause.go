@@ -34,6 +34,9 @@ func pauseAction(ctx *cli.Context, name string, fn func(*container.Store, string
 		if err := fn(store, id); err != nil {
 			return err
 		}
+		if rec, err := store.Load(id); err == nil {
+			store.Emit(name, rec, nil)
+		}
 		fmt.Println(ref)
 		return nil
 	})

@@ -418,16 +418,35 @@ func parseLimits(ctx *cli.Context, r *cgroups.Resources) error {
 }
 
 func runAction(ctx *cli.Context) error {
-	o, err := parseRunOptions(ctx)
+	o, store, rec, err := createContainer(ctx)
 	if err != nil {
 		return err
+	}
+	if o.detach {
+		if err := startDetached(ctx, rec.ID); err != nil {
+			return removeAfterFailure(store, rec.ID, err, o.cidfile)
+		}
+		fmt.Println(rec.ID)
+		return nil
+	}
+	return runForeground(ctx, store, rec, o.config.OpenStdin, true, o.cidfile)
+}
+
+// createContainer is what run and create share: it checks the command
+// line, finds the image and writes the record of a created container,
+// which holds nothing on the host yet (no mount, cgroup or veth: start
+// sets those up).
+func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *container.Record, error) {
+	o, err := parseRunOptions(ctx)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	img, err := findImage(image.NewStore(root(ctx)), o.image, o.pull)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	if err := o.config.ApplyImage(img.Config, o.overrides); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	o.config.MergeHealthcheck(img.Config.Healthcheck, o.health)
 	o.config.Image = o.image
@@ -435,15 +454,15 @@ func runAction(ctx *cli.Context) error {
 		o.config.Ports = network.PublishAll(o.config.Ports, o.config.ExposedPorts)
 	}
 	if err := checkNetwork(root(ctx), &o.config); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	driver, err := cgroupDriver(ctx)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	store := container.NewStore(root(ctx))
 	if err := store.Volumes().PrepareMounts(&o.config, img.Config.Volumes); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	rec := &container.Record{
 		CgroupManager: driver,
@@ -457,20 +476,14 @@ func runAction(ctx *cli.Context) error {
 		State:         container.State{Status: container.StatusCreated},
 	}
 	if err := store.Create(rec); err != nil {
-		return utils.JoinCleanup(err, "removing anonymous volumes", store.Volumes().RemoveAnonymous(o.config.Volumes))
+		return nil, nil, nil, utils.JoinCleanup(err, "removing anonymous volumes", store.Volumes().RemoveAnonymous(o.config.Volumes))
 	}
 	if err := writeCIDFile(o.cidfile, rec.ID); err != nil {
-		return removeAfterFailure(store, rec.ID, err, "")
+		return nil, nil, nil, removeAfterFailure(store, rec.ID, err, "")
 	}
 	log.Infof("container %s (%s) created from %s", utils.ShortID(rec.ID), rec.Name, img.Name)
-	if o.detach {
-		if err := startDetached(ctx, rec.ID); err != nil {
-			return removeAfterFailure(store, rec.ID, err, o.cidfile)
-		}
-		fmt.Println(rec.ID)
-		return nil
-	}
-	return runForeground(ctx, store, rec, o)
+	store.Emit("create", rec, nil)
+	return o, store, rec, nil
 }
 
 // findImage finds ref in the store, pulling it as policy says: missing
@@ -503,13 +516,15 @@ func removeAfterFailure(store *container.Store, id string, cause error, cidfile 
 }
 
 // runForeground is the monitor in the CLI's own process: the container's
-// streams are attached to ours and its exit code becomes ours.
-func runForeground(ctx *cli.Context, store *container.Store, rec *container.Record, o *runOptions) error {
+// streams are attached to ours and its exit code becomes ours. stdin says
+// whether ours is passed on; removeOnFailure removes a container that
+// could not start (run's, which the user never saw; not start -a's).
+func runForeground(ctx *cli.Context, store *container.Store, rec *container.Record, stdin, removeOnFailure bool, cidfile string) error {
 	attach := container.Attach{Stdout: os.Stdout, Stderr: os.Stderr}
-	if o.config.OpenStdin {
+	if stdin {
 		attach.Stdin = os.Stdin
 	}
-	if o.config.Tty {
+	if rec.Config.Tty {
 		attach.ConsoleSize = container.TerminalSize(os.Stdin)
 	}
 	sigs := container.CatchSignals()
@@ -518,10 +533,13 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
 	c, err := runner.Start(rec.ID, attach)
 	if err != nil {
-		return removeAfterFailure(store, rec.ID, err, o.cidfile)
+		if !removeOnFailure {
+			return err
+		}
+		return removeAfterFailure(store, rec.ID, err, cidfile)
 	}
 	detach := func() error { return nil }
-	if o.config.Tty && o.config.OpenStdin {
+	if rec.Config.Tty && stdin {
 		detach = container.AttachTerminal(os.Stdin, c.PtyMaster())
 	}
 	go container.ForwardSignals(sigs, c.Signal)

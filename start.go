@@ -11,9 +11,13 @@ import (
 
 var startCommand = cli.Command{
 	Name:      "start",
-	Usage:     "start stopped containers again, with their files, volumes and settings",
+	Usage:     "start created or stopped containers, with their files, volumes and settings",
 	ArgsUsage: "CONTAINER...",
-	Action:    startAction,
+	Flags: []cli.Flag{
+		cli.BoolFlag{Name: "a, attach", Usage: "print the container's output and exit with its exit code"},
+		cli.BoolFlag{Name: "i, interactive", Usage: "pass stdin to the container (with -a)"},
+	},
+	Action: startAction,
 }
 
 func startAction(ctx *cli.Context) error {
@@ -21,6 +25,13 @@ func startAction(ctx *cli.Context) error {
 		return errors.New(`"start" requires at least one CONTAINER`)
 	}
 	store := container.NewStore(root(ctx))
+	if ctx.Bool("attach") || ctx.Bool("interactive") {
+		if ctx.NArg() > 1 {
+			// As Docker: one terminal cannot carry several containers.
+			return errors.New("you cannot start and attach multiple containers at once")
+		}
+		return startAttached(ctx, store, ctx.Args().First())
+	}
 	return eachContainer(ctx, func(ref, id string) error {
 		rec, err := store.Get(id)
 		if err != nil {
@@ -37,4 +48,23 @@ func startAction(ctx *cli.Context) error {
 		fmt.Println(ref)
 		return nil
 	})
+}
+
+// startAttached runs container ref with this process as its monitor, as
+// a foreground run does: its output is ours and so is its exit code.
+// Stdin is passed on with -i, if the container was created with -i.
+func startAttached(ctx *cli.Context, store *container.Store, ref string) error {
+	id, err := store.Resolve(ref)
+	if err != nil {
+		return err
+	}
+	rec, err := store.Get(id)
+	if err != nil {
+		return err
+	}
+	if rec.State.Status == container.StatusRunning {
+		return errors.Errorf("container %s is already running: use logs -f to follow it", rec.Name)
+	}
+	stdin := ctx.Bool("interactive") && rec.Config.OpenStdin
+	return runForeground(ctx, store, rec, stdin, false, "")
 }

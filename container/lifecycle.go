@@ -2,6 +2,7 @@ package container
 
 import (
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/pkg/errors"
@@ -57,7 +58,7 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 		r, err := s.Load(id)
 		return err != nil || r.State.Status != StatusRunning || !r.State.MonitorAlive()
 	})
-	_, err = s.Update(id, func(r *Record) error {
+	stopped, err := s.Update(id, func(r *Record) error {
 		if r.State.Alive() {
 			return nil // started again meanwhile: its mounts are in use
 		}
@@ -67,6 +68,9 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 		}
 		return s.release(r)
 	})
+	if err == nil && st.Status == StatusRunning {
+		s.Emit("stop", stopped, nil)
+	}
 	return err
 }
 
@@ -129,7 +133,11 @@ func (s *Store) Remove(id string, force bool) error {
 			return err
 		}
 	}
-	return s.Delete(id, rec.Name)
+	if err := s.Delete(id, rec.Name); err != nil {
+		return err
+	}
+	s.Emit("destroy", rec, nil)
+	return nil
 }
 
 // release frees what a container that is not running holds on the host:
@@ -242,4 +250,37 @@ func waitUntil(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return true
+}
+
+// Kill sends sig to container id's first process, as Docker's kill does:
+// the container exits with 128+sig if the signal ends it (a pid 1 gets
+// only the signals it handles, besides SIGKILL). A paused container
+// is thawed after a SIGKILL, which a frozen process dies of only then;
+// any other signal would wait in the freezer, so it is refused.
+func (s *Store) Kill(id string, sig unix.Signal) error {
+	lock, err := s.Lock(id)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	rec, err := s.Load(id)
+	if err != nil {
+		return err
+	}
+	if rec.State.Status != StatusRunning || !rec.State.Alive() {
+		return errors.Errorf("cannot kill container %s: it is not running", rec.Name)
+	}
+	if rec.State.Paused && sig != unix.SIGKILL {
+		return errors.Errorf("cannot kill container %s with %s: it is paused (unpause it first, or send SIGKILL)", rec.Name, unix.SignalName(sig))
+	}
+	// The pid is the one we started (Alive compared its start time) and
+	// cannot be reused before the monitor, its parent, reaps it.
+	if err := unix.Kill(rec.State.Pid, sig); err != nil && err != unix.ESRCH {
+		return errors.Wrapf(err, "signal %s", rec.Name)
+	}
+	s.Emit("kill", rec, map[string]string{"signal": strconv.Itoa(int(sig))})
+	if sig == unix.SIGKILL {
+		return thaw(rec)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -166,6 +167,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.relay(rec.Config.Tty, a, parentEnds)
 	c.health = startHealthChecks(r.Store, rec)
+	r.Store.Emit("start", rec, nil)
 	return c, nil
 }
 
@@ -405,6 +407,7 @@ func (c *Running) Wait() (int, error) {
 		return code, err
 	}
 	log.Debug("exit recorded, mounts and cgroups released")
+	c.store.Emit("die", rec, map[string]string{"exitCode": strconv.Itoa(code)})
 	if autoRemove {
 		if err := c.store.RemoveWithVolumes(c.ID, false); err != nil {
 			return code, err
