@@ -85,6 +85,8 @@ func newApp() *cli.App {
 		containerCommand,
 		systemCommand,
 		eventsCommand,
+		completionCommand,
+		completeCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -139,7 +141,7 @@ func setupLogging(ctx *cli.Context) error {
 func onUsageError(ctx *cli.Context, err error, _ bool) error {
 	msg := strings.TrimPrefix(err.Error(), "flag provided but not defined: ")
 	if msg != err.Error() {
-		return errors.Errorf("unknown flag %s (see mydocker %s --help)", msg, ctx.Command.Name)
+		return errors.Errorf("unknown flag %s (see mydocker %s --help)", asTyped(msg, os.Args), ctx.Command.Name)
 	}
 	return errors.Errorf("%v (see mydocker %s --help)", err, ctx.Command.Name)
 }
@@ -152,6 +154,23 @@ func cgroupDriver(ctx *cli.Context) (string, error) {
 		return cgroups.DefaultDriver(), nil
 	}
 	return driver, errors.Wrap(cgroups.CheckDriver(driver), "--cgroup-manager")
+}
+
+// asTyped gives back an unknown flag with the dashes the user typed: Go's
+// flag package names --bogus as -bogus.
+func asTyped(flag string, args []string) string {
+	name := strings.TrimLeft(flag, "-")
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if dashes := len(a) - len(strings.TrimLeft(a, "-")); dashes > 0 && dashes <= 2 {
+			if n, _, _ := strings.Cut(a[dashes:], "="); n == name {
+				return a[:dashes] + name
+			}
+		}
+	}
+	return flag
 }
 
 // root is the state root every command works on.

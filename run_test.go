@@ -182,3 +182,21 @@ func FuzzParseRunFlags(f *testing.F) {
 		}
 	})
 }
+
+func TestAsTyped(t *testing.T) {
+	for _, tc := range []struct {
+		flag string
+		args []string
+		want string
+	}{
+		{"-bogus", []string{"mydocker", "run", "--bogus", "busybox"}, "--bogus"},
+		{"-bogus", []string{"mydocker", "run", "--bogus=1", "busybox"}, "--bogus"},
+		{"-bogus", []string{"mydocker", "run", "-bogus", "busybox"}, "-bogus"},
+		{"-z", []string{"mydocker", "ps", "-z"}, "-z"},
+		{"-x", []string{"mydocker", "run", "busybox", "--", "--x"}, "-x"},
+	} {
+		if got := asTyped(tc.flag, tc.args); got != tc.want {
+			t.Errorf("asTyped(%q, %q) = %q, want %q", tc.flag, tc.args, got, tc.want)
+		}
+	}
+}
