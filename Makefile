@@ -71,6 +71,9 @@ mutate: deps
 install: build
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker
 	install -D -m 0755 mydocker-init $(DESTDIR)$(PREFIX)/bin/mydocker-init
+	./mydocker completion bash >mydocker.bash && install -D -m 0644 mydocker.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mydocker
+	./mydocker completion zsh >mydocker.zsh && install -D -m 0644 mydocker.zsh $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mydocker
+	rm -f mydocker.bash mydocker.zsh
 
 image: $(ROOT)/image/busybox.tar
 $(ROOT)/image/busybox.tar:
