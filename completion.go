@@ -120,6 +120,7 @@ var commandArgs = map[string]int{
 	"commit": argContainer, "inspect": argContainer, "stats": argContainer, "update": argContainer,
 	"pause": argContainer, "unpause": argContainer, "port": argContainer, "wait": argContainer, "kill": argContainer,
 	"restart": argContainer, "rename": argContainer, "top": argContainer, "diff": argContainer,
+	"cp": argContainer,
 }
 
 // flagValues are the flags whose value is a name this state holds.

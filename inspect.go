@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/container/spec"
 	"mydocker/format"
 	"mydocker/image"
 	"mydocker/network"
@@ -83,7 +84,7 @@ func inspectAction(ctx *cli.Context) error {
 		if errors.Cause(imgErr) != image.ErrNotFound {
 			return imgErr
 		}
-		return errors.Errorf("no such object: %s", ref)
+		return &spec.ExitError{Code: 1, Err: errors.Errorf("no such object: %s", ref)}
 	})
 	return printInspect(tmpl, out, err)
 }

@@ -85,6 +85,7 @@ func newApp() *cli.App {
 		containerCommand,
 		systemCommand,
 		eventsCommand,
+		cpCommand,
 		completionCommand,
 		completeCommand,
 	}
@@ -103,7 +104,7 @@ func newApp() *cli.App {
 // needsRoot are the commands that create namespaces, mounts, cgroups or
 // network devices; the rest only read state.
 var needsRoot = map[string]bool{
-	"run": true, "exec": true, "stop": true, "start": true, "rm": true, "commit": true,
+	"run": true, "exec": true, "cp": true, "stop": true, "start": true, "rm": true, "commit": true,
 	"rmi": true, "import": true, "network": true, "stats": true,
 	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
 	"create": true, "wait": true, "kill": true, "restart": true, "rename": true, "top": true,

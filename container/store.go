@@ -104,6 +104,10 @@ type NotFoundError struct{ Ref string }
 
 func (e *NotFoundError) Error() string { return "no such container: " + e.Ref }
 
+// ExitCode is 1, as Docker's CLI ends for a container that does not
+// exist (run and create, which make one, end 125 for their own errors).
+func (e *NotFoundError) ExitCode() int { return 1 }
+
 func (s *Store) write(rec *Record) error {
 	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {

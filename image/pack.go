@@ -134,7 +134,12 @@ func (p *packer) walk(dirFd int, rel string) error {
 }
 
 func (p *packer) entry(dirFd int, rel, name string, st *unix.Stat_t) error {
-	childRel := path.Join(rel, name)
+	return p.entryAt(dirFd, path.Join(rel, name), name, st)
+}
+
+// entryAt writes entry name of dirFd, named childRel in the archive.
+func (p *packer) entryAt(dirFd int, childRel, name string, st *unix.Stat_t) error {
+	rel := path.Dir(childRel)
 	if p.diff && isWhiteoutStat(st) {
 		return p.writeWhiteout(path.Join(rel, whiteoutPrefix+name), st)
 	}
@@ -376,4 +381,39 @@ func readlinkat(dirFd int, name string) (string, error) {
 			return string(buf[:n]), nil
 		}
 	}
+}
+
+// PackEntry writes the entry name of the open directory dirFd as a tar
+// stream to w, with everything below it if it is a directory, as cp
+// copies a path: the entry is named as as (a directory's contents as/...),
+// or, with contentsOnly, only a directory's contents are written, named
+// from it. It reads as Pack does: never through a symlink (a symlink is
+// copied as one), never across a mount, bounded by MaxSize.
+func PackEntry(w io.Writer, dirFd int, name, as string, contentsOnly bool) error {
+	limit, err := MaxSize()
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return errors.Wrapf(err, "stat %s", name)
+	}
+	p := &packer{tw: tar.NewWriter(w), links: map[[2]uint64]string{}, budget: Budget{Limit: limit}}
+	if contentsOnly {
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return errors.Errorf("%s is not a directory", name)
+		}
+		fd, err := unix.Openat2(dirFd, name, &unix.OpenHow{
+			Flags: unix.O_DIRECTORY | unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: beneath})
+		if err != nil {
+			return errors.Wrapf(err, "open %s", name)
+		}
+		defer unix.Close(fd)
+		if err := p.walk(fd, ""); err != nil {
+			return err
+		}
+	} else if err := p.entryAt(dirFd, as, name, &st); err != nil {
+		return err
+	}
+	return errors.Wrap(p.tw.Close(), "finish tar")
 }

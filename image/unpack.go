@@ -53,6 +53,31 @@ func Unpack(r io.Reader, dest string, limit int64) error {
 		return errors.Wrap(err, "chmod rootfs")
 	}
 	u := &unpacker{root: root, budget: Budget{Limit: limit}, buf: make([]byte, copyChunk), dirs: map[string]time.Time{}}
+	return u.run(r)
+}
+
+// Extract extracts the tar stream r into the directory dest as cp does:
+// like Unpack, never outside dest nor through a symlink, but into a tree
+// that may hold anything already (an entry replaces what is at its path; a
+// directory over a directory merges), with ".wh." names kept as they are
+// and dest's own mode left alone.
+//
+// With owner set, every entry gets that owner instead of the archive's
+// (cp without -a: the user at the destination).
+func Extract(r io.Reader, dest string, limit int64, owner *Owner) error {
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return errors.Wrapf(err, "open %s", dest)
+	}
+	defer root.Close()
+	u := &unpacker{root: root, plain: true, owner: owner, budget: Budget{Limit: limit}, buf: make([]byte, copyChunk), dirs: map[string]time.Time{}}
+	return u.run(r)
+}
+
+// Owner is a numeric user and group.
+type Owner struct{ UID, GID int }
+
+func (u *unpacker) run(r io.Reader) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -64,6 +89,9 @@ func Unpack(r io.Reader, dest string, limit int64) error {
 		}
 		if err := u.budget.Charge(hdr); err != nil {
 			return err
+		}
+		if u.owner != nil {
+			hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = u.owner.UID, u.owner.GID, "", ""
 		}
 		if err := u.entry(hdr, tr); err != nil {
 			return err
@@ -81,6 +109,10 @@ const (
 
 type unpacker struct {
 	root   *os.Root // dest
+	// plain: a tree copied by cp, not a layer: ".wh." names are files
+	// like any other, and the root keeps its mode.
+	plain  bool
+	owner  *Owner // replaces every entry's owner
 	budget Budget
 	buf    []byte
 	// dirs holds the directories' times, set last: creating entries in a
@@ -97,6 +129,9 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		return nil
 	}
 	if rel == "" { // the archive's "./": the root itself
+		if u.plain {
+			return nil // cp copies into dest; dest itself stays as it is
+		}
 		if hdr.Typeflag != tar.TypeDir {
 			return errors.Errorf("tar entry %q: the root must be a directory", hdr.Name)
 		}
@@ -109,17 +144,32 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		u.dirs[""] = hdr.ModTime
 		return nil
 	}
-	skip, err := whiteoutParents(rel)
-	if err != nil || skip {
-		return err
+	if !u.plain {
+		skip, err := whiteoutParents(rel)
+		if err != nil || skip {
+			return err
+		}
 	}
 	dir, base, err := u.openParent(rel, true)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	if strings.HasPrefix(base, whiteoutPrefix) {
+	if !u.plain && strings.HasPrefix(base, whiteoutPrefix) {
 		return u.whiteout(dir, base, rel)
+	}
+	if u.plain && (hdr.Typeflag == tar.TypeChar && hdr.Devmajor == 0 && hdr.Devminor == 0) {
+		// On an overlay that is a whiteout: it would hide, not add.
+		return errors.Errorf("tar entry %s: a 0/0 character device is overlayfs's whiteout", hdr.Name)
+	}
+	if u.plain {
+		// cp never deletes a tree to put a file there, nor the reverse.
+		if fi, err := dir.Lstat(base); err == nil && fi.IsDir() != (hdr.Typeflag == tar.TypeDir) {
+			if fi.IsDir() {
+				return errors.Errorf("cannot overwrite directory /%s with non-directory", rel)
+			}
+			return errors.Errorf("cannot overwrite non-directory /%s with directory", rel)
+		}
 	}
 	replacedWhiteout, err := removeExisting(dir, base, rel, hdr.Typeflag == tar.TypeDir)
 	if err != nil {
@@ -132,7 +182,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		}
 		// The layer deleted what lower layers had here and made a new
 		// directory: overlayfs must not merge the old contents into it.
-		if replacedWhiteout {
+		if replacedWhiteout && !u.plain {
 			if err := setOpaque(dir, base); err != nil {
 				return errors.Wrapf(err, "tar entry %s", hdr.Name)
 			}

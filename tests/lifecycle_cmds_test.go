@@ -19,6 +19,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// missing runs mydocker on a container that does not exist, expecting
+// Docker's answer: exit 1, one line naming it.
+func (e *env) missing(args ...string) {
+	e.t.Helper()
+	r := e.run(1, args...)
+	if strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "no such container: nosuch") || r.stdout != "" {
+		e.t.Fatalf("mydocker %q: stdout %q stderr %q", args, r.stdout, r.stderr)
+	}
+}
+
 // fails runs mydocker expecting it to refuse with exit 125 and one line on
 // stderr, and returns that line.
 func (e *env) fails(args ...string) string {
@@ -143,7 +153,7 @@ func TestCreateStartAttach(t *testing.T) {
 
 	// Refusals: one line, exit 125, nothing made.
 	e.fails("start", "-a", "made", "cat")
-	e.fails("start", "-a", "nosuch")
+	e.missing("start", "-a", "nosuch")
 	e.run(0, "rm", "made", "cat")
 	e.fails("create")
 	e.fails("create", "--name", "bad/name", "busybox", "true")
@@ -245,9 +255,9 @@ func TestWaitExitCodes(t *testing.T) {
 	}
 
 	e.fails("wait")
-	e.fails("wait", "nosuch")
+	e.missing("wait", "nosuch")
 	// Going on past a missing container, as Docker: its code for the rest.
-	r := e.run(125, "wait", "nosuch", "done")
+	r := e.run(1, "wait", "nosuch", "done")
 	if r.stdout != "5\n" {
 		t.Fatalf("wait nosuch done printed %q", r.stdout)
 	}
@@ -314,7 +324,7 @@ func TestKillSignals(t *testing.T) {
 		t.Fatalf("status %q after refused kills", got)
 	}
 	e.fails("kill", "k0")
-	e.fails("kill", "nosuch")
+	e.missing("kill", "nosuch")
 	e.fails("kill")
 }
 
@@ -343,7 +353,7 @@ func TestRestart(t *testing.T) {
 	if got := e.statusOf("c"); got != "running" {
 		t.Fatalf("restart of a created container: %s", got)
 	}
-	e.fails("restart", "nosuch")
+	e.missing("restart", "nosuch")
 	e.fails("restart", "-t", "-1", "r")
 	e.fails("restart")
 }
@@ -357,10 +367,10 @@ func TestRename(t *testing.T) {
 	if got := e.resolveID("b"); got != id {
 		t.Fatalf("b resolves to %s, want %s", got, id)
 	}
-	if e.inspect("b")["Name"] != "b" {
+	if e.inspect("b")["Name"] != "/b" {
 		t.Fatalf("inspect Name %v", e.inspect("b")["Name"])
 	}
-	e.fails("inspect", "a")
+	e.run(1, "inspect", "a")
 	// The old name is free for another container.
 	e.ok("run", "-d", "--name", "a", "busybox", "sleep", "1000")
 
@@ -368,7 +378,7 @@ func TestRename(t *testing.T) {
 	e.fails("rename", "b", "b")    // the same
 	e.fails("rename", "b", "x/y")  // invalid
 	e.fails("rename", "b", "-bad") // invalid
-	e.fails("rename", "nosuch", "z")
+	e.missing("rename", "nosuch", "z")
 	e.fails("rename", "b")
 	if e.resolveID("b") != id || e.inspect("a")["Name"] != "a" {
 		t.Fatal("a refused rename changed a name")
@@ -435,7 +445,7 @@ func TestTop(t *testing.T) {
 	}
 	e.fails("top", "t", "-o", "comm") // no PID column
 	e.fails("top", "t", "--no-such-ps-option")
-	e.fails("top", "nosuch")
+	e.missing("top", "nosuch")
 	e.fails("top")
 	e.ok("stop", "-t", "0", "t")
 	e.fails("top", "t")
@@ -532,7 +542,7 @@ func TestDiff(t *testing.T) {
 	if got := e.ok("diff", "new"); got != "" {
 		t.Fatalf("diff of a created container: %q", got)
 	}
-	e.fails("diff", "nosuch")
+	e.missing("diff", "nosuch")
 	e.fails("diff")
 	e.fails("diff", "d", "clean")
 }

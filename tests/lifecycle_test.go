@@ -195,7 +195,7 @@ func TestExec(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "/dev/pts/") {
 		t.Fatalf("exec -it: %d %q", code, out)
 	}
-	e.run(125, "exec", "nosuchcontainer", "true")
+	e.run(1, "exec", "nosuchcontainer", "true")
 	e.ok("stop", "-t", "0", "web")
 	r := e.run(125, "exec", "web", "true")
 	if !strings.Contains(r.stderr, "not running") {
@@ -322,7 +322,7 @@ func TestNamesAndPrefixes(t *testing.T) {
 	if !strings.Contains(r.stderr, "ambiguous") {
 		t.Fatalf("ambiguous prefix: %q", r.stderr)
 	}
-	r = e.run(125, "stop", "nope")
+	r = e.run(1, "stop", "nope")
 	if !strings.Contains(r.stderr, "no such container: nope") {
 		t.Fatalf("unknown: %q", r.stderr)
 	}

@@ -380,7 +380,7 @@ func TestStopAndRemoveAPausedContainer(t *testing.T) {
 	e.ok("rm", "-f", "ctr")
 	assertNoCgroupAnywhere(t, id)
 	e.assertNothingLeft()
-	if r := e.run(125, "pause", "nonesuch"); !strings.Contains(r.stderr, "nonesuch") {
+	if r := e.run(1, "pause", "nonesuch"); !strings.Contains(r.stderr, "nonesuch") {
 		t.Errorf("pause of a missing container: %q", r.stderr)
 	}
 }
@@ -434,7 +434,7 @@ func TestUpdateRunningContainer(t *testing.T) {
 	}
 	e.run(125, "update", "up")                           // no flag
 	e.run(125, "update", "--blkio-weight", "5", "up")    // bad value
-	e.run(125, "update", "-m", "64m", "no-such-one-xyz") // no container
+	e.run(1, "update", "-m", "64m", "no-such-one-xyz") // no container
 }
 
 // testUpdatedPidsLimit lowers a running container's pids limit to 4 and

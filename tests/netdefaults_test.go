@@ -465,7 +465,11 @@ func TestPublishFormsAndPortCommand(t *testing.T) {
 		{[]string{"port"}, "requires CONTAINER"},
 		{[]string{"port", "p", "80", "81"}, "requires CONTAINER"},
 	} {
-		r := e.run(125, c.args...)
+		code := 125
+		if c.msg == "nosuch" {
+			code = 1 // no such container, as Docker's CLI
+		}
+		r := e.run(code, c.args...)
 		if !strings.Contains(r.stderr, c.msg) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: stderr %q, want one line with %q", c.args, r.stderr, c.msg)
 		}

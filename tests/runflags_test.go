@@ -76,11 +76,16 @@ func TestVolumeCommands(t *testing.T) {
 	if !hex64.MatchString(random) {
 		t.Fatalf("a volume without a name got %q, want 64 hex digits", random)
 	}
-	if got := strings.Fields(e.ok("volume", "ls", "-q")); len(got) != 2 || got[0] != random || got[1] != "data" {
+	// Sorted by name, as Docker lists them.
+	first, second := random, "data"
+	if second < first {
+		first, second = second, first
+	}
+	if got := strings.Fields(e.ok("volume", "ls", "-q")); len(got) != 2 || got[0] != first || got[1] != second {
 		t.Fatalf("volume ls -q = %q", got)
 	}
 	ls := e.ok("volume", "ls")
-	if !regexp.MustCompile(`(?m)^DRIVER\s+VOLUME NAME\nlocal\s+` + random + `\nlocal\s+data$`).MatchString(ls) {
+	if !regexp.MustCompile(`(?m)^DRIVER\s+VOLUME NAME\nlocal\s+` + first + `\nlocal\s+` + second + `$`).MatchString(ls) {
 		t.Fatalf("volume ls:\n%s", ls)
 	}
 	var vols []struct {
