@@ -108,7 +108,7 @@ const (
 )
 
 type unpacker struct {
-	root   *os.Root // dest
+	root *os.Root // dest
 	// plain: a tree copied by cp, not a layer: ".wh." names are files
 	// like any other, and the root keeps its mode.
 	plain  bool

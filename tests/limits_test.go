@@ -432,8 +432,8 @@ func TestUpdateRunningContainer(t *testing.T) {
 	if res := e.inspect("up")["Config"].(map[string]any)["Resources"].(map[string]any); res["Memory"] != float64(32<<20) {
 		t.Errorf("refused update changed the record: %v", res)
 	}
-	e.run(125, "update", "up")                           // no flag
-	e.run(125, "update", "--blkio-weight", "5", "up")    // bad value
+	e.run(125, "update", "up")                         // no flag
+	e.run(125, "update", "--blkio-weight", "5", "up")  // bad value
 	e.run(1, "update", "-m", "64m", "no-such-one-xyz") // no container
 }
 
