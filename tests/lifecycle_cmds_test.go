@@ -370,7 +370,11 @@ func TestRename(t *testing.T) {
 	if e.inspect("b")["Name"] != "/b" {
 		t.Fatalf("inspect Name %v", e.inspect("b")["Name"])
 	}
-	e.run(1, "inspect", "a")
+	// The old name no longer names it (inspect "a" could still match an
+	// ID starting with a).
+	if got := e.ok("ps", "-aq", "--filter", "name=^/?a$"); got != "" {
+		t.Fatalf("the old name still lists %q", got)
+	}
 	// The old name is free for another container.
 	e.ok("run", "-d", "--name", "a", "busybox", "sleep", "1000")
 
@@ -380,7 +384,7 @@ func TestRename(t *testing.T) {
 	e.fails("rename", "b", "-bad") // invalid
 	e.missing("rename", "nosuch", "z")
 	e.fails("rename", "b")
-	if e.resolveID("b") != id || e.inspect("a")["Name"] != "a" {
+	if e.resolveID("b") != id || e.inspect("a")["Name"] != "/a" {
 		t.Fatal("a refused rename changed a name")
 	}
 
