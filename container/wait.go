@@ -93,10 +93,15 @@ func watchPid(pid int, alive func() bool) []unix.PollFd {
 	return []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 }
 
-// pollFds sleeps until one of fds is ready.
+// waitBackstop bounds each sleep: the descriptors wake the waiter at once
+// in every case we know of, but one missed wakeup (a notification the
+// kernel folds away under load) must cost a second, not the waiter.
+const waitBackstop = 1000 // milliseconds
+
+// pollFds sleeps until one of fds is ready, or waitBackstop has passed.
 func pollFds(fds []unix.PollFd) error {
 	for {
-		_, err := unix.Poll(fds, -1)
+		_, err := unix.Poll(fds, waitBackstop)
 		if err == nil {
 			return nil
 		}
