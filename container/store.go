@@ -143,7 +143,13 @@ func (s *Store) Reserve(id string) error {
 	}
 	// fallocate really takes the blocks; a file system without it gets
 	// zeros written, which do too.
-	err = unix.Fallocate(int(f.Fd()), 0, 0, reserveSize)
+	// A signal (Go's own preemption signal among them) interrupts a
+	// fallocate that has to wait for the disk: it is simply tried again.
+	for {
+		if err = unix.Fallocate(int(f.Fd()), 0, 0, reserveSize); err != unix.EINTR {
+			break
+		}
+	}
 	if errors.Is(err, unix.EOPNOTSUPP) {
 		_, err = f.WriteAt(make([]byte, reserveSize), 0)
 	}
