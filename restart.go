@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
@@ -24,13 +23,9 @@ func restartAction(ctx *cli.Context) error {
 	if ctx.NArg() == 0 {
 		return errors.New(`"restart" requires at least one CONTAINER`)
 	}
-	timeout := ctx.Int("time")
-	if timeout < 0 {
-		return errors.Errorf("invalid -t %d: must not be negative", timeout)
-	}
-	wait := time.Duration(timeout) * time.Second
-	if !ctx.IsSet("time") {
-		wait = -1 // the container's --stop-timeout, else 10s
+	wait, err := stopWait(ctx)
+	if err != nil {
+		return err
 	}
 	store := container.NewStore(root(ctx))
 	return eachContainer(ctx, func(ref, id string) error {

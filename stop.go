@@ -24,13 +24,9 @@ func stopAction(ctx *cli.Context) error {
 	if ctx.NArg() == 0 {
 		return errors.New(`"stop" requires at least one CONTAINER`)
 	}
-	timeout := ctx.Int("time")
-	if timeout < 0 {
-		return errors.Errorf("invalid -t %d: must not be negative", timeout)
-	}
-	wait := time.Duration(timeout) * time.Second
-	if !ctx.IsSet("time") {
-		wait = -1 // the container's --stop-timeout, else 10s
+	wait, err := stopWait(ctx)
+	if err != nil {
+		return err
 	}
 	store := container.NewStore(root(ctx))
 	return eachContainer(ctx, func(ref, id string) error {
@@ -40,4 +36,17 @@ func stopAction(ctx *cli.Context) error {
 		fmt.Println(ref)
 		return nil
 	})
+}
+
+// stopWait is -t of stop and restart: how long the stop signal has before
+// SIGKILL; -1 when not given, for the container's --stop-timeout, else 10s.
+func stopWait(ctx *cli.Context) (time.Duration, error) {
+	timeout := ctx.Int("time")
+	if timeout < 0 {
+		return 0, errors.Errorf("invalid -t %d: must not be negative", timeout)
+	}
+	if !ctx.IsSet("time") {
+		return -1, nil
+	}
+	return time.Duration(timeout) * time.Second, nil
 }
