@@ -95,6 +95,13 @@ func (s *Store) Settle(rec *Record) *Record {
 		}
 		rec = fresh
 	}
+	// A monitor that recorded the exit and went after rec was read left
+	// the answer in the record: read it anew before guessing.
+	if rec.State.Status == StatusRunning && !rec.State.Alive() && !rec.State.MonitorAlive() {
+		if fresh, err := s.Load(rec.ID); err == nil {
+			rec = fresh
+		}
+	}
 	rec.Reconcile()
 	return rec
 }

@@ -52,6 +52,11 @@ func (s *Store) WaitExit(id string) (int, error) {
 		// records the exit (or removes the container): wait for that,
 		// not for a guess.
 		if st.Status == StatusRunning && !st.Alive() && !st.MonitorAlive() {
+			// The monitor may have recorded the exit and gone after the
+			// record was read: what it wrote is the answer, read anew.
+			if fresh, err := s.Load(id); err == nil {
+				rec = fresh
+			}
 			rec.Reconcile()
 		}
 		if rec.State.Status == StatusExited {
