@@ -160,7 +160,17 @@ func loadCgroupDeviceProg(prog []bpfInsn) (int, error) {
 		logSize:  uint32(len(logBuf)),
 		logBuf:   uint64(uintptr(unsafe.Pointer(&logBuf[0]))),
 	}
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	// The verifier gives up with EAGAIN when a signal arrives while it
+	// works (Go's preemption signal among them), as cilium/ebpf notes:
+	// the load is simply tried again.
+	var fd uintptr
+	var errno unix.Errno
+	for try := 0; ; try++ {
+		fd, _, errno = unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		if (errno != unix.EAGAIN && errno != unix.EINTR) || try == 20 {
+			break
+		}
+	}
 	if errno != 0 {
 		log := string(logBuf[:clen(logBuf)])
 		return -1, errors.Errorf("bpf prog load: %v: %s", errno, log)
