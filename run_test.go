@@ -172,8 +172,17 @@ func FuzzParseRunFlags(f *testing.F) {
 				t.Fatalf("%q: accepted stop signal %q: %v", args, s, err)
 			}
 		}
+		// A volume's source is found (or made) later, at create: a
+		// named one has a name, an anonymous one neither; a tmpfs has none.
 		for _, v := range o.config.Volumes {
-			if !strings.HasPrefix(v.Source, "/") || !strings.HasPrefix(v.Destination, "/") {
+			sourceOK := strings.HasPrefix(v.Source, "/")
+			switch v.Type {
+			case "volume":
+				sourceOK = v.Source == "" && (v.Name != "" || v.Anonymous)
+			case "tmpfs":
+				sourceOK = true
+			}
+			if !sourceOK || !strings.HasPrefix(v.Destination, "/") {
 				t.Fatalf("%q: relative volume %+v", args, v)
 			}
 		}
