@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -293,7 +294,7 @@ func (s *Store) loadDocker(file string, o importOptions, archiveNames bool) ([]s
 			o.onAdd(e)
 		}
 		if len(io.Names) == 0 {
-			loaded = append(loaded, "ID: "+e.ID)
+			loaded = append(loaded, " ID: "+e.ID)
 		}
 		for _, n := range io.Names {
 			loaded = append(loaded, ": "+n.Familiar())
@@ -366,7 +367,7 @@ func (s *Store) loadLayout(dir string, o LoadOptions) ([]string, error) {
 			return nil, err
 		}
 		if len(names) == 0 {
-			loaded = append(loaded, "ID: "+e.ID)
+			loaded = append(loaded, " ID: "+e.ID)
 		}
 		for _, n := range names {
 			loaded = append(loaded, ": "+n.Familiar())
@@ -419,7 +420,7 @@ func (s *Store) Save(w io.Writer, refs []string, prog *progress.Progress) error 
 			return err
 		}
 		var nref name.Reference
-		if r, err := ParseReference(shown); err == nil && r.Tag != "" && !strings.HasPrefix(e.ID, "sha256:"+shown) {
+		if r, err := ParseReference(shown); err == nil && r.Tag != "" && slices.Contains(e.Names, r.String()) {
 			nref, err = name.NewTag(r.Familiar())
 			if err != nil {
 				return errors.Wrapf(err, "tag %s", shown)

@@ -250,3 +250,54 @@ func rewriteTar(t *testing.T, data []byte, fn func(*tar.Header, []byte) []byte) 
 	tw.Close()
 	return out.Bytes()
 }
+
+// save of an image named by its ID, in any of Docker's spellings (a
+// prefix, the hex, sha256:hex), writes no tag, as docker save does: load
+// then gives back an untagged image, not one named after its ID.
+func TestSaveByIDWritesNoTag(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("images", "-q", "--no-trunc", "busybox")
+	for _, ref := range []string{id, strings.TrimPrefix(id, "sha256:"), strings.TrimPrefix(id, "sha256:")[:12]} {
+		archive := filepath.Join(t.TempDir(), "byid.tar")
+		e.ok("save", "-o", archive, ref)
+		var manifest []struct{ RepoTags []string }
+		if err := json.Unmarshal(readTarEntry(t, archive, "manifest.json"), &manifest); err != nil || len(manifest) != 1 {
+			t.Fatalf("save %s: manifest.json: %v", ref, err)
+		}
+		if len(manifest[0].RepoTags) != 0 {
+			t.Fatalf("save %s wrote RepoTags %q, want none", ref, manifest[0].RepoTags)
+		}
+		other := newEnv(t)
+		if out := other.ok("load", "-i", archive); !strings.Contains(out, "Loaded image ID: "+id) {
+			t.Fatalf("load of save %s printed %q", ref, out)
+		}
+		// The new store has only busybox (by its name) besides.
+		if got := other.ok("images", "--format", "{{.Repository}}:{{.Tag}}"); got != "<none>:<none>\nbusybox:latest" {
+			t.Fatalf("load of save %s listed %q", ref, got)
+		}
+	}
+}
+
+// readTarEntry returns the body of the entry called name in the tar at path.
+func readTarEntry(t *testing.T, path, name string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s: no entry %s: %v", path, name, err)
+		}
+		if h.Name == name {
+			var body bytes.Buffer
+			if _, err := body.ReadFrom(tr); err != nil {
+				t.Fatal(err)
+			}
+			return body.Bytes()
+		}
+	}
+}
