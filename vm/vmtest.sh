@@ -65,6 +65,9 @@ for d in tests/testdata/*/; do
 	[ -e "$d/main.go" ] || continue
 	CGO_ENABLED=0 go build -o "$build/helpers/$(basename "$d")" "./$d"
 done
+# And the real Debian rootfs the image tests import: mmdebstrap needs
+# Debian's mirror, which the guest cannot reach.
+mmdebstrap --quiet --variant=minbase --mode=root --format=tar bookworm "$build/helpers/debian.tar"
 
 # The initramfs: static busybox, the first stage, and the modules needed
 # before the host's root (and with it /lib/modules) is mounted, in the
