@@ -67,6 +67,9 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Args[0] == "" {
 		return errors.New("invalid command: empty program name")
 	}
+	if cfg.Tty && cfg.Interactive && !isTerminal(os.Stdin) {
+		return errors.New("the input device is not a TTY: drop -t (or -it) to pipe input")
+	}
 	if cfg.Tty {
 		cfg.ConsoleSize = container.TerminalSize(os.Stdin)
 	}

@@ -31,7 +31,7 @@ var runCommand = cli.Command{
 	SkipArgReorder:         true,
 	UseShortOptionHandling: true,
 	Flags: []cli.Flag{
-		cli.BoolFlag{Name: "it", Usage: "interactive with a terminal (-i -t, the blog's spelling)"},
+		cli.BoolFlag{Name: "it", Usage: "-i and -t together: stdin and a terminal (the series types it as one flag)"},
 		cli.BoolFlag{Name: "i, interactive", Usage: "pass stdin to the container"},
 		cli.BoolFlag{Name: "t, tty", Usage: "give the container a pseudo-terminal"},
 		cli.BoolFlag{Name: "d, detach", Usage: "run in the background and print the container ID"},
@@ -151,6 +151,12 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	}
 	if o.image == "" {
 		return nil, errors.New(`invalid image "": an image reference is required`)
+	}
+	// As Docker: a terminal session needs a terminal to read from. With
+	// a pipe or a file as stdin, -it would wait for keystrokes that never
+	// come, so it is refused before anything is made.
+	if ctx.Command.Name == "run" && !o.detach && o.config.OpenStdin && o.config.Tty && !isTerminal(os.Stdin) {
+		return nil, errors.New("the input device is not a TTY: drop -t (or -it) to pipe input, as in: echo 'echo hi' | mydocker run -i busybox sh")
 	}
 	switch o.pull {
 	case pullMissing, pullAlways, pullNever:
