@@ -10,7 +10,8 @@ export GOFLAGS ?= -buildvcs=false
 # per container: CLI, init, monitor); netgo/osusergo keep libc's resolver
 # out; urfave_cli_no_docs drops the man-page generator's init cost.
 BUILDTAGS ?= urfave_cli_no_docs netgo osusergo
-LDFLAGS   ?= -s -w -extldflags "-static"
+GIT_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS   ?= -s -w -extldflags "-static" -X main.gitCommit=$(GIT_COMMIT)
 build:
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
 	$(CC) -static -Os -s -Wall -o mydocker-init container/inside/reaper/reaper.c

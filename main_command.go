@@ -25,7 +25,7 @@ func newApp() *cli.App {
 	app := cli.NewApp()
 	app.Name = "mydocker"
 	app.Usage = usage
-	app.Version = "0.1.0"
+	app.Version = version
 	app.HideVersion = false
 	app.Writer = os.Stdout
 	app.ErrWriter = os.Stderr
@@ -36,12 +36,15 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "cgroup-manager", EnvVar: "MYDOCKER_CGROUP_MANAGER",
 			Usage: "cgroup driver of new containers: cgroupfs, or systemd (the default where systemd is init on cgroup v2)"},
 	}
+	// cli adds --help only along with its own help command, which
+	// helpCommand replaces.
+	app.Flags = append(app.Flags, cli.HelpFlag)
 	app.Before = before
 	app.OnUsageError = onUsageError
 	app.ExitErrHandler = func(*cli.Context, error) {} // main prints errors and picks the code
 	app.Action = func(ctx *cli.Context) error {
 		if ctx.NArg() > 0 {
-			return errors.Errorf("unknown command %q (see mydocker --help)", ctx.Args().First())
+			return unknownCommand(ctx.Args().First(), ctx.App.Commands, "")
 		}
 		return cli.ShowAppHelp(ctx)
 	}
@@ -88,6 +91,8 @@ func newApp() *cli.App {
 		cpCommand,
 		completionCommand,
 		completeCommand,
+		versionCommand,
+		helpCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -97,18 +102,30 @@ func newApp() *cli.App {
 		// cli splits an argument only when it is not itself a flag, so the
 		// blog's single-dash -name and -mem still work.
 		app.Commands[i].UseShortOptionHandling = true
+		// A command group (network, image, volume, ...) answers a word it
+		// does not know as the app does, not with cli's "No help topic".
+		if c := &app.Commands[i]; len(c.Subcommands) > 0 && c.Action == nil {
+			group, subs := c.Name, c.Subcommands
+			c.Action = func(ctx *cli.Context) error {
+				if ctx.NArg() > 0 {
+					return unknownCommand(ctx.Args().First(), subs, group)
+				}
+				return cli.ShowAppHelp(ctx)
+			}
+		}
 	}
 	return app
 }
 
-// needsRoot are the commands that create namespaces, mounts, cgroups or
-// network devices; the rest only read state.
-var needsRoot = map[string]bool{
-	"run": true, "exec": true, "cp": true, "stop": true, "start": true, "rm": true, "commit": true,
-	"rmi": true, "import": true, "network": true, "stats": true,
-	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
-	"create": true, "wait": true, "kill": true, "restart": true, "rename": true, "top": true,
-	"diff": true, "container": true, "system": true, "events": true,
+// withoutRoot are the commands that work for any user: help, the
+// version, completion, and login/logout (which write only the user's own
+// credentials). Every other command reads or changes root's state
+// (records, images, networks are root's) or the kernel's (namespaces,
+// mounts, cgroups), so it is refused in one line rather than showing an
+// empty list that looks like "no containers".
+var withoutRoot = map[string]bool{
+	"": true, "help": true, "h": true, "version": true, "completion": true, completeName: true,
+	"login": true, "logout": true,
 }
 
 // before sets up logging and refuses early, in one clear line, a command
@@ -117,10 +134,18 @@ func before(ctx *cli.Context) error {
 	if err := setupLogging(ctx); err != nil {
 		return err
 	}
-	if cmd := ctx.Args().First(); needsRoot[cmd] && os.Geteuid() != 0 {
-		return errors.Errorf("%s needs root: mydocker creates namespaces, mounts and cgroups", cmd)
+	args := ctx.Args()
+	cmd := args.First()
+	if withoutRoot[cmd] || os.Geteuid() == 0 || ctx.App.Command(cmd) == nil {
+		return nil
 	}
-	return nil
+	for _, a := range args.Tail() {
+		if a == "--help" || a == "-h" {
+			return nil // help is for everyone
+		}
+	}
+	return errors.Errorf("%s needs root: mydocker keeps its state in root's %s and makes namespaces, mounts and cgroups (try: sudo mydocker %s)",
+		cmd, root(ctx), cmd)
 }
 
 func setupLogging(ctx *cli.Context) error {
@@ -132,7 +157,7 @@ func setupLogging(ctx *cli.Context) error {
 	}
 	level, err := log.ParseLevel(ctx.GlobalString("log-level"))
 	if err != nil {
-		return errors.Errorf("invalid --log-level %q", ctx.GlobalString("log-level"))
+		return errors.Errorf("invalid --log-level %q: use debug, info, warn or error", ctx.GlobalString("log-level"))
 	}
 	log.SetLevel(level)
 	return nil
@@ -140,11 +165,15 @@ func setupLogging(ctx *cli.Context) error {
 
 // onUsageError turns a flag error into one line instead of a help page.
 func onUsageError(ctx *cli.Context, err error, _ bool) error {
+	help := "mydocker --help"
+	if name := ctx.Command.FullName(); name != "" {
+		help = "mydocker " + name + " --help"
+	}
 	msg := strings.TrimPrefix(err.Error(), "flag provided but not defined: ")
 	if msg != err.Error() {
-		return errors.Errorf("unknown flag %s (see mydocker %s --help)", asTyped(msg, os.Args), ctx.Command.Name)
+		return errors.Errorf("unknown flag %s (see %s)", asTyped(msg, os.Args), help)
 	}
-	return errors.Errorf("%v (see mydocker %s --help)", err, ctx.Command.Name)
+	return errors.Errorf("%v (see %s)", err, help)
 }
 
 // cgroupDriver is the cgroup driver for a new container: --cgroup-manager,
