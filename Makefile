@@ -1,10 +1,15 @@
 # mydocker: build, test, install, and a busybox image to try it with.
 ROOT   ?= $(or $(MYDOCKER_ROOT),/var/lib/mydocker)
 PREFIX ?= /usr/local
-GO     ?= go
+# Go: the one on PATH, else go.dev's tarball's place. Looked up when a
+# recipe runs, so a Go that `toolchain` has just installed is found.
+GO     ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export GOFLAGS ?= -buildvcs=false
+# A Go older than go.mod's (Debian's backports) fetches go.mod's own
+# toolchain through the Go module proxy.
+export GOTOOLCHAIN ?= auto
 
-.PHONY: build deps test unit e2e vmtest vmtest-systemd vmtest-selftest fuzz mutate install image demo bench clean
+.PHONY: build toolchain deps test unit e2e vmtest vmtest-systemd vmtest-selftest fuzz mutate install image demo bench clean
 
 # A static binary starts faster (no dynamic loader: it runs three times
 # per container: CLI, init, monitor); netgo/osusergo keep libc's resolver
@@ -12,9 +17,14 @@ export GOFLAGS ?= -buildvcs=false
 BUILDTAGS ?= urfave_cli_no_docs netgo osusergo
 GIT_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   ?= -s -w -extldflags "-static" -X main.gitCommit=$(GIT_COMMIT)
-build:
+build: toolchain
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
 	$(CC) -static -Os -s -Wall -o mydocker-init container/inside/reaper/reaper.c
+
+# What the build needs (gcc, libc6-dev, Go 1.21 or later), installed if
+# missing; see scripts/install-deps.sh.
+toolchain:
+	sh scripts/install-deps.sh --build
 
 # What the tests need from Debian's packages, installed if missing.
 deps:
