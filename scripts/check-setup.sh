@@ -34,6 +34,14 @@ mount --rbind /dev "$dir/dev"
 mount --make-rslave "$dir/dev"
 mount -t proc proc "$dir/proc"
 cp /etc/resolv.conf "$dir/etc/resolv.conf"
+# The certificate authorities this host added to Debian's (regular files
+# among the package's symlinks: a network that inspects TLS, say) are
+# the chroot's too, as they would be on a fresh machine on that network;
+# installing ca-certificates picks them up.
+mkdir -p "$dir/usr/local/share/ca-certificates"
+find /etc/ssl/certs -maxdepth 1 -type f -name '*.pem' | while read -r pem; do
+	cp "$pem" "$dir/usr/local/share/ca-certificates/host-$(basename "$pem" .pem).crt"
+done
 
 echo "check-setup: the README's install lines:" >&2
 printf '%s\n' "$setup" >&2
