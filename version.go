@@ -69,7 +69,11 @@ var versionCommand = cli.Command{
 			fmt.Fprintf(tw, "Go version:\t%s\n", v.GoVersion)
 			fmt.Fprintf(tw, "OS/Arch:\t%s/%s\n", v.Os, v.Arch)
 			fmt.Fprintf(tw, "Kernel:\t%s\n", v.KernelVersion)
-			fmt.Fprintf(tw, "Cgroups:\tv%s, %s driver\n", v.CgroupVersion, v.CgroupDriver)
+			cg := v.CgroupVersion
+			if cg != "unknown" {
+				cg = "v" + cg
+			}
+			fmt.Fprintf(tw, "Cgroups:\t%s, %s driver\n", cg, v.CgroupDriver)
 			return tw.Flush()
 		case "json":
 			data, err := json.Marshal(v)
