@@ -9,7 +9,7 @@ export GOFLAGS ?= -buildvcs=false
 # toolchain through the Go module proxy.
 export GOTOOLCHAIN ?= auto
 
-.PHONY: build toolchain deps test unit e2e vmtest vmtest-systemd vmtest-selftest fuzz mutate install image demo bench clean
+.PHONY: build toolchain man deps test unit e2e vmtest vmtest-systemd vmtest-selftest fuzz mutate install image demo bench clean
 
 # A static binary starts faster (no dynamic loader: it runs three times
 # per container: CLI, init, monitor); netgo/osusergo keep libc's resolver
@@ -79,7 +79,15 @@ fuzz:
 mutate: deps
 	$(GO) run ./scripts/mutate
 
-install: build
+# mydocker(1), generated from the CLI's own definitions by a build of
+# mydocker with the man page generator (-tags manpage), which the
+# installed binary does not carry.
+man: toolchain
+	$(GO) run -tags 'manpage netgo osusergo' . __manpage >mydocker.1.tmp
+	mv mydocker.1.tmp mydocker.1
+
+install: build man
+	install -D -m 0644 mydocker.1 $(DESTDIR)$(PREFIX)/share/man/man1/mydocker.1
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker
 	install -D -m 0755 mydocker-init $(DESTDIR)$(PREFIX)/bin/mydocker-init
 	./mydocker completion bash >mydocker.bash && install -D -m 0644 mydocker.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mydocker
