@@ -194,6 +194,9 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if err := parseNetworkOptions(ctx, &o.config); err != nil {
 		return nil, err
 	}
+	if err := parseJoinFlags(ctx, o); err != nil {
+		return nil, err
+	}
 	o.config.CapAdd, o.config.CapDrop = ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop")
 	o.config.Privileged, o.config.SecurityOpt = ctx.Bool("privileged"), ctx.StringSlice("security-opt")
 	if _, err := o.config.Security(); err != nil {
@@ -452,6 +455,9 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	o.config.Image = o.image
 	if o.config.PublishAllPorts {
 		o.config.Ports = network.PublishAll(o.config.Ports, o.config.ExposedPorts)
+	}
+	if err := applyJoins(ctx, o); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := checkNetwork(root(ctx), &o.config); err != nil {
 		return nil, nil, nil, err
