@@ -88,6 +88,7 @@ func newApp() *cli.App {
 		cpCommand,
 		completionCommand,
 		completeCommand,
+		podCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {

@@ -110,6 +110,8 @@ type runOptions struct {
 	// overrides are what the command line sets over the image's config;
 	// they are merged into config once the image is found.
 	overrides container.Overrides
+	// pod is --pod: the pod to join, as typed ("" for none).
+	pod string
 }
 
 // The --pull policies, as Docker's.
@@ -424,6 +426,9 @@ func runAction(ctx *cli.Context) error {
 	o, store, rec, err := createContainer(ctx)
 	if err != nil {
 		return err
+	}
+	if err := startPodInfra(ctx, rec); err != nil {
+		return removeAfterFailure(store, rec.ID, err, o.cidfile)
 	}
 	if o.detach {
 		if err := startDetached(ctx, rec.ID); err != nil {
