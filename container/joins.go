@@ -73,7 +73,9 @@ func (s *Store) ResolveJoins(c *Config) error {
 		}
 		id, err := s.Resolve(ref)
 		if err != nil {
-			return errors.Wrapf(err, "--%s %s", m.flag, *m.mode)
+			// Not a NotFoundError any more: that is rm's exit 1, and
+			// a bad flag is 125.
+			return errors.Errorf("--%s %s: %v", m.flag, *m.mode, err)
 		}
 		if m.flag == "network" {
 			rec, err := s.Load(id)
@@ -134,8 +136,8 @@ var nsNames = map[string]string{"net": "network", "ipc": "ipc", "pid": "pid", "u
 // /proc/PID/ns, and the pid is checked to still be that container's
 // after the open (as Exec does): the descriptor then refers to its
 // namespace whatever becomes of the pid later.
-func (s *Store) openJoins(rec *Record) (j *joins, err error) {
-	j = &joins{}
+func (s *Store) openJoins(rec *Record) (_ *joins, err error) {
+	j := &joins{}
 	defer func() {
 		if err != nil {
 			j.close()
