@@ -126,18 +126,17 @@ func podCreateAction(ctx *cli.Context) error {
 		return err
 	}
 	ps := pod.NewStore(root(ctx))
-	layer, err := ps.PauseLayer(reaper)
-	if err != nil {
-		return err
-	}
-
-	// The pod's record first: whatever a kill leaves from here on, pod
-	// rm -f finds by the pod's ID.
 	lock, err := ps.Lock()
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
+	layer, err := ps.PauseLayer(reaper)
+	if err != nil {
+		return err
+	}
+	// The pod's record first: whatever a kill leaves from here on, pod
+	// rm -f finds by the pod's name or ID.
 	if err := ps.Create(p); err != nil {
 		return err
 	}

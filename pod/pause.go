@@ -24,7 +24,7 @@ var PauseArgs = []string{PausePath, "--pause"}
 // (reaper, the file beside our binary). No image is needed. The layer is
 // named by the program's digest: a running infra container's layer is
 // never rewritten under it (overlayfs forbids changing a lower layer in
-// use), a new mydocker-init just gets a new layer.
+// use), a new mydocker-init just gets a new layer. The caller holds Lock.
 func (s *Store) PauseLayer(reaper string) (string, error) {
 	src, err := os.Open(reaper)
 	if err != nil {
@@ -44,7 +44,8 @@ func (s *Store) PauseLayer(reaper string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return "", errors.Wrap(err, "pause layer")
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".tmp-")
+	removeStale(filepath.Dir(dir))
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), tmpPrefix)
 	if err != nil {
 		return "", errors.Wrap(err, "pause layer")
 	}
@@ -70,9 +71,6 @@ func (s *Store) PauseLayer(reaper string) (string, error) {
 		return "", errors.Wrap(err, "write pause program")
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, "pause")); serr == nil {
-			return dir, nil // made by another pod create meanwhile
-		}
 		return "", errors.Wrap(err, "pause layer")
 	}
 	return dir, errors.Wrap(utils.SyncDir(filepath.Dir(dir)), "pause layer")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 
 	"mydocker/network"
 	"mydocker/utils"
@@ -105,7 +106,9 @@ func (s *Store) Lock() (*utils.FileLock, error) {
 }
 
 // Create writes the record of a new pod, refusing a name in use. The
-// caller holds Lock.
+// caller holds Lock. The pod's directory appears whole, record inside:
+// it is made aside and renamed into place, so a create killed half-way
+// leaves no pod without a record (which no command could name).
 func (s *Store) Create(p *Pod) error {
 	pods, err := s.List()
 	if err != nil {
@@ -116,10 +119,39 @@ func (s *Store) Create(p *Pod) error {
 			return errors.Errorf("the pod name %q is already in use by pod %s", p.Name, utils.ShortID(o.ID))
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(s.Dir, p.ID), 0o700); err != nil {
+	// Under the lock, a directory being made is one a killed create left.
+	removeStale(s.Dir)
+	tmp, err := os.MkdirTemp(s.Dir, tmpPrefix)
+	if err != nil {
 		return errors.Wrap(err, "pod directory")
 	}
-	return s.Save(p)
+	defer os.RemoveAll(tmp)
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, "encode pod record")
+	}
+	if err := utils.WriteFileAtomic(filepath.Join(tmp, "pod.json"), data, 0o600); err != nil {
+		return errors.Wrapf(err, "write record of pod %s", p.Name)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.Dir, p.ID)); err != nil {
+		return errors.Wrap(err, "pod directory")
+	}
+	return errors.Wrap(utils.SyncDir(s.Dir), "pod directory")
+}
+
+// tmpPrefix names what is being made in the store; nothing else starts
+// with a dot.
+const tmpPrefix = ".tmp-"
+
+// removeStale removes the directories a killed create left in dir. The
+// caller holds Lock, so none is being made now.
+func removeStale(dir string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, tmpPrefix+"*"))
+	for _, d := range stale {
+		if err := os.RemoveAll(d); err != nil {
+			log.Warnf("removing %s: %v", d, err)
+		}
+	}
 }
 
 // Save writes p's record atomically: a reader sees the old or the new.

@@ -95,6 +95,11 @@ func TestStoreCreateResolveDelete(t *testing.T) {
 	mk := func(id, name string) *Pod {
 		return &Pod{ID: strings.Repeat(id, 64), Name: name, Created: time.Now(), SharedNamespaces: DefaultShare}
 	}
+	lock, err := s.Lock() // Create's callers hold it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
 	a, b := mk("a", "web"), mk("b", "db")
 	for _, p := range []*Pod{a, b} {
 		if err := s.Create(p); err != nil {

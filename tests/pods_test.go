@@ -5,6 +5,7 @@ package tests
 // end to end: real containers, and podman as the oracle of pod ps.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	mrand "math/rand"
@@ -13,7 +14,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -553,4 +556,46 @@ func TestPodPsMatchesPodman(t *testing.T) {
 func (e *env) podCreateNamed(name string) string {
 	e.t.Helper()
 	return e.ok("pod", "create", "--name", name, "--network", "none")
+}
+
+// pod create killed with SIGKILL at any point leaves nothing pod rm -f
+// cannot remove: no record, mount, cgroup, veth or port rule after it.
+func TestKillPodCreateAtAnyPoint(t *testing.T) {
+	e := newEnv(t)
+	netName, _ := e.createNetwork(24)
+	base := 20000 + mrand.Intn(20000)
+	for i, delay := range []time.Duration{0, 2, 5, 10, 20, 40, 80, 150} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		c := e.cmd(ctx, "pod", "create", "--network", netName, "-p", fmt.Sprintf("127.0.0.1:%d:80", base+i))
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay * time.Millisecond)
+		if err := c.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		c.Wait()
+		cancel()
+		e.noteState()
+	}
+	waitFor(t, "ps to match the processes", e.psIsTruthful)
+	if pods := strings.Fields(e.ok("pod", "ps", "-q", "--no-trunc")); len(pods) > 0 {
+		e.ok(append([]string{"pod", "rm", "-f"}, pods...)...)
+	}
+	// A container whose record was being written when the kill came has
+	// no config.json naming its pod: rm -f removes it by the ID ps -a
+	// warns about, as after a killed run.
+	for _, id := range e.containerIDs() {
+		if _, err := os.Stat(filepath.Join(e.root, "containers", id, "config.json")); err == nil {
+			t.Errorf("container %s with a record outlived its pod", id)
+		}
+		e.ok("rm", "-f", id)
+	}
+	e.assertNothingLeft()
+	e.assertNoPods()
+	for i := range 8 {
+		if len(iptablesRules(t, fmt.Sprint(base+i))) > 0 {
+			t.Errorf("port %d rules left", base+i)
+		}
+	}
 }
