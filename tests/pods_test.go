@@ -181,7 +181,41 @@ func TestJoinedContainerGainsNothing(t *testing.T) {
 	if got := e.ok("exec", "c", "hostname"); got == "evil" {
 		t.Fatal("joined container renamed c")
 	}
-	e.ok("rm", "-f", "c")
+	// The process that started it went back to the host's namespaces:
+	// no thread of the monitor of a joined container is left in c's.
+	e.ok("run", "-d", "--name", "j", "--network", "container:c", "--ipc", "container:c", "--uts", "container:c", "--pid", "container:c",
+		"busybox", "sleep", "100")
+	mon := int(e.state("j")["MonitorPid"].(float64))
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", mon))
+	if err != nil || len(tasks) < 2 {
+		t.Fatalf("monitor %d threads: %v %v", mon, tasks, err)
+	}
+	for _, task := range tasks {
+		for _, ns := range []string{"net", "ipc", "uts", "pid_for_children", "mnt"} {
+			want := host[strings.TrimSuffix(ns, "_for_children")]
+			if got, err := os.Readlink(filepath.Join(task, "ns", ns)); err != nil || got != want {
+				t.Errorf("monitor thread %s is in %s %q, not the host's %q (%v)", filepath.Base(task), ns, got, want, err)
+			}
+		}
+	}
+	e.ok("rm", "-f", "j", "c")
+	e.assertNothingLeft()
+}
+
+// A joined container keeps the shared uts namespace's name as it is now:
+// it never sets the name it was created with over it.
+func TestJoinedUTSKeepsCurrentName(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "c", "--network", "none", "--privileged", "busybox", "sh", "-c", "sleep 100")
+	j := e.ok("create", "--uts", "container:c", "--network", "none", "busybox", "hostname")
+	e.ok("exec", "c", "hostname", "renamed")
+	if got := e.run(0, "start", "-a", j).stdout; strings.TrimSpace(got) != "renamed" {
+		t.Errorf("joined container's hostname %q, want c's current %q", got, "renamed")
+	}
+	if got := e.ok("exec", "c", "hostname"); got != "renamed" {
+		t.Errorf("joining renamed c back to %q", got)
+	}
+	e.ok("rm", "-f", j, "c")
 	e.assertNothingLeft()
 }
 
