@@ -5,13 +5,16 @@ package tests
 // end to end: real containers, and podman as the oracle of pod ps.
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	mrand "math/rand"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -632,4 +635,57 @@ func TestKillPodCreateAtAnyPoint(t *testing.T) {
 			t.Errorf("port %d rules left", base+i)
 		}
 	}
+}
+
+// pod logs -f follows every container of the pod until each has exited,
+// every line after its container's name.
+func TestPodLogsFollow(t *testing.T) {
+	e := newEnv(t)
+	_, pod := e.podCreate("--network", "none")
+	dir := t.TempDir()
+	// Each container waits for its go file, so the lines come after
+	// pod logs -f has started following.
+	for _, n := range []string{"one", "two"} {
+		e.ok("run", "-d", "--pod", pod, "--name", n, "-v", dir+":/sync", "busybox", "sh", "-c",
+			"echo "+n+"-early; while [ ! -e /sync/go ]; do sleep 0.05; done; echo "+n+"-late")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, "pod", "logs", "-f", pod)
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Both early lines are out before the late ones are written: the
+	// late ones can only come by following.
+	rd := bufio.NewReader(stdout)
+	var got []string
+	for len(got) < 2 {
+		l, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("pod logs -f ended after %q: %v", got, err)
+		}
+		got = append(got, strings.TrimSpace(l))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatalf("pod logs -f: %v", err)
+	}
+	got = append(got, strings.Split(strings.TrimSpace(string(rest)), "\n")...)
+	sort.Strings(got)
+	if strings.Join(got, "|") != "one one-early|one one-late|two two-early|two two-late" {
+		t.Errorf("pod logs -f: %q", got)
+	}
+	e.ok("pod", "rm", "-f", pod)
+	e.assertNothingLeft()
+	e.assertNoPods()
 }
