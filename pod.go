@@ -465,3 +465,24 @@ func podLogsAction(ctx *cli.Context) error {
 	}
 	return last
 }
+
+// Completion offers pod names after the pod commands and run's --pod.
+func init() {
+	for _, sub := range []string{"inspect", "start", "stop", "restart", "rm", "remove", "logs"} {
+		commandArgs["pod "+sub] = argPod
+	}
+	flagValues["--pod"] = argPod
+}
+
+// podLister names the pods, for completion.
+type podLister interface{ pods() []string }
+
+func (s stateNames) pods() []string {
+	pods, _ := pod.NewStore(s.root).List()
+	var out []string
+	for _, p := range pods {
+		out = append(out, p.Name)
+	}
+	sort.Strings(out)
+	return out
+}
