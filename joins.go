@@ -145,3 +145,23 @@ func podNames(ctx *cli.Context) map[string]string {
 	}
 	return names
 }
+
+// refuseInfra refuses to remove the infra container of a pod that exists,
+// as podman does: the pod's containers join its namespaces, so it goes
+// with the pod (pod rm). An infra container whose pod is gone (a killed
+// pod rm) is removed as any container.
+func refuseInfra(ctx *cli.Context, store *container.Store, ref string) error {
+	id, err := store.Resolve(ref)
+	if err != nil {
+		return nil // removeRef reports it
+	}
+	rec, err := store.Load(id)
+	if err != nil || !rec.Config.Infra {
+		return nil
+	}
+	p, err := pod.NewStore(root(ctx)).Load(rec.Config.Pod)
+	if err != nil {
+		return nil
+	}
+	return errors.Errorf("container %s is the infra container of pod %s: remove the pod with pod rm", rec.Name, p.Name)
+}

@@ -689,3 +689,27 @@ func TestPodLogsFollow(t *testing.T) {
 	e.assertNothingLeft()
 	e.assertNoPods()
 }
+
+// A pod's infra container goes only with its pod: rm refuses it (even
+// with -f) and container prune leaves it, as podman does.
+func TestPodInfraGoesWithItsPod(t *testing.T) {
+	e := newEnv(t)
+	_, pod := e.podCreate("--network", "none")
+	infra := e.podInspect(pod).InfraContainerID
+	for _, args := range [][]string{{"rm", infra}, {"rm", "-f", infra}} {
+		r := e.run(125, args...)
+		oneLineError(t, r, "infra container of pod "+pod, "pod rm")
+	}
+	e.ok("pod", "stop", "-t", "0", pod)
+	e.ok("container", "prune", "-f")
+	if p := e.podInspect(pod); len(p.Containers) != 1 || p.Containers[0].ID != infra {
+		t.Fatalf("container prune removed the pod's infra container: %+v", p)
+	}
+	e.ok("pod", "start", pod)
+	if s, _ := e.podState(pod); s != "Running" {
+		t.Errorf("pod after prune: %s", s)
+	}
+	e.ok("pod", "rm", "-f", pod)
+	e.assertNothingLeft()
+	e.assertNoPods()
+}
