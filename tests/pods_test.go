@@ -409,6 +409,11 @@ func TestPodStatesAndLifecycle(t *testing.T) {
 			t.Errorf("after pod stop %s is %s", c.Name, c.State)
 		}
 	}
+	// Starting one member starts the infra container first.
+	e.ok("start", "m1")
+	if s, _ := e.podState(pod); s != "Degraded" || !e.running(e.podInspect(pod).InfraContainerID) {
+		t.Fatalf("after start m1: %s", s)
+	}
 	e.ok("pod", "start", pod)
 	if s, n := e.podState(pod); s != "Running" || n != 3 {
 		t.Fatalf("pod started: %s %d", s, n)
@@ -705,9 +710,12 @@ func TestPodInfraGoesWithItsPod(t *testing.T) {
 	if p := e.podInspect(pod); len(p.Containers) != 1 || p.Containers[0].ID != infra {
 		t.Fatalf("container prune removed the pod's infra container: %+v", p)
 	}
-	e.ok("pod", "start", pod)
-	if s, _ := e.podState(pod); s != "Running" {
-		t.Errorf("pod after prune: %s", s)
+	// run --pod starts the stopped pod's infra container first, as podman.
+	if got := e.ok("run", "--rm", "--pod", pod, "busybox", "hostname"); got != pod {
+		t.Errorf("hostname in a stopped pod started by run: %q", got)
+	}
+	if s, _ := e.podState(pod); s != "Running" || !e.running(infra) {
+		t.Errorf("pod after run --pod: %s", s)
 	}
 	e.ok("pod", "rm", "-f", pod)
 	e.assertNothingLeft()
