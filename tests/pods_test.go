@@ -329,6 +329,14 @@ hostname; echo from-shm > /dev/shm/x; ps -o comm | grep -cE 'httpd|nc|pause' || 
 	if got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "hello from "+pod+"\n" {
 		t.Errorf("hostPort: %q", got)
 	}
+	// A second pod cannot take the port: its infra container fails to
+	// start, and nothing of that pod stays.
+	ids := len(e.containerIDs())
+	r := e.run(125, "pod", "create", "--network", netName, "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	oneLineError(t, r, "already")
+	if n := len(e.containerIDs()); n != ids || len(strings.Fields(e.ok("pod", "ps", "-q"))) != 1 {
+		t.Errorf("failed pod create left %d containers (had %d) or a pod", n, ids)
+	}
 	v := e.inspect("web")
 	if v["Pod"] != podID || v["HostConfig"].(map[string]any)["NetworkMode"] != "container:"+p.InfraContainerID {
 		t.Errorf("inspect web: Pod %v, NetworkMode %v", v["Pod"], v["HostConfig"].(map[string]any)["NetworkMode"])
