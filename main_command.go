@@ -91,6 +91,7 @@ func newApp() *cli.App {
 		cpCommand,
 		completionCommand,
 		completeCommand,
+		podCommand,
 		versionCommand,
 		helpCommand,
 	}

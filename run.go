@@ -110,6 +110,8 @@ type runOptions struct {
 	// overrides are what the command line sets over the image's config;
 	// they are merged into config once the image is found.
 	overrides container.Overrides
+	// pod is --pod: the pod to join, as typed ("" for none).
+	pod string
 }
 
 // The --pull policies, as Docker's.
@@ -198,6 +200,9 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		return nil, err
 	}
 	if err := parseNetworkOptions(ctx, &o.config); err != nil {
+		return nil, err
+	}
+	if err := parseJoinFlags(ctx, o); err != nil {
 		return nil, err
 	}
 	o.config.CapAdd, o.config.CapDrop = ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop")
@@ -428,6 +433,9 @@ func runAction(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := startPodInfra(ctx, rec); err != nil {
+		return removeAfterFailure(store, rec.ID, err, o.cidfile)
+	}
 	if o.detach {
 		if err := startDetached(ctx, rec.ID); err != nil {
 			return removeAfterFailure(store, rec.ID, err, o.cidfile)
@@ -458,6 +466,9 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	o.config.Image = o.image
 	if o.config.PublishAllPorts {
 		o.config.Ports = network.PublishAll(o.config.Ports, o.config.ExposedPorts)
+	}
+	if err := applyJoins(ctx, o); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := checkNetwork(root(ctx), &o.config); err != nil {
 		return nil, nil, nil, err

@@ -41,6 +41,9 @@ func startAction(ctx *cli.Context) error {
 			fmt.Println(ref) // already running: nothing to do, as Docker
 			return nil
 		}
+		if err := startPodInfra(ctx, rec); err != nil {
+			return err
+		}
 		// A started container runs detached under its own monitor, as run -d.
 		if err := startDetached(ctx, id); err != nil {
 			return err

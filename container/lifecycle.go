@@ -149,6 +149,13 @@ func (s *Store) release(rec *Record) error {
 	if err := (Workspace{Dir: s.WorkspaceDir(rec.ID)}).Unmount(); err != nil {
 		return err
 	}
+	// The containers sharing its ipc namespace hold their own binds of
+	// its /dev/shm, in their mount namespaces.
+	if rec.Config.IpcMode == ModeShareable || rec.unreadable {
+		if err := s.unmountShm(rec.ID); err != nil {
+			return err
+		}
+	}
 	// Only a real container ID ever got a cgroup or a veth. An unreadable
 	// record stands in under its directory's name, which is anything.
 	if !ValidID(rec.ID) {

@@ -80,6 +80,17 @@ type Config struct {
 	// Healthcheck is the image's HEALTHCHECK merged with --health-*
 	// (health.go); nil or Test NONE: none.
 	Healthcheck *v1.HealthConfig `json:"Healthcheck,omitempty"`
+	// Namespaces shared with the host or another container (joins.go):
+	// "" (its own), host, container:<id>; IpcMode also shareable.
+	// Network says the same of the network namespace.
+	IpcMode string `json:"IpcMode,omitempty"`
+	PidMode string `json:"PidMode,omitempty"`
+	UTSMode string `json:"UTSMode,omitempty"`
+	// Pod is the ID of the pod the container belongs to ("" for none).
+	Pod string `json:"Pod,omitempty"`
+	// Infra marks the infra container of pod Pod: it holds the pod's
+	// shared namespaces and published ports.
+	Infra bool `json:"Infra,omitempty"`
 }
 
 // Args is the command line the container runs: Entrypoint, then Cmd.

@@ -101,6 +101,20 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		}
 	}()
 
+	// The namespaces shared with other containers are opened first: if
+	// one of them is not running, nothing else is set up.
+	j, err := r.Store.openJoins(rec)
+	if err != nil {
+		return nil, err
+	}
+	defer j.close() // init holds them once started
+	shm := j.shm
+	if rec.Config.IpcMode == ModeShareable {
+		if shm, err = r.Store.mountShm(rec); err != nil {
+			return nil, err
+		}
+	}
+
 	var netw *network.Network
 	var ip net.IP
 	if network.Bridged(rec.Config.Network) {
@@ -116,6 +130,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.shareEtcFiles(etcMounts, j)
 
 	// The cgroups and their limits exist before init does: on v2 init is
 	// created inside them, on v1 it joins them itself first thing.
@@ -137,7 +152,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if r.Debug {
 		logTo = os.Stderr
 	}
-	proc, err := NewProcess(namespaces(rec), stdio, logTo, cgDir)
+	proc, err := NewProcess(j.namespaces, stdio, logTo, cgDir)
 	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
 		closeAll(parentEnds...)
@@ -145,7 +160,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, hostsBase: hostsBase, attach: a, proc: proc}
+	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, hostsBase: hostsBase, attach: a, proc: proc, shm: shm}
 	if c.ports, err = r.setup(l); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
@@ -185,19 +200,19 @@ func hostname(rec *Record) string {
 	return utils.ShortID(rec.ID)
 }
 
-// namespaces are the namespaces the container gets new: all but the
-// network one when it shares the host's.
-func namespaces(rec *Record) []Namespace {
-	if rec.Config.Network != network.Host {
-		return DefaultNamespaces
-	}
-	var out []Namespace
-	for _, ns := range DefaultNamespaces {
-		if ns.Type != "net" {
-			out = append(out, ns)
+// shareEtcFiles makes a container that shares another's network see
+// that container's /etc/hosts and resolv.conf (its peers and name
+// servers are the network's, as in Docker), and its /etc/hostname when it
+// shares its uts namespace too.
+func (r *Runner) shareEtcFiles(mounts []spec.Mount, j *joins) {
+	for i, m := range mounts {
+		switch {
+		case j.net != nil && (m.Destination == "/etc/hosts" || m.Destination == "/etc/resolv.conf"):
+			mounts[i].Source = filepath.Join(r.Store.Dir(j.net.ID), filepath.Base(m.Destination))
+		case j.uts != nil && m.Destination == "/etc/hostname":
+			mounts[i].Source = filepath.Join(r.Store.Dir(j.uts.ID), "hostname")
 		}
 	}
-	return out
 }
 
 // writeEtcFiles writes the container's /etc files beside its record and
@@ -251,6 +266,7 @@ type launch struct {
 	hostsBase string       // what /etc/hosts says before its network's peers
 	attach    Attach
 	proc      *Process
+	shm       string // the shared /dev/shm to bind, "" for its own
 }
 
 // initConfig is the one place init's config is built: everything init is
@@ -277,6 +293,10 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		// Run flags (runflags.go).
 		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
 		ShmSize:        rec.Config.ShmSize,
+		ShmSource:      l.shm,
+	}
+	if rec.Config.UTSMode != "" {
+		cfg.Hostname = "" // the host's or another container's: kept
 	}
 	for _, d := range rec.Config.Devices {
 		cfg.Devices = append(cfg.Devices, d.Node)

@@ -42,6 +42,7 @@ type InspectView struct {
 	ImageID         string             `json:"ImageID,omitempty"` // mydocker's: the same as Image
 	ImageDigest     string             `json:"ImageDigest,omitempty"`
 	Layers          []string           `json:"Layers,omitempty"` // mydocker's: the unpacked layers, lowest first
+	Pod             string             `json:"Pod"`              // the pod's ID, as podman's; "" for none
 }
 
 // InspectState is State as docker inspect shows it.
@@ -122,6 +123,9 @@ type InspectHostConfig struct {
 	Devices           []DeviceMapping       `json:"Devices"`
 	Init              *bool                 `json:"Init"`
 	Tmpfs             map[string]string     `json:"Tmpfs,omitempty"`
+	IpcMode           string                `json:"IpcMode"` // private, shareable, host or container:<id>
+	PidMode           string                `json:"PidMode"` // "" (its own), host or container:<id>
+	UTSMode           string                `json:"UTSMode"`
 }
 
 // LogConfig is the log driver and its options.
@@ -268,6 +272,7 @@ func (rec *Record) Inspect(workspace, logPath string, netID func(string) string)
 		v.Mounts = append(v.Mounts, mp)
 	}
 	v.NetworkSettings = rec.netSettings(netID)
+	v.Pod = rec.Config.Pod
 	return v
 }
 
@@ -280,6 +285,10 @@ func (rec *Record) hostConfig() InspectHostConfig {
 		CpuShares: int64(r.CPUShares), Memory: r.Memory, BlkioWeight: r.BlkioWeight,
 		CpuPeriod: int64(r.CPUPeriod), CpuQuota: r.CPUQuota, CpusetCpus: r.CpusetCpus,
 		MemoryReservation: r.MemoryReservation, MemorySwap: r.MemorySwap,
+		IpcMode: c.IpcMode, PidMode: c.PidMode, UTSMode: c.UTSMode,
+	}
+	if h.IpcMode == "" {
+		h.IpcMode = ModePrivate // as Docker shows its default
 	}
 	for _, m := range c.Volumes {
 		src := m.Source

@@ -8,8 +8,10 @@
 # every host), docker-registry (the CNCF registry), skopeo, and
 # apache2-utils for htpasswd (the registry's basic auth); mmdebstrap,
 # which makes a real Debian rootfs from Debian's packages for the image
-# tests; zsh, to test the completion script in it (bash is always
-# there); man-db, to check the generated man page renders; and, with
+# tests; catatonit, from which podman builds its local pause image for
+# pods (podman 4.3 pulls no infra image when none is set); zsh, to test
+# the completion script in it (bash is always there); man-db, to check
+# the generated man page renders; and, with
 # --vm (make vmtest), Debian's stock kernel (only its image and modules
 # under /boot and /lib/modules are used; no bootloader is installed or
 # run) with qemu to boot it, and cpio for its initramfs. Does nothing when
@@ -23,7 +25,7 @@
 # module proxy, checked against Go's checksum database.
 set -eu
 packages="busybox-static gcc libc6-dev make util-linux procps iptables
-podman runc docker-registry skopeo apache2-utils mmdebstrap zsh man-db"
+podman runc docker-registry skopeo apache2-utils mmdebstrap zsh man-db catatonit"
 case "${1:-}" in
 --vm) packages="$packages linux-image-amd64 qemu-system-x86 cpio" ;;
 --build) packages="gcc libc6-dev" ;;
