@@ -142,7 +142,9 @@ USAGE:
 ` + intro + flags
 }
 
-func init() {
+// setRunHelp lays out run's and create's help. It runs when the app is
+// built, after every file's init has added its flags.
+func setRunHelp() {
 	const intro = `
 Flags end at IMAGE: everything after it is the command. Single-letter flags
 combine as in Docker (-it, -dp 8080:80); the series' one-dash spellings

@@ -22,6 +22,7 @@ const usage = `a daemonless container CLI, written from first principles.
 // newApp builds the command line: global flags, then one command per
 // file at the top level (run.go, commit.go, ...).
 func newApp() *cli.App {
+	setRunHelp()
 	app := cli.NewApp()
 	app.Name = "mydocker"
 	app.Usage = usage
