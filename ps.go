@@ -93,7 +93,7 @@ func psAction(ctx *cli.Context) error {
 	if ctx.Bool("pod") {
 		pods = podNames(ctx)
 	}
-	return blogTable(recs, rows, pods)
+	return blogTable(recs, rows, pods, !ctx.Bool("no-trunc"))
 }
 
 // listContainers returns the containers ps shows, newest first as Docker
@@ -174,11 +174,13 @@ func ancestorMatcher(ctx *cli.Context, refs []string) func(string, *container.Re
 }
 
 // blogTable is ps's default output: the blog's columns (ID NAME PID
-// STATUS COMMAND CREATED) with Docker's STATUS wording, and PORTS.
-// With pods (ps --pod: pod ID to name), a POD column follows.
-func blogTable(recs []*container.Record, rows []any, pods map[string]string) error {
+// STATUS COMMAND CREATED) with Docker's STATUS wording, and Docker's
+// IMAGE and PORTS. With pods (ps --pod: pod ID to name), a POD column
+// follows. Commands are cut as Docker cuts them, unless --no-trunc, so a
+// long command line does not push a row past the terminal.
+func blogTable(recs []*container.Record, rows []any, pods map[string]string, trunc bool) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
-	header := "ID\tNAME\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS"
+	header := "ID\tNAME\tIMAGE\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS"
 	if pods != nil {
 		header += "\tPOD"
 	}
@@ -189,8 +191,12 @@ func blogTable(recs []*container.Record, rows []any, pods map[string]string) err
 		if s.Pid() > 0 {
 			pid = strconv.Itoa(s.Pid())
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", s.ID(), s.Names(), pid, s.Status(),
-			quoteCommand(recs[i].Config.Args()), recs[i].Created.Local().Format("2006-01-02 15:04:05"), s.Ports())
+		cmd := quoteCommand(recs[i].Config.Args())
+		if trunc {
+			cmd = format.Ellipsis(cmd, commandWidth)
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", s.ID(), s.Names(), s.Image(), pid, s.Status(),
+			cmd, recs[i].Created.Local().Format("2006-01-02 15:04:05"), s.Ports())
 		if pods != nil {
 			line += "\t" + pods[recs[i].Config.Pod]
 		}
@@ -198,6 +204,10 @@ func blogTable(recs []*container.Record, rows []any, pods map[string]string) err
 	}
 	return errors.Wrap(w.Flush(), "write ps output")
 }
+
+// commandWidth is where ps cuts a command line: room for the usual
+// `sh -c "..."` and still one row per container on a wide terminal.
+const commandWidth = 30
 
 // quoteCommand shows a command so that arguments with spaces stay visible.
 func quoteCommand(args []string) string {

@@ -210,3 +210,22 @@ func TestMistypedCommandsGetASuggestion(t *testing.T) {
 		}
 	}
 }
+
+// ps shows each container's image, as Docker does, and cuts a long
+// command line so a row stays one line; --no-trunc shows it whole.
+func TestPsShowsImageAndCutsLongCommands(t *testing.T) {
+	e := newEnv(t)
+	long := "echo " + strings.Repeat("very-long-argument ", 8) + "; sleep 1000"
+	id := e.ok("run", "-d", "--name", "chatty", "busybox", "sh", "-c", long)
+	defer e.ok("rm", "-f", id)
+	rows := psRows(t, e.ok("ps"))
+	if len(rows) != 1 || rows[0][1] != "chatty" || rows[0][2] != "busybox" {
+		t.Fatalf("ps rows: %q", rows)
+	}
+	if cmd := rows[0][5]; !strings.HasPrefix(cmd, `sh -c "echo very-long`) || !strings.HasSuffix(cmd, "…") || len([]rune(cmd)) != 30 {
+		t.Errorf("ps COMMAND %q: want the first 30 characters, cut with …", cmd)
+	}
+	if full := e.ok("ps", "--no-trunc"); !strings.Contains(full, `sh -c "`+long+`"`) {
+		t.Errorf("ps --no-trunc lacks the whole command:\n%s", full)
+	}
+}

@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// psRows parses `ps` table output into rows of columns (ID NAME PID
-// STATUS COMMAND CREATED PORTS), cut where the header's titles start: a
+// psRows parses `ps` table output into rows of columns (ID NAME IMAGE
+// PID STATUS COMMAND CREATED PORTS), cut where the header's titles start: a
 // cell may hold spaces ("Up 3 seconds").
 func psRows(t *testing.T, out string) [][]string {
 	t.Helper()
@@ -70,7 +70,7 @@ func TestBlogChapter14Session(t *testing.T) {
 		t.Fatalf("run -d printed %q, want only the ID", id)
 	}
 	rows := psRows(t, e.ok("ps"))
-	if len(rows) != 1 || !strings.HasPrefix(id, rows[0][0]) || rows[0][1] != "rootfs" || !strings.HasPrefix(rows[0][3], "Up ") || rows[0][4] != "top" {
+	if len(rows) != 1 || !strings.HasPrefix(id, rows[0][0]) || rows[0][1] != "rootfs" || !strings.HasPrefix(rows[0][4], "Up ") || rows[0][5] != "top" {
 		t.Fatalf("ps rows %v", rows)
 	}
 	short := rows[0][0]
@@ -130,7 +130,7 @@ func TestDetachedReturnsAtOnceAndRecordsExit(t *testing.T) {
 		t.Fatalf("ps lists an exited container: %v", rows)
 	}
 	rows := psRows(t, e.ok("ps", "-a"))
-	if len(rows) != 1 || !strings.HasPrefix(rows[0][3], "Exited (7) ") || rows[0][2] != "" {
+	if len(rows) != 1 || !strings.HasPrefix(rows[0][4], "Exited (7) ") || rows[0][3] != "" {
 		t.Fatalf("ps %v", rows)
 	}
 	r := e.run(0, "logs", id)

@@ -333,7 +333,7 @@ func TestPauseFreezesUnpauseThaws(t *testing.T) {
 	if st["Status"] != "paused" || st["Paused"] != true {
 		t.Errorf("inspect State %v, want Status paused, Paused true", st)
 	}
-	if rows := psRows(t, e.ok("ps")); len(rows) != 1 || !strings.HasPrefix(rows[0][3], "Up ") || !strings.HasSuffix(rows[0][3], " (Paused)") {
+	if rows := psRows(t, e.ok("ps")); len(rows) != 1 || !strings.HasPrefix(rows[0][4], "Up ") || !strings.HasSuffix(rows[0][4], " (Paused)") {
 		t.Errorf("ps rows %v, want Up ... (Paused)", rows)
 	}
 	if r := e.run(125, "pause", "ctr"); !strings.Contains(r.stderr, "already paused") {

@@ -77,8 +77,8 @@ func TestPsRunningUnlessAll(t *testing.T) {
 	}
 	// The blog's columns, Docker's STATUS words.
 	rows := psRows(t, e.ok("ps", "-a"))
-	if len(rows) != 2 || rows[0][1] != "done" || !strings.HasPrefix(rows[0][3], "Exited (0) ") || !strings.HasSuffix(rows[0][3], " ago") ||
-		rows[0][2] != "" || rows[1][1] != "up" || !strings.HasPrefix(rows[1][3], "Up ") || rows[1][2] == "" {
+	if len(rows) != 2 || rows[0][1] != "done" || !strings.HasPrefix(rows[0][4], "Exited (0) ") || !strings.HasSuffix(rows[0][4], " ago") ||
+		rows[0][3] != "" || rows[1][1] != "up" || !strings.HasPrefix(rows[1][4], "Up ") || rows[1][3] == "" {
 		t.Errorf("ps -a rows %q", rows)
 	}
 }
@@ -94,7 +94,7 @@ func TestPsStatusPausedAndPorts(t *testing.T) {
 		t.Errorf("{{.Ports}} = %q, want %q", got, want)
 	}
 	rows := psRows(t, e.ok("ps"))
-	if len(rows) != 1 || rows[0][6] != want || !strings.HasPrefix(rows[0][3], "Up ") {
+	if len(rows) != 1 || rows[0][7] != want || !strings.HasPrefix(rows[0][4], "Up ") {
 		t.Errorf("ps rows %q, want PORTS %q", rows, want)
 	}
 	if got := e.ok("ps", "--format", "{{.Networks}}"); got != netw {
