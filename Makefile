@@ -110,6 +110,7 @@ BENCH_N ?= 30
 PULL_ROUNDS ?= 5
 BENCH ?= all
 bench: deps build
+	@echo "make bench: missing peers (runc, skopeo, podman, docker-registry) were installed from Debian's packages above; it starts a registry on 127.0.0.1 and makes a bridge and NAT rules, all removed at its end" >&2
 	$(GO) test -run '^$$' -bench . -benchmem ./container ./network
 	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N) -rounds $(PULL_ROUNDS) -what $(BENCH)
 

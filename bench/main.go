@@ -106,6 +106,9 @@ func run() error {
 func startBench(work string, md func(...string) *exec.Cmd) ([]row, int, error) {
 	root := filepath.Join(work, "root")
 	fmt.Fprintln(os.Stderr, "preparing images and the runc bundle ...")
+	// Say what it changes on the host, so nobody finds it by surprise.
+	fmt.Fprintf(os.Stderr, "note: containers here join the default bridge network: a bridge and its NAT rules exist "+
+		"under %s until the benchmark ends (then removed)\n", root)
 	if err := makeBigImage(root, *bigMB); err != nil {
 		return nil, 0, err
 	}
