@@ -154,12 +154,6 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if o.image == "" {
 		return nil, errors.New(`invalid image "": an image reference is required`)
 	}
-	// As Docker: a terminal session needs a terminal to read from. With
-	// a pipe or a file as stdin, -it would wait for keystrokes that never
-	// come, so it is refused before anything is made.
-	if ctx.Command.Name == "run" && !o.detach && o.config.OpenStdin && o.config.Tty && !isTerminal(os.Stdin) {
-		return nil, errors.New("the input device is not a TTY: drop -t (or -it) to pipe input, as in: echo 'echo hi' | mydocker run -i busybox sh")
-	}
 	switch o.pull {
 	case pullMissing, pullAlways, pullNever:
 	default:
@@ -429,6 +423,9 @@ func parseLimits(ctx *cli.Context, r *cgroups.Resources) error {
 }
 
 func runAction(ctx *cli.Context) error {
+	if err := checkTerminal(ctx); err != nil {
+		return err
+	}
 	o, store, rec, err := createContainer(ctx)
 	if err != nil {
 		return err
@@ -444,6 +441,18 @@ func runAction(ctx *cli.Context) error {
 		return nil
 	}
 	return runForeground(ctx, store, rec, o.config.OpenStdin, true, o.cidfile)
+}
+
+// checkTerminal refuses, as Docker does, a foreground -it whose stdin is
+// not a terminal: with a pipe or a file there, the session would wait for
+// keystrokes that never come. It runs before anything is made.
+func checkTerminal(ctx *cli.Context) error {
+	interactive := ctx.Bool("interactive") || ctx.Bool("it")
+	tty := ctx.Bool("tty") || ctx.Bool("it")
+	if interactive && tty && !ctx.Bool("detach") && !isTerminal(os.Stdin) {
+		return errors.New("the input device is not a TTY: drop -t (or -it) to pipe input, as in: echo 'echo hi' | mydocker run -i busybox sh")
+	}
+	return nil
 }
 
 // createContainer is what run and create share: it checks the command
