@@ -35,6 +35,8 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 		cli.StringFlag{Name: "cgroup-manager", EnvVar: "MYDOCKER_CGROUP_MANAGER",
 			Usage: "cgroup driver of new containers: cgroupfs, or systemd (the default where systemd is init on cgroup v2)"},
+		cli.BoolFlag{Name: "trace", EnvVar: traceEnv,
+			Usage: "print every kernel step (clone, mounts, pivot_root, cgroup files, veth, iptables) with its chapter and duration"},
 	}
 	app.Before = before
 	app.OnUsageError = onUsageError
@@ -124,6 +126,9 @@ func before(ctx *cli.Context) error {
 }
 
 func setupLogging(ctx *cli.Context) error {
+	if err := setupTrace(ctx); err != nil {
+		return err
+	}
 	if ctx.GlobalBool("debug") {
 		// With times, so a reader sees what each step costs.
 		log.SetFormatter(&log.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})

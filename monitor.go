@@ -22,5 +22,8 @@ func startDetached(ctx *cli.Context, id string) error {
 	if ctx.GlobalBool("debug") {
 		args = append(args, "--debug")
 	}
+	if ctx.GlobalBool("trace") {
+		args = append(args, "--trace")
+	}
 	return container.NewStore(root(ctx)).StartMonitor(id, args)
 }

@@ -16,6 +16,7 @@ import (
 	"mydocker/cgroups"
 	"mydocker/container/spec"
 	"mydocker/network"
+	"mydocker/trace"
 	"mydocker/utils"
 )
 
@@ -273,6 +274,7 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		Tty:         rec.Config.Tty,
 		ConsoleSize: l.attach.ConsoleSize,
 		Debug:       r.Debug,
+		Trace:       trace.On(),
 		Proc:        rec.Config.processExtras(),
 		// Run flags (runflags.go).
 		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
