@@ -38,6 +38,10 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 	}
 	st := rec.State
 	if st.Status == StatusRunning && st.Alive() {
+		if trace.On() {
+			// The container's watcher tears it down: it traces that for us.
+			defer s.showTeardown(id)()
+		}
 		sig := rec.Config.StopSignalNum()
 		done := trace.Begin(trace.Stop, "kill -%s %d", strings.TrimPrefix(unix.SignalName(sig), "SIG"), st.Pid)
 		if err := unix.Kill(st.Pid, sig); err != nil && err != unix.ESRCH {

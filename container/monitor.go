@@ -90,7 +90,9 @@ func (s *Store) StartMonitor(id string, globalArgs []string) error {
 		}()
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	done := trace.Begin(trace.Detach, "setsid mydocker-monitor %s </dev/null >>%s 2>&1 &: the container's parent, in a session of its own", utils.ShortID(id), logf.Name())
 	err = cmd.Start()
+	done(err)
 	readyW.Close()
 	if traceW != nil {
 		traceW.Close()

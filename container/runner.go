@@ -390,6 +390,8 @@ func (c *Running) Wait() (int, error) {
 		}
 	}()
 	var autoRemove bool
+	// `stop --trace` asks for the teardown done here, in its own file.
+	defer c.store.traceTeardown(c.ID)()
 	rec, err := c.store.Update(c.ID, func(rec *Record) error {
 		rec.markExited(code, "", time.Now().UTC())
 		autoRemove = rec.Config.AutoRemove

@@ -134,3 +134,28 @@ func Parse(line string) (s Step, chapter int, ok bool) {
 	}
 	return s, chapter, true
 }
+
+// To sends the trace to w until the returned function restores what was
+// before (the trace turned off, or its old writer).
+func To(w io.Writer) (restore func()) {
+	old := active.Load()
+	if old == nil {
+		Enable(w)
+		return func() { active.Store(nil) }
+	}
+	old.mu.Lock()
+	prev := old.w
+	old.w = w
+	old.mu.Unlock()
+	return func() { Redirect(prev) }
+}
+
+// Write copies lines another process traced (stop prints the teardown
+// the container's watcher did) to this process's trace.
+func Write(lines []byte) {
+	if r := active.Load(); r != nil && len(lines) > 0 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.w.Write(lines) //nolint:errcheck // as record: the trace never fails a command
+	}
+}
