@@ -90,6 +90,7 @@ func newApp() *cli.App {
 		cpCommand,
 		completionCommand,
 		completeCommand,
+		explainCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
