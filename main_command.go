@@ -35,7 +35,7 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 		cli.StringFlag{Name: "cgroup-manager", EnvVar: "MYDOCKER_CGROUP_MANAGER",
 			Usage: "cgroup driver of new containers: cgroupfs, or systemd (the default where systemd is init on cgroup v2)"},
-		cli.BoolFlag{Name: "trace", EnvVar: traceEnv,
+		cli.BoolFlag{Name: "trace", // or MYDOCKER_TRACE=1: setupTrace
 			Usage: "print every kernel step (clone, mounts, pivot_root, cgroup files, veth, iptables) with its chapter and duration"},
 	}
 	app.Before = before

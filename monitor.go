@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/trace"
 )
 
 var monitorCommand = cli.Command{
@@ -22,7 +23,7 @@ func startDetached(ctx *cli.Context, id string) error {
 	if ctx.GlobalBool("debug") {
 		args = append(args, "--debug")
 	}
-	if ctx.GlobalBool("trace") {
+	if trace.On() {
 		args = append(args, "--trace")
 	}
 	return container.NewStore(root(ctx)).StartMonitor(id, args)

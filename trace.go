@@ -17,14 +17,17 @@ const traceEnv = "MYDOCKER_TRACE"
 // stderr, beside the diagnostics, never to stdout, which carries only
 // what a script wants.
 func setupTrace(ctx *cli.Context) error {
-	// cli ignores an environment value it cannot parse: refuse it, so a
-	// misspelt MYDOCKER_TRACE=yes does not silently trace nothing.
-	if v, ok := os.LookupEnv(traceEnv); ok && v != "" {
-		if _, err := strconv.ParseBool(v); err != nil {
+	on := ctx.GlobalBool("trace")
+	// Read here rather than by cli, whose error for a bad value would not
+	// name the variable.
+	if v := os.Getenv(traceEnv); v != "" {
+		env, err := strconv.ParseBool(v)
+		if err != nil {
 			return errors.Errorf("invalid %s=%q: want 1 or 0 (true or false)", traceEnv, v)
 		}
+		on = on || env
 	}
-	if ctx.GlobalBool("trace") {
+	if on {
 		trace.Enable(os.Stderr)
 	}
 	return nil
