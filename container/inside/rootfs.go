@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"mydocker/container/spec"
@@ -62,7 +63,7 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 		}
 		start := time.Now()
 		err = mountCgroupFS(root, hs, cfg.Security.Privileged)
-		steps.done(topicCgroups, fmt.Sprintf("mount -t cgroup: %d hierarchies on /sys/fs/cgroup, rooted at the container's cgroup", len(hs)), start, err)
+		steps.report(topicCgroups, fmt.Sprintf("mount -t cgroup: %d hierarchies on /sys/fs/cgroup, rooted at the container's cgroup", len(hs)), start, err)
 		if err != nil {
 			return err
 		}
@@ -236,10 +237,11 @@ func (k kernelMount) mount(root *inRoot) error {
 	if opts := mountOptions(k.flags, k.data); opts != "" {
 		cmd = "mount -t " + k.fstype + " -o " + opts + " " + k.source + " " + k.target
 	}
-	steps.done(topic, cmd, start, err)
+	steps.report(topic, cmd, start, err)
 	if err != nil {
 		return errors.Wrapf(err, "mount %s on %s", k.fstype, k.target)
 	}
+	log.Debugf("init: mounted %s on %s", k.fstype, k.target)
 	return nil
 }
 

@@ -34,10 +34,16 @@ var steps tracer
 // worked). A step that cannot be reported does not fail the container:
 // the trace is for reading, not for running.
 func (t tracer) done(topic, cmd string, start time.Time, err error) {
-	d := time.Since(start)
 	if err == nil {
-		log.Debugf("init: %s (%s)", cmd, d)
+		log.Debugf("init: %s (%s)", cmd, time.Since(start))
 	}
+	t.report(topic, cmd, start, err)
+}
+
+// report sends a step to the host without logging it: for a step whose
+// --debug line says it in words of its own.
+func (t tracer) report(topic, cmd string, start time.Time, err error) {
+	d := time.Since(start)
 	if t.sync == nil {
 		return
 	}
