@@ -112,6 +112,7 @@ var needsRoot = map[string]bool{
 	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
 	"create": true, "wait": true, "kill": true, "restart": true, "rename": true, "top": true,
 	"diff": true, "container": true, "system": true, "events": true,
+	"explain": true, // reads /proc/PID/ns and the network namespace of root's processes
 }
 
 // before sets up logging and refuses early, in one clear line, a command

@@ -93,7 +93,7 @@ func TestTraceRunStepsInOrder(t *testing.T) {
 	e := newEnv(t)
 	netw, _ := e.createNetwork(24)
 	vol := t.TempDir()
-	r := e.run(0, "--trace", "run", "--network", netw, "-m", "64m", "-v", vol+":/data", "busybox", "echo", "hello")
+	r := e.run(0, "--trace", "run", "--rm", "--network", netw, "-m", "64m", "-v", vol+":/data", "busybox", "echo", "hello")
 	if r.stdout != "hello\n" {
 		t.Fatalf("stdout %q: the trace must stay on stderr", r.stdout)
 	}
@@ -123,7 +123,12 @@ func TestTraceRunStepsInOrder(t *testing.T) {
 		// the teardown once it exits: unmount, then the cgroups
 		`^ch\.5 umount .*/merged$`,
 		`^ch\.2 rmdir /sys/fs/cgroup/`,
+		`^ch\.13 rm -rf .*/overlay2/[0-9a-f]{64} `, // --rm: only once nothing is mounted there
 	)
+
+	// The network's teardown: its rules go before its bridge.
+	r = e.run(0, "--trace", "network", "rm", netw)
+	inOrder(t, traceSteps(t, r.stderr), `^ch\.16 iptables -t nat -D POSTROUTING .*MASQUERADE`, `^ch\.16 ip link del \S+$`)
 }
 
 // MYDOCKER_TRACE=1 (what course mode sets) is --trace; a value that is
@@ -165,6 +170,9 @@ func TestTraceDetachedStopAndRm(t *testing.T) {
 		`^ch\.4 cd .* && pivot_root \. \.$`,
 		`^ch\.3 execve\(\["sleep" "1000"\]\)`,
 	)
+
+	r = e.run(0, "--trace", "exec", id, "true")
+	inOrder(t, traceSteps(t, r.stderr), `^ch\.11 nsenter -t \d+ --.* \["true"\]: setns`)
 
 	r = e.run(0, "--trace", "stop", "-t", "0", id)
 	inOrder(t, traceSteps(t, r.stderr),
