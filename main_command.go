@@ -36,6 +36,8 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 		cli.StringFlag{Name: "cgroup-manager", EnvVar: "MYDOCKER_CGROUP_MANAGER",
 			Usage: "cgroup driver of new containers: cgroupfs, or systemd (the default where systemd is init on cgroup v2)"},
+		cli.BoolFlag{Name: "trace", // or MYDOCKER_TRACE=1: setupTrace
+			Usage: "print every kernel step (clone, mounts, pivot_root, cgroup files, veth, iptables) with its chapter and duration"},
 	}
 	// cli adds --help only along with its own help command, which
 	// helpCommand replaces.
@@ -93,6 +95,7 @@ func newApp() *cli.App {
 		completionCommand,
 		completeCommand,
 		podCommand,
+		explainCommand,
 		versionCommand,
 		helpCommand,
 	}
@@ -151,6 +154,9 @@ func before(ctx *cli.Context) error {
 }
 
 func setupLogging(ctx *cli.Context) error {
+	if err := setupTrace(ctx); err != nil {
+		return err
+	}
 	if ctx.GlobalBool("debug") {
 		// With times, so a reader sees what each step costs.
 		log.SetFormatter(&log.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})

@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/trace"
 )
 
 var monitorCommand = cli.Command{
@@ -21,6 +22,9 @@ func startDetached(ctx *cli.Context, id string) error {
 	args := []string{"--root", root(ctx), "--log-level", ctx.GlobalString("log-level")}
 	if ctx.GlobalBool("debug") {
 		args = append(args, "--debug")
+	}
+	if trace.On() {
+		args = append(args, "--trace")
 	}
 	return container.NewStore(root(ctx)).StartMonitor(id, args)
 }

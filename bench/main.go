@@ -82,9 +82,18 @@ func run() error {
 	}
 	var rows []row
 	rss := -1
+	var steps, netSteps []stepRow
+	var stepsTotal, netTotal stepTotals
 	switch *what {
 	case "start", "all":
 		if rows, rss, err = startBench(work, md); err != nil {
+			return err
+		}
+		// The same starts, traced: which kernel steps the time goes to.
+		if steps, stepsTotal, err = startSteps(*n, md, "--network", "none", "busybox", "true"); err != nil {
+			return err
+		}
+		if netSteps, netTotal, err = startSteps(*n, md, "--network", "bridge", "-m", "64m", "--cpus", "1", "busybox", "true"); err != nil {
 			return err
 		}
 	case "pull":
@@ -99,6 +108,10 @@ func run() error {
 		rows = append(rows, pull...)
 	}
 	printTable(rows, rss)
+	if steps != nil {
+		printSteps("run --rm --network none busybox true", steps, stepsTotal, 15)
+		printSteps("run --rm --network bridge -m 64m --cpus 1 busybox true", netSteps, netTotal, 15)
+	}
 	return nil
 }
 
@@ -388,6 +401,9 @@ func printTable(rows []row, rssKB int) {
 	}
 	w.Flush()
 }
+
+// stdout is where the report goes.
+var stdout io.Writer = os.Stdout
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 

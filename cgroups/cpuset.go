@@ -34,8 +34,8 @@ func createCpusetV1(root, dir string) error {
 	for _, part := range splitPath(rel) {
 		parent := cur
 		cur = filepath.Join(cur, part)
-		if err := os.Mkdir(cur, 0o755); err != nil && !os.IsExist(err) {
-			return errors.Wrapf(err, "create cgroup %s", cur)
+		if err := mkdirCgroup(cur); err != nil {
+			return err
 		}
 		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
 			v, err := readFile(cur, file)

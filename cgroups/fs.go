@@ -10,12 +10,16 @@ import (
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"mydocker/trace"
 )
 
 // writeFile writes one value to a cgroup interface file. The file must
 // exist in a real cgroup; O_CREATE only matters for test trees.
-func writeFile(dir, name, value string) error {
+func writeFile(dir, name, value string) (err error) {
 	p := filepath.Join(dir, name)
+	done := trace.Begin(trace.Cgroups, "echo %s > %s", value, p)
+	defer func() { done(err) }()
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return errors.Wrapf(err, "open %s", p)
@@ -94,9 +98,14 @@ func keyedValue(dir, name, key string) (uint64, error) {
 func removeCgroup(dir string, rmdir func(string) error) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
+		done := trace.Begin(trace.Cgroups, "rmdir %s", dir)
 		err := rmdir(dir)
-		if err == nil || os.IsNotExist(err) || errors.Is(err, unix.ENOENT) {
+		if err == nil {
+			done(nil)
 			return nil
+		}
+		if os.IsNotExist(err) || errors.Is(err, unix.ENOENT) {
+			return nil // nothing to remove: nothing to trace
 		}
 		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
 			return errors.Wrapf(err, "remove cgroup %s", dir)
@@ -155,4 +164,15 @@ func hostMemory() uint64 {
 		return 0
 	}
 	return uint64(info.Totalram) * uint64(info.Unit)
+}
+
+// mkdirCgroup creates one cgroup directory (and its missing parents).
+func mkdirCgroup(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	done := trace.Begin(trace.Cgroups, "mkdir -p %s", dir)
+	err := os.MkdirAll(dir, 0o755)
+	done(err)
+	return errors.Wrapf(err, "create cgroup %s", dir)
 }

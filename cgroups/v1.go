@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -51,8 +50,8 @@ func (m *v1) create() error {
 			}
 			continue
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return errors.Wrapf(err, "create cgroup %s", dir)
+		if err := mkdirCgroup(dir); err != nil {
+			return err
 		}
 	}
 	return nil

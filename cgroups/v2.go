@@ -1,12 +1,9 @@
 package cgroups
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/pkg/errors"
 )
 
 // v2 is a container's cgroup on a unified (cgroup v2) host.
@@ -51,8 +48,8 @@ func (m *v2) create() error {
 			}
 		}
 		cur = filepath.Join(cur, part)
-		if err := os.Mkdir(cur, 0o755); err != nil && !os.IsExist(err) {
-			return errors.Wrapf(err, "create cgroup %s", cur)
+		if err := mkdirCgroup(cur); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -21,6 +21,7 @@ import (
 	"mydocker/cgroups"
 	"mydocker/container/nsenter"
 	"mydocker/container/spec"
+	"mydocker/trace"
 )
 
 // joinOrder is the order namespaces are joined in: mount last, because
@@ -126,7 +127,10 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	sigs := CatchSignals()
 	defer signal.Stop(sigs)
 	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
-	if err := cmd.Start(); err != nil {
+	done := trace.Begin(trace.Exec, "nsenter -t %d --%s %q: setns into each namespace (mount last), then fork", pid, strings.Join(names, " --"), cfg.Args)
+	err = cmd.Start()
+	done(err)
+	if err != nil {
 		relay.abort()
 		return 0, errors.Wrap(err, "start nsexec")
 	}

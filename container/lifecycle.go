@@ -3,6 +3,7 @@ package container
 import (
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -11,6 +12,7 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/network"
+	"mydocker/trace"
 	"mydocker/utils"
 )
 
@@ -36,18 +38,31 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 	}
 	st := rec.State
 	if st.Status == StatusRunning && st.Alive() {
+		if trace.On() {
+			// The container's watcher tears it down: it traces that for us.
+			defer s.showTeardown(id)()
+		}
 		sig := rec.Config.StopSignalNum()
+		done := trace.Begin(trace.Stop, "kill -%s %d", strings.TrimPrefix(unix.SignalName(sig), "SIG"), st.Pid)
 		if err := unix.Kill(st.Pid, sig); err != nil && err != unix.ESRCH {
+			done(err)
 			return errors.Wrapf(err, "signal %s", rec.Name)
 		}
+		done(nil)
 		// A paused container gets the signal once thawed, as Docker
 		// stops one.
 		if err := thaw(rec); err != nil {
 			return err
 		}
-		if !waitUntil(timeout, func() bool { return !st.Alive() }) {
+		done = trace.Begin(trace.Stop, "wait for pid %d to exit (at most %s)", st.Pid, timeout)
+		exited := waitUntil(timeout, func() bool { return !st.Alive() })
+		done(nil)
+		if !exited {
 			log.Infof("%s did not exit %v after %s: sending SIGKILL", rec.Name, timeout, unix.SignalName(sig))
-			if err := killAndWait(&st); err != nil {
+			done := trace.Begin(trace.Stop, "kill -KILL %d", st.Pid)
+			err := killAndWait(&st)
+			done(err)
+			if err != nil {
 				return err
 			}
 		}
@@ -103,14 +118,19 @@ func (s *Store) Remove(id string, force bool) error {
 		if !force {
 			return errors.Wrapf(ErrRunning, "cannot remove %s: stop it first or use rm -f", rec.Name)
 		}
+		done := trace.Begin(trace.Rm, "kill -KILL %d (rm -f)", rec.State.Pid)
 		if err := unix.Kill(rec.State.Pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+			done(err)
 			return errors.Wrapf(err, "kill pid %d", rec.State.Pid)
 		}
 		// On v1 a frozen process dies of SIGKILL only once thawed.
 		if err := thaw(rec); err != nil {
+			done(err)
 			return err
 		}
-		if err := killAndWait(&rec.State); err != nil {
+		err := killAndWait(&rec.State)
+		done(err)
+		if err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/pkg/errors"
@@ -16,6 +17,7 @@ import (
 	"mydocker/cgroups"
 	"mydocker/constant"
 	"mydocker/container/spec"
+	"mydocker/trace"
 	"mydocker/utils"
 )
 
@@ -31,6 +33,15 @@ type readyMsg struct {
 	Code    int    `json:"code"` // 0: running; else the exit code for `run -d`
 	Message string `json:"message,omitempty"`
 }
+
+// traceFdEnv names, in the monitor's environment, the descriptor of a
+// pipe to the caller of run -d with --trace: the monitor traces the start
+// there, so the steps appear on the caller's terminal, and closes it
+// before it reports; later steps (the teardown) go to its log.
+const (
+	traceFdEnv = "_MYDOCKER_TRACE_FD"
+	traceFd    = readyFd + 1
+)
 
 // monitorLogName is the monitor's own stderr beside the record, so its
 // warnings (and init's steps with --debug) are not lost with no terminal.
@@ -60,15 +71,42 @@ func (s *Store) StartMonitor(id string, globalArgs []string) error {
 	cmd.Args[0] = "mydocker-monitor"
 	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
 	cmd.ExtraFiles = []*os.File{readyW}
+	var traced chan struct{} // closed once the monitor's trace pipe is
+	var traceW *os.File
+	if trace.On() {
+		traceR, w, err := os.Pipe()
+		if err != nil {
+			readyW.Close()
+			return errors.Wrap(err, "trace pipe")
+		}
+		traceW = w
+		defer traceR.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, traceW) // traceFd
+		cmd.Env = append(os.Environ(), traceFdEnv+"="+strconv.Itoa(traceFd))
+		traced = make(chan struct{})
+		go func() {
+			defer close(traced)
+			io.Copy(os.Stderr, traceR) //nolint:errcheck // the trace is for reading: a lost line fails nothing
+		}()
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	done := trace.Begin(trace.Detach, "setsid mydocker-monitor %s </dev/null >>%s 2>&1 &: the container's parent, in a session of its own", utils.ShortID(id), logf.Name())
 	err = cmd.Start()
+	done(err)
 	readyW.Close()
+	if traceW != nil {
+		traceW.Close()
+	}
 	if err != nil {
 		return errors.Wrap(err, "start monitor")
 	}
 	data, err := io.ReadAll(readyR)
 	if err != nil {
 		return errors.Wrap(err, "read monitor report")
+	}
+	if traced != nil {
+		// The start's trace, all of it, before the ID or the error.
+		<-traced
 	}
 	var msg readyMsg
 	if err := json.Unmarshal(data, &msg); err != nil {
@@ -125,8 +163,10 @@ func (s *Store) Monitor(id string, debug bool) error {
 		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
 		return &spec.ExitError{Code: constant.ExitMydocker}
 	}
+	endStartTrace := startTrace()
 	runner := &Runner{Store: s, Debug: debug}
 	c, err := runner.Start(id, Attach{})
+	endStartTrace() // the caller now has the whole start's trace
 	if err != nil {
 		code := spec.ExitCode(err)
 		report(readyMsg{Code: code, Message: err.Error()})
@@ -141,6 +181,22 @@ func (s *Store) Monitor(id string, debug bool) error {
 		return err
 	}
 	return nil
+}
+
+// startTrace turns the trace on towards the caller of run -d, when it
+// passed a pipe for it, and returns what ends that: closing the pipe, so
+// the caller reads EOF; the rest of the trace goes to the monitor's log.
+func startTrace() func() {
+	if os.Getenv(traceFdEnv) != strconv.Itoa(traceFd) {
+		return func() {}
+	}
+	os.Unsetenv(traceFdEnv) //nolint:errcheck // nothing started later needs it
+	f := os.NewFile(traceFd, "trace")
+	trace.Enable(f)
+	return func() {
+		trace.Redirect(os.Stderr)
+		f.Close()
+	}
 }
 
 // enterMonitorScope gives the monitor of a container whose cgroups

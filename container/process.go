@@ -2,16 +2,20 @@ package container
 
 import (
 	"io"
-	"mydocker/constant"
-	"mydocker/container/spec"
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"mydocker/constant"
+	"mydocker/container/spec"
+	"mydocker/trace"
 )
 
 // Namespace names one namespace of the container: File nil means a new
@@ -225,7 +229,10 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
 	}
-	if err := joinAndStart(cmd, join); err != nil {
+	done := trace.Begin(trace.Namespaces, "clone(%s)%s%s: mydocker init", cloneFlagNames(flags), joinedNames(join), intoCgroup(cgroupDir))
+	err = joinAndStart(cmd, join)
+	done(err)
+	if err != nil {
 		cfgW.Close()
 		parentSock.Close()
 		return nil, errors.Wrap(err, "start init in new namespaces")
@@ -238,7 +245,10 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 // cgroups and networks. init stops before anything that must happen inside
 // the cgroups (the cgroup namespace, the user's command) until Continue.
 func (p *Process) SendConfig(cfg *spec.InitConfig) error {
-	if err := spec.WriteFrame(p.configPipe, cfg); err != nil {
+	done := trace.Begin(trace.Pipe, "write(%d): the config to init through a pipe (command %q)", spec.ConfigFd, cfg.Args)
+	err := spec.WriteFrame(p.configPipe, cfg)
+	done(err)
+	if err != nil {
 		return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "send config to init")})
 	}
 	return nil
@@ -259,7 +269,10 @@ func (p *Process) Continue(ready func() error) error {
 			return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: err})
 		}
 	}
-	if err := spec.SendGoAhead(p.configPipe); err != nil {
+	done := trace.Begin(trace.Pipe, "write(%d): the go-ahead, close the pipe", spec.ConfigFd)
+	err := spec.SendGoAhead(p.configPipe)
+	done(err)
+	if err != nil {
 		// init died before reading; its own message, if any, explains why.
 		return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "start init")})
 	}
@@ -311,6 +324,8 @@ func (p *Process) waitReady() error {
 			return p.Abort(&spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "read from init")})
 		}
 		switch msg.Type {
+		case spec.MsgTrace:
+			traceStep(msg.Step)
 		case spec.MsgReady:
 			return nil
 		case spec.MsgError:
@@ -344,6 +359,8 @@ func (p *Process) readSync() error {
 			return &spec.ExitError{Code: constant.ExitMydocker, Err: errors.Wrap(err, "read from init")}
 		}
 		switch msg.Type {
+		case spec.MsgTrace:
+			traceStep(msg.Step)
 		case spec.MsgPty:
 			p.PtyMaster = f
 		case spec.MsgExec:
@@ -396,4 +413,48 @@ func ExitCode(ws syscall.WaitStatus) int {
 		return 128 + int(ws.Signal())
 	}
 	return ws.ExitStatus()
+}
+
+// cloneFlagNames spells clone flags as the series' code writes them.
+func cloneFlagNames(flags uintptr) string {
+	var names []string
+	for _, f := range []struct {
+		bit  uintptr
+		name string
+	}{{unix.CLONE_NEWUTS, "CLONE_NEWUTS"}, {unix.CLONE_NEWPID, "CLONE_NEWPID"}, {unix.CLONE_NEWNS, "CLONE_NEWNS"},
+		{unix.CLONE_NEWIPC, "CLONE_NEWIPC"}, {unix.CLONE_NEWNET, "CLONE_NEWNET"}, {unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}} {
+		if flags&f.bit != 0 {
+			names = append(names, f.name)
+		}
+	}
+	return strings.Join(names, "|")
+}
+
+func intoCgroup(dir *os.File) string {
+	if dir == nil {
+		return ""
+	}
+	return " into " + dir.Name() + " (clone3 CLONE_INTO_CGROUP)"
+}
+
+// traceStep prints a step init reported.
+func traceStep(s *spec.Step) {
+	if s == nil {
+		return
+	}
+	trace.Record(trace.Step{Topic: trace.Topic(s.Topic), Cmd: s.Cmd, Duration: time.Duration(s.Nanos), Err: s.Err})
+}
+
+// joinedNames tells the trace which namespaces init enters with setns
+// before the clone instead of getting new ones (--network container:C,
+// pods).
+func joinedNames(join []Namespace) string {
+	if len(join) == 0 {
+		return ""
+	}
+	names := make([]string, len(join))
+	for i, ns := range join {
+		names[i] = ns.Type
+	}
+	return " after setns(" + strings.Join(names, ",") + ")"
 }

@@ -16,6 +16,7 @@ import (
 	"mydocker/cgroups"
 	"mydocker/container/spec"
 	"mydocker/network"
+	"mydocker/trace"
 	"mydocker/utils"
 )
 
@@ -289,6 +290,7 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		Tty:         rec.Config.Tty,
 		ConsoleSize: l.attach.ConsoleSize,
 		Debug:       r.Debug,
+		Trace:       trace.On(),
 		Proc:        rec.Config.processExtras(),
 		// Run flags (runflags.go).
 		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
@@ -408,6 +410,8 @@ func (c *Running) Wait() (int, error) {
 		}
 	}()
 	var autoRemove bool
+	// `stop --trace` asks for the teardown done here, in its own file.
+	defer c.store.traceTeardown(c.ID)()
 	rec, err := c.store.Update(c.ID, func(rec *Record) error {
 		rec.markExited(code, "", time.Now().UTC())
 		autoRemove = rec.Config.AutoRemove

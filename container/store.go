@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/constant"
+	"mydocker/trace"
 	"mydocker/utils"
 )
 
@@ -260,6 +261,8 @@ func (s *Store) Delete(id, name string) error {
 	// logging its last output, and rotating the log adds a file as the
 	// directory is emptied: empty it again then.
 	var err error
+	done := trace.Begin(trace.Rm, "rm -rf %s", s.Dir(id))
+	defer func() { done(err) }()
 	for i := 0; i < 20; i++ {
 		if err = utils.RemoveAllUnmounted(s.Dir(id)); !errors.Is(err, unix.ENOTEMPTY) {
 			break

@@ -10,6 +10,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/trace"
 	"mydocker/utils"
 )
 
@@ -35,6 +36,9 @@ func (w Workspace) Mount(layers []string) error {
 	}
 	if err := os.MkdirAll(filepath.Dir(w.Dir), 0o700); err != nil {
 		return errors.Wrap(err, "create overlay dir")
+	}
+	if _, err := os.Stat(w.Dir); os.IsNotExist(err) {
+		trace.Begin(trace.Layout, "mkdir -m 700 %s %s/{upper,work,merged}", w.Dir, w.Dir)(nil)
 	}
 	for _, d := range []string{w.Dir, w.Upper(), w.work(), w.Merged()} {
 		err := os.Mkdir(d, 0o700)
@@ -62,7 +66,10 @@ func (w Workspace) Mount(layers []string) error {
 		lower[len(layers)-1-i] = l
 	}
 	opts := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + w.Upper() + ",workdir=" + w.work()
-	if err := unix.Mount("overlay", w.Merged(), "overlay", 0, opts); err != nil {
+	done := trace.Begin(trace.Overlay, "mount -t overlay overlay -o %s %s", opts, w.Merged())
+	err := unix.Mount("overlay", w.Merged(), "overlay", 0, opts)
+	done(err)
+	if err != nil {
 		return errors.Wrapf(err, "mount overlay on %s", w.Merged())
 	}
 	log.Debugf("overlay mounted on %s", w.Merged())
@@ -70,10 +77,30 @@ func (w Workspace) Mount(layers []string) error {
 }
 
 // Unmount unmounts everything under the workspace, deepest first.
-func (w Workspace) Unmount() error { return utils.UnmountAll(w.Dir) }
+func (w Workspace) Unmount() error {
+	if !trace.On() {
+		return utils.UnmountAll(w.Dir)
+	}
+	mounted, err := utils.MountsUnder(w.Dir)
+	if err != nil || len(mounted) == 0 {
+		return err
+	}
+	done := trace.Begin(trace.Overlay, "umount %s", strings.Join(mounted, " "))
+	err = utils.UnmountAll(w.Dir)
+	done(err)
+	return err
+}
 
 // Remove deletes the workspace, refusing while anything is mounted in it.
-func (w Workspace) Remove() error { return utils.RemoveAllUnmounted(w.Dir) }
+func (w Workspace) Remove() error {
+	if _, err := os.Lstat(w.Dir); os.IsNotExist(err) {
+		return nil
+	}
+	done := trace.Begin(trace.Rm, "rm -rf %s (nothing is mounted under it)", w.Dir)
+	err := utils.RemoveAllUnmounted(w.Dir)
+	done(err)
+	return err
+}
 
 // copyRootAttrs gives dst the owner and permission bits of the directory src.
 func copyRootAttrs(src, dst string) error {

@@ -7,6 +7,8 @@ import (
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
+
+	"mydocker/trace"
 )
 
 // setupBridge makes n's bridge with the gateway address, turns forwarding
@@ -17,7 +19,10 @@ func setupBridge(n *Network) error {
 		return errors.Wrapf(err, "subnet of %s", n.Name)
 	}
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.Bridge}}
-	if err := netlink.LinkAdd(br); err != nil {
+	done := trace.Begin(trace.Bridge, "ip link add %s type bridge", n.Bridge)
+	err = netlink.LinkAdd(br)
+	done(err)
+	if err != nil {
 		return errors.Wrapf(err, "create bridge %s", n.Bridge)
 	}
 	link, err := netlink.LinkByName(n.Bridge)
@@ -29,10 +34,16 @@ func setupBridge(n *Network) error {
 	if err != nil {
 		return errors.Wrap(err, "gateway address")
 	}
-	if err := netlink.AddrAdd(link, addr); err != nil {
+	done = trace.Begin(trace.Bridge, "ip addr add %s/%d dev %s", n.Gateway, ones, n.Bridge)
+	err = netlink.AddrAdd(link, addr)
+	done(err)
+	if err != nil {
 		return errors.Wrapf(err, "add %s to %s", addr, n.Bridge)
 	}
-	if err := netlink.LinkSetUp(link); err != nil {
+	done = trace.Begin(trace.Bridge, "ip link set %s up", n.Bridge)
+	err = netlink.LinkSetUp(link)
+	done(err)
+	if err != nil {
 		return errors.Wrapf(err, "bring %s up", n.Bridge)
 	}
 	if err := sysctl("net/ipv4/ip_forward", "1"); err != nil {
@@ -91,7 +102,10 @@ func teardownBridge(n *Network) error {
 		}
 		return errors.Wrapf(err, "find bridge %s", n.Bridge)
 	}
-	return errors.Wrapf(netlink.LinkDel(link), "delete bridge %s", n.Bridge)
+	done := trace.Begin(trace.Bridge, "ip link del %s", n.Bridge)
+	err = netlink.LinkDel(link)
+	done(err)
+	return errors.Wrapf(err, "delete bridge %s", n.Bridge)
 }
 
 type hostRoute struct {

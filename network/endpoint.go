@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"mydocker/trace"
 	"mydocker/utils"
 )
 
@@ -49,11 +50,13 @@ func (s *Store) Allocate(name, id string, want net.IP) (*Network, net.IP, error)
 		return nil, nil, err
 	}
 	var ip net.IP
+	done := trace.Begin(trace.IPAM, "allocate an address for %s in %s (network %s)", utils.ShortID(id), n.Subnet, name)
 	if want != nil {
 		ip, err = pool.AllocateIP(id, want)
 	} else {
 		ip, err = pool.Allocate(id)
 	}
+	done(err)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "network %s", name)
 	}
@@ -83,8 +86,11 @@ func (s *Store) Release(id string) error {
 			log.Debugf("skipping address pool: %v", err)
 			continue
 		}
+		done := trace.Begin(trace.IPAM, "release the address of %s in network %s", utils.ShortID(id), name)
 		if pool.Release(id) {
-			if err := s.savePool(name, pool); err != nil {
+			err := s.savePool(name, pool)
+			done(err)
+			if err != nil {
 				return err
 			}
 		}
@@ -116,10 +122,16 @@ func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortM
 		PeerName:      "eth0",
 		PeerNamespace: netlink.NsPid(pid),
 	}
-	if err := netlink.LinkAdd(veth); err != nil {
+	done := trace.Begin(trace.Endpoint, "ip link add %s master %s type veth peer name eth0 netns %d", veth.Name, n.Bridge, pid)
+	err = netlink.LinkAdd(veth)
+	done(err)
+	if err != nil {
 		return nil, nil, errors.Wrapf(err, "create veth %s", veth.Name)
 	}
-	if err := netlink.LinkSetUp(veth); err != nil {
+	done = trace.Begin(trace.Endpoint, "ip link set %s up", veth.Name)
+	err = netlink.LinkSetUp(veth)
+	done(err)
+	if err != nil {
 		return nil, nil, errors.Wrapf(err, "bring %s up", veth.Name)
 	}
 	ep := &Endpoint{Network: n.Name, IPAddress: ip.String(), PrefixLen: ones, Gateway: n.Gateway,
@@ -154,13 +166,22 @@ func configureInside(pid int, ip net.IP, ones int, gw net.IP) (string, error) {
 		return "", errors.Wrap(err, "find eth0 in container")
 	}
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(ones, 32)}}
-	if err := h.AddrAdd(eth0, addr); err != nil {
+	done := trace.Begin(trace.Endpoint, "nsenter -t %d -n ip addr add %s/%d dev eth0", pid, ip, ones)
+	err = h.AddrAdd(eth0, addr)
+	done(err)
+	if err != nil {
 		return "", errors.Wrapf(err, "add %s to eth0", addr)
 	}
-	if err := h.LinkSetUp(eth0); err != nil {
+	done = trace.Begin(trace.Endpoint, "nsenter -t %d -n ip link set eth0 up", pid)
+	err = h.LinkSetUp(eth0)
+	done(err)
+	if err != nil {
 		return "", errors.Wrap(err, "bring eth0 up")
 	}
-	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: gw}); err != nil {
+	done = trace.Begin(trace.Endpoint, "nsenter -t %d -n ip route add default via %s dev eth0", pid, gw)
+	err = h.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: gw})
+	done(err)
+	if err != nil {
 		return "", errors.Wrapf(err, "default route via %s", gw)
 	}
 	return eth0.Attrs().HardwareAddr.String(), nil
@@ -273,8 +294,11 @@ func deleteLink(name string) error {
 	}
 	// The kernel deletes a veth pair itself when the container's network
 	// namespace goes away, possibly between our lookup and our delete.
-	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
-		return errors.Wrapf(err, "delete %s", name)
+	done := trace.Begin(trace.Endpoint, "ip link del %s", name)
+	err = netlink.LinkDel(link)
+	if errors.Is(err, unix.ENODEV) {
+		err = nil
 	}
-	return nil
+	done(err)
+	return errors.Wrapf(err, "delete %s", name)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
+
+	"mydocker/trace"
 )
 
 // Every rule mydocker adds carries a comment naming its owner, so cleanup
@@ -19,7 +21,9 @@ func ctrComment(id string) string     { return "mydocker:" + id }
 // parallel mydocker processes do not fail on each other.
 func iptables(args ...string) (string, error) {
 	cmd := exec.Command("iptables", append([]string{"-w", "10"}, args...)...)
+	done := traceRule(args)
 	out, err := cmd.CombinedOutput()
+	done(err)
 	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return "", errors.New("iptables is not installed (apt-get install iptables)")
@@ -84,10 +88,44 @@ func hasComment(fields []string, comment string) bool {
 	return false
 }
 
+// traceRule starts tracing an iptables command that changes a rule (a
+// listing changes nothing: it is not a step). A network's own rules are
+// chapter 16's NAT, a container's its published ports.
+func traceRule(args []string) func(error) {
+	changes, topic := false, trace.Endpoint
+	for _, a := range args {
+		switch {
+		case a == "-A" || a == "-I" || a == "-D":
+			changes = true
+		case strings.HasPrefix(a, "mydocker-net:"):
+			topic = trace.Bridge
+		}
+	}
+	if !changes {
+		return func(error) {}
+	}
+	return trace.Begin(topic, "iptables %s", quoteArgs(args))
+}
+
+// quoteArgs spells args as a shell would need them.
+func quoteArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "" || strings.ContainsAny(a, " !\"'$*") {
+			out[i] = "'" + a + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // sysctl writes a value under /proc/sys.
 func sysctl(path, value string) error {
 	p := "/proc/sys/" + path
-	if err := os.WriteFile(p, []byte(value), 0o644); err != nil {
+	done := trace.Begin(trace.Bridge, "sysctl -w %s=%s", strings.ReplaceAll(path, "/", "."), value)
+	err := os.WriteFile(p, []byte(value), 0o644)
+	done(err)
+	if err != nil {
 		return errors.Wrapf(err, "set %s", p)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/pkg/errors"
@@ -202,9 +203,11 @@ func unshareCgroupNS() (bool, error) {
 		}
 		return false, errors.Wrap(err, "cgroup namespace")
 	}
-	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+	start := time.Now()
+	err := unix.Unshare(unix.CLONE_NEWCGROUP)
+	steps.done(topicNamespaces, "unshare(CLONE_NEWCGROUP): a cgroup namespace rooted at the container's cgroup", start, err)
+	if err != nil {
 		return false, errors.Wrap(err, "unshare cgroup namespace")
 	}
-	log.Debug("init: new cgroup namespace")
 	return true, nil
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -75,17 +77,26 @@ func InitMain() {
 func runInit(sync *os.File) error {
 	cfgPipe := os.NewFile(spec.ConfigFd, "config")
 	defer cfgPipe.Close()
+	start := time.Now()
 	cfg, err := readInitConfig(cfgPipe)
 	if err != nil {
 		return err
 	}
-	log.Debugf("init: pid %d in new uts, pid, mount, ipc and net namespaces", os.Getpid())
+	if cfg.Trace {
+		steps.sync = sync
+	}
+	steps.done(topicPipe, fmt.Sprintf("read(%d): the config from the pipe, pid %d in new uts, pid, mount, ipc and net namespaces", spec.ConfigFd, os.Getpid()), start, nil)
 	// First, while the host's cgroup file systems are still in view: this
 	// thread, the one that will exec the user's command, joins its cgroups
 	// (v1). On v2 init was created in its cgroup, or the host moved it
 	// there before sending the config.
-	if err := cgroups.JoinSelf(cfg.CgroupFiles); err != nil {
-		return errors.Wrap(err, "join cgroups")
+	if len(cfg.CgroupFiles) > 0 {
+		start = time.Now()
+		err := cgroups.JoinSelf(cfg.CgroupFiles)
+		steps.done(topicCgroups, "echo 0 > "+strings.Join(cfg.CgroupFiles, " "), start, err)
+		if err != nil {
+			return errors.Wrap(err, "join cgroups")
+		}
 	}
 	// Now in its cgroups, init makes the cgroup namespace, rooted there,
 	// in which the rootfs gets its cgroup file systems.
@@ -108,10 +119,12 @@ func runInit(sync *os.File) error {
 	// A uts namespace shared with another container (or the host) keeps
 	// its name: setting ours would rename theirs.
 	if cfg.Hostname != "" {
-		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+		start = time.Now()
+		err = unix.Sethostname([]byte(cfg.Hostname))
+		steps.done(topicNamespaces, "hostname "+cfg.Hostname, start, err)
+		if err != nil {
 			return errors.Wrapf(err, "set hostname %q", cfg.Hostname)
 		}
-		log.Debugf("init: hostname %s", cfg.Hostname)
 	}
 	if err := loopbackUp(); err != nil {
 		return err
@@ -122,9 +135,11 @@ func runInit(sync *os.File) error {
 	if err := spec.Send(sync, spec.Msg{Type: spec.MsgReady}, nil); err != nil {
 		return err
 	}
+	start = time.Now()
 	if !spec.WaitGoAhead(cfgPipe) {
 		os.Exit(constant.ExitMydocker)
 	}
+	steps.done(topicPipe, fmt.Sprintf("read(%d): the go-ahead (the host has set up the network and the limits)", spec.ConfigFd), start, nil)
 
 	if _, err := unix.Setsid(); err != nil {
 		return errors.Wrap(err, "setsid")
@@ -139,6 +154,8 @@ func runInit(sync *os.File) error {
 	}
 	log.Debugf("init: capabilities %v, seccomp %v; exec %q as user %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args, cfg.User)
 	return execCommand(cfg.Args, cfg.Env, cfg.User, cfg.Proc, reaper, &cfg.Security, func() error {
+		// The last step init can report: execve closes the socket.
+		steps.done(topicPipe, fmt.Sprintf("execve(%q) with env %s", cfg.Args, envNames(cfg.Env)), time.Now(), nil)
 		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)
 	})
 }
@@ -170,11 +187,20 @@ func loopbackUp() error {
 		return errors.Wrap(err, "get lo flags")
 	}
 	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return errors.Wrap(err, "bring lo up")
+	start := time.Now()
+	err = unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	steps.done(topicNamespaces, "ip link set lo up", start, err)
+	return errors.Wrap(err, "bring lo up")
+}
+
+// envNames lists the names of the variables the command gets (their
+// values may be secrets): the -e of chapter 15 among them.
+func envNames(env []string) string {
+	names := make([]string, len(env))
+	for i, kv := range env {
+		names[i], _, _ = strings.Cut(kv, "=")
 	}
-	log.Debug("init: lo up")
-	return nil
+	return strings.Join(names, ",")
 }
 
 // enterWorkdir creates the working directory if the image lacks it, as

@@ -2,12 +2,15 @@ package inside
 
 import (
 	"fmt"
-	"mydocker/container/spec"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"mydocker/container/spec"
 )
 
 // setupRootfs builds the container's file system view inside its own
@@ -22,10 +25,12 @@ import (
 func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 	// Stop mount events travelling between host and container in either
 	// direction; the host's / is usually shared (systemd).
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+	start := time.Now()
+	err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
+	steps.done(topicRootfs, "mount --make-rprivate /", start, err)
+	if err != nil {
 		return errors.Wrap(err, "make mounts private")
 	}
-	log.Debug("init: mounts made private")
 	root, err := openRoot(cfg.Rootfs)
 	if err != nil {
 		return err
@@ -63,11 +68,17 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 		if err != nil {
 			return err
 		}
-		if err := mountCgroupFS(root, hs, cfg.Security.Privileged); err != nil {
+		start := time.Now()
+		err = mountCgroupFS(root, hs, cfg.Security.Privileged)
+		steps.report(topicCgroups, fmt.Sprintf("mount -t cgroup: %d hierarchies on /sys/fs/cgroup, rooted at the container's cgroup", len(hs)), start, err)
+		if err != nil {
 			return err
 		}
 	}
-	if err := createDevices(root); err != nil {
+	start = time.Now()
+	err = createDevices(root)
+	steps.done(topicRootfs, "mknod /dev/{null,zero,full,random,urandom,tty}; ln -s /proc/self/fd /dev/fd ...", start, err)
+	if err != nil {
 		return err
 	}
 	if err := createExtraDevices(root, cfg.Devices); err != nil {
@@ -77,7 +88,10 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 		return err
 	}
 	if cfg.Security.MaskPaths {
-		if err := maskPaths(); err != nil {
+		start := time.Now()
+		err := maskPaths()
+		steps.done(topicRootfs, "mask "+strings.Join(maskedPaths[:3], ",")+",... (mount -t tmpfs -o ro over a directory, mount --bind /dev/null over a file); mount -o remount,bind,ro "+strings.Join(readonlyPaths, ","), start, err)
+		if err != nil {
 			return err
 		}
 	}
@@ -126,7 +140,6 @@ func maskPaths() error {
 			return errors.Wrapf(err, "make %s read-only", p)
 		}
 	}
-	log.Debug("init: masked and read-only paths in place")
 	return nil
 }
 
@@ -172,10 +185,20 @@ func mountVolume(root *inRoot, m spec.Mount) error {
 			return errors.Wrapf(err, "volume %s: copy the image's %s into it", m.Name, m.Destination)
 		}
 	}
-	if err := bindAt(unix.AT_FDCWD, m.Source, target, m.ReadOnly); err != nil {
+	start := time.Now()
+	err = bindAt(unix.AT_FDCWD, m.Source, target, m.ReadOnly)
+	cmd := "mount --bind " + m.Source + " " + m.Destination
+	if m.ReadOnly {
+		cmd = "mount --bind -o ro " + m.Source + " " + m.Destination
+	}
+	topic := topicVolumes
+	if m.Name == "" && m.Type == "" && isEtcFile(m.Destination) {
+		topic = topicRootfs // the /etc files every container gets
+	}
+	steps.done(topic, cmd, start, err)
+	if err != nil {
 		return errors.Wrapf(err, "volume %s: bind %s", m.Destination, m.Source)
 	}
-	log.Debugf("init: volume %s -> %s (ro=%v)", m.Source, m.Destination, m.ReadOnly)
 	return nil
 }
 
@@ -211,7 +234,18 @@ func (k kernelMount) mount(root *inRoot) error {
 		return errors.Wrapf(err, "mount %s on %s", k.fstype, k.target)
 	}
 	defer target.Close()
-	if err := mountAt(k.source, target, k.fstype, k.flags, k.data); err != nil {
+	start := time.Now()
+	err = mountAt(k.source, target, k.fstype, k.flags, k.data)
+	topic := topicRootfs
+	if k.fstype == "proc" {
+		topic = topicNamespaces // the pid namespace's own /proc: chapter 1
+	}
+	cmd := "mount -t " + k.fstype + " " + k.source + " " + k.target
+	if opts := mountOptions(k.flags, k.data); opts != "" {
+		cmd = "mount -t " + k.fstype + " -o " + opts + " " + k.source + " " + k.target
+	}
+	steps.report(topic, cmd, start, err)
+	if err != nil {
 		return errors.Wrapf(err, "mount %s on %s", k.fstype, k.target)
 	}
 	log.Debugf("init: mounted %s on %s", k.fstype, k.target)
@@ -263,7 +297,6 @@ func createDevices(root *inRoot) error {
 			return errors.Wrapf(err, "link /dev/%s", l[1])
 		}
 	}
-	log.Debug("init: device nodes created in /dev")
 	return nil
 }
 
@@ -280,18 +313,46 @@ func pivotRoot(root string) error {
 	if err := unix.Chdir(root); err != nil {
 		return errors.Wrapf(err, "chdir %s", root)
 	}
-	if err := unix.PivotRoot(".", "."); err != nil {
+	start := time.Now()
+	err = unix.PivotRoot(".", ".")
+	steps.done(topicRootfs, "cd "+root+" && pivot_root . .", start, err)
+	if err != nil {
 		return errors.Wrapf(err, "pivot_root into %s", root)
 	}
 	if err := unix.Fchdir(oldroot); err != nil {
 		return errors.Wrap(err, "enter old root")
 	}
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+	start = time.Now()
+	err = unix.Unmount(".", unix.MNT_DETACH)
+	steps.done(topicRootfs, "umount -l . (the old root, stacked under the new one)", start, err)
+	if err != nil {
 		return errors.Wrap(err, "detach old root")
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return errors.Wrap(err, "chdir /")
 	}
-	log.Debugf("init: pivot_root into %s, old root detached", root)
 	return nil
+}
+
+// isEtcFile says whether dst is one of the /etc files the host writes for
+// every container (hosts, hostname, resolv.conf).
+func isEtcFile(dst string) bool {
+	return dst == "/etc/hosts" || dst == "/etc/hostname" || dst == "/etc/resolv.conf"
+}
+
+// mountOptions spells mount flags and data as mount(8)'s -o does.
+func mountOptions(flags uintptr, data string) string {
+	var opts []string
+	for _, f := range []struct {
+		bit  uintptr
+		name string
+	}{{unix.MS_RDONLY, "ro"}, {unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"}, {unix.MS_STRICTATIME, "strictatime"}} {
+		if flags&f.bit != 0 {
+			opts = append(opts, f.name)
+		}
+	}
+	if data != "" {
+		opts = append(opts, data)
+	}
+	return strings.Join(opts, ",")
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/pkg/errors"
@@ -30,10 +31,12 @@ func mountTmpfs(root *inRoot, m spec.Mount) error {
 	if m.ReadOnly {
 		flags |= unix.MS_RDONLY
 	}
-	if err := mountAt("tmpfs", target, "tmpfs", flags, m.Data); err != nil {
+	start := time.Now()
+	err = mountAt("tmpfs", target, "tmpfs", flags, m.Data)
+	steps.done(topicVolumes, "mount -t tmpfs -o "+mountOptions(flags, m.Data)+" tmpfs "+m.Destination, start, err)
+	if err != nil {
 		return errors.Wrapf(err, "tmpfs %s", m.Destination)
 	}
-	log.Debugf("init: tmpfs on %s (%s)", m.Destination, m.Data)
 	return nil
 }
 
@@ -44,10 +47,12 @@ func mountTmpfs(root *inRoot, m spec.Mount) error {
 // host's view of the rootfs is untouched.
 func readonlyRoot() error {
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-	if err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, attr); err != nil {
+	start := time.Now()
+	err := unix.MountSetattr(unix.AT_FDCWD, "/", 0, attr)
+	steps.done(topicRootfs, "mount -o remount,bind,ro /", start, err)
+	if err != nil {
 		return errors.Wrap(kernelTooOld(err), "make / read-only")
 	}
-	log.Debug("init: / read-only")
 	return nil
 }
 

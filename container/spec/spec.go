@@ -50,6 +50,7 @@ type InitConfig struct {
 	// command starts so it never sees a 0x0 terminal.
 	ConsoleSize *ConsoleSize      `json:"consoleSize,omitempty"`
 	Debug       bool              `json:"debug"`
+	Trace       bool              `json:"trace,omitempty"` // report each step (MsgTrace)
 	Security    security.Security `json:"security"`
 	// CgroupFiles are the v1 tasks files init writes "0" to, joining its
 	// cgroups itself before anything else (see cgroups.Placement).

@@ -22,6 +22,8 @@ import (
 //	 | fd 3, pipe:   [len][InitConfig JSON] ------> readInitConfig
 //	 |                                              cgroup ns, mounts,
 //	 |  network (meanwhile)                         pivot_root, hostname, lo
+//	 | <----- fd 4, seqpacket: {"type":"trace"}     with --trace: each step,
+//	 |                                              timed, as it is done
 //	 | <----- fd 4, seqpacket: {"type":"ready"}     set up, waiting
 //	 |  pids.max (counts init's threads from here)
 //	 | fd 3:         GoAhead byte, then EOF ------> WaitGoAhead
@@ -84,6 +86,9 @@ const (
 	MsgPty   = "pty"   // carries the pty master as SCM_RIGHTS
 	MsgExec  = "exec"  // init is about to exec the user's command
 	MsgError = "error" // setup or exec failed; Code is the exit code to report
+	// MsgTrace is one of init's kernel steps, timed, sent with --trace
+	// (InitConfig.Trace) as soon as it is done: the host prints it.
+	MsgTrace = "trace"
 )
 
 // Msg is one message on the sync socket, one seqpacket each.
@@ -91,6 +96,17 @@ type Msg struct {
 	Type    string `json:"type"`
 	Code    int    `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
+	Step    *Step  `json:"step,omitempty"` // MsgTrace only
+}
+
+// Step is one of init's kernel steps as MsgTrace reports it: the topic
+// names the chapter that explains it (package trace's table, which the
+// inside never imports), cmd the syscall or the equivalent shell command.
+type Step struct {
+	Topic string `json:"topic"`
+	Cmd   string `json:"cmd"`
+	Nanos int64  `json:"ns"`
+	Err   string `json:"err,omitempty"`
 }
 
 // GoAhead is the byte on fd 3 that tells init to go on after its setup.
