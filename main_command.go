@@ -35,6 +35,7 @@ func newApp() *cli.App {
 		cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 		cli.StringFlag{Name: "cgroup-manager", EnvVar: "MYDOCKER_CGROUP_MANAGER",
 			Usage: "cgroup driver of new containers: cgroupfs, or systemd (the default where systemd is init on cgroup v2)"},
+		modeFlag,
 	}
 	app.Before = before
 	app.OnUsageError = onUsageError
@@ -115,6 +116,9 @@ var needsRoot = map[string]bool{
 // that cannot work without root.
 func before(ctx *cli.Context) error {
 	if err := setupLogging(ctx); err != nil {
+		return err
+	}
+	if err := setupMode(ctx); err != nil {
 		return err
 	}
 	if cmd := ctx.Args().First(); needsRoot[cmd] && os.Geteuid() != 0 {

@@ -64,7 +64,8 @@ func psAction(ctx *cli.Context) error {
 	if ctx.Bool("latest") && last < 0 {
 		last = 1
 	}
-	recs, err := listContainers(ctx, filters, ctx.Bool("all") || filters.All(), last)
+	// Course mode lists every container, as the series' ps does.
+	recs, err := listContainers(ctx, filters, ctx.Bool("all") || filters.All() || courseMode(ctx), last)
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func psAction(ctx *cli.Context) error {
 	case tmpl != nil:
 		return tmpl.Lines(os.Stdout, rows)
 	}
-	return blogTable(recs, rows)
+	return blogTable(recs, rows, courseMode(ctx))
 }
 
 // listContainers returns the containers ps shows, newest first as Docker
@@ -169,8 +170,9 @@ func ancestorMatcher(ctx *cli.Context, refs []string) func(string, *container.Re
 }
 
 // blogTable is ps's default output: the blog's columns (ID NAME PID
-// STATUS COMMAND CREATED) with Docker's STATUS wording, and PORTS.
-func blogTable(recs []*container.Record, rows []any) error {
+// STATUS COMMAND CREATED) with Docker's STATUS wording (course: the
+// blog's, running or stopped), and PORTS.
+func blogTable(recs []*container.Record, rows []any, course bool) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(w, "ID\tNAME\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS")
 	for i, r := range rows {
@@ -179,7 +181,11 @@ func blogTable(recs []*container.Record, rows []any) error {
 		if s.Pid() > 0 {
 			pid = strconv.Itoa(s.Pid())
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID(), s.Names(), pid, s.Status(),
+		status := s.Status()
+		if course {
+			status = courseStatus(recs[i])
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID(), s.Names(), pid, status,
 			quoteCommand(recs[i].Config.Args()), recs[i].Created.Local().Format("2006-01-02 15:04:05"), s.Ports())
 	}
 	return errors.Wrap(w.Flush(), "write ps output")
