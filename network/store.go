@@ -235,7 +235,7 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	if _, err := os.Stat(s.netPath(name)); err == nil {
 		return nil, errors.Errorf("network %s already exists", name)
 	}
-	ipnet, err := ParseSubnet(subnet)
+	ipnet, err := ParseSubnetOrGateway(subnet)
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +286,21 @@ func (s *Store) rollback(n *Network, cause error) error {
 	return utils.JoinCleanup(cause, "cleaning up", s.destroy(n))
 }
 
+// ParseSubnetOrGateway is ParseSubnet that also takes the subnet written
+// as its gateway address with the prefix, as the series writes it:
+// 192.168.10.1/24 is the network 192.168.10.0/24, whose gateway is
+// .1. Any other host address (10.1.0.7/24) is still refused: it names no
+// address mydocker would give the gateway, so it is likely a typo.
+func ParseSubnetOrGateway(s string) (*net.IPNet, error) {
+	ip, ipnet, err := net.ParseCIDR(s)
+	if err == nil && ip.To4() != nil && !ip.Equal(ipnet.IP) {
+		if gw, gerr := Gateway(ipnet); gerr == nil && gw.Equal(ip) {
+			return ParseSubnet(ipnet.String())
+		}
+	}
+	return ParseSubnet(s)
+}
+
 // ParseSubnet parses an IPv4 CIDR, requiring the network address itself
 // (10.1.0.0/24, not 10.1.0.7/24).
 func ParseSubnet(s string) (*net.IPNet, error) {
@@ -294,6 +309,10 @@ func ParseSubnet(s string) (*net.IPNet, error) {
 		return nil, errors.Errorf("invalid subnet %q: want an IPv4 CIDR such as 10.10.0.0/24", s)
 	}
 	if !ip.Equal(ipnet.IP) {
+		if gw, err := Gateway(ipnet); err == nil {
+			ones, _ := ipnet.Mask.Size()
+			return nil, errors.Errorf("invalid subnet %q: did you mean %s (or %s/%d, its gateway, as the series writes it)?", s, ipnet, gw, ones)
+		}
 		return nil, errors.Errorf("invalid subnet %q: did you mean %s?", s, ipnet)
 	}
 	if ip.IsLoopback() || ip.IsMulticast() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
