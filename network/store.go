@@ -392,7 +392,15 @@ func (s *Store) savePool(name string, p *Pool) error {
 
 // Remove deletes network name: its bridge, its rules and its state. It is
 // refused while containers hold addresses in it.
-func (s *Store) Remove(name string) error {
+func (s *Store) Remove(name string) error { return s.RemoveFreeing(name, nil) }
+
+// RemoveFreeing is Remove, first freeing the addresses of the holders
+// stopped says have stopped for good (exited, or gone without a record):
+// a stopped container keeps its address only to get it back on start,
+// and as in Docker it must not keep the network from being removed.
+// The network package cannot read container records, so the caller
+// says which holders those are.
+func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 	lock, err := s.lock()
 	if err != nil {
 		return err
@@ -424,7 +432,15 @@ func (s *Store) Remove(name string) error {
 		n = orphan
 	}
 	if p, err := s.loadPool(name); err == nil {
-		if owners := p.Owners(); len(owners) > 0 {
+		var owners []string
+		for _, o := range p.Owners() {
+			if stopped != nil && stopped(o) {
+				p.Release(o)
+				continue
+			}
+			owners = append(owners, o)
+		}
+		if len(owners) > 0 {
 			short := make([]string, len(owners))
 			for i, o := range owners {
 				short[i] = utils.ShortID(o)
