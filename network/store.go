@@ -210,8 +210,16 @@ func (s *Store) recoverNames() (map[string]bool, error) {
 // destroy removes n's bridge and rules, then its files, so that a
 // destroy interrupted in turn leaves the record to retry from.
 func (s *Store) destroy(n *Network) error {
-	if err := teardownBridge(n); err != nil {
+	if err := teardownBridge(n, s.owner(n)); err != nil {
 		return err
+	}
+	if n.Bridge != n.Name && UserDefined(n.Name) && validIfName(n.Name) {
+		// An unreadable record stands in with the generated name; the
+		// bridge may have the network's (deleted only if ours).
+		named := &Network{Name: n.Name, Bridge: n.Name}
+		if err := teardownBridge(named, s.owner(named)); err != nil {
+			return err
+		}
 	}
 	if err := os.Remove(s.poolPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove address pool of %s", n.Name)
@@ -247,7 +255,8 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	// A bridge with this root's and name's bridge name but no record was
 	// left by an older mydocker killed mid-create: it is ours to remove.
 	if _, err := netlink.LinkByName(bridge); err == nil {
-		if err := teardownBridge(&Network{Name: name, Bridge: bridge}); err != nil {
+		leftover := &Network{Name: name, Bridge: bridge}
+		if err := teardownBridge(leftover, s.owner(leftover)); err != nil {
 			return nil, errors.Wrapf(err, "remove leftover bridge of network %s", name)
 		}
 	}
@@ -264,6 +273,9 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	if err := s.checkOverlap(ipnet); err != nil {
 		return nil, err
 	}
+	if bridge, err = s.chooseBridge(name); err != nil {
+		return nil, err
+	}
 	n := &Network{Name: name, Driver: driver, Subnet: ipnet.String(), Gateway: gw.String(),
 		Bridge: bridge, Created: time.Now().UTC(), Status: statusCreating}
 	// The record comes first, so a create killed at any later point
@@ -271,7 +283,7 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	if err := s.save(n, &Pool{Subnet: n.Subnet, Allocated: map[string]string{}}); err != nil {
 		return nil, s.rollback(n, err)
 	}
-	if err := setupBridge(n); err != nil {
+	if err := setupBridge(n, s.owner(n)); err != nil {
 		return nil, s.rollback(n, err)
 	}
 	n.Status = ""
