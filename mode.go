@@ -40,9 +40,19 @@ func setupMode(ctx *cli.Context) error {
 	switch m := ctx.GlobalString("mode"); m {
 	case modeDocker, "": // MYDOCKER_MODE= is unset, as for any variable
 	case modeCourse:
-		if _, set := os.LookupEnv(traceEnv); !set {
-			if err := os.Setenv(traceEnv, "1"); err != nil {
-				return errors.Wrap(err, "turn the trace on")
+		if _, set := os.LookupEnv(traceEnv); set {
+			return nil // the user's word on the trace wins
+		}
+		if err := os.Setenv(traceEnv, "1"); err != nil {
+			return errors.Wrap(err, "turn the trace on")
+		}
+		// The global --trace flag (its EnvVar is read before this runs)
+		// is set too, where the CLI has one.
+		for _, f := range ctx.App.Flags {
+			if f.GetName() == "trace" && !ctx.GlobalIsSet("trace") {
+				if err := ctx.GlobalSet("trace", "true"); err != nil {
+					return errors.Wrap(err, "turn the trace on")
+				}
 			}
 		}
 	default:
