@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/constant"
 	"mydocker/container"
 	"mydocker/container/security"
 	"mydocker/container/spec"
@@ -464,7 +465,9 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	}
 	img, err := findImage(image.NewStore(root(ctx)), o.image, o.pull)
 	if err != nil {
-		if !courseMode(ctx) && !strings.ContainsAny(o.image, ":@/") {
+		if courseMode(ctx) && o.image == courseImage {
+			err = fmt.Errorf("%w; course mode runs commands in the busybox image: put busybox.tar in %s (chapter 4)", err, constant.Layout{Root: root(ctx)}.ImageDir())
+		} else if !courseMode(ctx) && !strings.ContainsAny(o.image, ":@/") {
 			// `run -it ls -l`, the series' form before images.
 			err = fmt.Errorf("%w; if %s is a command: %s", err, o.image, runImageHint(ctx.Args()))
 		}
