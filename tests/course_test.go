@@ -98,7 +98,7 @@ func TestCourseChapter02Limits(t *testing.T) {
 func TestCourseChapter03Pipe(t *testing.T) {
 	e := newCourseEnv(t)
 	out, code := runInPty(t, e, "", "run", "-it", "ls", "-l")
-	if code != 0 || !regexp.MustCompile(`(?m)^d\S+\s+\d+\s+root\s+root\s+\d+ .* bin\r?$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`(?m)^d\S+\s+\d+\s+root\s+root\s+\d+ .* bin\r*$`).MatchString(out) {
 		t.Fatalf("exit %d, output %q", code, out)
 	}
 	out, code = runInPty(t, e, "", "run", "-it", "/bin/echo", "a  b", "c")
@@ -667,4 +667,16 @@ func TestSeriesSingleDashFlags(t *testing.T) {
 		t.Fatalf("-it: exit %d %q", code, out)
 	}
 	e.ok("rm", e.ok("ps", "-aq"))
+}
+
+// Course mode runs commands in busybox: without it the error says where
+// the series puts it, in one line, and nothing is left.
+func TestCourseModeNeedsBusybox(t *testing.T) {
+	e := newCourseEnv(t)
+	if err := os.Remove(filepath.Join(e.root, "image", "busybox.tar")); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run(125, "run", "--pull", "never", "-it", "/bin/sh")
+	oneLine(t, r, "course mode runs commands in the busybox image: put busybox.tar in "+filepath.Join(e.root, "image")+" (chapter 4)")
+	e.assertNothingLeft()
 }
