@@ -31,11 +31,23 @@ func commitAction(ctx *cli.Context) error {
 		return errors.New(`"commit" requires a CONTAINER and optionally an IMAGE name`)
 	}
 	store := container.NewStore(root(ctx))
-	id, err := store.Resolve(ctx.Args().First())
+	ref, imageRef := ctx.Args().First(), ctx.Args().Get(1)
+	var id string
+	var err error
+	if courseMode(ctx) && ctx.NArg() == 1 {
+		// The series' chapter 7 form, `commit IMAGE`: its one container.
+		imageRef = ref
+		id, err = newestRunning(store)
+	} else if id, err = store.Resolve(ref); err != nil && ctx.NArg() == 1 {
+		var nf *container.NotFoundError
+		if errors.As(err, &nf) {
+			err = fmt.Errorf("%w: commit takes the container since chapter 14: mydocker commit CONTAINER %s (or %s=course for the series' chapter 7 form)", err, ref, modeEnv)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	o := image.CommitOptions{Ref: ctx.Args().Get(1), Author: ctx.String("author"), Message: ctx.String("message"), Changes: ctx.StringSlice("change")}
+	o := image.CommitOptions{Ref: imageRef, Author: ctx.String("author"), Message: ctx.String("message"), Changes: ctx.StringSlice("change")}
 	if isTerminal(os.Stderr) { // stdout is for the image ID
 		o.Progress = progress.New(os.Stderr, true, false)
 	}

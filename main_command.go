@@ -38,6 +38,7 @@ func newApp() *cli.App {
 			Usage: "cgroup driver of new containers: cgroupfs, or systemd (the default where systemd is init on cgroup v2)"},
 		cli.BoolFlag{Name: "trace", // or MYDOCKER_TRACE=1: setupTrace
 			Usage: "print every kernel step (clone, mounts, pivot_root, cgroup files, veth, iptables) with its chapter and duration"},
+		modeFlag,
 	}
 	// cli adds --help only along with its own help command, which
 	// helpCommand replaces.
@@ -136,6 +137,10 @@ var withoutRoot = map[string]bool{
 // before sets up logging and refuses early, in one clear line, a command
 // that cannot work without root.
 func before(ctx *cli.Context) error {
+	// The mode first: course mode turns the trace on, which logging sets up.
+	if err := setupMode(ctx); err != nil {
+		return err
+	}
 	if err := setupLogging(ctx); err != nil {
 		return err
 	}

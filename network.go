@@ -9,6 +9,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
+	"mydocker/container"
 	"mydocker/network"
 )
 
@@ -79,8 +80,19 @@ func networkRemove(ctx *cli.Context) error {
 		return errors.New(`"network remove" requires at least one NAME`)
 	}
 	store := network.NewStore(root(ctx))
+	containers := container.NewStore(root(ctx))
+	// Exited containers' addresses are freed, as Docker removes a network
+	// its stopped containers were on (the series' chapter 17 session).
+	stopped := func(id string) bool {
+		rec, err := containers.Get(id)
+		var nf *container.NotFoundError
+		if errors.As(err, &nf) {
+			return true // its rm was killed before it freed the address
+		}
+		return err == nil && rec.State.Status == container.StatusExited
+	}
 	return eachArg(ctx, func(name string) error {
-		if err := store.Remove(name); err != nil {
+		if err := store.RemoveFreeing(name, stopped); err != nil {
 			return err
 		}
 		fmt.Println(name)

@@ -65,7 +65,8 @@ func psAction(ctx *cli.Context) error {
 	if ctx.Bool("latest") && last < 0 {
 		last = 1
 	}
-	recs, err := listContainers(ctx, filters, ctx.Bool("all") || filters.All(), last)
+	// Course mode lists every container, as the series' ps does.
+	recs, err := listContainers(ctx, filters, ctx.Bool("all") || filters.All() || courseMode(ctx), last)
 	if err != nil {
 		return err
 	}
@@ -93,7 +94,7 @@ func psAction(ctx *cli.Context) error {
 	if ctx.Bool("pod") {
 		pods = podNames(ctx)
 	}
-	return blogTable(recs, rows, pods, !ctx.Bool("no-trunc"))
+	return blogTable(recs, rows, pods, !ctx.Bool("no-trunc"), courseMode(ctx))
 }
 
 // listContainers returns the containers ps shows, newest first as Docker
@@ -174,11 +175,12 @@ func ancestorMatcher(ctx *cli.Context, refs []string) func(string, *container.Re
 }
 
 // blogTable is ps's default output: the blog's columns (ID NAME PID
-// STATUS COMMAND CREATED) with Docker's STATUS wording, and Docker's
-// IMAGE and PORTS. With pods (ps --pod: pod ID to name), a POD column
-// follows. Commands are cut as Docker cuts them, unless --no-trunc, so a
-// long command line does not push a row past the terminal.
-func blogTable(recs []*container.Record, rows []any, pods map[string]string, trunc bool) error {
+// STATUS COMMAND CREATED) with Docker's STATUS wording (course: the
+// blog's, running or stopped), and Docker's IMAGE and PORTS. With pods
+// (ps --pod: pod ID to name), a POD column follows. Commands are cut as
+// Docker cuts them, unless --no-trunc, so a long command line does not
+// push a row past the terminal.
+func blogTable(recs []*container.Record, rows []any, pods map[string]string, trunc, course bool) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
 	header := "ID\tNAME\tIMAGE\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS"
 	if pods != nil {
@@ -191,11 +193,15 @@ func blogTable(recs []*container.Record, rows []any, pods map[string]string, tru
 		if s.Pid() > 0 {
 			pid = strconv.Itoa(s.Pid())
 		}
+		status := s.Status()
+		if course {
+			status = courseStatus(recs[i])
+		}
 		cmd := quoteCommand(recs[i].Config.Args())
 		if trunc {
 			cmd = format.Ellipsis(cmd, commandWidth)
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", s.ID(), s.Names(), s.Image(), pid, s.Status(),
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", s.ID(), s.Names(), s.Image(), pid, status,
 			cmd, recs[i].Created.Local().Format("2006-01-02 15:04:05"), s.Ports())
 		if pods != nil {
 			line += "\t" + pods[recs[i].Config.Pod]

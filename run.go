@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/constant"
 	"mydocker/container"
 	"mydocker/container/security"
 	"mydocker/container/spec"
@@ -48,7 +50,7 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "pids-limit", Usage: "maximum number of processes"},
 		cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap: 128m, -1 for unlimited swap (default: twice --memory)"},
 		cli.StringFlag{Name: "memory-reservation", Usage: "soft memory limit, kept under memory pressure: 32m"},
-		cli.StringFlag{Name: "cpu-shares", Usage: "relative CPU weight, 2 to 262144 (default 1024)"},
+		cli.StringFlag{Name: "cpu-shares, cpushare", Usage: "relative CPU weight, 2 to 262144 (default 1024)"},
 		cli.StringFlag{Name: "cpu-weight", Usage: "relative CPU weight on cgroup v2's scale, 1 to 10000 (default 100)"},
 		cli.StringFlag{Name: "cpu-period", Usage: "CFS period in microseconds, 1000 to 1000000 (default 100000)"},
 		cli.StringFlag{Name: "cpu-quota", Usage: "CPU time per period in microseconds, -1 for no limit"},
@@ -129,8 +131,17 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if ctx.NArg() == 0 {
 		return nil, errors.New(`"run" requires an IMAGE: mydocker run [flags] IMAGE [COMMAND...]`)
 	}
+	img, args := ctx.Args().First(), []string(ctx.Args().Tail())
+	if courseMode(ctx) {
+		var err error
+		if img, args, err = courseRunArgs(image.NewStore(root(ctx)), ctx.Args()); err != nil {
+			return nil, err
+		}
+	} else if looksLikeCommand(img) {
+		return nil, errors.Errorf("invalid image %q: %s", img, runImageHint(ctx.Args()))
+	}
 	o := &runOptions{
-		image:  ctx.Args().First(),
+		image:  img,
 		detach: ctx.Bool("detach"),
 		name:   ctx.String("name"),
 		pull:   ctx.String("pull"),
@@ -141,11 +152,16 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 			Hostname:   ctx.String("hostname"),
 		},
 		overrides: container.Overrides{
-			Args:       ctx.Args().Tail(),
+			Args:       args,
 			WorkingDir: ctx.String("workdir"),
 			User:       ctx.String("user"),
 			StopSignal: ctx.String("stop-signal"),
 		},
+	}
+	if courseMode(ctx) && o.config.Tty && !o.detach {
+		// The series removes a foreground terminal container when it
+		// exits, so its name and address are free for the next session.
+		o.config.AutoRemove = true
 	}
 	if ctx.IsSet("entrypoint") {
 		ep := ctx.String("entrypoint")
@@ -225,6 +241,9 @@ func parseNetworkOptions(ctx *cli.Context, c *container.Config) error {
 	c.Network = ctx.String("network")
 	if c.Network == "" {
 		c.Network = network.DefaultName
+		if courseMode(ctx) {
+			c.Network = network.None // the series: only lo unless -net
+		}
 	}
 	if c.Ports, err = network.ParsePorts(ctx.StringSlice("publish")); err != nil {
 		return err
@@ -233,6 +252,9 @@ func parseNetworkOptions(ctx *cli.Context, c *container.Config) error {
 	switch c.Network {
 	case network.None:
 		if len(c.Ports) > 0 || c.PublishAllPorts {
+			if !ctx.IsSet("network") && courseMode(ctx) {
+				return errors.New("-p needs a network in course mode (chapter 18): mydocker run -d -net testbridge -p 8080:80 busybox top")
+			}
 			return errors.New("conflicting options: port publishing and --network none")
 		}
 	case network.Host:
@@ -449,10 +471,22 @@ func runAction(ctx *cli.Context) error {
 func checkTerminal(ctx *cli.Context) error {
 	interactive := ctx.Bool("interactive") || ctx.Bool("it")
 	tty := ctx.Bool("tty") || ctx.Bool("it")
-	if interactive && tty && !ctx.Bool("detach") && !isTerminal(os.Stdin) {
-		return errors.New("the input device is not a TTY: drop -t (or -it) to pipe input, as in: echo 'echo hi' | mydocker run -i busybox sh")
+	if !interactive || !tty || ctx.Bool("detach") || isTerminal(os.Stdin) {
+		return nil
 	}
-	return nil
+	if courseMode(ctx) {
+		// The series pipes commands into `run -it` sessions: course mode
+		// takes the pipe as -i does, and says so. The container is still
+		// removed at exit, as course mode removes -it ones.
+		log.Warn("the input device is not a TTY: running with -i only (course mode)")
+		for _, set := range [][2]string{{"it", "false"}, {"tty", "false"}, {"interactive", "true"}, {"rm", "true"}} {
+			if err := ctx.Set(set[0], set[1]); err != nil {
+				return errors.Wrapf(err, "drop -t")
+			}
+		}
+		return nil
+	}
+	return errors.New("the input device is not a TTY: drop -t (or -it) to pipe input, as in: echo 'echo hi' | mydocker run -i busybox sh")
 }
 
 // createContainer is what run and create share: it checks the command
@@ -466,6 +500,12 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	}
 	img, err := findImage(image.NewStore(root(ctx)), o.image, o.pull)
 	if err != nil {
+		if courseMode(ctx) && o.image == courseImage {
+			err = fmt.Errorf("%w; course mode runs commands in the busybox image: put busybox.tar in %s (chapter 4)", err, constant.Layout{Root: root(ctx)}.ImageDir())
+		} else if !courseMode(ctx) && !strings.ContainsAny(o.image, ":@/") {
+			// `run -it ls -l`, the series' form before images.
+			err = fmt.Errorf("%w; if %s is a command: %s", err, o.image, runImageHint(ctx.Args()))
+		}
 		return nil, nil, nil, err
 	}
 	if err := o.config.ApplyImage(img.Config, o.overrides); err != nil {

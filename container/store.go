@@ -89,7 +89,13 @@ func (s *Store) Create(rec *Record) error {
 	if err == nil {
 		err = s.Reserve(rec.ID)
 	}
+	if err == nil {
+		err = s.linkShortID(rec.ID) // after the directory it names (shortid.go)
+	}
 	if err != nil {
+		if lerr := s.unlinkShortID(rec.ID); lerr != nil {
+			return utils.JoinCleanup(err, "removing the short ID links", lerr)
+		}
 		if rerr := os.RemoveAll(s.Dir(rec.ID)); rerr != nil {
 			return utils.JoinCleanup(err, "removing the half-made record", rerr)
 		}
@@ -255,6 +261,11 @@ func (s *Store) Delete(id, name string) error {
 				}
 			}
 		}
+	}
+	// The short-ID links go first: a link never outlives its directory,
+	// so one found without it was left by a killed rm (shortid.go).
+	if err := s.unlinkShortID(id); err != nil {
+		return err
 	}
 	// Nothing is ever mounted here, but the rule holds everywhere: check.
 	// The monitor of a container killed an instant ago may still be

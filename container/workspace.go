@@ -27,6 +27,11 @@ func (w Workspace) Merged() string { return filepath.Join(w.Dir, "merged") }
 
 func (w Workspace) work() string { return filepath.Join(w.Dir, "work") }
 
+// Lower shows the image's files while the container runs, as the
+// series' overlay2/<id>/lower does (its lower was the image tar unpacked
+// per container; ours are the shared layers).
+func (w Workspace) Lower() string { return filepath.Join(w.Dir, "lower") }
+
 // Mount creates the directories if needed and mounts the overlay of the
 // image layers (lowest first) under upper at merged. Mounting an already
 // mounted workspace is a no-op, so a restart after a crash just works.
@@ -40,7 +45,7 @@ func (w Workspace) Mount(layers []string) error {
 	if _, err := os.Stat(w.Dir); os.IsNotExist(err) {
 		trace.Begin(trace.Layout, "mkdir -m 700 %s %s/{upper,work,merged}", w.Dir, w.Dir)(nil)
 	}
-	for _, d := range []string{w.Dir, w.Upper(), w.work(), w.Merged()} {
+	for _, d := range []string{w.Dir, w.Upper(), w.work(), w.Merged(), w.Lower()} {
 		err := os.Mkdir(d, 0o700)
 		if err != nil && !os.IsExist(err) {
 			return errors.Wrap(err, "create workspace")
@@ -55,15 +60,18 @@ func (w Workspace) Mount(layers []string) error {
 			}
 		}
 	}
-	if mounted, err := utils.MountsUnder(w.Merged()); err != nil {
-		return err
-	} else if len(mounted) > 0 {
-		return nil
-	}
 	// overlayfs lists lower layers top first.
 	lower := make([]string, len(layers))
 	for i, l := range layers {
 		lower[len(layers)-1-i] = l
+	}
+	if err := w.mountLower(lower); err != nil {
+		return err
+	}
+	if mounted, err := utils.MountsUnder(w.Merged()); err != nil {
+		return err
+	} else if len(mounted) > 0 {
+		return nil
 	}
 	opts := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + w.Upper() + ",workdir=" + w.work()
 	done := trace.Begin(trace.Overlay, "mount -t overlay overlay -o %s %s", opts, w.Merged())
@@ -73,6 +81,36 @@ func (w Workspace) Mount(layers []string) error {
 		return errors.Wrapf(err, "mount overlay on %s", w.Merged())
 	}
 	log.Debugf("overlay mounted on %s", w.Merged())
+	return nil
+}
+
+// mountLower mounts the read-only view of the image at lower (layers top
+// first), unless it is mounted: one layer bind-mounted read-only, several
+// as an overlay without an upper dir, which overlayfs makes read-only.
+// A symbolic link to a layer would be simpler but writable, and the
+// layers are shared by every container and image that uses them: a
+// reader's `touch lower/x` must fail, not change all of them. The view
+// is mounted while the container runs, as merged is, and unmounted with
+// it.
+func (w Workspace) mountLower(lower []string) error {
+	if mounted, err := utils.MountsUnder(w.Lower()); err != nil {
+		return err
+	} else if len(mounted) > 0 {
+		return nil
+	}
+	if len(lower) > 1 {
+		if err := unix.Mount("overlay", w.Lower(), "overlay", unix.MS_RDONLY, "lowerdir="+strings.Join(lower, ":")); err != nil {
+			return errors.Wrapf(err, "mount the image's layers on %s", w.Lower())
+		}
+		return nil
+	}
+	if err := unix.Mount(lower[0], w.Lower(), "", unix.MS_BIND, ""); err != nil {
+		return errors.Wrapf(err, "bind the image's layer on %s", w.Lower())
+	}
+	// A bind mount takes MS_RDONLY only on a remount.
+	if err := unix.Mount("", w.Lower(), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return utils.JoinCleanup(errors.Wrapf(err, "make %s read-only", w.Lower()), "unmounting it", unix.Unmount(w.Lower(), 0))
+	}
 	return nil
 }
 

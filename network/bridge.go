@@ -1,8 +1,10 @@
 package network
 
 import (
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -13,12 +15,15 @@ import (
 
 // setupBridge makes n's bridge with the gateway address, turns forwarding
 // on and adds the network's NAT and forwarding rules.
-func setupBridge(n *Network) error {
+func setupBridge(n *Network, own ownership) error {
 	_, subnet, err := net.ParseCIDR(n.Subnet)
 	if err != nil {
 		return errors.Wrapf(err, "subnet of %s", n.Name)
 	}
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.Bridge}}
+	// The group and address come with the request that creates it: no
+	// moment exists when the bridge is ours but does not say so
+	// (bridgename.go).
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.Bridge, Group: bridgeGroup, HardwareAddr: own.mac}}
 	done := trace.Begin(trace.Bridge, "ip link add %s type bridge", n.Bridge)
 	err = netlink.LinkAdd(br)
 	done(err)
@@ -63,7 +68,7 @@ func setupBridge(n *Network) error {
 		{"nat", "POSTROUTING", []string{"-s", n.Subnet, "!", "-o", n.Bridge, "-j", "MASQUERADE"}},
 		{"nat", "POSTROUTING", []string{"-s", "127.0.0.0/8", "-o", n.Bridge, "-j", "MASQUERADE"}},
 	}
-	if err := addRules(rules, netComment(n.Bridge), false); err != nil {
+	if err := addRules(rules, own.comment, false); err != nil {
 		return err
 	}
 	// Inserted first, so a host whose INPUT or FORWARD policy is DROP
@@ -71,28 +76,41 @@ func setupBridge(n *Network) error {
 	// rule matches this bridge by name, so their order against other
 	// networks' rules (of this or another state root, in any order) never
 	// matters; only their order here does: -I puts the last one first.
+	// Another mydocker bridge is one in bridgeGroup or, made before
+	// bridges had a group, named bridgePattern (bridgename.go).
+	group := fmt.Sprintf("%#x", bridgeGroup)
+	newOnly := []string{"-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}
 	forward := []rule{
 		// Replies from the world and other hosts' connections to it.
-		{"filter", "FORWARD", []string{"-o", n.Bridge, "!", "-i", bridgePattern, "-j", "ACCEPT"}},
+		{"filter", "FORWARD", []string{"-o", n.Bridge, "!", "-i", bridgePattern, "-m", "devgroup", "!", "--src-group", group, "-j", "ACCEPT"}},
 		// Everything it sends that the rules above let through.
 		{"filter", "FORWARD", []string{"-i", n.Bridge, "-j", "ACCEPT"}},
 		// Isolation: nothing new to another mydocker network, except
 		// through a published port (DNAT) and replies to those.
-		{"filter", "FORWARD", []string{"-i", n.Bridge, "-o", bridgePattern, "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
-		// Containers on the same network (seen here with br_netfilter).
-		{"filter", "FORWARD", []string{"-i", n.Bridge, "-o", n.Bridge, "-j", "ACCEPT"}},
-		{"filter", "INPUT", []string{"-i", n.Bridge, "-d", "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}},
+		{"filter", "FORWARD", append([]string{"-i", n.Bridge, "-o", bridgePattern}, newOnly...)},
+		{"filter", "FORWARD", append([]string{"-i", n.Bridge, "-m", "devgroup", "--dst-group", group}, newOnly...)},
 	}
-	if err := addRules(forward, netComment(n.Bridge), true); err != nil {
+	if !strings.HasPrefix(n.Bridge, bridgePrefix) {
+		// A bridge made before groups isolates itself only from bridges
+		// named by the pattern: this one refuses it.
+		forward = append(forward, rule{"filter", "FORWARD", append([]string{"-i", bridgePattern, "-o", n.Bridge}, newOnly...)})
+	}
+	forward = append(forward,
+		// Containers on the same network (seen here with br_netfilter).
+		rule{"filter", "FORWARD", []string{"-i", n.Bridge, "-o", n.Bridge, "-j", "ACCEPT"}},
+		rule{"filter", "INPUT", append([]string{"-i", n.Bridge, "-d", "127.0.0.0/8"}, newOnly...)},
+	)
+	if err := addRules(forward, own.comment, true); err != nil {
 		return err
 	}
 	log.Debugf("bridge %s up with %s/%d", n.Bridge, n.Gateway, ones)
 	return nil
 }
 
-// teardownBridge removes n's rules and bridge; parts already gone are fine.
-func teardownBridge(n *Network) error {
-	if err := deleteRules(netComment(n.Bridge), "nat", "filter"); err != nil {
+// teardownBridge removes n's rules and bridge; parts already gone are
+// fine, and a device of that name that is not ours is left alone.
+func teardownBridge(n *Network, own ownership) error {
+	if err := deleteRules(own.comment, "nat", "filter"); err != nil {
 		return err
 	}
 	link, err := netlink.LinkByName(n.Bridge)
@@ -101,6 +119,10 @@ func teardownBridge(n *Network) error {
 			return nil
 		}
 		return errors.Wrapf(err, "find bridge %s", n.Bridge)
+	}
+	if !own.isOurs(n, link) {
+		log.Debugf("not deleting %s: not network %s's bridge", n.Bridge, n.Name)
+		return nil
 	}
 	done := trace.Begin(trace.Bridge, "ip link del %s", n.Bridge)
 	err = netlink.LinkDel(link)

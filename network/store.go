@@ -210,8 +210,16 @@ func (s *Store) recoverNames() (map[string]bool, error) {
 // destroy removes n's bridge and rules, then its files, so that a
 // destroy interrupted in turn leaves the record to retry from.
 func (s *Store) destroy(n *Network) error {
-	if err := teardownBridge(n); err != nil {
+	if err := teardownBridge(n, s.owner(n)); err != nil {
 		return err
+	}
+	if n.Bridge != n.Name && UserDefined(n.Name) && validIfName(n.Name) {
+		// An unreadable record stands in with the generated name; the
+		// bridge may have the network's (deleted only if ours).
+		named := &Network{Name: n.Name, Bridge: n.Name}
+		if err := teardownBridge(named, s.owner(named)); err != nil {
+			return err
+		}
 	}
 	if err := os.Remove(s.poolPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove address pool of %s", n.Name)
@@ -235,7 +243,7 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	if _, err := os.Stat(s.netPath(name)); err == nil {
 		return nil, errors.Errorf("network %s already exists", name)
 	}
-	ipnet, err := ParseSubnet(subnet)
+	ipnet, err := ParseSubnetOrGateway(subnet)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +255,8 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	// A bridge with this root's and name's bridge name but no record was
 	// left by an older mydocker killed mid-create: it is ours to remove.
 	if _, err := netlink.LinkByName(bridge); err == nil {
-		if err := teardownBridge(&Network{Name: name, Bridge: bridge}); err != nil {
+		leftover := &Network{Name: name, Bridge: bridge}
+		if err := teardownBridge(leftover, s.owner(leftover)); err != nil {
 			return nil, errors.Wrapf(err, "remove leftover bridge of network %s", name)
 		}
 	}
@@ -264,6 +273,9 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	if err := s.checkOverlap(ipnet); err != nil {
 		return nil, err
 	}
+	if bridge, err = s.chooseBridge(name); err != nil {
+		return nil, err
+	}
 	n := &Network{Name: name, Driver: driver, Subnet: ipnet.String(), Gateway: gw.String(),
 		Bridge: bridge, Created: time.Now().UTC(), Status: statusCreating}
 	// The record comes first, so a create killed at any later point
@@ -271,7 +283,7 @@ func (s *Store) create(name, driver, subnet string) (*Network, error) {
 	if err := s.save(n, &Pool{Subnet: n.Subnet, Allocated: map[string]string{}}); err != nil {
 		return nil, s.rollback(n, err)
 	}
-	if err := setupBridge(n); err != nil {
+	if err := setupBridge(n, s.owner(n)); err != nil {
 		return nil, s.rollback(n, err)
 	}
 	n.Status = ""
@@ -286,6 +298,21 @@ func (s *Store) rollback(n *Network, cause error) error {
 	return utils.JoinCleanup(cause, "cleaning up", s.destroy(n))
 }
 
+// ParseSubnetOrGateway is ParseSubnet that also takes the subnet written
+// as its gateway address with the prefix, as the series writes it:
+// 192.168.10.1/24 is the network 192.168.10.0/24, whose gateway is
+// .1. Any other host address (10.1.0.7/24) is still refused: it names no
+// address mydocker would give the gateway, so it is likely a typo.
+func ParseSubnetOrGateway(s string) (*net.IPNet, error) {
+	ip, ipnet, err := net.ParseCIDR(s)
+	if err == nil && ip.To4() != nil && !ip.Equal(ipnet.IP) {
+		if gw, gerr := Gateway(ipnet); gerr == nil && gw.Equal(ip) {
+			return ParseSubnet(ipnet.String())
+		}
+	}
+	return ParseSubnet(s)
+}
+
 // ParseSubnet parses an IPv4 CIDR, requiring the network address itself
 // (10.1.0.0/24, not 10.1.0.7/24).
 func ParseSubnet(s string) (*net.IPNet, error) {
@@ -294,6 +321,10 @@ func ParseSubnet(s string) (*net.IPNet, error) {
 		return nil, errors.Errorf("invalid subnet %q: want an IPv4 CIDR such as 10.10.0.0/24", s)
 	}
 	if !ip.Equal(ipnet.IP) {
+		if gw, err := Gateway(ipnet); err == nil {
+			ones, _ := ipnet.Mask.Size()
+			return nil, errors.Errorf("invalid subnet %q: did you mean %s (or %s/%d, its gateway, as the series writes it)?", s, ipnet, gw, ones)
+		}
 		return nil, errors.Errorf("invalid subnet %q: did you mean %s?", s, ipnet)
 	}
 	if ip.IsLoopback() || ip.IsMulticast() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
@@ -373,7 +404,15 @@ func (s *Store) savePool(name string, p *Pool) error {
 
 // Remove deletes network name: its bridge, its rules and its state. It is
 // refused while containers hold addresses in it.
-func (s *Store) Remove(name string) error {
+func (s *Store) Remove(name string) error { return s.RemoveFreeing(name, nil) }
+
+// RemoveFreeing is Remove, first freeing the addresses of the holders
+// stopped says have stopped for good (exited, or gone without a record):
+// a stopped container keeps its address only to get it back on start,
+// and as in Docker it must not keep the network from being removed.
+// The network package cannot read container records, so the caller
+// says which holders those are.
+func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 	lock, err := s.lock()
 	if err != nil {
 		return err
@@ -405,7 +444,15 @@ func (s *Store) Remove(name string) error {
 		n = orphan
 	}
 	if p, err := s.loadPool(name); err == nil {
-		if owners := p.Owners(); len(owners) > 0 {
+		var owners []string
+		for _, o := range p.Owners() {
+			if stopped != nil && stopped(o) {
+				p.Release(o)
+				continue
+			}
+			owners = append(owners, o)
+		}
+		if len(owners) > 0 {
 			short := make([]string, len(owners))
 			for i, o := range owners {
 				short[i] = utils.ShortID(o)

@@ -41,6 +41,16 @@ func TestTerminalFlagsNeedATerminal(t *testing.T) {
 		t.Fatalf("exec -i with a pipe: %q", r.stdout)
 	}
 	e.ok("rm", "-f", id)
+
+	// Course mode takes the pipe as -i, says so in one line, and still
+	// removes the -it container when it ends, as the series expects.
+	e.extraEnv = []string{"MYDOCKER_MODE=course", "MYDOCKER_TRACE=0"}
+	r = e.runIn([]byte("echo hi\n"), 0, "run", "-it", "/bin/sh")
+	if r.stdout != "hi\n" {
+		t.Fatalf("course mode run -it with a pipe: %q", r.stdout)
+	}
+	oneLine(t, r, "running with -i only (course mode)")
+	e.assertNothingLeft()
 }
 
 // nobodyBinary copies mydocker where any user can run it.

@@ -116,6 +116,8 @@ type env struct {
 	mu      sync.Mutex
 	seenIDs map[string]bool // every container ID seen under root, for the leak check
 	bridges map[string]bool // every bridge of this root's networks
+	// extraEnv is added to every mydocker's environment (course mode).
+	extraEnv []string
 }
 
 // newEnv makes a state root for t and removes it afterwards, failing the
@@ -217,7 +219,7 @@ type result struct {
 // cmd prepares ./mydocker with this env's root.
 func (e *env) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, binary, args...)
-	c.Env = append(os.Environ(), "MYDOCKER_ROOT="+e.root)
+	c.Env = append(append(os.Environ(), "MYDOCKER_ROOT="+e.root), e.extraEnv...)
 	c.WaitDelay = 5 * time.Second
 	return c
 }

@@ -297,8 +297,13 @@ func TestCorruptNetworkFiles(t *testing.T) {
 	}
 }
 
-// bridgeName is the bridge mydocker makes for network name of this root.
+// bridgeName is the bridge mydocker makes for network name of this root:
+// the name itself for a network the user made whose name is a free
+// interface name (the tests' are), else a generated one.
 func (e *env) bridgeName(name string) string {
+	if len(name) <= 15 && name != "bridge" && !strings.HasPrefix(name, "mdbr") {
+		return name
+	}
 	sum := sha256.Sum256([]byte(e.root + "\x00" + name))
 	return "mdbr" + hex.EncodeToString(sum[:])[:10]
 }
