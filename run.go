@@ -445,9 +445,6 @@ func parseLimits(ctx *cli.Context, r *cgroups.Resources) error {
 }
 
 func runAction(ctx *cli.Context) error {
-	if err := checkTerminal(ctx); err != nil {
-		return err
-	}
 	o, store, rec, err := createContainer(ctx)
 	if err != nil {
 		return err
@@ -465,13 +462,14 @@ func runAction(ctx *cli.Context) error {
 	return runForeground(ctx, store, rec, o.config.OpenStdin, true, o.cidfile)
 }
 
-// checkTerminal refuses, as Docker does, a foreground -it whose stdin is
-// not a terminal: with a pipe or a file there, the session would wait for
-// keystrokes that never come. It runs before anything is made.
-func checkTerminal(ctx *cli.Context) error {
-	interactive := ctx.Bool("interactive") || ctx.Bool("it")
-	tty := ctx.Bool("tty") || ctx.Bool("it")
-	if !interactive || !tty || ctx.Bool("detach") || isTerminal(os.Stdin) {
+// checkTerminal refuses, as Docker does, a foreground run -it whose
+// stdin is not a terminal: with a pipe or a file there, the session
+// would wait for keystrokes that never come. It runs once the image is
+// found (so a missing image, with its hints, is reported first) and
+// before anything is made.
+func checkTerminal(ctx *cli.Context, o *runOptions) error {
+	c := &o.config
+	if ctx.Command.Name != "run" || !c.OpenStdin || !c.Tty || o.detach || isTerminal(os.Stdin) {
 		return nil
 	}
 	if courseMode(ctx) {
@@ -479,11 +477,7 @@ func checkTerminal(ctx *cli.Context) error {
 		// takes the pipe as -i does, and says so. The container is still
 		// removed at exit, as course mode removes -it ones.
 		log.Warn("the input device is not a TTY: running with -i only (course mode)")
-		for _, set := range [][2]string{{"it", "false"}, {"tty", "false"}, {"interactive", "true"}, {"rm", "true"}} {
-			if err := ctx.Set(set[0], set[1]); err != nil {
-				return errors.Wrapf(err, "drop -t")
-			}
-		}
+		c.Tty, c.AutoRemove = false, true
 		return nil
 	}
 	return errors.New("the input device is not a TTY: drop -t (or -it) to pipe input, as in: echo 'echo hi' | mydocker run -i busybox sh")
@@ -506,6 +500,9 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 			// `run -it ls -l`, the series' form before images.
 			err = fmt.Errorf("%w; if %s is a command: %s", err, o.image, runImageHint(ctx.Args()))
 		}
+		return nil, nil, nil, err
+	}
+	if err := checkTerminal(ctx, o); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := o.config.ApplyImage(img.Config, o.overrides); err != nil {

@@ -29,8 +29,27 @@ import (
 func newCourseEnv(t *testing.T) *env {
 	t.Helper()
 	e := newEnv(t)
-	e.extraEnv = []string{"MYDOCKER_MODE=course"}
+	// The sessions' output is checked as the series shows it; course
+	// mode's trace (on by default, TestCourseModeTurnsTraceOn) would
+	// interleave with it on a terminal.
+	e.extraEnv = []string{"MYDOCKER_MODE=course", "MYDOCKER_TRACE=0"}
 	return e
+}
+
+// Course mode narrates: with no MYDOCKER_TRACE of the user's, every
+// kernel step is traced on stderr, as the series prints each step.
+func TestCourseModeTurnsTraceOn(t *testing.T) {
+	e := newEnv(t)
+	e.extraEnv = []string{"MYDOCKER_MODE=course"}
+	r := e.run(0, "run", "/bin/true")
+	for _, want := range []string{"trace ch.1  namespaces", "pivot_root . .", "trace ch.5  overlay"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("course mode's stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout %q: the trace goes to stderr only", r.stdout)
+	}
 }
 
 // docker runs mydocker in Docker's mode on the same root, expecting want.
@@ -250,7 +269,7 @@ func TestCourseChapter09Ps(t *testing.T) {
 	done := e.ok("run", "-d", "-name", "done", "/bin/true")
 	waitFor(t, "done to exit", func() bool { return e.state(done)["Status"] == "exited" })
 	out := e.ok("ps")
-	if !strings.HasPrefix(out, "ID") || !regexp.MustCompile(`^ID\s+NAME\s+PID\s+STATUS\s+COMMAND\s+CREATED`).MatchString(out) {
+	if !strings.HasPrefix(out, "ID") || !regexp.MustCompile(`^ID\s+NAME\s+IMAGE\s+PID\s+STATUS\s+COMMAND\s+CREATED`).MatchString(out) {
 		t.Fatalf("ps header: %q", out)
 	}
 	rows := psRows(t, out)
@@ -258,11 +277,11 @@ func TestCourseChapter09Ps(t *testing.T) {
 	for _, r := range rows {
 		got[r[1]] = r
 	}
-	if len(rows) != 2 || got["bird"][3] != "running" || got["done"][3] != "stopped" || got["bird"][0] != id[:12] || got["bird"][2] == "" || got["bird"][4] != "top" {
+	if len(rows) != 2 || got["bird"][4] != "running" || got["done"][4] != "stopped" || got["bird"][0] != id[:12] || got["bird"][3] == "" || got["bird"][5] != "top" {
 		t.Fatalf("course ps: %v", rows)
 	}
 	rows = psRows(t, e.docker(0, "ps").stdout)
-	if len(rows) != 1 || rows[0][1] != "bird" || !strings.HasPrefix(rows[0][3], "Up ") {
+	if len(rows) != 1 || rows[0][1] != "bird" || !strings.HasPrefix(rows[0][4], "Up ") {
 		t.Fatalf("docker-mode ps: %v", rows)
 	}
 	e.ok("rm", "-f", "bird", "done")
@@ -298,7 +317,7 @@ func TestCourseChapter12Stop(t *testing.T) {
 		t.Fatalf("pid %d after stop: %v", pid, err)
 	}
 	rows := psRows(t, e.ok("ps"))
-	if len(rows) != 1 || rows[0][3] != "stopped" || rows[0][2] != "" {
+	if len(rows) != 1 || rows[0][4] != "stopped" || rows[0][3] != "" {
 		t.Fatalf("ps after stop: %v", rows)
 	}
 	e.ok("rm", "bird")
@@ -334,7 +353,7 @@ func TestDockerModeChapter14(t *testing.T) {
 func chapter14(t *testing.T, e *env) {
 	e.ok("run", "-d", "-name", "rootfs", "busybox", "top")
 	rows := psRows(t, e.ok("ps"))
-	if len(rows) != 1 || rows[0][1] != "rootfs" || rows[0][4] != "top" {
+	if len(rows) != 1 || rows[0][1] != "rootfs" || rows[0][5] != "top" {
 		t.Fatalf("ps: %v", rows)
 	}
 	short := rows[0][0]

@@ -121,7 +121,7 @@ func TestTraceRunStepsInOrder(t *testing.T) {
 		`^ch\.1 hostname `,
 		`^ch\.3 execve\(\["echo" "hello"\]\)`,
 		// the teardown once it exits: unmount, then the cgroups
-		`^ch\.5 umount .*/merged$`,
+		`^ch\.5 umount .*/merged( .*/lower)?$`, // and the image view, overlay2/<id>/lower,
 		`^ch\.2 rmdir /sys/fs/cgroup/`,
 		`^ch\.13 rm -rf .*/overlay2/[0-9a-f]{64} `, // --rm: only once nothing is mounted there
 	)
@@ -177,7 +177,7 @@ func TestTraceDetachedStopAndRm(t *testing.T) {
 	r = e.run(0, "--trace", "stop", "-t", "0", id)
 	inOrder(t, traceSteps(t, r.stderr),
 		`^ch\.12 kill -(TERM|KILL) \d+$`,
-		`^ch\.5 umount .*/overlay2/`+id+`/merged$`,
+		`^ch\.5 umount .*/overlay2/`+id+`/merged( .*/lower)?$`,
 		`^ch\.2 rmdir /sys/fs/cgroup/.*`+id+`$`,
 	)
 	if _, err := os.Stat(filepath.Join(e.root, "containers", id, "teardown.trace")); !os.IsNotExist(err) {
@@ -187,7 +187,7 @@ func TestTraceDetachedStopAndRm(t *testing.T) {
 	e.run(0, "start", id)
 	r = e.run(0, "--trace", "rm", "-f", id)
 	steps := traceSteps(t, r.stderr)
-	umount := stepIndex(t, steps, 0, `^ch\.5 umount .*/overlay2/`+id+`/merged$`)
+	umount := stepIndex(t, steps, 0, `^ch\.5 umount .*/overlay2/`+id+`/merged( .*/lower)?$`)
 	rmWorkspace := stepIndex(t, steps, 0, `^ch\.13 rm -rf .*/overlay2/`+id+` `)
 	rmRecord := stepIndex(t, steps, 0, `^ch\.13 rm -rf .*/containers/`+id+`$`)
 	if !(stepIndex(t, steps, 0, `^ch\.13 kill -KILL`) < umount && umount < rmWorkspace && rmWorkspace < rmRecord) {
