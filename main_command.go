@@ -88,6 +88,8 @@ func newApp() *cli.App {
 		cpCommand,
 		completionCommand,
 		completeCommand,
+		playCommand,
+		generateCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {
@@ -109,6 +111,7 @@ var needsRoot = map[string]bool{
 	"pull": true, "load": true, "tag": true, "update": true, "pause": true, "unpause": true,
 	"create": true, "wait": true, "kill": true, "restart": true, "rename": true, "top": true,
 	"diff": true, "container": true, "system": true, "events": true,
+	"play": true,
 }
 
 // before sets up logging and refuses early, in one clear line, a command
