@@ -597,6 +597,27 @@ func TestKubePeerPodman(t *testing.T) {
 	ref := p.load(archive)
 	e.ok("tag", "busybox", ref)
 
+	// mydocker -> podman.
+	e.ok("run", "-d", "--name", "ours", "-e", "FROM=mydocker", "-w", "/tmp", ref, "sh", "-c", "echo $FROM in $PWD; sleep 3600")
+	mine := e.ok("generate", "kube", "ours")
+	decodeStrict(t, mine)
+	yamlPath := filepath.Join(t.TempDir(), "ours.yaml")
+	if err := os.WriteFile(yamlPath, []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.run("play", "kube", "--network", "none", yamlPath)
+	t.Cleanup(func() {
+		p.exec("play", "kube", "--down", yamlPath)
+		waitFor(t, "podman's processes to exit", func() bool { return !processUses(p.dir) })
+	})
+	waitFor(t, "podman's container output", func() bool {
+		out, _, _ := p.exec("logs", "ours-pod-ours")
+		return strings.Contains(out, "mydocker in /tmp")
+	})
+	if st := strings.TrimSpace(p.run("inspect", "--format", "{{.State.Status}}", "ours-pod-ours")); st != "running" {
+		t.Errorf("podman's container %s", st)
+	}
+
 	// podman -> mydocker.
 	p.run("run", "-d", "--name", "peer", "--network", "none", "--cgroup-parent", p.cgroupParent,
 		"-e", "FROM=podman", "-w", "/tmp", ref, "sh", "-c", "echo $FROM in $PWD; sleep 3600")
@@ -621,24 +642,4 @@ func TestKubePeerPodman(t *testing.T) {
 		return strings.Contains(out.stdout, "podman in /tmp")
 	})
 
-	// mydocker -> podman.
-	e.ok("run", "-d", "--name", "ours", "-e", "FROM=mydocker", "-w", "/tmp", ref, "sh", "-c", "echo $FROM in $PWD; sleep 3600")
-	mine := e.ok("generate", "kube", "ours")
-	decodeStrict(t, mine)
-	yamlPath := filepath.Join(t.TempDir(), "ours.yaml")
-	if err := os.WriteFile(yamlPath, []byte(mine), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p.run("play", "kube", "--network", "none", yamlPath)
-	t.Cleanup(func() {
-		p.exec("play", "kube", "--down", yamlPath)
-		waitFor(t, "podman's processes to exit", func() bool { return !processUses(p.dir) })
-	})
-	waitFor(t, "podman's container output", func() bool {
-		out, _, _ := p.exec("logs", "ours-pod-ours")
-		return strings.Contains(out, "mydocker in /tmp")
-	})
-	if st := strings.TrimSpace(p.run("inspect", "--format", "{{.State.Status}}", "ours-pod-ours")); st != "running" {
-		t.Errorf("podman's container %s", st)
-	}
 }
