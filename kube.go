@@ -130,7 +130,7 @@ func playKubeDown(plan *kube.Plan, ex *cliExecutor) error {
 	for i := len(plan.Pods) - 1; i >= 0; i-- {
 		pod := plan.Pods[i]
 		if _, err := ex.Mydocker("pod", "inspect", pod.Name); err == nil {
-			out, err := ex.Mydocker("pod", "rm", "--force", pod.Name)
+			out, err := ex.Mydocker("pod", "rm", "-f", pod.Name)
 			if err != nil {
 				return errors.Wrapf(err, "play kube --down: pod %s", pod.Name)
 			}

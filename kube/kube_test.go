@@ -49,7 +49,7 @@ func TestPlan(t *testing.T) {
 	}{
 		{"seed init containers", seedPod, func(t *testing.T, p *Plan) {
 			pod := p.Pods[0]
-			want := []string{"pod", "create", "--name", "myapp-pod", "--label", "app=myapp"}
+			want := []string{"pod", "create", "--name", "myapp-pod", "-l", "app=myapp"}
 			if !reflect.DeepEqual(pod.Create, want) {
 				t.Errorf("create %q, want %q", pod.Create, want)
 			}
@@ -110,7 +110,7 @@ spec:
 			if !reflect.DeepEqual(pod.Containers[0].Args, want) {
 				t.Errorf("args %q\nwant %q", pod.Containers[0].Args, want)
 			}
-			wantCreate := []string{"pod", "create", "--name", "web", "--publish", "8080:80/tcp", "--publish", "127.0.0.1:5353:53/udp"}
+			wantCreate := []string{"pod", "create", "--name", "web", "-p", "8080:80/tcp", "-p", "127.0.0.1:5353:53/udp"}
 			if !reflect.DeepEqual(pod.Create, wantCreate) {
 				t.Errorf("create %q, want %q", pod.Create, wantCreate)
 			}
@@ -161,7 +161,7 @@ spec:
 			if want := []string{"web-pod-0", "web-pod-1", "web-pod-2", "solo"}; !reflect.DeepEqual(names, want) {
 				t.Errorf("pods %v", names)
 			}
-			want := []string{"pod", "create", "--name", "web-pod-1", "--label", "app=web", "--label", "tier=front"}
+			want := []string{"pod", "create", "--name", "web-pod-1", "-l", "app=web", "-l", "tier=front"}
 			if !reflect.DeepEqual(p.Pods[1].Create, want) {
 				t.Errorf("create %q", p.Pods[1].Create)
 			}
@@ -412,7 +412,7 @@ func TestPlayFailuresLeaveNothing(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	tail := f.calls[len(f.calls)-2:]
-	if want := []string{"pod rm --force p", "volume rm --force p-v"}; !reflect.DeepEqual(tail, want) {
+	if want := []string{"pod rm -f p", "volume rm --force p-v"}; !reflect.DeepEqual(tail, want) {
 		t.Errorf("undo %q, want %q", tail, want)
 	}
 }
@@ -463,7 +463,7 @@ func TestGenerateDecodesStrictlyAndPlaysBack(t *testing.T) {
 	if got := p.Pods[0].Init[0].Name; got != "web-pod-init" {
 		t.Errorf("init container %q", got)
 	}
-	wantCreate := []string{"pod", "create", "--name", "web-pod", "--label", "app=web", "--publish", "8080:80/tcp", "--publish", "127.0.0.1:53:53/udp"}
+	wantCreate := []string{"pod", "create", "--name", "web-pod", "-l", "app=web", "-p", "8080:80/tcp", "-p", "127.0.0.1:53:53/udp"}
 	if !reflect.DeepEqual(p.Pods[0].Create, wantCreate) {
 		t.Errorf("create %q", p.Pods[0].Create)
 	}

@@ -194,7 +194,7 @@ func planPod(name string, labels map[string]string, spec *corev1.PodSpec) (*PodP
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		pod.Create = append(pod.Create, "--label", k+"="+labels[k])
+		pod.Create = append(pod.Create, "-l", k+"="+labels[k])
 	}
 	seen := map[string]bool{}
 	images := map[ImagePull]bool{}
@@ -217,7 +217,7 @@ func planPod(name string, labels map[string]string, spec *corev1.PodSpec) (*PodP
 				return nil, errors.Wrapf(err, "%s (%s)", field, c.Name)
 			}
 			for _, p := range ports {
-				pod.Create = append(pod.Create, "--publish", p)
+				pod.Create = append(pod.Create, "-p", p)
 			}
 			pull := ImagePull{Ref: c.Image, Policy: c.ImagePullPolicy}
 			if pull.Policy == "" {

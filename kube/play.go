@@ -112,7 +112,7 @@ func Play(p *Plan, ex Executor) ([]PodResult, error) {
 		}
 		res.ID = strings.TrimSpace(out)
 		name := pod.Name
-		undo = append(undo, func() error { _, err := ex.Mydocker("pod", "rm", "--force", name); return err })
+		undo = append(undo, func() error { _, err := ex.Mydocker("pod", "rm", "-f", name); return err })
 		if err := runInits(ex, &pod, &res); err != nil {
 			return nil, rollback(err)
 		}
