@@ -643,3 +643,31 @@ func TestKubePeerPodman(t *testing.T) {
 	})
 
 }
+
+// TestKubePullAlways: imagePullPolicy Always pulls the image through the
+// image store (here from a registry on loopback) before the pod is made.
+func TestKubePullAlways(t *testing.T) {
+	e := newEnv(t)
+	r := startRegistry(t, false)
+	ref := pushPeerImage(t, r, "peers/kube:1")
+	if res, _ := e.exec(nil, "image", "inspect", ref); res.code == 0 {
+		t.Fatal("the image is here before play kube")
+	}
+	y := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: pulled}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: c, image: %q, imagePullPolicy: Always, command: [sh, -c, 'cat /data/hello; echo $PEERS']}
+`, ref)
+	e.downAtEnd(y)
+	e.play(0, y)
+	e.ok("image", "inspect", ref)
+	waitFor(t, "the pulled image's container to exit", func() bool {
+		return e.inspectField("pulled-c", "{{.State.Status}}") == "exited"
+	})
+	if got := e.ok("logs", "pulled-c"); got != strings.TrimSpace(peerHello)+"\nmulti" {
+		t.Errorf("the container of the pulled image printed %q", got)
+	}
+}
