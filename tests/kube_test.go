@@ -96,6 +96,8 @@ func TestKubePlayBadInput(t *testing.T) {
 		{[]string{"play", "kube"}, "", "exactly one FILE"},
 		{[]string{"play", "kube", path, path}, "", "exactly one FILE"},
 		{[]string{"play", "kube", filepath.Join(dir, "missing.yaml")}, "", "no such file"},
+		{[]string{"play", "kube", "--down", filepath.Join(dir, "missing.yaml")}, "", "no such file"},
+		{[]string{"play", "kube", "--down", "-"}, "kind: Pod\n", `kind "Pod" is not supported`},
 		{[]string{"play", "kube", "--bogus", path}, "", "unknown flag --bogus"},
 		{[]string{"play", "kube", "-"}, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n", `kind "Service" is not supported`},
 		{[]string{"play", "kube", "-"}, "a: [\n", "not YAML"},
@@ -336,8 +338,9 @@ spec:
 }
 
 // TestKubeHostPortFromStdin plays a pod from stdin whose hostPort is
-// reached on 127.0.0.1, serving a read-only hostPath volume, and checks
-// the unsupported fields are listed in one warning.
+// reached on 127.0.0.1, serving a read-only hostPath volume, whose other
+// container reaches the same server on localhost, and checks the
+// unsupported fields are listed in one warning.
 func TestKubeHostPortFromStdin(t *testing.T) {
 	e := newEnv(t)
 	www := filepath.Join(t.TempDir(), "www")
@@ -359,6 +362,9 @@ spec:
     env: [{name: GREETING, value: hello}]
     workingDir: /www
     livenessProbe: {tcpSocket: {port: 80}}
+  - name: sidecar
+    image: busybox
+    command: [sh, -c, 'until wget -qO- http://localhost/index.html; do sleep 0.2; done; sleep 3600']
 `, www, port)
 	e.downAtEnd(y)
 	r := e.play(0, y)
@@ -388,6 +394,12 @@ spec:
 	if body != "from the host\n" {
 		t.Errorf("body %q", body)
 	}
+	// The pod's containers share its network: the sidecar reaches httpd
+	// on localhost.
+	waitFor(t, "the sidecar to fetch the page over localhost", func() bool {
+		out, _ := e.exec(nil, "logs", "web-sidecar")
+		return strings.Contains(out.stdout, "from the host")
+	})
 	if r := e.run(1, "exec", "web-httpd", "touch", "/www/x"); !strings.Contains(r.stderr, "Read-only") {
 		t.Errorf("readOnly hostPath written: %q", r.stderr)
 	}
