@@ -122,30 +122,14 @@ func playKube(ctx *cli.Context) error {
 	return nil
 }
 
-// playKubeDown removes the pods of the plan that exist (with their
-// containers) and the volumes of their emptyDirs: what play kube made,
-// also after a play kube that was killed half way.
+// playKubeDown removes what play kube made of the plan, and prints the
+// pods removed as podman does.
 func playKubeDown(plan *kube.Plan, ex *cliExecutor) error {
-	var removed []string
-	for i := len(plan.Pods) - 1; i >= 0; i-- {
-		pod := plan.Pods[i]
-		if _, err := ex.Mydocker("pod", "inspect", pod.Name); err == nil {
-			out, err := ex.Mydocker("pod", "rm", "-f", pod.Name)
-			if err != nil {
-				return errors.Wrapf(err, "play kube --down: pod %s", pod.Name)
-			}
-			removed = append(removed, strings.TrimSpace(out))
-		}
-		for _, v := range pod.VolumeNames() {
-			if _, err := ex.Mydocker("volume", "rm", "--force", v); err != nil {
-				return errors.Wrapf(err, "play kube --down: volume %s", v)
-			}
-		}
-	}
+	removed, err := kube.Down(plan, ex)
 	if len(removed) > 0 {
 		fmt.Printf("Pods removed:\n%s\n", strings.Join(removed, "\n"))
 	}
-	return nil
+	return errors.Wrap(err, "play kube --down")
 }
 
 // cliExecutor runs play kube's steps as this binary's own commands, with

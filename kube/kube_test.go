@@ -278,6 +278,7 @@ type fakeExec struct {
 	exits   map[string][]int // attached container -> exit codes, in turn
 	slept   []time.Duration
 	present map[string]bool
+	labels  map[string]string // volume -> its LabelPod
 }
 
 func (f *fakeExec) Mydocker(args ...string) (string, error) {
@@ -291,9 +292,12 @@ func (f *fakeExec) Mydocker(args ...string) (string, error) {
 	if args[0] == "pull" {
 		f.present[args[1]] = true
 	}
-	if args[0] == "image" {
+	if args[1] == "inspect" {
 		if !f.present[args[len(args)-1]] {
-			return "", errors.New("no such image")
+			return "", errors.New("no such " + args[0])
+		}
+		if args[0] == "volume" {
+			return f.labels[args[len(args)-1]] + "\n", nil
 		}
 	}
 	return "id-of-" + args[len(args)-1] + "\n", nil
@@ -373,7 +377,7 @@ func TestPlayOrderAndInitRetry(t *testing.T) {
 			t.Errorf("%s: back-off %v, want %v", tc.policy, f.slept, tc.sleeps)
 		}
 		want := []string{"pull busybox busybox", "image inspect busybox", "image inspect other",
-			"hostpath /h ", "volume create p-v", "pod create p", "create --label busybox"}
+			"pod inspect p", "volume inspect p-v", "hostpath /h ", "volume create p-v", "pod create p", "create --label busybox"}
 		for range max(len(tc.exits), 1) {
 			want = append(want, "start --attach p-i1")
 		}
@@ -412,8 +416,46 @@ func TestPlayFailuresLeaveNothing(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	tail := f.calls[len(f.calls)-2:]
-	if want := []string{"pod rm -f p", "volume rm --force p-v"}; !reflect.DeepEqual(tail, want) {
+	if want := []string{"pod rm -f p", "volume rm p-v"}; !reflect.DeepEqual(tail, want) {
 		t.Errorf("undo %q, want %q", tail, want)
+	}
+}
+
+// TestPlayRefusesWhatExists: a pod or volume of the same name is left
+// alone, and nothing is made.
+func TestPlayRefusesWhatExists(t *testing.T) {
+	y := strings.Replace(initPod, "%s", "Always", 1)
+	for _, taken := range []string{"p", "p-v"} {
+		f := &fakeExec{present: map[string]bool{"other": true, taken: true}}
+		_, err := Play(planOf(t, y), f)
+		if err == nil || !strings.Contains(err.Error(), taken+" already exists") {
+			t.Errorf("%s taken: error %v", taken, err)
+		}
+		for _, c := range f.calls {
+			if strings.Contains(c, " create") || strings.Contains(c, " rm ") || strings.HasPrefix(c, "create") || strings.HasPrefix(c, "hostpath") {
+				t.Errorf("%s taken: %q", taken, c)
+			}
+		}
+	}
+}
+
+// TestDown removes the pods that exist and only the volumes play kube
+// made for them.
+func TestDown(t *testing.T) {
+	p := planOf(t, strings.Replace(initPod, "%s", "Always", 1)+"---\n"+strings.NewReplacer("name: p}", "name: q}", "%s", "Never").Replace(initPod))
+	f := &fakeExec{present: map[string]bool{"q": true, "p-v": true, "q-v": true}, labels: map[string]string{"p-v": "someone-else", "q-v": "q"}}
+	removed, err := Down(p, f)
+	if err != nil || !reflect.DeepEqual(removed, []string{"id-of-q"}) {
+		t.Fatalf("removed %v, %v", removed, err)
+	}
+	var rms []string
+	for _, c := range f.calls {
+		if strings.Contains(c, " rm ") {
+			rms = append(rms, c)
+		}
+	}
+	if want := []string{"pod rm -f q", "volume rm q-v"}; !reflect.DeepEqual(rms, want) {
+		t.Errorf("removed %q, want %q", rms, want)
 	}
 }
 

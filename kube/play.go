@@ -76,6 +76,19 @@ func Play(p *Plan, ex Executor) ([]PodResult, error) {
 			}
 		}
 	}
+	// A pod or volume of the same name is someone else's: play kube
+	// would otherwise take it over, and remove it when undoing or with
+	// --down.
+	for _, pod := range p.Pods {
+		if exists(ex, "pod", pod.Name) {
+			return nil, errors.Errorf("pod %s already exists (play kube --down FILE removes what play kube made)", pod.Name)
+		}
+		for _, v := range pod.VolumeNames() {
+			if exists(ex, "volume", v) {
+				return nil, errors.Errorf("pod %s: volume %s already exists (play kube --down FILE removes what play kube made)", pod.Name, v)
+			}
+		}
+	}
 	for _, pod := range p.Pods {
 		for _, hp := range pod.HostPaths {
 			if err := ex.HostPath(hp.Path, hp.Type); err != nil {
@@ -104,7 +117,7 @@ func Play(p *Plan, ex Executor) ([]PodResult, error) {
 				return nil, rollback(errors.Wrapf(err, "pod %s: volume %s", pod.Name, v[len(v)-1]))
 			}
 			name := v[len(v)-1]
-			undo = append(undo, func() error { _, err := ex.Mydocker("volume", "rm", "--force", name); return err })
+			undo = append(undo, func() error { _, err := ex.Mydocker("volume", "rm", name); return err })
 		}
 		out, err := ex.Mydocker(pod.Create...)
 		if err != nil {
@@ -128,6 +141,41 @@ func Play(p *Plan, ex Executor) ([]PodResult, error) {
 		results = append(results, res)
 	}
 	return results, nil
+}
+
+// exists reports whether mydocker has a pod or volume of this name.
+func exists(ex Executor, kind, name string) bool {
+	_, err := ex.Mydocker(kind, "inspect", name)
+	return err == nil
+}
+
+// Down removes what playing p made: each pod that exists, with its
+// containers, and the volumes play kube made for its emptyDirs (those
+// labelled as this pod's: a volume of the same name that someone else
+// made is left alone). It works on what a killed play kube left too.
+// It returns the IDs of the pods it removed.
+func Down(p *Plan, ex Executor) ([]string, error) {
+	var removed []string
+	for i := len(p.Pods) - 1; i >= 0; i-- {
+		pod := p.Pods[i]
+		if exists(ex, "pod", pod.Name) {
+			out, err := ex.Mydocker("pod", "rm", "-f", pod.Name)
+			if err != nil {
+				return removed, errors.Wrapf(err, "pod %s", pod.Name)
+			}
+			removed = append(removed, strings.TrimSpace(out))
+		}
+		for _, v := range pod.VolumeNames() {
+			out, err := ex.Mydocker("volume", "inspect", "--format", `{{index .Labels "`+LabelPod+`"}}`, v)
+			if err != nil || strings.TrimSpace(out) != pod.Name {
+				continue // gone already, or not play kube's
+			}
+			if _, err := ex.Mydocker("volume", "rm", v); err != nil {
+				return removed, errors.Wrapf(err, "pod %s: volume %s", pod.Name, v)
+			}
+		}
+	}
+	return removed, nil
 }
 
 func pullImage(ex Executor, img ImagePull) error {

@@ -684,3 +684,40 @@ spec:
 		t.Errorf("the container of the pulled image printed %q", got)
 	}
 }
+
+// TestKubeLeavesOthersAlone: a pod or volume of the same name that play
+// kube did not make is refused, not taken over, and --down leaves it.
+func TestKubeLeavesOthersAlone(t *testing.T) {
+	e := newEnv(t)
+	y := `apiVersion: v1
+kind: Pod
+metadata: {name: mine}
+spec:
+  volumes: [{name: data, emptyDir: {}}]
+  containers: [{name: c, image: busybox, args: [sleep, "3600"], volumeMounts: [{name: data, mountPath: /data}]}]
+`
+	e.ok("volume", "create", "mine-data")
+	e.ok("run", "--rm", "-v", "mine-data:/data", "busybox", "sh", "-c", "echo precious > /data/f")
+	r := e.play(125, y)
+	if msg := strings.TrimSpace(r.stderr); strings.Contains(msg, "\n") || !strings.Contains(msg, "volume mine-data already exists") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	e.play(0, y, "--down")
+	if got := e.ok("run", "--rm", "-v", "mine-data:/data", "busybox", "cat", "/data/f"); got != "precious" {
+		t.Errorf("the user's volume holds %q", got)
+	}
+	e.ok("volume", "rm", "mine-data")
+
+	// Played twice: the second is refused, the first pod runs on.
+	e.downAtEnd(y)
+	e.play(0, y)
+	r = e.play(125, y)
+	if msg := strings.TrimSpace(r.stderr); !strings.Contains(msg, "pod mine already exists") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if st := e.inspectField("mine-c", "{{.State.Status}}"); st != "running" {
+		t.Errorf("the first pod's container is %s", st)
+	}
+	e.play(0, y, "--down")
+	e.assertKubeGone("mine")
+}
