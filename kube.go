@@ -96,18 +96,18 @@ func playKube(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// As podman prints it: each pod, its app containers, a blank line.
 	var failed error
-	for i, r := range results {
-		if i > 0 {
-			fmt.Println()
-		}
+	for _, r := range results {
 		fmt.Printf("Pod:\n%s\n", r.ID)
-		if len(r.Containers) > 0 {
+		switch len(r.Containers) {
+		case 0:
+		case 1:
+			fmt.Printf("Container:\n%s\n", r.Containers[0])
+		default:
 			fmt.Printf("Containers:\n%s\n", strings.Join(r.Containers, "\n"))
 		}
-		if len(r.Init) > 0 {
-			fmt.Printf("Init Containers:\n%s\n", strings.Join(r.Init, "\n"))
-		}
+		fmt.Println()
 		if r.Err != nil {
 			if failed != nil {
 				fmt.Fprintln(os.Stderr, "mydocker: "+failed.Error())
@@ -123,11 +123,12 @@ func playKube(ctx *cli.Context) error {
 }
 
 // playKubeDown removes what play kube made of the plan, and prints the
-// pods removed as podman does.
+// pods as podman does (pod rm -f stops them first).
 func playKubeDown(plan *kube.Plan, ex *cliExecutor) error {
 	removed, err := kube.Down(plan, ex)
 	if len(removed) > 0 {
-		fmt.Printf("Pods removed:\n%s\n", strings.Join(removed, "\n"))
+		ids := strings.Join(removed, "\n")
+		fmt.Printf("Pods stopped:\n%s\nPods removed:\n%s\n", ids, ids)
 	}
 	return errors.Wrap(err, "play kube --down")
 }

@@ -197,8 +197,9 @@ spec:
 	if r.code != 0 {
 		t.Fatalf("play kube: exit %d: %s", r.code, r.stderr)
 	}
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 7 || lines[0] != "Pod:" || lines[2] != "Containers:" || lines[4] != "Init Containers:" {
+	// podman's words: the pod, its app container, a blank line.
+	lines := strings.Split(r.stdout, "\n")
+	if len(lines) != 6 || lines[0] != "Pod:" || lines[2] != "Container:" || lines[4] != "" || lines[5] != "" {
 		t.Fatalf("output %q", r.stdout)
 	}
 	if id := e.inspectField("myapp-pod-myapp-container", "{{.Id}}"); id != lines[3] {
@@ -434,6 +435,7 @@ spec:
 	if n := strings.Count(out, "Pod:"); n != 2 {
 		t.Errorf("%d pods printed: %q", n, out)
 	}
+	ids := strings.Fields(e.ok("pod", "ps", "-q", "--no-trunc"))
 	for _, c := range []string{"web-pod-0-c", "web-pod-1-c"} {
 		if st := e.inspectField(c, "{{.State.Status}}"); st != "running" {
 			t.Errorf("%s %s", c, st)
@@ -442,7 +444,11 @@ spec:
 	if v := e.volumes(); strings.Join(v, " ") != "web-pod-0-cache web-pod-1-cache" {
 		t.Errorf("volumes %v", v)
 	}
-	e.ok("play", "kube", "--down", path)
+	out = e.ok("play", "kube", "--down", path)
+	if !strings.HasPrefix(out, "Pods stopped:\n") || !strings.Contains(out, "\nPods removed:\n") || len(ids) != 2 ||
+		!strings.Contains(out, ids[0]) || !strings.Contains(out, ids[1]) {
+		t.Errorf("--down printed %q (pods %v)", out, ids)
+	}
 	e.assertKubeGone("web-pod-0", "web-pod-1")
 	// Again: nothing to remove is no error.
 	e.ok("play", "kube", "--down", path)
