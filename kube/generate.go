@@ -128,9 +128,9 @@ func Generate(src PodSource) (*corev1.Pod, error) {
 		// The image's entrypoint is left to the image; any other is the
 		// command. Cmd is always written: it is what the container runs.
 		if !slices.Equal(c.Entrypoint, c.ImageEntrypoint) {
-			ctr.Command = c.Entrypoint
+			ctr.Command = escapeAll(c.Entrypoint)
 		}
-		ctr.Args = c.Cmd
+		ctr.Args = escapeAll(c.Cmd)
 		ctr.Env = envDiff(c.Env, c.ImageEnv)
 		if c.WorkingDir != c.ImageDir {
 			ctr.WorkingDir = c.WorkingDir
@@ -240,7 +240,7 @@ func envDiff(env, image []string) []corev1.EnvVar {
 			continue
 		}
 		k, v, _ := strings.Cut(kv, "=")
-		out = append(out, corev1.EnvVar{Name: k, Value: v})
+		out = append(out, corev1.EnvVar{Name: k, Value: escape(v)})
 	}
 	return out
 }

@@ -137,6 +137,24 @@ spec:
 				t.Errorf("args %q\nwant %q", got, want)
 			}
 		}},
+		{"$(VAR) expansion", `apiVersion: v1
+kind: Pod
+metadata: {name: x}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    env: [{name: A, value: a}, {name: B, value: "$(A)b$(C)"}, {name: C, value: c}]
+    command: [sh, -c, 'echo $(B) $$(A) $HOME']
+    args: [$(C)]
+`, func(t *testing.T, p *Plan) {
+			want := []string{"run", "--detach", "--restart", "always", "--pod", "x", "--name", "x-c",
+				"--env", "A=a", "--env", "B=ab$(C)", "--env", "C=c", "--pull", "never", "--entrypoint", "sh", "busybox",
+				"-c", "echo ab$(C) $(A) $HOME", "c"}
+			if got := p.Pods[0].Containers[0].Args; !reflect.DeepEqual(got, want) {
+				t.Errorf("args %q\nwant %q", got, want)
+			}
+		}},
 		{"deployment replicas", `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, labels: {tier: front, app: old}}
@@ -559,6 +577,39 @@ func FuzzPlan(f *testing.F) {
 					t.Fatalf("container name %q", c.Name)
 				}
 			}
+		}
+	})
+}
+
+func TestExpand(t *testing.T) {
+	vars := map[string]string{"A": "1", "B": "two words", "EMPTY": ""}
+	for in, want := range map[string]string{
+		"plain": "plain", "$(A)": "1", "x$(A)y$(B)": "x1ytwo words", "$(EMPTY)-": "-",
+		"$(UNDEFINED)": "$(UNDEFINED)", "$$(A)": "$(A)", "$$": "$", "$": "$", "a$b": "a$b",
+		"$(A": "$(A", "$()": "$()", "$$$(A)": "$1", "echo $HOME": "echo $HOME",
+	} {
+		if got := expand(in, vars); got != want {
+			t.Errorf("expand(%q) = %q, want %q", in, got, want)
+		}
+		if back := expand(escape(in), vars); back != in {
+			t.Errorf("expand(escape(%q)) = %q", in, back)
+		}
+	}
+}
+
+func FuzzExpand(f *testing.F) {
+	f.Add("$(A) $$(B) $(C")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := expand(s, map[string]string{"A": "x"})
+		if !strings.Contains(s, "$") && got != s {
+			t.Fatalf("expand(%q) = %q without a $", s, got)
+		}
+		if len(got) > len(s)+len(s)/3+1 {
+			t.Fatalf("expand(%q) grew to %q", s, got)
+		}
+		// What generate writes, the kubelet (and play kube) runs as it was.
+		if back := expand(escape(s), map[string]string{"A": "x"}); back != s {
+			t.Fatalf("expand(escape(%q)) = %q", s, back)
 		}
 	})
 }

@@ -301,6 +301,9 @@ func containerArgs(pod string, c *corev1.Container, vols map[string]volumeSource
 		return nil, nil, errors.Errorf("invalid imagePullPolicy %q: want Always, IfNotPresent or Never", c.ImagePullPolicy)
 	}
 	args := []string{"--pod", pod, "--name", pod + "-" + c.Name}
+	// The kubelet expands $(NAME) in env values (by the variables
+	// before), command and args.
+	vars := map[string]string{}
 	for _, e := range c.Env {
 		if e.Name == "" || strings.Contains(e.Name, "=") {
 			return nil, nil, errors.Errorf("invalid env name %q", e.Name)
@@ -308,7 +311,9 @@ func containerArgs(pod string, c *corev1.Container, vols map[string]volumeSource
 		if e.ValueFrom != nil {
 			continue // listed as unsupported
 		}
-		args = append(args, "--env", e.Name+"="+e.Value)
+		v := expand(e.Value, vars)
+		vars[e.Name] = v
+		args = append(args, "--env", e.Name+"="+v)
 	}
 	if c.WorkingDir != "" {
 		if !path.IsAbs(c.WorkingDir) {
@@ -390,15 +395,23 @@ func containerArgs(pod string, c *corev1.Container, vols map[string]volumeSource
 	// command replaces the image's entrypoint and, as in Kubernetes, its
 	// Cmd too; args replace the Cmd. --entrypoint takes one word, so the
 	// rest of command goes before args.
-	cmd := c.Args
-	if len(c.Command) > 0 {
-		if c.Command[0] == "" {
+	command, cmd := expandAll(c.Command, vars), expandAll(c.Args, vars)
+	if len(command) > 0 {
+		if command[0] == "" {
 			return nil, nil, errors.New("command: empty program name")
 		}
-		args = append(args, "--entrypoint", c.Command[0])
-		cmd = append(append([]string{}, c.Command[1:]...), c.Args...)
+		args = append(args, "--entrypoint", command[0])
+		cmd = append(append([]string{}, command[1:]...), cmd...)
 	}
 	args = append(args, c.Image)
 	args = append(args, cmd...)
 	return args, ports, nil
+}
+
+func expandAll(list []string, vars map[string]string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = expand(s, vars)
+	}
+	return out
 }

@@ -360,7 +360,7 @@ spec:
     command: [httpd, -f, -p, "80", -h, /www]
     ports: [{containerPort: 80, hostPort: %d, name: http}]
     volumeMounts: [{name: www, mountPath: /www, readOnly: true}]
-    env: [{name: GREETING, value: hello}]
+    env: [{name: GREETING, value: hello}, {name: WHO, value: "$(GREETING) world"}]
     workingDir: /www
     livenessProbe: {tcpSocket: {port: 80}}
   - name: sidecar
@@ -404,7 +404,7 @@ spec:
 	if r := e.run(1, "exec", "web-httpd", "touch", "/www/x"); !strings.Contains(r.stderr, "Read-only") {
 		t.Errorf("readOnly hostPath written: %q", r.stderr)
 	}
-	if got := e.ok("exec", "web-httpd", "sh", "-c", "echo $GREETING $PWD"); got != "hello /www" {
+	if got := e.ok("exec", "web-httpd", "sh", "-c", "echo $WHO $PWD"); got != "hello world /www" {
 		t.Errorf("env and workdir %q", got)
 	}
 }
