@@ -7,12 +7,14 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -648,9 +650,15 @@ func TestKubePeerPodman(t *testing.T) {
 		}
 		waitFor(t, "podman's processes to exit", func() bool { return !processUses(p.dir) })
 	})
-	got := strings.TrimSpace(p.run("inspect", "--format", "{{.Config.WorkingDir}} {{json .Config.Cmd}} {{range .Config.Env}}{{.}} {{end}}", "ours-pod-ours"))
-	if !strings.HasPrefix(got, `/tmp ["sh","-c","echo $FROM in $PWD; sleep 3600"] `) || !strings.Contains(got, " FROM=mydocker ") {
-		t.Errorf("podman made the container as %q", got)
+	var made struct {
+		WorkingDir string
+		Cmd, Env   []string
+	}
+	if err := json.Unmarshal([]byte(p.run("inspect", "--format", "{{json .Config}}", "ours-pod-ours")), &made); err != nil {
+		t.Fatal(err)
+	}
+	if made.WorkingDir != "/tmp" || strings.Join(made.Cmd, "|") != "sh|-c|echo $FROM in $PWD; sleep 3600" || !slices.Contains(made.Env, "FROM=mydocker") {
+		t.Errorf("podman made the container as %+v", made)
 	}
 
 	// podman -> mydocker.
