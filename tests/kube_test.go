@@ -209,7 +209,7 @@ spec:
 	if id := e.inspectField("myapp-pod-myapp-container", "{{.Id}}"); id != lines[3] {
 		t.Errorf("printed container %s, the app container is %s", lines[3], id)
 	}
-	waitFor(t, "the app to write", func() bool {
+	waitLong(t, "the app to write", func() bool {
 		out, _ := e.exec(nil, "exec", "myapp-pod-myapp-container", "cat", "/work/order")
 		return strings.Contains(out.stdout, "app")
 	})
@@ -263,7 +263,7 @@ func TestKubeInitRetry(t *testing.T) {
 			y := fmt.Sprintf(initRetryPod, policy)
 			e.downAtEnd(y)
 			e.play(0, y)
-			waitFor(t, "the app's log", func() bool { out, _ := e.exec(nil, "logs", "retry-app"); return out.stdout != "" })
+			waitLong(t, "the app's log", func() bool { out, _ := e.exec(nil, "logs", "retry-app"); return out.stdout != "" })
 			if got := strings.TrimSpace(e.ok("logs", "retry-app")); got != "3" {
 				t.Errorf("the app saw %q tries of the init container, want 3", got)
 			}
@@ -323,14 +323,14 @@ spec:
 		return n
 	}
 	for _, c := range []string{"always-busybox", "onfailure-busybox", "always-ok-busybox"} {
-		waitFor(t, c+" to be restarted twice", func() bool { return restarts(c) >= 2 })
+		waitLong(t, c+" to be restarted twice", func() bool { return restarts(c) >= 2 })
 	}
 	for _, c := range []string{"never-busybox", "onfailure-ok-busybox"} {
 		want := "exited 3"
 		if c == "onfailure-ok-busybox" {
 			want = "exited 0"
 		}
-		waitFor(t, c+" to exit", func() bool { return e.inspectField(c, "{{.State.Status}} {{.State.ExitCode}}") == want })
+		waitLong(t, c+" to exit", func() bool { return e.inspectField(c, "{{.State.Status}} {{.State.ExitCode}}") == want })
 		if n := restarts(c); n != 0 {
 			t.Errorf("%s restarted %d times", c, n)
 		}
@@ -386,7 +386,7 @@ spec:
 		t.Fatal(err)
 	}
 	var body string
-	waitFor(t, "the hostPort to answer", func() bool {
+	waitLong(t, "the hostPort to answer", func() bool {
 		resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
 		if err != nil {
 			return false
@@ -401,7 +401,7 @@ spec:
 	}
 	// The pod's containers share its network: the sidecar reaches httpd
 	// on localhost.
-	waitFor(t, "the sidecar to fetch the page over localhost", func() bool {
+	waitLong(t, "the sidecar to fetch the page over localhost", func() bool {
 		out, _ := e.exec(nil, "logs", "web-sidecar")
 		return strings.Contains(out.stdout, "from the host")
 	})
@@ -680,7 +680,7 @@ func TestKubePeerPodman(t *testing.T) {
 	if played == "" {
 		t.Fatalf("no container named *-peer after playing podman's YAML:\n%s", theirs)
 	}
-	waitFor(t, "the played container's output", func() bool {
+	waitLong(t, "the played container's output", func() bool {
 		out, _ := e.exec(nil, "logs", played)
 		return strings.Contains(out.stdout, "podman in /tmp")
 	})
@@ -707,7 +707,7 @@ spec:
 	e.downAtEnd(y)
 	e.play(0, y)
 	e.ok("image", "inspect", ref)
-	waitFor(t, "the pulled image's container to exit", func() bool {
+	waitLong(t, "the pulled image's container to exit", func() bool {
 		return e.inspectField("pulled-c", "{{.State.Status}}") == "exited"
 	})
 	if got := e.ok("logs", "pulled-c"); got != strings.TrimSpace(peerHello)+"\nmulti" {
