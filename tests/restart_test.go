@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	mrand "math/rand"
 )
 
 // Restart policies (--restart), carried out by each container's monitor:
@@ -370,17 +372,30 @@ func TestRestartKeepsTheContainer(t *testing.T) {
 }
 
 // kill -9 of the monitor anywhere in a restart loop (container running,
-// back-off sleep, starting), then rm -f: nothing is left, no mount,
+// back-off sleep, and at random moments: starting too), then rm -f: nothing is left, no mount,
 // cgroup, veth, iptables rule or process (the env's cleanup checks the
 // rest).
 func TestRestartKilledMonitorThenRm(t *testing.T) {
 	e := newEnv(t)
 	name, _ := e.createNetwork(24)
-	for i := 0; i < 4; i++ {
+	for i, phase := range []string{"restarting", "running", "any", "any", "restarting", "running"} {
 		id := e.ok("run", "-d", "--network", name, "-p", strconv.Itoa(freePort(t))+":80", "--restart", "always",
-			"busybox", "sh", "-c", fmt.Sprintf("sleep 0.%d; exit 1", i))
-		waitFor(t, "restarts", func() bool { return e.restartCount(id) >= 2+i%2 })
-		r := e.restartRec(id)
+			"busybox", "sh", "-c", fmt.Sprintf("sleep 0.%d; exit 1", 2+i))
+		var r restartRec
+		waitFor(t, "restarts, then "+phase, func() bool {
+			r = e.restartRec(id)
+			switch phase {
+			case "restarting":
+				return r.RestartCount >= 2 && r.State.Restarting
+			case "running":
+				return r.RestartCount >= 2 && r.State.Status == "running" && alive(r.State.Pid)
+			}
+			return r.RestartCount >= 2
+		})
+		if phase == "any" {
+			// Somewhere in the loop, starting the container included.
+			time.Sleep(time.Duration(mrand.Intn(300)) * time.Millisecond)
+		}
 		if err := syscall.Kill(r.State.MonitorPid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
