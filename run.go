@@ -556,9 +556,9 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	if next.Again {
 		// As Docker's client: we leave with the first run's exit code,
 		// and the restarts go on, under a monitor of their own.
-		if rerr := resumeDetached(ctx, rec.ID, container.ResumeFromSelf(next.Delay)); rerr != nil {
+		if rerr := resumeDetached(ctx, rec.ID, container.ResumeFromSelf(next.Delay)); rerr != nil && store.EndRestart(rec.ID) {
+			// (Not when a stop or rm called the restart off first.)
 			log.Warnf("container %s will not be restarted: %v", rec.Name, rerr)
-			store.EndRestart(rec.ID)
 		}
 	}
 	if err != nil {

@@ -30,15 +30,23 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 	// Recorded before the signal: the monitor decides whether to restart
 	// under the lock, with the exit, and a stopped container never is.
 	// One waiting to restart is called off at once.
-	var wasRestarting bool
-	rec, err := s.Update(id, func(r *Record) error {
-		if r.State.Status == StatusRunning || r.State.Restarting {
-			wasRestarting = r.State.cancelRestart()
-		}
-		return nil
-	})
+	// Without a policy nothing is written: on a full disk the write
+	// would spend the space kept for recording the exit.
+	rec, err := s.Load(id)
 	if err != nil {
 		return err
+	}
+	var wasRestarting bool
+	if !rec.Config.RestartPolicy.None() && (rec.State.Status == StatusRunning || rec.State.Restarting) {
+		rec, err = s.Update(id, func(r *Record) error {
+			if r.State.Status == StatusRunning || r.State.Restarting {
+				wasRestarting = r.State.cancelRestart()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
 	if wasRestarting {
 		wakeMonitor(&rec.State, true)
@@ -303,7 +311,7 @@ func (s *Store) Kill(id string, sig unix.Signal) error {
 	if rec.State.Status != StatusRunning || !rec.State.Alive() {
 		return errors.Errorf("cannot kill container %s: it is not running", rec.Name)
 	}
-	if stops && !rec.State.Paused || sig == unix.SIGKILL {
+	if !rec.Config.RestartPolicy.None() && (stops && !rec.State.Paused || sig == unix.SIGKILL) {
 		rec.State.ManuallyStopped = true
 		if err := s.Save(rec); err != nil {
 			return err

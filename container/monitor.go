@@ -192,8 +192,7 @@ func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
 }
 
 // signalTarget is where the monitor's SIGINT and SIGTERM go: to the
-// running container, or, while none runs, to the back-off sleep, which
-// they end.
+// running container, and to the back-off sleep, which they end.
 type signalTarget struct {
 	mu   sync.Mutex
 	c    *Running
@@ -207,15 +206,18 @@ func (t *signalTarget) set(c *Running) {
 }
 
 func (t *signalTarget) send(sig os.Signal) error {
+	// The back-off hears it too, even while a container runs: a stop may
+	// wake us between the exit and set(nil), and a monitor told to stop
+	// (at shutdown) must not go on restarting what it forwarded it to.
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
 	t.mu.Lock()
 	c := t.c
 	t.mu.Unlock()
 	if c != nil {
 		return c.Signal(sig)
-	}
-	select {
-	case t.wake <- struct{}{}:
-	default:
 	}
 	return nil
 }

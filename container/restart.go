@@ -200,7 +200,7 @@ func (r *Runner) restart(id string) (*Running, error) {
 
 // endRestart calls off the restart this process waits for, if it still
 // owns it, and records why when the restart itself failed (cause).
-func (s *Store) endRestart(id string, cause error) {
+func (s *Store) endRestart(id string, cause error) bool {
 	_, err := s.Update(id, func(rec *Record) error {
 		if !rec.State.Restarting || !rec.ownedBySelf() {
 			return errNotRestarting
@@ -215,11 +215,13 @@ func (s *Store) endRestart(id string, cause error) {
 	if err != nil && err != errNotRestarting {
 		log.Debugf("ending the restart of %s: %v", utils.ShortID(id), err)
 	}
+	return err == nil
 }
 
 // EndRestart calls off the restart this process left to a monitor that
-// could not take it over.
-func (s *Store) EndRestart(id string) { s.endRestart(id, nil) }
+// could not take it over, and reports whether it was still this
+// process's to call off (a stop or rm may have done it meanwhile).
+func (s *Store) EndRestart(id string) bool { return s.endRestart(id, nil) }
 
 // cancelRestart is how stop and kill end a restart loop: under the
 // container's lock, the user's stop is recorded and a waiting monitor
