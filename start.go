@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/network"
 )
 
 var startCommand = cli.Command{
@@ -86,6 +87,12 @@ func startRestartable(ctx *cli.Context, store *container.Store) error {
 	recs, errs := store.Restartable()
 	for _, err := range errs {
 		log.Warn(err) // one unreadable record must not keep the others down
+	}
+	if len(recs) > 0 {
+		// After a reboot the networks' bridges are gone with their rules.
+		if err := network.NewStore(root(ctx)).RestoreBridges(); err != nil {
+			return err
+		}
 	}
 	var last error
 	for _, rec := range recs {
