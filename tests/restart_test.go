@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -400,10 +401,12 @@ func TestRestartKilledMonitorThenRm(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "the monitor to die", func() bool { return !alive(r.State.MonitorPid) })
-		// Nothing restarts it now: exited, not restarting.
-		if st := e.state(id); st["Status"] != "exited" || st["Restarting"] != false {
-			t.Errorf("after its monitor was killed: %v", st)
-		}
+		// The container dies with it (parent-death signal), a moment
+		// later; then nothing restarts it: exited, not restarting.
+		waitFor(t, "exited, not restarting", func() bool {
+			st := e.state(id)
+			return st["Status"] == "exited" && st["Restarting"] == false
+		})
 		e.ok("rm", "-f", id)
 		e.assertNothingLeft()
 		if pids := e.processesOfRoot(); len(pids) > 0 {
@@ -548,5 +551,54 @@ func TestRestartBadInputs(t *testing.T) {
 	p := v["HostConfig"].(map[string]any)["RestartPolicy"].(map[string]any)
 	if p["Name"] != "on-failure" || p["MaximumRetryCount"].(float64) != 5 || v["RestartCount"].(float64) != 0 {
 		t.Errorf("create --restart on-failure:5: %v %v", p, v["RestartCount"])
+	}
+}
+
+// A reboot takes the networks' bridges and rules with it; the records
+// stay. start --all-restartable makes them again, so a container on a
+// network comes back with its published port.
+func TestStartAllRestartableRestoresNetwork(t *testing.T) {
+	e := newEnv(t)
+	name, _ := e.createNetwork(24)
+	port := freePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	id := e.ok("run", "-d", "--name", "web", "--network", name, "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "--restart", "always", "busybox", "sh", "-c", webScript)
+	if got := httpGet(t, url); !strings.HasPrefix(got, "hello from") {
+		t.Fatalf("before the reboot: %q", got)
+	}
+	r := e.restartRec(id)
+	syscall.Kill(r.State.MonitorPid, syscall.SIGKILL)
+	syscall.Kill(r.State.Pid, syscall.SIGKILL)
+	waitFor(t, "the processes to go", func() bool { return !alive(r.State.MonitorPid) && !alive(r.State.Pid) })
+	data, err := os.ReadFile(filepath.Join(e.root, "network", "networks", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n struct{ Bridge string }
+	if err := json.Unmarshal(data, &n); err != nil || n.Bridge == "" {
+		t.Fatalf("network record %s: %v", data, err)
+	}
+	if out, err := exec.Command("ip", "link", "del", n.Bridge).CombinedOutput(); err != nil {
+		t.Fatalf("ip link del %s: %v: %s", n.Bridge, err, out)
+	}
+	for _, table := range []string{"nat", "filter"} {
+		out, err := exec.Command("iptables-save", "-t", table).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range strings.Split(string(out), "\n") {
+			if strings.Contains(rule, "mydocker-net:"+n.Bridge+" ") || strings.Contains(rule, "mydocker-net:"+n.Bridge+`"`) {
+				deleteSavedRule(t, table, rule)
+			}
+		}
+	}
+	if got := e.ok("start", "--all-restartable"); got != "web" {
+		t.Fatalf("start --all-restartable started %q", got)
+	}
+	if !linkExists(n.Bridge) {
+		t.Errorf("bridge %s not restored", n.Bridge)
+	}
+	if got := httpGet(t, url); !strings.HasPrefix(got, "hello from") {
+		t.Errorf("after the reboot: %q", got)
 	}
 }
