@@ -280,11 +280,15 @@ func TestRestartStopKillRmDuringBackoff(t *testing.T) {
 	}
 	stopped, killed, removed := ids[0], ids[1], ids[2]
 
+	// Each is acted on just after it is seen in its long wait, which a
+	// slow machine may have let pass while it looked at the others.
+	e.longWait(removed)
 	r := e.run(125, "rm", removed)
 	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(r.stderr, "restarting") || !strings.Contains(r.stderr, "rm -f") {
 		t.Errorf("rm of a restarting container: %q", r.stderr)
 	}
 
+	e.longWait(stopped)
 	monitor := e.restartRec(stopped).State.MonitorPid
 	count := e.restartRec(stopped).RestartCount
 	e.ok("stop", stopped)
@@ -298,6 +302,7 @@ func TestRestartStopKillRmDuringBackoff(t *testing.T) {
 		t.Errorf("events after stop: %v", a)
 	}
 
+	e.longWait(killed)
 	monitor = e.restartRec(killed).State.MonitorPid
 	count = e.restartRec(killed).RestartCount
 	e.ok("kill", killed)
@@ -306,6 +311,7 @@ func TestRestartStopKillRmDuringBackoff(t *testing.T) {
 		t.Errorf("after kill during the back-off: %+v", r2)
 	}
 
+	e.longWait(removed)
 	monitor = e.restartRec(removed).State.MonitorPid
 	e.ok("rm", "-f", removed)
 	if alive(monitor) {
