@@ -107,6 +107,7 @@ const (
 	argNetwork
 	argVolume
 	argImageThenCommand // run, create: the image, then the container's own words
+	argPod
 )
 
 var commandArgs = map[string]int{
@@ -190,6 +191,10 @@ func (c *completer) namesOf(kind int) []string {
 		return c.names.networks()
 	case argVolume:
 		return c.names.volumes()
+	case argPod:
+		if p, ok := c.names.(podLister); ok {
+			return p.pods()
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ func (fakeNames) containers() []string { return []string{"web"} }
 func (fakeNames) images() []string     { return []string{"busybox:latest"} }
 func (fakeNames) networks() []string   { return []string{"mynet"} }
 func (fakeNames) volumes() []string    { return []string{"data"} }
+func (fakeNames) pods() []string       { return []string{"webpod"} }
 
 func TestComplete(t *testing.T) {
 	c := completer{app: newApp(), names: fakeNames{}}
@@ -38,6 +39,10 @@ func TestComplete(t *testing.T) {
 		{[]string{"volume", "rm", ""}, "data", ""},
 		{[]string{"ps", ""}, "", "web"},
 		{[]string{"exec", "web", ""}, "web", ""}, // Docker's too: names are harmless there
+		{[]string{"pod", ""}, "create", "webpod"},
+		{[]string{"pod", "rm", ""}, "webpod", "web"},
+		{[]string{"pod", "ls", ""}, "", "webpod"},
+		{[]string{"run", "--pod", ""}, "webpod", "busybox:latest"},
 	} {
 		got := c.complete(tc.words)
 		if tc.want != "" && !slices.Contains(got, tc.want) {

@@ -90,6 +90,7 @@ func newApp() *cli.App {
 		completeCommand,
 		playCommand,
 		generateCommand,
+		podCommand,
 	}
 	for i := range app.Commands {
 		if app.Commands[i].OnUsageError == nil {

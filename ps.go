@@ -34,6 +34,7 @@ var psCommand = cli.Command{
 		cli.IntFlag{Name: "n, last", Value: -1, Usage: "show the N most recently created containers (any state)"},
 		cli.BoolFlag{Name: "l, latest", Usage: "show the most recently created container (any state)"},
 		cli.StringFlag{Name: "format", Usage: `a Go template ({{.ID}} {{.Names}} ...), "table TEMPLATE" or json`},
+		cli.BoolFlag{Name: "pod", Usage: "add a POD column: the pod each container is in"},
 	},
 	Action: psAction,
 }
@@ -88,7 +89,11 @@ func psAction(ctx *cli.Context) error {
 	case tmpl != nil:
 		return tmpl.Lines(os.Stdout, rows)
 	}
-	return blogTable(recs, rows)
+	var pods map[string]string
+	if ctx.Bool("pod") {
+		pods = podNames(ctx)
+	}
+	return blogTable(recs, rows, pods)
 }
 
 // listContainers returns the containers ps shows, newest first as Docker
@@ -120,7 +125,7 @@ func listContainers(ctx *cli.Context, filters *container.Filters, all bool, last
 			break
 		}
 		rec = store.Settle(rec)
-		if !all && last <= 0 && rec.State.Status != container.StatusRunning {
+		if !all && last <= 0 && rec.State.Status != container.StatusRunning && !rec.State.Restarting {
 			continue
 		}
 		if filters.Match(rec, mc) {
@@ -170,17 +175,26 @@ func ancestorMatcher(ctx *cli.Context, refs []string) func(string, *container.Re
 
 // blogTable is ps's default output: the blog's columns (ID NAME PID
 // STATUS COMMAND CREATED) with Docker's STATUS wording, and PORTS.
-func blogTable(recs []*container.Record, rows []any) error {
+// With pods (ps --pod: pod ID to name), a POD column follows.
+func blogTable(recs []*container.Record, rows []any, pods map[string]string) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS")
+	header := "ID\tNAME\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS"
+	if pods != nil {
+		header += "\tPOD"
+	}
+	fmt.Fprintln(w, header)
 	for i, r := range rows {
 		s := r.(*container.Summary)
 		pid := ""
 		if s.Pid() > 0 {
 			pid = strconv.Itoa(s.Pid())
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID(), s.Names(), pid, s.Status(),
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", s.ID(), s.Names(), pid, s.Status(),
 			quoteCommand(recs[i].Config.Args()), recs[i].Created.Local().Format("2006-01-02 15:04:05"), s.Ports())
+		if pods != nil {
+			line += "\t" + pods[recs[i].Config.Pod]
+		}
+		fmt.Fprintln(w, line)
 	}
 	return errors.Wrap(w.Flush(), "write ps output")
 }

@@ -27,6 +27,9 @@ func rmAction(ctx *cli.Context) error {
 	}
 	store := container.NewStore(root(ctx))
 	return eachArg(ctx, func(ref string) error {
+		if err := refuseInfra(ctx, store, ref); err != nil {
+			return err
+		}
 		err := removeRef(store, ref, ctx.Bool("force"), ctx.Bool("volumes"))
 		var nf *container.NotFoundError
 		if errors.As(err, &nf) {

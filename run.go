@@ -92,6 +92,7 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "health-retries", Usage: "failures in a row that make it unhealthy (default 3)"},
 		cli.StringFlag{Name: "health-start-period", Usage: "time to start before failures count: 0s (the default)"},
 		cli.BoolFlag{Name: "no-healthcheck", Usage: "disable the image's HEALTHCHECK"},
+		cli.StringFlag{Name: "restart", Value: "no", Usage: "restart policy when the command exits: no, on-failure[:N], always, unless-stopped"},
 	},
 	Action: runAction,
 }
@@ -110,6 +111,8 @@ type runOptions struct {
 	// overrides are what the command line sets over the image's config;
 	// they are merged into config once the image is found.
 	overrides container.Overrides
+	// pod is --pod: the pod to join, as typed ("" for none).
+	pod string
 }
 
 // The --pull policies, as Docker's.
@@ -192,6 +195,9 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 		return nil, err
 	}
 	if err := parseNetworkOptions(ctx, &o.config); err != nil {
+		return nil, err
+	}
+	if err := parseJoinFlags(ctx, o); err != nil {
 		return nil, err
 	}
 	o.config.CapAdd, o.config.CapDrop = ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop")
@@ -422,6 +428,9 @@ func runAction(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := startPodInfra(ctx, rec); err != nil {
+		return removeAfterFailure(store, rec.ID, err, o.cidfile)
+	}
 	if o.detach {
 		if err := startDetached(ctx, rec.ID); err != nil {
 			return removeAfterFailure(store, rec.ID, err, o.cidfile)
@@ -452,6 +461,9 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	o.config.Image = o.image
 	if o.config.PublishAllPorts {
 		o.config.Ports = network.PublishAll(o.config.Ports, o.config.ExposedPorts)
+	}
+	if err := applyJoins(ctx, o); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := checkNetwork(root(ctx), &o.config); err != nil {
 		return nil, nil, nil, err
@@ -542,10 +554,23 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	if rec.Config.Tty && stdin {
 		detach = container.AttachTerminal(os.Stdin, c.PtyMaster())
 	}
-	go container.ForwardSignals(sigs, c.Signal)
-	code, err := c.Wait()
+	go container.ForwardSignals(sigs, func(sig os.Signal) error {
+		if sig == unix.SIGINT || sig == unix.SIGTERM {
+			c.RequestStop() // ^C stops the container for good: no restart
+		}
+		return c.Signal(sig)
+	})
+	code, next, err := c.WaitRestart(&container.Backoff{})
 	if rerr := detach(); rerr != nil {
 		log.Warn(rerr)
+	}
+	if next.Again {
+		// As Docker's client: we leave with the first run's exit code,
+		// and the restarts go on, under a monitor of their own.
+		if rerr := resumeDetached(ctx, rec.ID, container.ResumeFromSelf(next.Delay)); rerr != nil && store.EndRestart(rec.ID) {
+			// (Not when a stop or rm called the restart off first.)
+			log.Warnf("container %s will not be restarted: %v", rec.Name, rerr)
+		}
 	}
 	if err != nil {
 		if code < 0 {

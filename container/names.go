@@ -192,3 +192,7 @@ func generateName(id string) string {
 	n, _ := strconv.ParseUint(id[:8], 16, 64)
 	return adjectives[n%uint64(len(adjectives))] + "_" + nouns[(n/uint64(len(adjectives)))%uint64(len(nouns))]
 }
+
+// GenerateName is a Docker-style name for ID id, for things named like
+// containers (pods); the caller checks it is free.
+func GenerateName(id string) string { return generateName(id) }

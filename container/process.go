@@ -6,6 +6,7 @@ import (
 	"mydocker/container/spec"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 
 	"github.com/pkg/errors"
@@ -13,11 +14,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Namespace names one namespace of the container: Path empty means a new
-// one, otherwise the namespace at Path is joined (pods, exec).
+// Namespace names one namespace of the container: File nil means a new
+// one, otherwise the namespace File refers to (an open /proc/PID/ns/X of
+// another container, checked to be that container's) is joined:
+// --network|--ipc|--pid|--uts container:C and pods. An open descriptor,
+// not a path, so the namespace joined is the one that was checked even if
+// its pid is reused meanwhile.
 type Namespace struct {
-	Type string `json:"type"` // uts, pid, mnt, ipc, net, cgroup
-	Path string `json:"path,omitempty"`
+	Type string   `json:"type"` // uts, pid, mnt, ipc, net, cgroup
+	File *os.File `json:"-"`
 }
 
 // DefaultNamespaces are the namespaces every container gets new. The
@@ -30,22 +35,97 @@ var namespaceFlags = map[string]uintptr{
 	"ipc": unix.CLONE_NEWIPC, "net": unix.CLONE_NEWNET, "cgroup": unix.CLONE_NEWCGROUP,
 }
 
-// cloneFlags turns namespaces into clone(2) flags. Joining an existing
-// namespace (Path set: pods, --network container:ID) is not built yet and
-// is refused rather than silently made new.
-func cloneFlags(namespaces []Namespace) (uintptr, error) {
+// cloneFlags turns the namespaces made new into clone(2) flags; the ones
+// joined are returned apart, for joinAndStart. The mount namespace is
+// always the container's own: its rootfs is built there.
+func cloneFlags(namespaces []Namespace) (uintptr, []Namespace, error) {
 	var flags uintptr
+	var join []Namespace
 	for _, ns := range namespaces {
 		f, ok := namespaceFlags[ns.Type]
 		if !ok {
-			return 0, errors.Errorf("unknown namespace type %q", ns.Type)
+			return 0, nil, errors.Errorf("unknown namespace type %q", ns.Type)
 		}
-		if ns.Path != "" {
-			return 0, errors.Errorf("joining the %s namespace at %s is not supported yet", ns.Type, ns.Path)
+		if ns.File != nil {
+			if ns.Type == "mnt" || ns.Type == "cgroup" {
+				return 0, nil, errors.Errorf("the %s namespace cannot be joined", ns.Type)
+			}
+			join = append(join, ns)
+			continue
 		}
 		flags |= f
 	}
-	return flags, nil
+	return flags, join, nil
+}
+
+// joinAndStart starts cmd inside the namespaces of join: this thread
+// enters them, forks init (a child inherits the namespaces of the thread
+// that forks it; for pid, setns only chooses the children's namespace,
+// which is why init is not made to join them itself), and goes back to
+// the host's. Doing it here rather than in nsenter's C constructor keeps
+// init the direct child of this process, so Pdeathsig, Wait and the
+// recorded pid stay as for any container.
+//
+// The goroutine is locked to its thread throughout. The Go runtime starts
+// no new thread from a locked one (it uses its template thread), so no
+// other thread ever runs in the container's namespaces. If the thread
+// cannot go back to the host's namespaces it is not unlocked, so the
+// runtime ends it rather than reuse it; init is then killed (Pdeathsig
+// follows the thread that forked it) and the start fails.
+func joinAndStart(cmd *exec.Cmd, join []Namespace) error {
+	if len(join) == 0 {
+		return cmd.Start()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		errc <- func() error {
+			var restore []*os.File
+			defer func() { closeAll(restore...) }()
+			for _, ns := range join {
+				// pid_for_children is what setns(CLONE_NEWPID) changes.
+				name := ns.Type
+				if name == "pid" {
+					name = "pid_for_children"
+				}
+				own, err := os.Open("/proc/thread-self/ns/" + name)
+				if err != nil {
+					return errors.Wrapf(err, "open own %s namespace", ns.Type)
+				}
+				restore = append(restore, own)
+			}
+			// Whatever happens below, this thread goes back to the
+			// host's namespaces before it is handed back.
+			back := func() error {
+				for i, ns := range join {
+					if err := unix.Setns(int(restore[i].Fd()), int(namespaceFlags[ns.Type])); err != nil {
+						return errors.Wrapf(err, "go back to the host's %s namespace", ns.Type)
+					}
+				}
+				return nil
+			}
+			for _, ns := range join {
+				if err := unix.Setns(int(ns.File.Fd()), int(namespaceFlags[ns.Type])); err != nil {
+					if berr := back(); berr != nil {
+						return berr // the thread stays locked: it dies
+					}
+					runtime.UnlockOSThread()
+					return errors.Wrapf(err, "join %s namespace", ns.Type)
+				}
+			}
+			startErr := cmd.Start()
+			if err := back(); err != nil {
+				if startErr == nil {
+					cmd.Process.Kill() //nolint:errcheck // dying already: Pdeathsig
+					cmd.Wait()         //nolint:errcheck // its status is not the failure
+				}
+				return err
+			}
+			runtime.UnlockOSThread()
+			return startErr
+		}()
+	}()
+	return <-errc
 }
 
 // Process is the parent's handle on a container's init process.
@@ -90,7 +170,7 @@ func NewProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 }
 
 func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) (*Process, error) {
-	flags, err := cloneFlags(namespaces)
+	flags, join, err := cloneFlags(namespaces)
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +212,20 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 		// can clean up what is left.
 		Pdeathsig: unix.SIGKILL,
 	}
+	for _, ns := range join {
+		if ns.Type == "pid" {
+			// Go's child checks its parent is alive by comparing
+			// getppid with the parent's pid; in another pid namespace
+			// it sees 0 and kills itself (in a new one it is pid 1,
+			// immune to its own SIGKILL). Init sets the signal itself.
+			cmd.SysProcAttr.Pdeathsig = 0
+		}
+	}
 	if cgroupDir != nil {
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
 	}
-	if err := cmd.Start(); err != nil {
+	if err := joinAndStart(cmd, join); err != nil {
 		cfgW.Close()
 		parentSock.Close()
 		return nil, errors.Wrap(err, "start init in new namespaces")

@@ -29,6 +29,9 @@ func (s *Store) Prune() ([]Pruned, error) {
 		if rec.State.Status == StatusRunning {
 			continue
 		}
+		if rec.Config.Infra {
+			continue // it goes with its pod (pod rm): the pod needs it to start
+		}
 		size := s.Size(rec.ID)
 		if err := s.Remove(rec.ID, false); err != nil {
 			var nf *NotFoundError

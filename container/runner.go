@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/errors"
@@ -45,7 +46,14 @@ type Running struct {
 	log    *LogFile
 	copies sync.WaitGroup
 	health *healthChecker // nil without a healthcheck
+	// stopRequested: the watching process was asked to stop the
+	// container (^C on a foreground run), so its policy must not
+	// restart it.
+	stopRequested atomic.Bool
 }
+
+// RequestStop marks the coming exit as the user's stop: no restart.
+func (c *Running) RequestStop() { c.stopRequested.Store(true) }
 
 // Pid is the container's first process as seen from the host.
 func (c *Running) Pid() int { return c.proc.Pid }
@@ -58,8 +66,20 @@ func (c *Running) Signal(sig os.Signal) error { return c.proc.Signal(sig) }
 
 // Start mounts the container's rootfs, starts its command and records it
 // as running. On failure nothing stays mounted and the error is a
-// *spec.ExitError when the command itself could not be started.
+// *spec.ExitError when the command itself could not be started. It is the
+// user's start: the restart count starts again from 0, as Docker's.
 func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
+	return r.start(id, a, func(rec *Record) error {
+		if rec.State.Restarting && rec.State.MonitorAlive() {
+			return errors.Errorf("container %s is restarting: stop it first", rec.Name)
+		}
+		rec.RestartCount = 0
+		return nil
+	})
+}
+
+// start is Start after check has accepted the record, under the lock.
+func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Running, err error) {
 	lock, err := r.Store.Lock(id)
 	if err != nil {
 		return nil, err
@@ -71,6 +91,9 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	if rec.State.Alive() {
 		return nil, errors.Errorf("container %s is already running", rec.Name)
+	}
+	if err := check(rec); err != nil {
+		return nil, err
 	}
 	// A previous run may have died without its monitor cleaning up.
 	if err := r.Store.release(rec); err != nil {
@@ -101,6 +124,20 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 		}
 	}()
 
+	// The namespaces shared with other containers are opened first: if
+	// one of them is not running, nothing else is set up.
+	j, err := r.Store.openJoins(rec)
+	if err != nil {
+		return nil, err
+	}
+	defer j.close() // init holds them once started
+	shm := j.shm
+	if rec.Config.IpcMode == ModeShareable {
+		if shm, err = r.Store.mountShm(rec); err != nil {
+			return nil, err
+		}
+	}
+
 	var netw *network.Network
 	var ip net.IP
 	if network.Bridged(rec.Config.Network) {
@@ -116,6 +153,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.shareEtcFiles(etcMounts, j)
 
 	// The cgroups and their limits exist before init does: on v2 init is
 	// created inside them, on v1 it joins them itself first thing.
@@ -137,7 +175,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	if r.Debug {
 		logTo = os.Stderr
 	}
-	proc, err := NewProcess(namespaces(rec), stdio, logTo, cgDir)
+	proc, err := NewProcess(j.namespaces, stdio, logTo, cgDir)
 	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
 		closeAll(parentEnds...)
@@ -145,7 +183,7 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, hostsBase: hostsBase, attach: a, proc: proc}
+	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, hostsBase: hostsBase, attach: a, proc: proc, shm: shm}
 	if c.ports, err = r.setup(l); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
@@ -185,19 +223,19 @@ func hostname(rec *Record) string {
 	return utils.ShortID(rec.ID)
 }
 
-// namespaces are the namespaces the container gets new: all but the
-// network one when it shares the host's.
-func namespaces(rec *Record) []Namespace {
-	if rec.Config.Network != network.Host {
-		return DefaultNamespaces
-	}
-	var out []Namespace
-	for _, ns := range DefaultNamespaces {
-		if ns.Type != "net" {
-			out = append(out, ns)
+// shareEtcFiles makes a container that shares another's network see
+// that container's /etc/hosts and resolv.conf (its peers and name
+// servers are the network's, as in Docker), and its /etc/hostname when it
+// shares its uts namespace too.
+func (r *Runner) shareEtcFiles(mounts []spec.Mount, j *joins) {
+	for i, m := range mounts {
+		switch {
+		case j.net != nil && (m.Destination == "/etc/hosts" || m.Destination == "/etc/resolv.conf"):
+			mounts[i].Source = filepath.Join(r.Store.Dir(j.net.ID), filepath.Base(m.Destination))
+		case j.uts != nil && m.Destination == "/etc/hostname":
+			mounts[i].Source = filepath.Join(r.Store.Dir(j.uts.ID), "hostname")
 		}
 	}
-	return out
 }
 
 // writeEtcFiles writes the container's /etc files beside its record and
@@ -251,6 +289,7 @@ type launch struct {
 	hostsBase string       // what /etc/hosts says before its network's peers
 	attach    Attach
 	proc      *Process
+	shm       string // the shared /dev/shm to bind, "" for its own
 }
 
 // initConfig is the one place init's config is built: everything init is
@@ -277,6 +316,10 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		// Run flags (runflags.go).
 		ReadonlyRootfs: rec.Config.ReadonlyRootfs,
 		ShmSize:        rec.Config.ShmSize,
+		ShmSource:      l.shm,
+	}
+	if rec.Config.UTSMode != "" {
+		cfg.Hostname = "" // the host's or another container's: kept
 	}
 	for _, d := range rec.Config.Devices {
 		cfg.Devices = append(cfg.Devices, d.Node)
@@ -369,6 +412,16 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 // Wait waits until the container exits, records how it ended, releases
 // its mounts and, with --rm, removes it. It returns the exit code.
 func (c *Running) Wait() (int, error) {
+	code, _, err := c.WaitRestart(nil)
+	return code, err
+}
+
+// WaitRestart is Wait that also decides, with the exit recorded, whether
+// the restart policy starts the container again (b: the back-off so far;
+// nil: never). Then the record says restarting and the decision says
+// after how long; the caller sleeps it and calls Runner.restart.
+func (c *Running) WaitRestart(b *Backoff) (int, RestartDecision, error) {
+	var next RestartDecision
 	code, werr := c.proc.Wait()
 	log.Debugf("container exited with %d", code)
 	c.health.stop() // no check is recorded after the exit
@@ -396,25 +449,26 @@ func (c *Running) Wait() (int, error) {
 				log.Warnf("reading OOM events: %v", err)
 			}
 		}
+		next = decideRestart(rec, b, code, c.stopRequested.Load())
 		return c.store.release(rec)
 	})
 	if err != nil {
 		if rec == nil {
 			// Removed while running (rm -f): whoever removed it cleaned up.
 			log.Debugf("container %s gone before it exited: %v", utils.ShortID(c.ID), err)
-			return code, werr
+			return code, RestartDecision{}, werr
 		}
-		return code, err
+		return code, RestartDecision{}, err
 	}
 	log.Debug("exit recorded, mounts and cgroups released")
 	c.store.Emit("die", rec, map[string]string{"exitCode": strconv.Itoa(code)})
 	if autoRemove {
 		if err := c.store.RemoveWithVolumes(c.ID, false); err != nil {
-			return code, err
+			return code, RestartDecision{}, err
 		}
 		log.Debug("container removed (--rm)")
 	}
-	return code, werr
+	return code, next, werr
 }
 
 // setup hands init its config and, while init builds the rootfs, plugs in

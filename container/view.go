@@ -42,6 +42,7 @@ type InspectView struct {
 	ImageID         string             `json:"ImageID,omitempty"` // mydocker's: the same as Image
 	ImageDigest     string             `json:"ImageDigest,omitempty"`
 	Layers          []string           `json:"Layers,omitempty"` // mydocker's: the unpacked layers, lowest first
+	Pod             string             `json:"Pod"`              // the pod's ID, as podman's; "" for none
 }
 
 // InspectState is State as docker inspect shows it.
@@ -122,19 +123,15 @@ type InspectHostConfig struct {
 	Devices           []DeviceMapping       `json:"Devices"`
 	Init              *bool                 `json:"Init"`
 	Tmpfs             map[string]string     `json:"Tmpfs,omitempty"`
+	IpcMode           string                `json:"IpcMode"` // private, shareable, host or container:<id>
+	PidMode           string                `json:"PidMode"` // "" (its own), host or container:<id>
+	UTSMode           string                `json:"UTSMode"`
 }
 
 // LogConfig is the log driver and its options.
 type LogConfig struct {
 	Type   string            `json:"Type"`
 	Config map[string]string `json:"Config"`
-}
-
-// RestartPolicy is Docker's; containers here are never restarted by
-// themselves.
-type RestartPolicy struct {
-	Name              string `json:"Name"`
-	MaximumRetryCount int    `json:"MaximumRetryCount"`
 }
 
 // PortBind is one host side of a published port.
@@ -219,15 +216,22 @@ func (rec *Record) Inspect(workspace, logPath string, netID func(string) string)
 		ID: rec.ID, Created: rec.Created.UTC(), Path: args[0], Args: append([]string{}, args[1:]...),
 		Image: rec.ImageID, LogPath: logPath, Name: "/" + rec.Name, Driver: "overlay2", Platform: "linux",
 		ImageID: rec.ImageID, ImageDigest: rec.ImageDigest, Layers: rec.Layers,
+		RestartCount: rec.RestartCount,
 	}
 	st := rec.State
 	v.State = InspectState{
 		Status: st.DisplayStatus(), Running: rec.live(), Paused: st.Paused && rec.live(), OOMKilled: st.OOMKilled,
 		ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt.UTC(), FinishedAt: st.FinishedAt.UTC(),
 		Health: st.Health,
+		// As Docker's: a container waiting to restart counts as running.
+		Restarting: st.Restarting,
 	}
+	v.State.Running = v.State.Running || st.Restarting
 	if rec.live() {
 		v.State.Pid, v.State.MonitorPid = st.Pid, st.MonitorPid
+	}
+	if st.Restarting {
+		v.State.MonitorPid = st.MonitorPid
 	}
 	hostname := c.Hostname
 	if hostname == "" {
@@ -268,6 +272,7 @@ func (rec *Record) Inspect(workspace, logPath string, netID func(string) string)
 		v.Mounts = append(v.Mounts, mp)
 	}
 	v.NetworkSettings = rec.netSettings(netID)
+	v.Pod = rec.Config.Pod
 	return v
 }
 
@@ -275,11 +280,15 @@ func (rec *Record) hostConfig() InspectHostConfig {
 	c, r := &rec.Config, &rec.Config.Resources
 	h := InspectHostConfig{
 		NetworkMode: rec.networkMode(), PortBindings: map[string][]PortBind{},
-		RestartPolicy: RestartPolicy{Name: "no"}, AutoRemove: c.AutoRemove,
+		RestartPolicy: c.RestartPolicy.Normalized(), AutoRemove: c.AutoRemove,
 		CapAdd: c.CapAdd, CapDrop: c.CapDrop, Privileged: c.Privileged, SecurityOpt: c.SecurityOpt,
 		CpuShares: int64(r.CPUShares), Memory: r.Memory, BlkioWeight: r.BlkioWeight,
 		CpuPeriod: int64(r.CPUPeriod), CpuQuota: r.CPUQuota, CpusetCpus: r.CpusetCpus,
 		MemoryReservation: r.MemoryReservation, MemorySwap: r.MemorySwap,
+		IpcMode: c.IpcMode, PidMode: c.PidMode, UTSMode: c.UTSMode,
+	}
+	if h.IpcMode == "" {
+		h.IpcMode = ModePrivate // as Docker shows its default
 	}
 	for _, m := range c.Volumes {
 		src := m.Source
@@ -384,10 +393,13 @@ func reversed(s []string) []string {
 }
 
 // StatusText is ps's STATUS as Docker words it: "Up 3 seconds",
-// "Up 2 minutes (Paused)", "Exited (0) 5 seconds ago", "Created".
+// "Up 2 minutes (Paused)", "Exited (0) 5 seconds ago", "Created",
+// "Restarting (3) 2 seconds ago".
 func (rec *Record) StatusText(now time.Time) string {
 	st := &rec.State
 	switch {
+	case st.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, HumanDuration(now.Sub(st.FinishedAt)))
 	case rec.live() && st.Paused:
 		return "Up " + HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case rec.live():

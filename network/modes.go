@@ -2,6 +2,7 @@ package network
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -20,7 +21,10 @@ const (
 // joins a bridge network (and so holds an address, a veth and maybe port
 // rules). An empty mode is a record from before the default network, or
 // course mode: no network, as None.
-func Bridged(mode string) bool { return mode != "" && mode != None && mode != Host }
+func Bridged(mode string) bool {
+	// "container:C" shares C's network namespace: C holds the address.
+	return mode != "" && mode != None && mode != Host && !strings.HasPrefix(mode, "container:")
+}
 
 // UserDefined reports whether mode is a network the user created: the
 // ones where containers find each other by name, as in Docker, where the

@@ -6,7 +6,9 @@
 # tools the tests call; and the peers the image tests and the pull
 # benchmark check mydocker against: podman with runc (crun cannot run on
 # every host), docker-registry (the CNCF registry), skopeo, and
-# apache2-utils for htpasswd (the registry's basic auth); zsh, to test
+# apache2-utils for htpasswd (the registry's basic auth); catatonit,
+# from which podman builds its local pause image for pods (podman 4.3
+# pulls no infra image when none is set); zsh, to test
 # the completion script in it (bash is always there); and, with
 # --vm (make vmtest), Debian's stock kernel (only its image and modules
 # under /boot and /lib/modules are used; no bootloader is installed or
@@ -14,7 +16,7 @@
 # all are present.
 set -eu
 packages="busybox-static gcc libc6-dev make util-linux procps iptables
-podman runc docker-registry skopeo apache2-utils zsh"
+podman runc docker-registry skopeo apache2-utils zsh catatonit"
 if [ "${1:-}" = --vm ]; then
 	packages="$packages linux-image-amd64 qemu-system-x86 cpio"
 fi

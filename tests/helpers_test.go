@@ -147,6 +147,16 @@ func newEnv(t *testing.T) *env {
 func (e *env) cleanup() {
 	// Kill and remove every container the test left, then check for leaks.
 	e.killContainers()
+	// Pods first: rm refuses their infra containers.
+	if pods, _ := filepath.Glob(filepath.Join(e.root, "pods", "*", "pod.json")); len(pods) > 0 {
+		args := []string{"pod", "rm", "-f"}
+		for _, p := range pods {
+			args = append(args, filepath.Base(filepath.Dir(p)))
+		}
+		if out, err := e.exec(nil, args...); err != nil || out.code != 0 {
+			e.t.Errorf("cleanup pod rm -f: %v %s", err, out.stderr)
+		}
+	}
 	if ids := e.containerIDs(); len(ids) > 0 {
 		if out, err := e.exec(nil, append([]string{"rm", "-f"}, ids...)...); err != nil || out.code != 0 {
 			e.t.Errorf("cleanup rm -f: %v %s", err, out.stderr)

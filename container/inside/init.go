@@ -34,6 +34,14 @@ func InitMain() {
 		fmt.Fprintln(os.Stderr, "mydocker init: set non-dumpable:", err)
 		os.Exit(constant.ExitMydocker)
 	}
+	// Started in another container's pid namespace, init cannot be given
+	// its parent-death signal by the host (see container.NewProcess): it
+	// sets it itself. Had the parent died before this, the config pipe
+	// reads EOF and init exits all the same.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "mydocker init: set parent-death signal:", err)
+		os.Exit(constant.ExitMydocker)
+	}
 	// init's threads count against the container's pids.max until it
 	// execs, and once the limit is written a thread the runtime fails to
 	// start is fatal: one P keeps the runtime from wanting more threads
@@ -97,10 +105,14 @@ func runInit(sync *os.File) error {
 	if err := setupRootfs(cfg, cgroupNS); err != nil {
 		return err
 	}
-	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return errors.Wrapf(err, "set hostname %q", cfg.Hostname)
+	// A uts namespace shared with another container (or the host) keeps
+	// its name: setting ours would rename theirs.
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return errors.Wrapf(err, "set hostname %q", cfg.Hostname)
+		}
+		log.Debugf("init: hostname %s", cfg.Hostname)
 	}
-	log.Debugf("init: hostname %s", cfg.Hostname)
 	if err := loopbackUp(); err != nil {
 		return err
 	}

@@ -44,6 +44,13 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 		if step.fstype == "sysfs" && cfg.Security.Privileged {
 			step.flags &^= unix.MS_RDONLY
 		}
+		if step.target == "/dev/shm" && cfg.ShmSource != "" {
+			// The shared ipc namespace's /dev/shm, mounted on the host.
+			if err := mountVolume(root, spec.Mount{Source: cfg.ShmSource, Destination: "/dev/shm"}); err != nil {
+				return err
+			}
+			continue
+		}
 		if step.target == "/dev/shm" && cfg.ShmSize > 0 {
 			step.data = fmt.Sprintf("mode=1777,size=%d", cfg.ShmSize)
 		}

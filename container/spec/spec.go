@@ -41,7 +41,9 @@ type InitConfig struct {
 	Cwd    string   `json:"cwd"`
 	// User is user[:group] as -u or the image gave it, resolved by init
 	// in the container's own /etc/passwd and /etc/group.
-	User     string `json:"user,omitempty"`
+	User string `json:"user,omitempty"`
+	// Hostname is set in the container's uts namespace; empty when the
+	// namespace is another container's or the host's, whose name stays.
 	Hostname string `json:"hostname"`
 	Tty      bool   `json:"tty"`
 	// ConsoleSize is the caller's window size, set on the pty before the
@@ -60,6 +62,10 @@ type InitConfig struct {
 	ReadonlyRootfs bool `json:"readonlyRootfs,omitempty"`
 	// ShmSize is /dev/shm's size in bytes, 0 for the default 64m.
 	ShmSize int64 `json:"shmSize,omitempty"`
+	// ShmSource, when set, is a host directory bound at /dev/shm instead
+	// of a tmpfs of its own: the /dev/shm of the container whose ipc
+	// namespace is shared (--ipc shareable, container:C, host).
+	ShmSource string `json:"shmSource,omitempty"`
 	// InitBinary (--init) is the host path of mydocker-init, the reaper
 	// that becomes pid 1 and runs the command. Init copies it into a
 	// sealed memfd while the host's files are still in view.

@@ -13,7 +13,10 @@
  *
  * Usage: mydocker-init PATH ARG0 [ARG...]: PATH is the command, already
  * found in the container's PATH by mydocker (with Docker's exit codes
- * 126 and 127 when it is not there); ARG0... its argv.
+ * 126 and 127 when it is not there); ARG0... its argv. *
+ * mydocker-init --pause: the process of a pod's infra container. It only
+ * holds the pod's namespaces: it reaps whatever ends up its child and
+ * exits 0 on SIGTERM, SIGINT or SIGHUP (stop), as Kubernetes' pause.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,10 +27,41 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* pause waits for a stopping signal, reaping children meanwhile. */
+static int pause_main(void)
+{
+	sigset_t all;
+
+	prctl(PR_SET_NAME, "pause", 0, 0, 0);
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0) {
+		perror("pause: sigprocmask");
+		return 125;
+	}
+	for (;;) {
+		int sig = sigwaitinfo(&all, NULL);
+
+		if (sig < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("pause: sigwaitinfo");
+			return 125;
+		}
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+			return 0;
+		if (sig == SIGCHLD)
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t all, old;
 	pid_t child;
+
+	if (argc == 2 && strcmp(argv[1], "--pause") == 0)
+		return pause_main();
 
 	if (argc < 3) {
 		fprintf(stderr, "mydocker-init: usage: mydocker-init PATH ARG0 [ARG...]\n");
