@@ -300,13 +300,13 @@ func podSource(ctx *cli.Context, store *container.Store, images *image.Store, re
 	src := &kube.PodSource{Name: pi.Name, Labels: pi.Labels}
 	var members []*container.Record
 	for _, rec := range recs {
-		if podOf(rec) == pi.ID {
+		if rec.Config.Pod == pi.ID {
 			members = append(members, rec)
 		}
 	}
 	sort.Slice(members, func(i, j int) bool { return members[i].Created.Before(members[j].Created) })
 	for _, rec := range members {
-		if rec.ID == pi.InfraContainerID {
+		if rec.Config.Infra || rec.ID == pi.InfraContainerID {
 			for _, p := range rec.Config.Ports {
 				src.Ports = append(src.Ports, kube.Port{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
 			}
@@ -319,20 +319,6 @@ func podSource(ctx *cli.Context, store *container.Store, images *image.Store, re
 		src.Containers = append(src.Containers, c)
 	}
 	return src, nil
-}
-
-// podOf is the ID of the pod a container is in ("" for none), as its
-// record's Config keeps it.
-func podOf(rec *container.Record) string {
-	data, err := json.Marshal(rec.Config)
-	if err != nil {
-		return ""
-	}
-	var c struct{ Pod string }
-	if json.Unmarshal(data, &c) != nil {
-		return ""
-	}
-	return c.Pod
 }
 
 // imageConfig is the config of the image a container was made from, or
