@@ -95,6 +95,8 @@ func newApp() *cli.App {
 		cpCommand,
 		completionCommand,
 		completeCommand,
+		playCommand,
+		generateCommand,
 		podCommand,
 		explainCommand,
 		versionCommand,

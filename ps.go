@@ -126,7 +126,7 @@ func listContainers(ctx *cli.Context, filters *container.Filters, all bool, last
 			break
 		}
 		rec = store.Settle(rec)
-		if !all && last <= 0 && rec.State.Status != container.StatusRunning {
+		if !all && last <= 0 && rec.State.Status != container.StatusRunning && !rec.State.Restarting {
 			continue
 		}
 		if filters.Match(rec, mc) {

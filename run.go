@@ -94,6 +94,7 @@ var runCommand = cli.Command{
 		cli.StringFlag{Name: "health-retries", Usage: "failures in a row that make it unhealthy (default 3)"},
 		cli.StringFlag{Name: "health-start-period", Usage: "time to start before failures count: 0s (the default)"},
 		cli.BoolFlag{Name: "no-healthcheck", Usage: "disable the image's HEALTHCHECK"},
+		cli.StringFlag{Name: "restart", Value: "no", Usage: "restart policy when the command exits: no, on-failure[:N], always, unless-stopped"},
 	},
 	Action: runAction,
 }
@@ -605,10 +606,23 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	if rec.Config.Tty && stdin {
 		detach = container.AttachTerminal(os.Stdin, c.PtyMaster())
 	}
-	go container.ForwardSignals(sigs, c.Signal)
-	code, err := c.Wait()
+	go container.ForwardSignals(sigs, func(sig os.Signal) error {
+		if sig == unix.SIGINT || sig == unix.SIGTERM {
+			c.RequestStop() // ^C stops the container for good: no restart
+		}
+		return c.Signal(sig)
+	})
+	code, next, err := c.WaitRestart(&container.Backoff{})
 	if rerr := detach(); rerr != nil {
 		log.Warn(rerr)
+	}
+	if next.Again {
+		// As Docker's client: we leave with the first run's exit code,
+		// and the restarts go on, under a monitor of their own.
+		if rerr := resumeDetached(ctx, rec.ID, container.ResumeFromSelf(next.Delay)); rerr != nil && store.EndRestart(rec.ID) {
+			// (Not when a stop or rm called the restart off first.)
+			log.Warnf("container %s will not be restarted: %v", rec.Name, rerr)
+		}
 	}
 	if err != nil {
 		if code < 0 {

@@ -15,7 +15,7 @@ import (
 
 // parseRunFlags reads run's flags for the container's environment beyond
 // its mounts: --env-file, --read-only, --shm-size, --group-add, --ulimit,
-// --stop-timeout and --cidfile. Like every run flag they are checked
+// --stop-timeout, --restart and --cidfile. Like every run flag they are checked
 // before anything is created.
 func parseRunFlags(ctx *cli.Context, o *runOptions) error {
 	for _, path := range ctx.StringSlice("env-file") {
@@ -64,6 +64,12 @@ func parseRunFlags(ctx *cli.Context, o *runOptions) error {
 	}
 	if err := parseHealthFlags(ctx, &o.health); err != nil {
 		return err
+	}
+	if c.RestartPolicy, err = container.ParseRestartPolicy(ctx.String("restart")); err != nil {
+		return err
+	}
+	if c.AutoRemove && !c.RestartPolicy.None() {
+		return errors.New("conflicting options: --restart and --rm (a removed container cannot be restarted)")
 	}
 	if o.cidfile = ctx.String("cidfile"); ctx.IsSet("cidfile") {
 		if o.cidfile == "" {

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/network"
 )
 
 var startCommand = cli.Command{
@@ -16,15 +19,22 @@ var startCommand = cli.Command{
 	Flags: []cli.Flag{
 		cli.BoolFlag{Name: "a, attach", Usage: "print the container's output and exit with its exit code"},
 		cli.BoolFlag{Name: "i, interactive", Usage: "pass stdin to the container (with -a)"},
+		cli.BoolFlag{Name: "all-restartable", Usage: "start every stopped container whose --restart policy wants it running (always; unless-stopped unless stopped by the user): for a boot-time unit"},
 	},
 	Action: startAction,
 }
 
 func startAction(ctx *cli.Context) error {
+	store := container.NewStore(root(ctx))
+	if ctx.Bool("all-restartable") {
+		if ctx.NArg() > 0 || ctx.Bool("attach") || ctx.Bool("interactive") {
+			return errors.New("--all-restartable takes no CONTAINER, -a or -i")
+		}
+		return startRestartable(ctx, store)
+	}
 	if ctx.NArg() == 0 {
 		return errors.New(`"start" requires at least one CONTAINER`)
 	}
-	store := container.NewStore(root(ctx))
 	if ctx.Bool("attach") || ctx.Bool("interactive") {
 		if ctx.NArg() > 1 {
 			// As Docker: one terminal cannot carry several containers.
@@ -37,7 +47,7 @@ func startAction(ctx *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if rec.State.Status == container.StatusRunning {
+		if rec.State.Status == container.StatusRunning || rec.State.Restarting {
 			fmt.Println(ref) // already running: nothing to do, as Docker
 			return nil
 		}
@@ -70,4 +80,33 @@ func startAttached(ctx *cli.Context, store *container.Store, ref string) error {
 	}
 	stdin := ctx.Bool("interactive") && rec.Config.OpenStdin
 	return runForeground(ctx, store, rec, stdin, false, "")
+}
+
+// startRestartable is start --all-restartable, what the restart policies
+// need after a host reboot with no daemon: it starts, each under its own
+// monitor, the containers Store.Restartable lists, and prints their
+// names. A failure is printed and the others still start.
+func startRestartable(ctx *cli.Context, store *container.Store) error {
+	recs, errs := store.Restartable()
+	for _, err := range errs {
+		log.Warn(err) // one unreadable record must not keep the others down
+	}
+	if len(recs) > 0 {
+		// After a reboot the networks' bridges are gone with their rules.
+		if err := network.NewStore(root(ctx)).RestoreBridges(); err != nil {
+			return err
+		}
+	}
+	var last error
+	for _, rec := range recs {
+		if err := startDetached(ctx, rec.ID); err != nil {
+			if last != nil {
+				fmt.Fprintln(os.Stderr, "mydocker: "+last.Error())
+			}
+			last = errors.Wrapf(err, "start %s", rec.Name)
+			continue
+		}
+		fmt.Println(rec.Name)
+	}
+	return last
 }

@@ -29,9 +29,29 @@ import (
 // A negative timeout is the container's own (--stop-timeout), else
 // DefaultStopTimeout.
 func (s *Store) Stop(id string, timeout time.Duration) error {
+	// Recorded before the signal: the monitor decides whether to restart
+	// under the lock, with the exit, and a stopped container never is.
+	// One waiting to restart is called off at once.
+	// Without a policy nothing is written: on a full disk the write
+	// would spend the space kept for recording the exit.
 	rec, err := s.Load(id)
 	if err != nil {
 		return err
+	}
+	var wasRestarting bool
+	if !rec.Config.RestartPolicy.None() && (rec.State.Status == StatusRunning || rec.State.Restarting) {
+		rec, err = s.Update(id, func(r *Record) error {
+			if r.State.Status == StatusRunning || r.State.Restarting {
+				wasRestarting = r.State.cancelRestart()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if wasRestarting {
+		wakeMonitor(&rec.State, true)
 	}
 	if timeout < 0 {
 		timeout = rec.Config.StopWait()
@@ -83,7 +103,7 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 		}
 		return s.release(r)
 	})
-	if err == nil && st.Status == StatusRunning {
+	if err == nil && (st.Status == StatusRunning || wasRestarting) {
 		s.Emit("stop", stopped, nil)
 	}
 	return err
@@ -113,6 +133,10 @@ func (s *Store) Remove(id string, force bool) error {
 		// directory's ID, never an ID read from the record itself.
 		log.Warn(err)
 		rec = &Record{ID: id, unreadable: true}
+	}
+	if !force && rec.State.Restarting && rec.State.MonitorAlive() {
+		// As Docker: only rm -f ends a restart loop and removes.
+		return errors.Wrapf(ErrRunning, "cannot remove %s: it is restarting: stop it first or use rm -f", rec.Name)
 	}
 	if rec.State.Alive() {
 		if !force {
@@ -294,8 +318,31 @@ func (s *Store) Kill(id string, sig unix.Signal) error {
 	if err != nil {
 		return err
 	}
+	// As Docker's kill: SIGKILL or the container's stop signal stops it
+	// as stop does, for good (no restart); any other signal that ends it
+	// is a failure the restart policy answers.
+	stops := sig == unix.SIGKILL || sig == rec.Config.StopSignalNum()
+	if rec.State.Restarting && rec.State.MonitorAlive() {
+		if !stops {
+			return errors.Errorf("cannot kill container %s with %s: it is restarting (stop it, or send SIGKILL)", rec.Name, unix.SignalName(sig))
+		}
+		rec.State.cancelRestart()
+		if err := s.Save(rec); err != nil {
+			return err
+		}
+		// Not waited for: the monitor needs the lock we hold to go.
+		wakeMonitor(&rec.State, false)
+		s.Emit("kill", rec, map[string]string{"signal": strconv.Itoa(int(sig))})
+		return nil
+	}
 	if rec.State.Status != StatusRunning || !rec.State.Alive() {
 		return errors.Errorf("cannot kill container %s: it is not running", rec.Name)
+	}
+	if !rec.Config.RestartPolicy.None() && (stops && !rec.State.Paused || sig == unix.SIGKILL) {
+		rec.State.ManuallyStopped = true
+		if err := s.Save(rec); err != nil {
+			return err
+		}
 	}
 	if rec.State.Paused && sig != unix.SIGKILL {
 		return errors.Errorf("cannot kill container %s with %s: it is paused (unpause it first, or send SIGKILL)", rec.Name, unix.SignalName(sig))

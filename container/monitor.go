@@ -8,7 +8,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -50,7 +52,8 @@ const monitorLogName = "monitor.log"
 // StartMonitor starts `mydocker [globalArgs] monitor ID` in its own
 // session with none of our terminal or pipes, so `id=$(mydocker run -d
 // ...)` returns as soon as the container runs, and waits for its report.
-func (s *Store) StartMonitor(id string, globalArgs []string) error {
+// With resume, the monitor takes over a restart loop instead (Resume).
+func (s *Store) StartMonitor(id string, globalArgs []string, resume *Resume) error {
 	self, err := os.Executable()
 	if err != nil {
 		return errors.Wrap(err, "find mydocker binary")
@@ -66,7 +69,11 @@ func (s *Store) StartMonitor(id string, globalArgs []string) error {
 		return errors.Wrap(err, "open monitor log")
 	}
 	defer logf.Close()
-	args := append(append([]string{}, globalArgs...), MonitorCommand, id)
+	args := append(append([]string{}, globalArgs...), MonitorCommand)
+	if resume != nil {
+		args = append(args, resume.Args()...)
+	}
+	args = append(args, id)
 	cmd := exec.Command(self, args...)
 	cmd.Args[0] = "mydocker-monitor"
 	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
@@ -127,8 +134,10 @@ func (s *Store) StartMonitor(id string, globalArgs []string) error {
 // Monitor is the body of `mydocker monitor ID`, the detached container's
 // parent: it starts the container, reports to StartMonitor, then logs its
 // output, waits for it and records how it ended, exactly as a foreground
-// run does in-process.
-func (s *Store) Monitor(id string, debug bool) error {
+// run does in-process; and as long as the restart policy says so, waits
+// the back-off and starts it again. With resume it starts with the
+// back-off of a loop a foreground run handed over.
+func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
 	ready := os.NewFile(readyFd, "ready")
 	report := func(msg readyMsg) {
 		data, err := json.Marshal(msg)
@@ -155,7 +164,7 @@ func (s *Store) Monitor(id string, debug bool) error {
 	hups := make(chan os.Signal, 1)
 	signal.Notify(hups, unix.SIGHUP)
 	defer signal.Stop(hups)
-	// Stop requests go to the container.
+	// Stop requests go to the container; between runs they end the loop.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
 
@@ -165,20 +174,92 @@ func (s *Store) Monitor(id string, debug bool) error {
 	}
 	endStartTrace := startTrace()
 	runner := &Runner{Store: s, Debug: debug}
-	c, err := runner.Start(id, Attach{})
-	endStartTrace() // the caller now has the whole start's trace
-	if err != nil {
-		code := spec.ExitCode(err)
-		report(readyMsg{Code: code, Message: err.Error()})
-		return &spec.ExitError{Code: code}
+	var c *Running
+	backoff := &Backoff{}
+	next := RestartDecision{}
+	if resume == nil {
+		var err error
+		c, err = runner.Start(id, Attach{})
+		endStartTrace() // the caller now has the whole start's trace
+		if err != nil {
+			code := spec.ExitCode(err)
+			report(readyMsg{Code: code, Message: err.Error()})
+			return &spec.ExitError{Code: code}
+		}
+	} else {
+		endStartTrace() // a monitor taking over a restart loop starts nothing yet
+		if err := s.takeOver(id, resume); err != nil {
+			report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
+			return &spec.ExitError{Code: constant.ExitMydocker}
+		}
+		backoff.last = resume.Delay
+		next = RestartDecision{Again: true, Delay: resume.Delay}
 	}
 	report(readyMsg{})
-	go ForwardSignals(sigs, c.Signal)
+	target := &signalTarget{wake: make(chan struct{}, 1)}
+	target.set(c)
+	go ForwardSignals(sigs, target.send)
 	// From here the monitor mostly sleeps in wait: give back the pages of
 	// the binary it only needed to start.
 	utils.TrimResident()
-	if _, err := c.Wait(); err != nil {
-		return err
+	for {
+		if c != nil {
+			var err error
+			if _, next, err = c.WaitRestart(backoff); err != nil || !next.Again {
+				return err
+			}
+			target.set(nil)
+		}
+		log.Debugf("restarting in %v", next.Delay)
+		t := time.NewTimer(next.Delay)
+		select {
+		case <-t.C:
+		case <-target.wake:
+			// stop, kill or a SIGTERM of our own: nothing to restart.
+			t.Stop()
+			s.endRestart(id, nil)
+			return nil
+		}
+		var err error
+		c, err = runner.restart(id)
+		if err == errNotRestarting {
+			return nil
+		}
+		if err != nil {
+			s.endRestart(id, err)
+			return err
+		}
+		target.set(c)
+	}
+}
+
+// signalTarget is where the monitor's SIGINT and SIGTERM go: to the
+// running container, and to the back-off sleep, which they end.
+type signalTarget struct {
+	mu   sync.Mutex
+	c    *Running
+	wake chan struct{}
+}
+
+func (t *signalTarget) set(c *Running) {
+	t.mu.Lock()
+	t.c = c
+	t.mu.Unlock()
+}
+
+func (t *signalTarget) send(sig os.Signal) error {
+	// The back-off hears it too, even while a container runs: a stop may
+	// wake us between the exit and set(nil), and a monitor told to stop
+	// (at shutdown) must not go on restarting what it forwarded it to.
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	t.mu.Lock()
+	c := t.c
+	t.mu.Unlock()
+	if c != nil {
+		return c.Signal(sig)
 	}
 	return nil
 }

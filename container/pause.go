@@ -77,8 +77,12 @@ func thaw(rec *Record) error {
 }
 
 // DisplayStatus is the container's status as Docker shows it: "paused" for a
-// running container that is paused.
+// running container that is paused, "restarting" while its monitor waits
+// to start it again.
 func (st *State) DisplayStatus() string {
+	if st.Restarting {
+		return StatusRestarting
+	}
 	if st.Status == StatusRunning && st.Paused {
 		return StatusPaused
 	}

@@ -80,6 +80,8 @@ type Config struct {
 	// Healthcheck is the image's HEALTHCHECK merged with --health-*
 	// (health.go); nil or Test NONE: none.
 	Healthcheck *v1.HealthConfig `json:"Healthcheck,omitempty"`
+	// RestartPolicy is --restart (restart.go); the zero value is "no".
+	RestartPolicy RestartPolicy `json:"RestartPolicy"`
 	// Namespaces shared with the host or another container (joins.go):
 	// "" (its own), host, container:<id>; IpcMode also shareable.
 	// Network says the same of the network namespace.
@@ -132,6 +134,14 @@ type State struct {
 	FinishedAt       time.Time `json:"FinishedAt"`
 	// Health is the healthcheck's state (health.go); nil without one.
 	Health *Health `json:"Health,omitempty"`
+	// Restarting: the command exited and the monitor waits RestartDelay
+	// before starting it again (restart.go). Status stays exited.
+	Restarting   bool          `json:"Restarting,omitempty"`
+	RestartDelay time.Duration `json:"RestartDelay,omitempty"`
+	// ManuallyStopped is Docker's HasBeenManuallyStopped: stop (or kill
+	// with SIGKILL or the stop signal) ended this run, so no restart
+	// policy restarts it. Starting the container clears it.
+	ManuallyStopped bool `json:"ManuallyStopped,omitempty"`
 }
 
 // Record is a container's config.json: everything needed to show, restart
@@ -151,6 +161,9 @@ type Record struct {
 	// (cgroups.DriverSystemd or, empty for records from before, cgroupfs):
 	// every later command must find its cgroup the same way.
 	CgroupManager string `json:"CgroupManager,omitempty"`
+	// RestartCount counts the restarts made by the restart policy since
+	// the user last started the container, as Docker's.
+	RestartCount int `json:"RestartCount"`
 
 	// unreadable marks a stand-in for a record that could not be read:
 	// cleanup then assumes the container may have held anything.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/errors"
@@ -46,7 +47,14 @@ type Running struct {
 	log    *LogFile
 	copies sync.WaitGroup
 	health *healthChecker // nil without a healthcheck
+	// stopRequested: the watching process was asked to stop the
+	// container (^C on a foreground run), so its policy must not
+	// restart it.
+	stopRequested atomic.Bool
 }
+
+// RequestStop marks the coming exit as the user's stop: no restart.
+func (c *Running) RequestStop() { c.stopRequested.Store(true) }
 
 // Pid is the container's first process as seen from the host.
 func (c *Running) Pid() int { return c.proc.Pid }
@@ -59,8 +67,20 @@ func (c *Running) Signal(sig os.Signal) error { return c.proc.Signal(sig) }
 
 // Start mounts the container's rootfs, starts its command and records it
 // as running. On failure nothing stays mounted and the error is a
-// *spec.ExitError when the command itself could not be started.
+// *spec.ExitError when the command itself could not be started. It is the
+// user's start: the restart count starts again from 0, as Docker's.
 func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
+	return r.start(id, a, func(rec *Record) error {
+		if rec.State.Restarting && rec.State.MonitorAlive() {
+			return errors.Errorf("container %s is restarting: stop it first", rec.Name)
+		}
+		rec.RestartCount = 0
+		return nil
+	})
+}
+
+// start is Start after check has accepted the record, under the lock.
+func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Running, err error) {
 	lock, err := r.Store.Lock(id)
 	if err != nil {
 		return nil, err
@@ -72,6 +92,9 @@ func (r *Runner) Start(id string, a Attach) (c *Running, err error) {
 	}
 	if rec.State.Alive() {
 		return nil, errors.Errorf("container %s is already running", rec.Name)
+	}
+	if err := check(rec); err != nil {
+		return nil, err
 	}
 	// A previous run may have died without its monitor cleaning up.
 	if err := r.Store.release(rec); err != nil {
@@ -391,6 +414,16 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 // Wait waits until the container exits, records how it ended, releases
 // its mounts and, with --rm, removes it. It returns the exit code.
 func (c *Running) Wait() (int, error) {
+	code, _, err := c.WaitRestart(nil)
+	return code, err
+}
+
+// WaitRestart is Wait that also decides, with the exit recorded, whether
+// the restart policy starts the container again (b: the back-off so far;
+// nil: never). Then the record says restarting and the decision says
+// after how long; the caller sleeps it and calls Runner.restart.
+func (c *Running) WaitRestart(b *Backoff) (int, RestartDecision, error) {
+	var next RestartDecision
 	code, werr := c.proc.Wait()
 	log.Debugf("container exited with %d", code)
 	c.health.stop() // no check is recorded after the exit
@@ -420,25 +453,26 @@ func (c *Running) Wait() (int, error) {
 				log.Warnf("reading OOM events: %v", err)
 			}
 		}
+		next = decideRestart(rec, b, code, c.stopRequested.Load())
 		return c.store.release(rec)
 	})
 	if err != nil {
 		if rec == nil {
 			// Removed while running (rm -f): whoever removed it cleaned up.
 			log.Debugf("container %s gone before it exited: %v", utils.ShortID(c.ID), err)
-			return code, werr
+			return code, RestartDecision{}, werr
 		}
-		return code, err
+		return code, RestartDecision{}, err
 	}
 	log.Debug("exit recorded, mounts and cgroups released")
 	c.store.Emit("die", rec, map[string]string{"exitCode": strconv.Itoa(code)})
 	if autoRemove {
 		if err := c.store.RemoveWithVolumes(c.ID, false); err != nil {
-			return code, err
+			return code, RestartDecision{}, err
 		}
 		log.Debug("container removed (--rm)")
 	}
-	return code, werr
+	return code, next, werr
 }
 
 // setup hands init its config and, while init builds the rootfs, plugs in

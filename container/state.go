@@ -66,9 +66,15 @@ func (st *State) exitOfGone() (int, string) {
 }
 
 // Reconcile corrects a record that says running when its process is gone
-// or its pid now belongs to another process, for display and decisions.
+// or its pid now belongs to another process, or restarting when its
+// monitor is gone, for display and decisions.
 func (rec *Record) Reconcile() {
 	st := &rec.State
+	if st.Restarting && !st.MonitorAlive() {
+		// The monitor that was to restart it is gone (killed, or the
+		// host went down): nothing will.
+		st.Restarting = false
+	}
 	if st.Status != StatusRunning || st.Alive() {
 		return
 	}

@@ -134,13 +134,6 @@ type LogConfig struct {
 	Config map[string]string `json:"Config"`
 }
 
-// RestartPolicy is Docker's; containers here are never restarted by
-// themselves.
-type RestartPolicy struct {
-	Name              string `json:"Name"`
-	MaximumRetryCount int    `json:"MaximumRetryCount"`
-}
-
 // PortBind is one host side of a published port.
 type PortBind struct {
 	HostIP   string `json:"HostIp"`
@@ -223,15 +216,22 @@ func (rec *Record) Inspect(workspace, logPath string, netID func(string) string)
 		ID: rec.ID, Created: rec.Created.UTC(), Path: args[0], Args: append([]string{}, args[1:]...),
 		Image: rec.ImageID, LogPath: logPath, Name: "/" + rec.Name, Driver: "overlay2", Platform: "linux",
 		ImageID: rec.ImageID, ImageDigest: rec.ImageDigest, Layers: rec.Layers,
+		RestartCount: rec.RestartCount,
 	}
 	st := rec.State
 	v.State = InspectState{
 		Status: st.DisplayStatus(), Running: rec.live(), Paused: st.Paused && rec.live(), OOMKilled: st.OOMKilled,
 		ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt.UTC(), FinishedAt: st.FinishedAt.UTC(),
 		Health: st.Health,
+		// As Docker's: a container waiting to restart counts as running.
+		Restarting: st.Restarting,
 	}
+	v.State.Running = v.State.Running || st.Restarting
 	if rec.live() {
 		v.State.Pid, v.State.MonitorPid = st.Pid, st.MonitorPid
+	}
+	if st.Restarting {
+		v.State.MonitorPid = st.MonitorPid
 	}
 	hostname := c.Hostname
 	if hostname == "" {
@@ -280,7 +280,7 @@ func (rec *Record) hostConfig() InspectHostConfig {
 	c, r := &rec.Config, &rec.Config.Resources
 	h := InspectHostConfig{
 		NetworkMode: rec.networkMode(), PortBindings: map[string][]PortBind{},
-		RestartPolicy: RestartPolicy{Name: "no"}, AutoRemove: c.AutoRemove,
+		RestartPolicy: c.RestartPolicy.Normalized(), AutoRemove: c.AutoRemove,
 		CapAdd: c.CapAdd, CapDrop: c.CapDrop, Privileged: c.Privileged, SecurityOpt: c.SecurityOpt,
 		CpuShares: int64(r.CPUShares), Memory: r.Memory, BlkioWeight: r.BlkioWeight,
 		CpuPeriod: int64(r.CPUPeriod), CpuQuota: r.CPUQuota, CpusetCpus: r.CpusetCpus,
@@ -393,10 +393,13 @@ func reversed(s []string) []string {
 }
 
 // StatusText is ps's STATUS as Docker words it: "Up 3 seconds",
-// "Up 2 minutes (Paused)", "Exited (0) 5 seconds ago", "Created".
+// "Up 2 minutes (Paused)", "Exited (0) 5 seconds ago", "Created",
+// "Restarting (3) 2 seconds ago".
 func (rec *Record) StatusText(now time.Time) string {
 	st := &rec.State
 	switch {
+	case st.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, HumanDuration(now.Sub(st.FinishedAt)))
 	case rec.live() && st.Paused:
 		return "Up " + HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case rec.live():
