@@ -29,15 +29,15 @@ import (
 // A negative timeout is the container's own (--stop-timeout), else
 // DefaultStopTimeout.
 func (s *Store) Stop(id string, timeout time.Duration) error {
-	// Recorded before the signal: the monitor decides whether to restart
-	// under the lock, with the exit, and a stopped container never is.
-	// One waiting to restart is called off at once.
-	// Without a policy nothing is written: on a full disk the write
-	// would spend the space kept for recording the exit.
 	rec, err := s.Load(id)
 	if err != nil {
 		return err
 	}
+	// The user's stop is recorded before the signal: the monitor decides
+	// whether to restart under the lock, with the exit, and a stopped
+	// container never is. One waiting to restart is called off at once.
+	// Without a policy nothing is written: on a full disk the write
+	// would spend the space kept for recording the exit.
 	var wasRestarting bool
 	if !rec.Config.RestartPolicy.None() && (rec.State.Status == StatusRunning || rec.State.Restarting) {
 		rec, err = s.Update(id, func(r *Record) error {
