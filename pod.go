@@ -275,6 +275,9 @@ type podContainer struct {
 	ID    string `json:"Id"`
 	Name  string `json:"Name"`
 	State string `json:"State"`
+	// RestartCount is how often its restart policy restarted it, as
+	// kubectl's RESTARTS counts.
+	RestartCount int `json:"RestartCount"`
 }
 
 // podView is pod inspect's document.
@@ -287,7 +290,9 @@ type podView struct {
 	SharedNamespaces []string          `json:"SharedNamespaces"`
 	InfraContainerID string            `json:"InfraContainerID"`
 	NumContainers    int               `json:"NumContainers"`
-	Containers       []podContainer    `json:"Containers"`
+	// Restarts sums the containers' restarts (kubectl get pods' RESTARTS).
+	Restarts   int            `json:"Restarts"`
+	Containers []podContainer `json:"Containers"`
 }
 
 func newPodView(cs *container.Store, p *pod.Pod) *podView {
@@ -299,7 +304,9 @@ func newPodView(cs *container.Store, p *pod.Pod) *podView {
 		v.Labels = map[string]string{}
 	}
 	for _, rec := range members {
-		v.Containers = append(v.Containers, podContainer{ID: rec.ID, Name: rec.Name, State: rec.State.Status})
+		v.Containers = append(v.Containers, podContainer{ID: rec.ID, Name: rec.Name, State: rec.State.Status,
+			RestartCount: rec.RestartCount})
+		v.Restarts += rec.RestartCount
 	}
 	return v
 }
@@ -366,12 +373,18 @@ func podPsAction(ctx *cli.Context) error {
 		return err
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "POD ID\tNAME\tSTATUS\tCREATED\tINFRA ID\t# OF CONTAINERS")
+	// podman's columns, then kubectl's RESTARTS: the restarts of the
+	// pod's containers, summed.
+	fmt.Fprintln(w, "POD ID\tNAME\tSTATUS\tCREATED\tINFRA ID\t# OF CONTAINERS\tRESTARTS")
 	now := time.Now()
 	for _, p := range pods {
 		members := pod.Members(cs, p)
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", short(p.ID), p.Name, pod.State(members),
-			container.HumanDuration(now.Sub(p.Created))+" ago", short(p.InfraContainerID), len(members))
+		restarts := 0
+		for _, rec := range members {
+			restarts += rec.RestartCount
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", short(p.ID), p.Name, pod.State(members),
+			container.HumanDuration(now.Sub(p.Created))+" ago", short(p.InfraContainerID), len(members), restarts)
 	}
 	return errors.Wrap(w.Flush(), "write pod ps output")
 }

@@ -563,15 +563,16 @@ func TestPodPsMatchesPodman(t *testing.T) {
 	e.podCreateNamed(name)
 	ours := strings.Split(e.ok("pod", "ps"), "\n")
 	columns := regexp.MustCompile(`\S+( \S+)*`)
-	if got, want := columns.FindAllString(ours[0], -1), columns.FindAllString(theirs[0], -1); strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("pod ps header %q, podman's %q", got, want)
+	// podman's columns, then kubectl's RESTARTS.
+	if got, want := columns.FindAllString(ours[0], -1), append(columns.FindAllString(theirs[0], -1), "RESTARTS"); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("pod ps header %q, want podman's and RESTARTS: %q", got, want)
 	}
 	fields := func(row string) []string { return regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(row), -1) }
 	if len(theirs) != 2 || len(ours) != 2 {
 		t.Fatalf("pod ps rows: ours %q podman %q", ours, theirs)
 	}
 	o, th := fields(ours[1]), fields(theirs[1])
-	if len(o) != len(th) {
+	if len(o) != len(th)+1 || o[len(o)-1] != "0" {
 		t.Fatalf("pod ps row %q, podman's %q", o, th)
 	}
 	for i, col := range []string{"POD ID", "NAME", "STATUS", "CREATED", "INFRA ID", "# OF CONTAINERS"} {
@@ -728,4 +729,38 @@ func TestPodInfraGoesWithItsPod(t *testing.T) {
 	e.ok("pod", "rm", "-f", pod)
 	e.assertNothingLeft()
 	e.assertNoPods()
+}
+
+// pod ps counts the restarts of the pod's containers as kubectl's
+// RESTARTS does, and pod inspect has each container's count.
+func TestPodPsCountsRestarts(t *testing.T) {
+	e := newEnv(t)
+	e.podCreateNamed("flaky")
+	e.ok("run", "-d", "--pod", "flaky", "--name", "flaky-a", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 3")
+	e.ok("run", "-d", "--pod", "flaky", "--name", "flaky-b", "busybox", "sleep", "1000")
+	waitFor(t, "two restarts", func() bool {
+		return e.inspect("flaky-a")["RestartCount"] == float64(2) && e.inspect("flaky-a")["State"].(map[string]any)["Status"] == "exited"
+	})
+	rows := strings.Split(e.ok("pod", "ps"), "\n")
+	if len(rows) != 2 || !strings.HasSuffix(rows[0], "RESTARTS") || !strings.HasSuffix(rows[1], " 2") {
+		t.Fatalf("pod ps: %q", rows)
+	}
+	var v struct {
+		Restarts   int
+		Containers []struct {
+			Name         string
+			RestartCount int
+		}
+	}
+	if err := json.Unmarshal([]byte(e.ok("pod", "inspect", "flaky")), &v); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, c := range v.Containers {
+		counts[c.Name] = c.RestartCount
+	}
+	if v.Restarts != 2 || counts["flaky-a"] != 2 || counts["flaky-b"] != 0 {
+		t.Fatalf("pod inspect: %+v", v)
+	}
+	e.ok("pod", "rm", "-f", "flaky")
 }
