@@ -261,7 +261,7 @@ func TestSaveByIDWritesNoTag(t *testing.T) {
 		archive := filepath.Join(t.TempDir(), "byid.tar")
 		e.ok("save", "-o", archive, ref)
 		var manifest []struct{ RepoTags []string }
-		if err := json.Unmarshal(readTarEntry(t, archive, "manifest.json"), &manifest); err != nil || len(manifest) != 1 {
+		if err := json.Unmarshal(readInTar(t, archive, "manifest.json"), &manifest); err != nil || len(manifest) != 1 {
 			t.Fatalf("save %s: manifest.json: %v", ref, err)
 		}
 		if len(manifest[0].RepoTags) != 0 {
@@ -274,30 +274,6 @@ func TestSaveByIDWritesNoTag(t *testing.T) {
 		// The new store has only busybox (by its name) besides.
 		if got := other.ok("images", "--format", "{{.Repository}}:{{.Tag}}"); got != "<none>:<none>\nbusybox:latest" {
 			t.Fatalf("load of save %s listed %q", ref, got)
-		}
-	}
-}
-
-// readTarEntry returns the body of the entry called name in the tar at path.
-func readTarEntry(t *testing.T, path, name string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s: no entry %s: %v", path, name, err)
-		}
-		if h.Name == name {
-			var body bytes.Buffer
-			if _, err := body.ReadFrom(tr); err != nil {
-				t.Fatal(err)
-			}
-			return body.Bytes()
 		}
 	}
 }

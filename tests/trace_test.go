@@ -1,17 +1,13 @@
 package tests
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // traceLine is a --trace line: "trace ch.N TOPIC DURATIONms COMMAND".
@@ -67,26 +63,6 @@ func inOrder(t *testing.T, steps []string, res ...string) {
 	}
 }
 
-// execEnv runs mydocker with extra environment variables.
-func (e *env) execEnv(vars []string, args ...string) result {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	c := e.cmd(ctx, args...)
-	c.Env = append(c.Env, vars...)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	e.noteState()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("mydocker %q: %v", args, err)
-	}
-	return r
-}
-
 // A foreground run with --trace: every kernel step in the order the series
 // teaches it, each naming its chapter, on stderr only.
 func TestTraceRunStepsInOrder(t *testing.T) {
@@ -135,17 +111,17 @@ func TestTraceRunStepsInOrder(t *testing.T) {
 // not a boolean is refused in one line, with nothing made.
 func TestTraceEnvironment(t *testing.T) {
 	e := newEnv(t)
-	r := e.execEnv([]string{"MYDOCKER_TRACE=1"}, "run", "--rm", "--network", "none", "busybox", "true")
+	r := e.runEnv([]string{"MYDOCKER_TRACE=1"}, "run", "--rm", "--network", "none", "busybox", "true")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	inOrder(t, traceSteps(t, r.stderr), `^ch\.1 clone\(`, `^ch\.4 cd .* && pivot_root`, `^ch\.3 execve`, `^ch\.13 rm -rf `)
 
-	r = e.execEnv([]string{"MYDOCKER_TRACE=0"}, "run", "--rm", "--network", "none", "busybox", "true")
+	r = e.runEnv([]string{"MYDOCKER_TRACE=0"}, "run", "--rm", "--network", "none", "busybox", "true")
 	if r.code != 0 || strings.Contains(r.stderr, "trace") {
 		t.Fatalf("MYDOCKER_TRACE=0: exit %d, stderr %q", r.code, r.stderr)
 	}
-	r = e.execEnv([]string{"MYDOCKER_TRACE=yes please"}, "run", "--network", "none", "busybox", "true")
+	r = e.runEnv([]string{"MYDOCKER_TRACE=yes please"}, "run", "--network", "none", "busybox", "true")
 	if r.code != 125 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "MYDOCKER_TRACE") {
 		t.Fatalf("bad MYDOCKER_TRACE: exit %d, stderr %q", r.code, r.stderr)
 	}
