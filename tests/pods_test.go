@@ -382,7 +382,7 @@ func (e *env) podState(name string) (state string, count int) {
 	for _, l := range strings.Split(e.ok("pod", "ps"), "\n")[1:] {
 		f := strings.Fields(l)
 		if len(f) > 2 && f[1] == name {
-			n, _ := strconv.Atoi(f[len(f)-1])
+			n, _ := strconv.Atoi(f[len(f)-2]) // # OF CONTAINERS, before RESTARTS
 			return f[2], n
 		}
 	}
