@@ -105,8 +105,11 @@ func TestCourseChapter02Limits(t *testing.T) {
 	if res["CpuShares"] != float64(512) || res["Memory"] != float64(100<<20) || res["CpusetCpus"] != "0" {
 		t.Fatalf("limits recorded %v", res)
 	}
-	got := e.runIn([]byte("cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares\n"), 0, "exec", "limited", "sh").stdout
-	if strings.Fields(got)[0] != strconv.Itoa(100<<20) || strings.Fields(got)[1] != "512" {
+	// The chapter reads cgroup v1's files; on cgroup v2 the same limits
+	// are memory.max and cpu.weight (512 shares are weight 20).
+	got := e.runIn([]byte(`if [ -e /sys/fs/cgroup/cgroup.controllers ]; then cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.weight; `+
+		`else cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares; fi`+"\n"), 0, "exec", "limited", "sh").stdout
+	if f := strings.Fields(got); len(f) != 2 || f[0] != strconv.Itoa(100<<20) || (f[1] != "512" && f[1] != "20") {
 		t.Fatalf("cgroup files inside: %q", got)
 	}
 	e.ok("rm", "-f", "limited")
