@@ -558,7 +558,18 @@ func TestPodPsMatchesPodman(t *testing.T) {
 			t.Errorf("podman pod rm: %v: %s", err, errOut)
 		}
 	})
-	p.run("pod", "start", name)
+	// In make vmtest's guest runc cannot start podman's infra container
+	// ("error reopening /dev/null inside container": podman's setup on
+	// that root, not ours); there podman's pod stays Created and only
+	// its STATUS is not compared.
+	started := true
+	if _, errOut, err := p.exec("pod", "start", name); err != nil {
+		if !strings.Contains(errOut, "reopening /dev/null") {
+			t.Fatalf("podman pod start: %v: %s", err, errOut)
+		}
+		t.Logf("podman cannot start a pod here; STATUS is not compared: %s", strings.TrimSpace(errOut))
+		started = false
+	}
 	theirs := strings.Split(strings.TrimSpace(p.run("pod", "ps")), "\n")
 	e.podCreateNamed(name)
 	ours := strings.Split(e.ok("pod", "ps"), "\n")
@@ -585,6 +596,10 @@ func TestPodPsMatchesPodman(t *testing.T) {
 			if !strings.HasSuffix(o[i], " ago") || !strings.HasSuffix(th[i], " ago") {
 				t.Errorf("CREATED %q, podman's %q", o[i], th[i])
 			}
+		case "STATUS":
+			if o[i] != "Running" || (started && th[i] != "Running") {
+				t.Errorf("STATUS %q, podman's %q", o[i], th[i])
+			}
 		default:
 			if o[i] != th[i] {
 				t.Errorf("%s %q, podman's %q", col, o[i], th[i])
@@ -595,7 +610,7 @@ func TestPodPsMatchesPodman(t *testing.T) {
 		t.Errorf("pod ps -q: %q", q)
 	}
 	// The infra container is a listed container in both, named alike.
-	theirPs := p.run("ps", "--format", "{{.Names}}")
+	theirPs := p.run("ps", "-a", "--format", "{{.Names}}")
 	ourPs := e.ok("ps", "--format", "{{.Names}}")
 	if !regexp.MustCompile(`^[0-9a-f]{12}-infra$`).MatchString(strings.TrimSpace(theirPs)) ||
 		!regexp.MustCompile(`^[0-9a-f]{12}-infra$`).MatchString(ourPs) {
