@@ -16,7 +16,7 @@
 #   VMTEST_SHARDS   test processes sharing the tests (default: one per CPU)
 #   VMTEST_INIT     busybox (default) or systemd: the guest's PID 1; under
 #                   systemd new containers get the systemd cgroup driver
-#   VMTEST_TIMEOUT  seconds before qemu is killed (default 1800)
+#   VMTEST_TIMEOUT  seconds before qemu is killed (default 2700)
 #   VMTEST_ACCEL    kvm or tcg (default: kvm if it can boot the kernel)
 #   VMTEST_KERNEL   the kernel version under /boot and /lib/modules
 #                   (default: the newest)
@@ -28,7 +28,7 @@ top=$(pwd)
 build=$top/.vmtest
 # A guard against hangs, not the budget: under TCG the whole suite takes
 # about 8 minutes on a 2-core machine, more when other jobs share it.
-timeout_s=${VMTEST_TIMEOUT:-1800}
+timeout_s=${VMTEST_TIMEOUT:-2700}
 mem=${VMTEST_MEM:-3072}
 cpus=${VMTEST_CPUS:-2}
 
