@@ -51,7 +51,9 @@ func runInPtyFunc(t *testing.T, e *env, user func(master *os.File, shown func() 
 	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 120}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// A hang guard, not a time limit: make vmtest's emulated CPU takes
+	// tens of seconds for what takes one here.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := e.cmd(ctx, args...)
 	c.Stdin, c.Stdout, c.Stderr = slave, slave, slave
