@@ -45,7 +45,13 @@ func TestMain(m *testing.M) {
 	if leakedCgroups(start) {
 		code = 1
 	}
-	for _, dir := range []string{imageDir, helperDir} {
+	// debianTar's directory is made by debianImageTar, only if a test
+	// needed the Debian rootfs.
+	debianDir := ""
+	if debianTar != "" {
+		debianDir = filepath.Dir(debianTar)
+	}
+	for _, dir := range []string{imageDir, helperDir, debianDir} {
 		if dir == "" {
 			continue
 		}
