@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/container"
+	"mydocker/container/spec"
 	"mydocker/format"
 )
 
@@ -31,12 +33,16 @@ type versionInfo struct {
 	KernelVersion string `json:"KernelVersion"`
 	CgroupVersion string `json:"CgroupVersion"`
 	CgroupDriver  string `json:"CgroupDriver"`
+	// BuildID and Inside: the build mydocker and mydocker-inside must
+	// share, and the program containers are entered with.
+	BuildID string `json:"BuildID"`
+	Inside  string `json:"Inside"`
 }
 
 func currentVersion() versionInfo {
 	v := versionInfo{Version: version, GitCommit: gitCommit, GoVersion: runtime.Version(),
 		Os: runtime.GOOS, Arch: runtime.GOARCH, KernelVersion: "unknown", CgroupVersion: "unknown",
-		CgroupDriver: cgroups.DefaultDriver()}
+		CgroupDriver: cgroups.DefaultDriver(), BuildID: spec.BuildID, Inside: container.InsidePath()}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		v.KernelVersion = unix.ByteSliceToString(u.Release[:])
@@ -74,6 +80,8 @@ var versionCommand = cli.Command{
 				cg = "v" + cg
 			}
 			fmt.Fprintf(tw, "Cgroups:\t%s, %s driver\n", cg, v.CgroupDriver)
+			fmt.Fprintf(tw, "Build:\t%s\n", v.BuildID)
+			fmt.Fprintf(tw, "Inside:\t%s\n", v.Inside)
 			return tw.Flush()
 		case "json":
 			data, err := json.Marshal(v)

@@ -183,6 +183,7 @@ func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
 
 // execConfigFile puts cfg in a memfd for nsexec to read.
 func execConfigFile(cfg *spec.ExecConfig) (*os.File, error) {
+	cfg.Build = spec.BuildID
 	data, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, errors.Wrap(err, "encode exec config")

@@ -14,8 +14,8 @@ func TestSealedSelfRefusesWrites(t *testing.T) {
 		name string
 		open func() (*os.File, error)
 	}{
-		{"read-only mount", readOnlySelf},
-		{"sealed memfd", sealedCopyOfSelf},
+		{"read-only mount", func() (*os.File, error) { return readOnlyView("/proc/self/exe") }},
+		{"sealed memfd", func() (*os.File, error) { return sealedCopyOf("/proc/self/exe") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := tc.open()

@@ -302,6 +302,7 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 		return nil, err
 	}
 	cfg := &spec.InitConfig{
+		Build:       spec.BuildID,
 		Security:    sec,
 		Rootfs:      l.ws.Merged(),
 		Mounts:      append(sortMounts(rec.Config.Volumes), l.etcMounts...),

@@ -106,6 +106,9 @@ func readExecConfig() (*spec.ExecConfig, error) {
 	if err := json.NewDecoder(f).Decode(&cfg); err != nil {
 		return nil, errors.Wrap(err, "read exec config")
 	}
+	if err := spec.CheckBuild(cfg.Build); err != nil {
+		return nil, err
+	}
 	if len(cfg.Args) == 0 {
 		return nil, errors.New("exec: no command given")
 	}

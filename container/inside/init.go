@@ -166,6 +166,9 @@ func readInitConfig(f io.Reader) (*spec.InitConfig, error) {
 	if err := spec.ReadFrame(f, &cfg); err != nil {
 		return nil, err
 	}
+	if err := spec.CheckBuild(cfg.Build); err != nil {
+		return nil, err
+	}
 	if len(cfg.Args) == 0 {
 		return nil, errors.New("no command given")
 	}

@@ -34,6 +34,9 @@ const (
 // as one length-framed JSON message (see sync.go), so every argument
 // arrives whole.
 type InitConfig struct {
+	// Build is the host's BuildID: init refuses a config from another
+	// build of mydocker (see CheckBuild).
+	Build  string   `json:"build,omitempty"`
 	Rootfs string   `json:"rootfs"` // host path of the mounted overlay (merged)
 	Mounts []Mount  `json:"mounts"`
 	Args   []string `json:"args"`
@@ -103,6 +106,7 @@ type Rlimit struct {
 // ExecConfig is the process `exec` starts in a running container. The
 // host hands it to nsexec in a memfd (see sync.go).
 type ExecConfig struct {
+	Build       string            `json:"build,omitempty"` // as InitConfig's
 	Args        []string          `json:"args"`
 	Env         []string          `json:"env"`
 	Cwd         string            `json:"cwd"`

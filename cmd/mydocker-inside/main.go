@@ -1,0 +1,41 @@
+// Command mydocker-inside is what every process of mydocker that enters a
+// container runs as: the container's init until it execs the user's
+// command, and the exec stub that joins a running container (its C
+// constructor in container/nsenter joins the namespaces before the Go
+// runtime starts). It is mydocker's own code for those two roles, built
+// apart so that it links only the packages used inside: it starts on
+// every run and exec, and the whole CLI's package initialisation would
+// cost each of them several milliseconds for nothing. `make build` puts
+// it beside mydocker; container.OpenSealedSelf finds it there.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"mydocker/constant"
+	"mydocker/container/inside"
+	_ "mydocker/container/nsenter"
+	"mydocker/container/spec"
+)
+
+func init() {
+	// unshare, capabilities, seccomp and the final exec act on the
+	// calling thread: the main goroutine stays on the thread the process
+	// started with.
+	runtime.LockOSThread()
+}
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case spec.InitCommand:
+			inside.InitMain() // does not return
+		case spec.ExecCommand:
+			inside.ExecMain() // does not return
+		}
+	}
+	fmt.Fprintln(os.Stderr, "mydocker-inside: started by mydocker run and exec, not by hand (try: mydocker --help)")
+	os.Exit(constant.ExitMydocker)
+}

@@ -1,0 +1,122 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The processes that enter a container run from mydocker-inside, the lean
+// companion beside mydocker. These tests run copies of the binaries from
+// a directory of their own: with a companion from another build, and with
+// none.
+
+// installCopy copies the built binaries named into a new directory and
+// returns the copy of mydocker there.
+func installCopy(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(binary), name))
+		if err != nil {
+			t.Fatalf("%v (run make build)", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "mydocker")
+}
+
+// runWith runs the mydocker at bin against the env's root.
+func (e *env) runWith(bin string, args ...string) result {
+	e.t.Helper()
+	c := exec.Command(bin, args...)
+	c.Env = append(os.Environ(), "MYDOCKER_ROOT="+e.root)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+func versionOf(t *testing.T, bin string) (build, inside string) {
+	t.Helper()
+	out, err := exec.Command(bin, "version", "-f", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ BuildID, Inside string }
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.BuildID, v.Inside
+}
+
+// A companion from another build refuses the config it is given, for run
+// and for exec, with one line naming the cause, and nothing is left. That
+// it refuses at all shows both run and exec start it, not mydocker.
+func TestInsideFromAnotherBuildIsRefused(t *testing.T) {
+	e := newEnv(t)
+	build, inside := versionOf(t, binary)
+	if build == "" || inside != filepath.Join(filepath.Dir(binary), "mydocker-inside") {
+		t.Fatalf("built mydocker: build ID %q, inside %q: want make build's ID and the companion beside it", build, inside)
+	}
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside")
+	// Another build: the same program with another ID stamped in.
+	companion := filepath.Join(filepath.Dir(bin), "mydocker-inside")
+	data, err := os.ReadFile(companion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("x", len(build))
+	if bytes.Count(data, []byte(build)) == 0 {
+		t.Fatalf("build ID %q not found in mydocker-inside", build)
+	}
+	if err := os.WriteFile(companion, bytes.ReplaceAll(data, []byte(build), []byte(other)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	r := e.runWith(bin, "run", "--rm", "--network", "none", "busybox", "echo", "ran")
+	if r.code != 125 || strings.Contains(r.stdout, "ran") || !strings.Contains(r.stderr, "another build") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("run with a companion of another build: code %d, stdout %q, stderr %q; want 125 and one line", r.code, r.stdout, r.stderr)
+	}
+	if ids := e.containerIDs(); len(ids) != 0 {
+		t.Fatalf("containers left: %v", ids)
+	}
+
+	id := strings.TrimSpace(e.run(0, "run", "-d", "--network", "none", "busybox", "sleep", "100").stdout)
+	r = e.runWith(bin, "exec", id, "echo", "ran")
+	if r.code != 125 || strings.Contains(r.stdout, "ran") || !strings.Contains(r.stderr, "another build") {
+		t.Fatalf("exec with a companion of another build: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	e.run(0, "rm", "-f", id)
+}
+
+// Without the companion, mydocker enters containers itself: run and exec
+// work the same.
+func TestInsideMissingFallsBackToMydocker(t *testing.T) {
+	e := newEnv(t)
+	bin := installCopy(t, "mydocker", "mydocker-init")
+	if _, inside := versionOf(t, bin); inside != "/proc/self/exe" {
+		t.Fatalf("inside without a companion: %q, want /proc/self/exe", inside)
+	}
+	if r := e.runWith(bin, "run", "--rm", "--network", "none", "busybox", "echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("run without companion: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	id := strings.TrimSpace(e.runWith(bin, "run", "-d", "--network", "none", "busybox", "sleep", "100").stdout)
+	if r := e.runWith(bin, "exec", id, "echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("exec without companion: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	e.run(0, "rm", "-f", id)
+}
