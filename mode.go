@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -10,6 +9,7 @@ import (
 
 	"mydocker/container"
 	"mydocker/image"
+	"mydocker/utils"
 )
 
 // The two modes of the CLI (CONTRACT.md, "Course mode"). Docker's is the
@@ -63,7 +63,7 @@ func courseMode(ctx *cli.Context) bool { return ctx.GlobalString("mode") == mode
 
 // shortHexRE is a word that image lookup would take as an image ID
 // prefix; commands such as dc or ed are that short, IDs ps shows are not.
-var shortHexRE = regexp.MustCompile(`^[0-9a-f]{1,11}$`)
+var shortHexRE = utils.LazyRegexp(`^[0-9a-f]{1,11}$`)
 
 // courseRunArgs splits run's arguments as the series reads them: until
 // chapter 14 `run` had no image argument, so the first word is a command
@@ -78,7 +78,7 @@ func courseRunArgs(images *image.Store, args []string) (img string, cmd []string
 		return courseImage, args, nil
 	case strings.ContainsAny(first, ":@/"):
 		return first, args[1:], nil
-	case shortHexRE.MatchString(first):
+	case shortHexRE().MatchString(first):
 		return courseImage, args, nil
 	}
 	if _, perr := image.ParseReference(first); perr != nil {

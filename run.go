@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -124,7 +123,7 @@ const (
 	pullNever   = "never"
 )
 
-var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
+var hostnameRE = utils.LazyRegexp(`^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$`)
 
 // parseRunOptions checks everything the user typed before anything is
 // created, so a bad flag leaves nothing behind.
@@ -192,7 +191,7 @@ func parseRunOptions(ctx *cli.Context) (*runOptions, error) {
 	if wd := o.overrides.WorkingDir; wd != "" && !filepath.IsAbs(wd) {
 		return nil, errors.Errorf("invalid --workdir %q: must be an absolute path", wd)
 	}
-	if o.config.Hostname != "" && !hostnameRE.MatchString(o.config.Hostname) {
+	if o.config.Hostname != "" && !hostnameRE().MatchString(o.config.Hostname) {
 		return nil, errors.Errorf("invalid --hostname %q", o.config.Hostname)
 	}
 	var err error

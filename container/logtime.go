@@ -1,19 +1,20 @@
 package container
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pkg/errors"
+
+	"mydocker/utils"
 )
 
 // LogTimeFormat is how logs -t prints an entry's time, as Docker does:
 // RFC 3339 with nanoseconds, every digit kept so the column lines up.
 const LogTimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
-var unixTimeRE = regexp.MustCompile(`^([0-9]{1,12})(?:\.([0-9]{1,9}))?$`)
+var unixTimeRE = utils.LazyRegexp(`^([0-9]{1,12})(?:\.([0-9]{1,9}))?$`)
 
 // The layouts logs --since and --until take, as Docker's: RFC 3339 with
 // or without fractions, cut at the minute, hour or day, with a zone
@@ -40,7 +41,7 @@ func ParseLogTime(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
-	if m := unixTimeRE.FindStringSubmatch(s); m != nil {
+	if m := unixTimeRE().FindStringSubmatch(s); m != nil {
 		sec, err := strconv.ParseInt(m[1], 10, 64)
 		if err != nil {
 			return time.Time{}, errors.Errorf("invalid time %q", s)

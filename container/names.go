@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -20,11 +19,11 @@ import (
 // or reading every record, and it makes resolving a name one read.
 func (s *Store) namesDir() string { return filepath.Join(s.Layout.ContainerDir(), ".names") }
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+var nameRE = utils.LazyRegexp(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 // ValidateName checks a container name as Docker does.
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) || len(name) > 128 {
+	if !nameRE().MatchString(name) || len(name) > 128 {
 		return errors.Errorf("invalid container name %q: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
 	}
 	return nil
@@ -131,7 +130,7 @@ func (s *Store) releaseName(name, id string) {
 
 // nameOwner returns the ID holding name, if any.
 func (s *Store) nameOwner(name string) (string, bool) {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return "", false
 	}
 	owner, err := os.ReadFile(filepath.Join(s.namesDir(), name))

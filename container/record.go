@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"mydocker/container/security"
 	"mydocker/container/spec"
 	"mydocker/network"
+	"mydocker/utils"
 )
 
 // Container states, as Docker names them.
@@ -182,11 +182,11 @@ func decodeRecord(id string, data []byte) (*Record, error) {
 	return &rec, nil
 }
 
-var idRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var idRE = utils.LazyRegexp(`^[0-9a-f]{64}$`)
 
 // ValidID reports whether id has the form of a container ID: only such
 // names ever get a cgroup, a veth or a workspace.
-func ValidID(id string) bool { return idRE.MatchString(id) }
+func ValidID(id string) bool { return idRE().MatchString(id) }
 
 // check refuses a record that does not belong to its directory or lacks
 // what every record has. Everything cleanup does is keyed by the record's
@@ -199,7 +199,7 @@ func (rec *Record) check(dirID string) error {
 		return errors.Errorf("record has Id %q, not its directory's", rec.ID)
 	case !ValidID(rec.ID):
 		return errors.Errorf("invalid Id %q", rec.ID)
-	case !nameRE.MatchString(rec.Name):
+	case !nameRE().MatchString(rec.Name):
 		return errors.Errorf("invalid Name %q", rec.Name)
 	case len(rec.Config.Cmd) == 0 && len(rec.Config.Entrypoint) == 0:
 		return errors.New("no Cmd or Entrypoint")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"time"
 
@@ -36,11 +35,11 @@ const AnonymousLabel = "com.docker.volume.anonymous"
 
 // volumeNameRE is Docker's rule for a local volume's name. It also keeps
 // a name from being a path: no slash, never "." or "..".
-var volumeNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+var volumeNameRE = utils.LazyRegexp(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
 // ValidateVolumeName refuses a name Docker would refuse.
 func ValidateVolumeName(name string) error {
-	if !volumeNameRE.MatchString(name) || len(name) > 255 {
+	if !volumeNameRE().MatchString(name) || len(name) > 255 {
 		return errors.Errorf("invalid volume name %q: it must match [a-zA-Z0-9][a-zA-Z0-9_.-]+", name)
 	}
 	return nil

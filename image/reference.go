@@ -1,11 +1,12 @@
 package image
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pkg/errors"
+
+	"mydocker/utils"
 )
 
 // dockerHub is how Docker spells Docker Hub in stored and shown names;
@@ -14,7 +15,7 @@ const dockerHub = "docker.io"
 
 // componentRE is one path component of a repository, as Docker's
 // reference grammar has it (ggcr alone lets "a//b" and "-a" through).
-var componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+var componentRE = utils.LazyRegexp(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
 
 // Reference is an image reference in Docker's canonical form:
 // docker.io/library/busybox:latest, or repo@sha256:... for a digest.
@@ -37,7 +38,7 @@ func ParseReference(ref string) (Reference, error) {
 	}
 	out := Reference{Registry: r.Context().RegistryStr(), Repository: r.Context().RepositoryStr()}
 	for _, c := range strings.Split(out.Repository, "/") {
-		if !componentRE.MatchString(c) {
+		if !componentRE().MatchString(c) {
 			return Reference{}, errors.Errorf("invalid reference format: %q", ref)
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -31,12 +30,12 @@ import (
 // ErrNotFound is returned (wrapped) for an image that does not exist.
 var ErrNotFound = errors.New("no such image")
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var nameRE = utils.LazyRegexp(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // ValidateName checks a blog image name is a plain file name we can store
 // as <root>/image/<name>.tar.
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) || len(name) > 128 {
+	if !nameRE().MatchString(name) || len(name) > 128 {
 		return errors.Errorf("invalid image name %q: use letters, digits, '.', '_' and '-'", name)
 	}
 	return nil
@@ -92,7 +91,7 @@ func (s *Store) Get(ref string) (*Image, error) {
 	return s.imageFor(e, shown)
 }
 
-var idPrefixRE = regexp.MustCompile(`^(sha256:)?[0-9a-f]{1,64}$`)
+var idPrefixRE = utils.LazyRegexp(`^(sha256:)?[0-9a-f]{1,64}$`)
 
 // find resolves ref to an index entry and the name to show for it.
 func (s *Store) find(ref string) (*imageEntry, string, error) {
@@ -114,7 +113,7 @@ func (s *Store) find(ref string) (*imageEntry, string, error) {
 			return e, r.Familiar(), nil
 		}
 	}
-	if idPrefixRE.MatchString(ref) && (strings.HasPrefix(ref, "sha256:") || len(ref) >= 4) {
+	if idPrefixRE().MatchString(ref) && (strings.HasPrefix(ref, "sha256:") || len(ref) >= 4) {
 		want := ref
 		if !strings.HasPrefix(want, "sha256:") {
 			want = "sha256:" + want
@@ -132,7 +131,7 @@ func (s *Store) find(ref string) (*imageEntry, string, error) {
 			return nil, "", errors.Errorf("image ID prefix %s is ambiguous", ref)
 		}
 	}
-	if perr != nil && !idPrefixRE.MatchString(ref) {
+	if perr != nil && !idPrefixRE().MatchString(ref) {
 		return nil, "", perr
 	}
 	return nil, "", errors.Wrapf(ErrNotFound, "%s", ref)

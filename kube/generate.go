@@ -3,7 +3,6 @@ package kube
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -12,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"mydocker/utils"
 )
 
 // PodSource is what generate kube reads of a pod, or of containers that
@@ -71,12 +72,12 @@ var restartPolicies = map[string]corev1.RestartPolicy{
 	"always":     corev1.RestartPolicyAlways, "unless-stopped": corev1.RestartPolicyAlways,
 }
 
-var notLabelChar = regexp.MustCompile(`[^a-z0-9-]+`)
+var notLabelChar = utils.LazyRegexp(`[^a-z0-9-]+`)
 
 // DNSLabel makes s a DNS-1123 label (what Kubernetes wants of container
 // and volume names): lower case, runs of anything else as one '-'.
 func DNSLabel(s string) string {
-	s = strings.Trim(notLabelChar.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	s = strings.Trim(notLabelChar().ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(s) > 63 {
 		s = strings.Trim(s[:63], "-")
 	}

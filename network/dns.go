@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"net"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"mydocker/utils"
 )
 
 // DNSConfig is what --dns, --dns-search and --dns-option ask of a
@@ -25,9 +26,9 @@ var defaultNameservers = []string{"8.8.8.8", "8.8.4.4"}
 
 var (
 	// A search domain: dotted labels, as resolv.conf takes them.
-	domainRE = regexp.MustCompile(`^[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62})(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62}))*\.?$`)
+	domainRE = utils.LazyRegexp(`^[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62})(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62}))*\.?$`)
 	// A resolver option: ndots:2, edns0, timeout:1, use-vc, ...
-	dnsOptionRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+(:[0-9]+)?$`)
+	dnsOptionRE = utils.LazyRegexp(`^[a-zA-Z0-9_-]+(:[0-9]+)?$`)
 )
 
 // ParseDNS checks the DNS flags of run. "--dns-search ." asks for no
@@ -42,13 +43,13 @@ func ParseDNS(servers, search, options []string) (DNSConfig, error) {
 		c.Servers = append(c.Servers, ip.String())
 	}
 	for _, s := range search {
-		if s != "." && (len(s) > 253 || !domainRE.MatchString(s)) {
+		if s != "." && (len(s) > 253 || !domainRE().MatchString(s)) {
 			return DNSConfig{}, errors.Errorf("invalid --dns-search %q: not a domain name", s)
 		}
 		c.Search = append(c.Search, s)
 	}
 	for _, s := range options {
-		if !dnsOptionRE.MatchString(s) {
+		if !dnsOptionRE().MatchString(s) {
 			return DNSConfig{}, errors.Errorf("invalid --dns-option %q: want an option such as ndots:2 or edns0", s)
 		}
 		c.Options = append(c.Options, s)
@@ -142,7 +143,7 @@ func ParseAddHost(spec string) (AddHost, error) {
 		return AddHost{}, errors.Errorf("invalid --add-host %q: want NAME:IP", spec)
 	}
 	name, addr := spec[:i], spec[i+1:]
-	if !aliasRE.MatchString(name) {
+	if !aliasRE().MatchString(name) {
 		return AddHost{}, errors.Errorf("invalid --add-host %q: %q is not a host name", spec, name)
 	}
 	if addr == HostGateway {

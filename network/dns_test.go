@@ -48,7 +48,7 @@ func FuzzParseAddHost(f *testing.F) {
 			return
 		}
 		// What reaches /etc/hosts is one line of two fields.
-		if !aliasRE.MatchString(h.Name) || strings.ContainsAny(h.Name+h.IP, " \t\n\r#") {
+		if !aliasRE().MatchString(h.Name) || strings.ContainsAny(h.Name+h.IP, " \t\n\r#") {
 			t.Fatalf("%q: name %q", spec, h.Name)
 		}
 		if h.IP != HostGateway && net.ParseIP(h.IP) == nil {

@@ -1,10 +1,11 @@
 package network
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"mydocker/utils"
 )
 
 // The network modes besides bridge networks, as Docker names them.
@@ -33,11 +34,11 @@ func UserDefined(mode string) bool { return Bridged(mode) && mode != DefaultName
 
 // aliasRE is what a name a container answers to on a network may be: a
 // DNS label or dotted name, which is also what /etc/hosts can carry.
-var aliasRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,253}[a-zA-Z0-9])?$`)
+var aliasRE = utils.LazyRegexp(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,253}[a-zA-Z0-9])?$`)
 
 // ValidateAlias checks a --network-alias.
 func ValidateAlias(alias string) error {
-	if !aliasRE.MatchString(alias) {
+	if !aliasRE().MatchString(alias) {
 		return errors.Errorf("invalid --network-alias %q: want a host name (letters, digits, '.', '-', '_')", alias)
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,7 +64,7 @@ func (s *Store) poolPath(name string) string { return filepath.Join(s.dir, "ipam
 // runs never get the same address.
 func (s *Store) lock() (*utils.FileLock, error) { return utils.Lock(filepath.Join(s.dir, ".lock")) }
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+var nameRE = utils.LazyRegexp(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
 
 // Every mydocker bridge, of any state root, is named bridgePrefix and a
 // hash, so one iptables interface pattern matches them all: that is how a
@@ -92,7 +91,7 @@ func (s *Store) Get(name string) (*Network, error) {
 }
 
 func (s *Store) get(name string) (*Network, error) {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return nil, errors.Errorf("no such network: %s", name)
 	}
 	data, err := os.ReadFile(s.netPath(name))
@@ -234,7 +233,7 @@ func (s *Store) destroy(n *Network) error {
 }
 
 func (s *Store) create(name, driver, subnet string) (*Network, error) {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return nil, errors.Errorf("invalid network name %q: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
 	}
 	if driver != "bridge" {
@@ -429,7 +428,7 @@ func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 	}
 	n, err := s.Get(name)
 	if err != nil {
-		if !nameRE.MatchString(name) {
+		if !nameRE().MatchString(name) {
 			return err
 		}
 		// An unreadable record, or a bridge an older mydocker killed

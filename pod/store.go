@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -85,7 +84,7 @@ func ParseShare(v string) ([]string, error) {
 	return out, nil
 }
 
-var idRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var idRE = utils.LazyRegexp(`^[0-9a-f]{64}$`)
 
 // Store keeps the pod records of a state root under <root>/pods.
 type Store struct{ Dir string }
@@ -194,7 +193,7 @@ func (s *Store) List() ([]*Pod, error) {
 	}
 	var pods []*Pod
 	for _, e := range ents {
-		if !idRE.MatchString(e.Name()) {
+		if !idRE().MatchString(e.Name()) {
 			continue
 		}
 		p, err := s.Load(e.Name())
@@ -213,7 +212,7 @@ func (s *Store) Resolve(ref string) (*Pod, error) {
 	if ref == "" {
 		return nil, errors.New("empty pod reference")
 	}
-	if idRE.MatchString(ref) {
+	if idRE().MatchString(ref) {
 		if p, err := s.Load(ref); err == nil {
 			return p, nil
 		}
@@ -244,7 +243,7 @@ func (s *Store) Resolve(ref string) (*Pod, error) {
 
 // Delete removes pod id's record and directory.
 func (s *Store) Delete(id string) error {
-	if !idRE.MatchString(id) {
+	if !idRE().MatchString(id) {
 		return errors.Errorf("invalid pod ID %q", id)
 	}
 	return errors.Wrap(os.RemoveAll(filepath.Join(s.Dir, id)), "remove pod record")

@@ -16,12 +16,13 @@ package trace
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mydocker/utils"
 )
 
 // Step is one kernel step as recorded.
@@ -112,11 +113,11 @@ func FormatDuration(d time.Duration) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-var lineRE = regexp.MustCompile(`^trace ch\.(\d+) +(\S+) +(\d+\.\d{3})ms  (.*?)(  -> failed: .*)?$`)
+var lineRE = utils.LazyRegexp(`^trace ch\.(\d+) +(\S+) +(\d+\.\d{3})ms  (.*?)(  -> failed: .*)?$`)
 
 // Parse reads a line Format wrote; ok is false for any other line.
 func Parse(line string) (s Step, chapter int, ok bool) {
-	m := lineRE.FindStringSubmatch(line)
+	m := lineRE().FindStringSubmatch(line)
 	if m == nil {
 		return Step{}, 0, false
 	}

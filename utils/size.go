@@ -3,7 +3,6 @@ package utils
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -12,14 +11,14 @@ import (
 
 // sizeRE is a count of bytes with an optional binary unit: 1048576, 512m,
 // 64G, 2GiB, 3kb, 10b.
-var sizeRE = regexp.MustCompile(`^([0-9]+)(?:([kmgt])(?:i?b)?|b)?$`)
+var sizeRE = LazyRegexp(`^([0-9]+)(?:([kmgt])(?:i?b)?|b)?$`)
 
 // ParseSize parses a size in bytes with an optional binary unit: k, m, g
 // or t, in any case, optionally followed by b or ib (512m, 64G, 2GiB,
 // 1048576). It is the one size parser behind --memory, --log-opt max-size
 // and the image size limit.
 func ParseSize(s string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	m := sizeRE().FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
 	bad := errors.Errorf("invalid size %q: want a positive number of bytes such as 512m or 64g", s)
 	if m == nil {
 		return 0, bad
