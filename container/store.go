@@ -120,12 +120,21 @@ func (s *Store) write(rec *Record) error {
 	if err != nil {
 		return errors.Wrap(err, "encode record")
 	}
-	err = utils.WriteFileAtomic(s.configPath(rec.ID), data, 0o600)
+	// A --rm container's record is gone when the container is: made
+	// durable, it would only survive a crash of the machine to name a
+	// container that is not running, which rm -f cleans up all the same
+	// from an unreadable record. Each fsync is a journal commit on the
+	// path of run --rm.
+	write := utils.WriteFileAtomic
+	if rec.Config.AutoRemove {
+		write = utils.ReplaceFile
+	}
+	err = write(s.configPath(rec.ID), data, 0o600)
 	if errors.Is(err, unix.ENOSPC) {
 		// The container's log may have filled the disk: give back the
 		// space kept for this moment, so its exit is still recorded.
 		if rerr := os.Remove(s.reservePath(rec.ID)); rerr == nil {
-			err = utils.WriteFileAtomic(s.configPath(rec.ID), data, 0o600)
+			err = write(s.configPath(rec.ID), data, 0o600)
 		}
 	}
 	return err

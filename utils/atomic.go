@@ -13,6 +13,18 @@ import (
 // or the new content, never a torn file: write a temp file in the same
 // directory, fsync it, rename it over path, then fsync the directory.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomic(path, data, perm, true)
+}
+
+// ReplaceFile replaces path with data as WriteFileAtomic does, for
+// readers (they see the old or the new content), but without the two
+// fsyncs: for a file that does not have to survive a crash of the
+// machine, where each fsync costs a journal commit.
+func ReplaceFile(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomic(path, data, perm, false)
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode, durable bool) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -32,8 +44,10 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Chmod(perm); err != nil {
 		return errors.Wrapf(err, "chmod %s", tmpName)
 	}
-	if err := tmp.Sync(); err != nil {
-		return errors.Wrapf(err, "fsync %s", tmpName)
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			return errors.Wrapf(err, "fsync %s", tmpName)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return errors.Wrapf(err, "close %s", tmpName)
@@ -42,6 +56,9 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return errors.Wrapf(err, "rename %s to %s", tmpName, path)
 	}
 	ok = true
+	if !durable {
+		return nil
+	}
 	return SyncDir(dir)
 }
 
