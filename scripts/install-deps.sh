@@ -25,7 +25,7 @@
 # module proxy, checked against Go's checksum database.
 set -eu
 packages="busybox-static gcc libc6-dev make util-linux procps iptables
-podman runc docker-registry skopeo apache2-utils mmdebstrap zsh man-db catatonit"
+podman runc docker-registry skopeo apache2-utils mmdebstrap zsh man-db catatonit strace"
 case "${1:-}" in
 --vm) packages="$packages linux-image-amd64 qemu-system-x86 cpio" ;;
 --build) packages="gcc libc6-dev" ;;
