@@ -1,3 +1,9 @@
+// GOMAXPROCS is set once at start: Go 1.25's runtime otherwise re-reads
+// the cgroup's CPU limit every second for the life of the process, and a
+// detached container's monitor lives as long as the container, idle.
+//
+//go:debug updatemaxprocs=0
+
 // Command mydocker is a daemonless container CLI: each command runs, does
 // its work on the state under its root and exits; a small per-container
 // monitor process watches each running container.

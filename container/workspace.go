@@ -68,10 +68,8 @@ func (w Workspace) Mount(layers []string) error {
 	if err := w.mountLower(lower); err != nil {
 		return err
 	}
-	if mounted, err := utils.MountsUnder(w.Merged()); err != nil {
+	if mounted, err := utils.IsMountRoot(w.Merged()); err != nil || mounted {
 		return err
-	} else if len(mounted) > 0 {
-		return nil
 	}
 	opts := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + w.Upper() + ",workdir=" + w.work()
 	done := trace.Begin(trace.Overlay, "mount -t overlay overlay -o %s %s", opts, w.Merged())
@@ -93,10 +91,8 @@ func (w Workspace) Mount(layers []string) error {
 // is mounted while the container runs, as merged is, and unmounted with
 // it.
 func (w Workspace) mountLower(lower []string) error {
-	if mounted, err := utils.MountsUnder(w.Lower()); err != nil {
+	if mounted, err := utils.IsMountRoot(w.Lower()); err != nil || mounted {
 		return err
-	} else if len(mounted) > 0 {
-		return nil
 	}
 	if len(lower) > 1 {
 		if err := unix.Mount("overlay", w.Lower(), "overlay", unix.MS_RDONLY, "lowerdir="+strings.Join(lower, ":")); err != nil {
@@ -114,17 +110,30 @@ func (w Workspace) mountLower(lower []string) error {
 	return nil
 }
 
-// Unmount unmounts everything under the workspace, deepest first.
+// Unmount unmounts what Mount mounted: merged and lower. It checks the
+// two mount points, not the mount table: the table lists every mount on
+// the machine, and reading it was the largest part of a container's
+// teardown. Anything else mounted under the workspace is unmounted, with
+// the table, by Remove before it deletes a file.
 func (w Workspace) Unmount() error {
-	if !trace.On() {
-		return utils.UnmountAll(w.Dir)
+	var points []string
+	for _, p := range []string{w.Merged(), w.Lower()} {
+		if mounted, err := utils.IsMountRoot(p); err != nil {
+			return err
+		} else if mounted {
+			points = append(points, p)
+		}
 	}
-	mounted, err := utils.MountsUnder(w.Dir)
-	if err != nil || len(mounted) == 0 {
-		return err
+	if len(points) == 0 {
+		return nil
 	}
-	done := trace.Begin(trace.Overlay, "umount %s", strings.Join(mounted, " "))
-	err = utils.UnmountAll(w.Dir)
+	done := trace.Begin(trace.Overlay, "umount %s", strings.Join(points, " "))
+	var err error
+	for _, p := range points {
+		if _, err = utils.UnmountRoot(p); err != nil {
+			break
+		}
+	}
 	done(err)
 	return err
 }

@@ -11,6 +11,45 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// IsMountRoot reports whether path is the root of a mount: one statx(2),
+// where listing the mount table means the kernel formats every mount on
+// the machine (each overlay with its whole lowerdir list) for us to parse.
+// It answers only for path itself, not for mounts below it.
+func IsMountRoot(path string) (bool, error) {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, 0, &stx); err != nil {
+		if err == unix.ENOENT {
+			return false, nil
+		}
+		return false, errors.Wrapf(err, "statx %s", path)
+	}
+	if stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		// Before Linux 5.8: ask the mount table.
+		points, err := MountsUnder(path)
+		if err != nil {
+			return false, err
+		}
+		return len(points) > 0 && points[len(points)-1] == filepath.Clean(path), nil
+	}
+	return stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
+}
+
+// UnmountRoot unmounts every mount stacked at path (not below it), and
+// says which it unmounted.
+func UnmountRoot(path string) (bool, error) {
+	unmounted := false
+	for {
+		mounted, err := IsMountRoot(path)
+		if err != nil || !mounted {
+			return unmounted, err
+		}
+		if err := Unmount(path); err != nil {
+			return unmounted, err
+		}
+		unmounted = true
+	}
+}
+
 // MountsUnder lists the mount points at or below dir, deepest first, as
 // /proc/self/mountinfo reports them.
 func MountsUnder(dir string) ([]string, error) {
@@ -65,15 +104,23 @@ func UnmountAll(dir string) error {
 // so deleting a directory with a volume still bound inside would delete the
 // volume's data: this is the one check that prevents it.
 func RemoveAllUnmounted(dir string) error {
-	if err := UnmountAll(dir); err != nil {
-		return err
-	}
 	points, err := MountsUnder(dir)
 	if err != nil {
 		return err
 	}
 	if len(points) > 0 {
-		return errors.Errorf("refusing to remove %s: %s is still mounted", dir, points[0])
+		// Unmount, then read the table again: a mount can hide another.
+		for _, p := range points {
+			if err := Unmount(p); err != nil {
+				return err
+			}
+		}
+		if points, err = MountsUnder(dir); err != nil {
+			return err
+		}
+		if len(points) > 0 {
+			return errors.Errorf("refusing to remove %s: %s is still mounted", dir, points[0])
+		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return errors.Wrapf(err, "remove %s", dir)

@@ -89,3 +89,51 @@ func TestRemoveAllUnmountedRefusesWhatStaysMounted(t *testing.T) {
 		t.Fatalf("volume data lost: %q %v", data, err)
 	}
 }
+
+func TestIsMountRootAndUnmountRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test mounts tmpfs: run it as root")
+	}
+	base := t.TempDir()
+	plain, stacked := filepath.Join(base, "plain"), filepath.Join(base, "stacked")
+	for _, d := range []string{plain, stacked} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two mounts stacked at one point: the top one hides the other.
+	for i := 0; i < 2; i++ {
+		if err := unix.Mount("tmpfs", stacked, "tmpfs", 0, "size=64k"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for unix.Unmount(stacked, unix.MNT_DETACH) == nil {
+		}
+	})
+	if err := os.Mkdir(filepath.Join(stacked, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{plain, false},
+		{stacked, true},
+		{filepath.Join(stacked, "sub"), false}, // inside a mount, not its root
+		{filepath.Join(base, "missing"), false},
+	} {
+		if got, err := IsMountRoot(tc.path); err != nil || got != tc.want {
+			t.Errorf("IsMountRoot(%s) = %v, %v; want %v", tc.path, got, err, tc.want)
+		}
+	}
+	if did, err := UnmountRoot(stacked); err != nil || !did {
+		t.Fatalf("UnmountRoot: %v, %v", did, err)
+	}
+	if points, err := MountsUnder(stacked); err != nil || len(points) != 0 {
+		t.Fatalf("after UnmountRoot, mounted at %s: %v %v", stacked, points, err)
+	}
+	if did, err := UnmountRoot(plain); err != nil || did {
+		t.Fatalf("UnmountRoot of a plain directory: %v, %v", did, err)
+	}
+}

@@ -1,3 +1,9 @@
+// GOMAXPROCS is set once at start: Go 1.25's runtime otherwise re-reads
+// the cgroup's CPU limit every second for the life of the process, and a
+// detached container's monitor lives as long as the container, idle.
+//
+//go:debug updatemaxprocs=0
+
 // Command mydocker-inside is what every process of mydocker that enters a
 // container runs as: the container's init until it execs the user's
 // command, and the exec stub that joins a running container (its C
