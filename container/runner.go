@@ -105,7 +105,7 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	if err := r.Store.Reserve(id); err != nil {
 		log.Warn(err)
 	}
-	ws := Workspace{Dir: r.Store.WorkspaceDir(id)}
+	ws := Workspace{Dir: r.Store.WorkspaceDir(id), Volatile: rec.Config.AutoRemove}
 	if err := ws.Mount(rec.Layers); err != nil {
 		return nil, err
 	}

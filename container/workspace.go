@@ -17,7 +17,16 @@ import (
 // Workspace is a container's overlay directory <root>/overlay2/<id>:
 // upper holds its writes, work is overlayfs's scratch space and merged is
 // its root file system while it runs.
-type Workspace struct{ Dir string }
+type Workspace struct {
+	Dir string
+	// Volatile mounts the overlay with overlayfs's volatile option, for
+	// a container removed when it exits (--rm): nothing it writes is kept,
+	// so its upper dir is never synced to disk. Without it, unmounting an
+	// overlay syncs the whole file system under its upper dir (all of
+	// the state root's disk, everyone's dirty data), which was the
+	// slowest step of a run --rm teardown.
+	Volatile bool
+}
 
 // Upper is where the container's own changes live.
 func (w Workspace) Upper() string { return filepath.Join(w.Dir, "upper") }
@@ -72,6 +81,15 @@ func (w Workspace) Mount(layers []string) error {
 		return err
 	}
 	opts := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + w.Upper() + ",workdir=" + w.work()
+	if w.Volatile {
+		// After a crash of the machine overlayfs refuses to mount a
+		// volatile upper dir again until this marker is gone; its writes
+		// were never meant to outlive the container.
+		if err := os.RemoveAll(filepath.Join(w.work(), "incompat")); err != nil {
+			return errors.Wrap(err, "clear the overlay's volatile marker")
+		}
+		opts += ",volatile"
+	}
 	done := trace.Begin(trace.Overlay, "mount -t overlay overlay -o %s %s", opts, w.Merged())
 	err := unix.Mount("overlay", w.Merged(), "overlay", 0, opts)
 	done(err)

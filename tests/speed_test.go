@@ -5,7 +5,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // syncCalls runs mydocker under strace and counts the calls that wait for
@@ -37,5 +40,43 @@ func TestRunRmWaitsForNoDisk(t *testing.T) {
 	}
 	if n := e.syncCalls("run", "-d", "--name", "stays", "--network", "none", "busybox", "true"); n == 0 {
 		t.Errorf("run -d: no fsync: the record of a container that stays must be durable")
+	}
+}
+
+// overlayOptions returns the super options of the overlay mounted at the
+// container's merged dir.
+func (e *env) overlayOptions(id string) string {
+	e.t.Helper()
+	infos, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(filepath.Join(e.root, "overlay2", id, "merged")))
+	if err != nil || len(infos) != 1 {
+		e.t.Fatalf("overlay of %s: %v %v", id, infos, err)
+	}
+	return infos[0].VFSOptions
+}
+
+// A --rm container's overlay is volatile (unmounting it does not sync the
+// disk under the state root); a container that stays keeps its writes
+// durable. A volatile marker left by a crash does not stop the start.
+func TestRunRmOverlayIsVolatile(t *testing.T) {
+	e := newEnv(t)
+	rm := strings.TrimSpace(e.run(0, "run", "-d", "--rm", "--network", "none", "busybox", "sleep", "100").stdout)
+	if opts := e.overlayOptions(rm); !strings.Contains(opts, "volatile") {
+		t.Errorf("--rm container's overlay options %q: want volatile", opts)
+	}
+	stays := strings.TrimSpace(e.run(0, "run", "-d", "--network", "none", "busybox", "sleep", "100").stdout)
+	if opts := e.overlayOptions(stays); strings.Contains(opts, "volatile") {
+		t.Errorf("a kept container's overlay options %q: must not be volatile", opts)
+	}
+	e.run(0, "rm", "-f", rm, stays)
+
+	// As a crash leaves it: the marker in the work dir of a --rm
+	// container that is created but not yet started.
+	id := strings.TrimSpace(e.run(0, "create", "--rm", "--network", "none", "busybox", "echo", "started").stdout)
+	marker := filepath.Join(e.root, "overlay2", id, "work", "incompat", "volatile")
+	if err := os.MkdirAll(marker, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run(0, "start", "-a", id); r.stdout != "started\n" {
+		t.Fatalf("start with a volatile marker left: %q %q", r.stdout, r.stderr)
 	}
 }

@@ -76,7 +76,7 @@ func TestTraceRunStepsInOrder(t *testing.T) {
 	steps := traceSteps(t, r.stderr)
 	inOrder(t, steps,
 		`^ch\.14 mkdir .*/overlay2/[0-9a-f]{64} `, // the container's directories
-		`^ch\.5 mount -t overlay overlay -o lowerdir=.*,upperdir=.*/upper,workdir=.*/work .*/merged$`,
+		`^ch\.5 mount -t overlay overlay -o lowerdir=.*,upperdir=.*/upper,workdir=.*/work(,volatile)? .*/merged$`,
 		`^ch\.2 echo 67108864 > /sys/fs/cgroup/.*memory`, // -m, before init exists
 		`^ch\.1 clone\(CLONE_NEWUTS\|CLONE_NEWPID\|CLONE_NEWNS\|CLONE_NEWIPC\|CLONE_NEWNET\)`,
 		`^ch\.3 write\(3\): the config to init through a pipe`,
