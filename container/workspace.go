@@ -85,7 +85,7 @@ func (w Workspace) Mount(layers []string) error {
 		// After a crash of the machine overlayfs refuses to mount a
 		// volatile upper dir again until this marker is gone; its writes
 		// were never meant to outlive the container.
-		if err := os.RemoveAll(filepath.Join(w.work(), "incompat")); err != nil {
+		if err := os.RemoveAll(filepath.Join(w.work(), "work", "incompat")); err != nil {
 			return errors.Wrap(err, "clear the overlay's volatile marker")
 		}
 		opts += ",volatile"

@@ -72,7 +72,7 @@ func TestRunRmOverlayIsVolatile(t *testing.T) {
 	// As a crash leaves it: the marker in the work dir of a --rm
 	// container that is created but not yet started.
 	id := strings.TrimSpace(e.run(0, "create", "--rm", "--network", "none", "busybox", "echo", "started").stdout)
-	marker := filepath.Join(e.root, "overlay2", id, "work", "incompat", "volatile")
+	marker := filepath.Join(e.root, "overlay2", id, "work", "work", "incompat", "volatile")
 	if err := os.MkdirAll(marker, 0o700); err != nil {
 		t.Fatal(err)
 	}
