@@ -99,11 +99,18 @@ func UnmountAll(dir string) error {
 	return nil
 }
 
-// RemoveAllUnmounted deletes dir only after confirming from mountinfo that
-// nothing is mounted at or below it. os.RemoveAll walks into mount points,
-// so deleting a directory with a volume still bound inside would delete the
-// volume's data: this is the one check that prevents it.
+// RemoveAllUnmounted deletes dir without ever deleting through a mount
+// point: os.RemoveAll walks into mount points, so deleting a directory
+// with a volume still bound inside would delete the volume's data. The
+// common case, nothing mounted, is one walk that checks each directory's
+// mount (removeOnOneMount); at the first mount it meets, it unmounts all
+// under dir as /proc/self/mountinfo lists them, confirms from it that
+// nothing is left and only then deletes the rest.
 func RemoveAllUnmounted(dir string) error {
+	err := removeOnOneMount(dir)
+	if !errors.Is(err, errOtherMount) {
+		return errors.Wrapf(err, "remove %s", dir)
+	}
 	points, err := MountsUnder(dir)
 	if err != nil {
 		return err
