@@ -116,6 +116,9 @@ type layout struct {
 // asks for its container's Manager several times (start, exit, removal),
 // and the mount table of cgroup hierarchies does not change meanwhile.
 var hostLayout = sync.OnceValues(func() (layout, error) {
+	if mode, mounts, ok := detectStandard("/sys/fs/cgroup"); ok {
+		return layout{mode, mounts}, nil
+	}
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return layout{}, errors.Wrap(err, "read mount table")

@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -75,4 +76,28 @@ func FuzzDetect(f *testing.F) {
 			t.Fatal("no mounts without error")
 		}
 	})
+}
+
+// On this host, the few statfs calls find what the mount table says.
+func TestDetectStandardAgreesWithMountTable(t *testing.T) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	wantMode, wantMounts, err := Detect(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode, mounts, ok := detectStandard("/sys/fs/cgroup")
+	if !ok {
+		t.Fatal("this host's /sys/fs/cgroup is not in the standard layout")
+	}
+	if mode != wantMode || !reflect.DeepEqual(mounts, wantMounts) {
+		t.Fatalf("detectStandard: %v %v; the mount table: %v %v", mode, mounts, wantMode, wantMounts)
+	}
+	// Anything else is left to the mount table.
+	if _, _, ok := detectStandard(t.TempDir()); ok {
+		t.Fatal("detectStandard accepted a plain directory")
+	}
 }
