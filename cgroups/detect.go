@@ -54,6 +54,9 @@ func Detect(table io.Reader) (Mode, map[string]string, error) {
 	return V1, v1, nil
 }
 
+// DetectStandard is detectStandard at /sys/fs/cgroup.
+func DetectStandard() (Mode, map[string]string, bool) { return detectStandard("/sys/fs/cgroup") }
+
 // detectStandard finds the layout where systemd, Docker's hosts and
 // Debian put it, from /sys/fs/cgroup alone: a statfs says whether it is
 // the v2 hierarchy; on v1, each controller mydocker uses is a cgroup

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,12 +62,26 @@ func cgroupHierarchies(table io.Reader) ([]cgroupHierarchy, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "read mount table")
 	}
+	mounts := make([]v1Mount, len(infos))
+	for i, m := range infos {
+		mounts[i] = v1Mount{point: m.Mountpoint, options: m.VFSOptions}
+	}
+	return v1Hierarchies(mounts)
+}
+
+// v1Mount is a v1 cgroup hierarchy's mount point and super options
+// (rw,cpu,cpuacct).
+type v1Mount struct{ point, options string }
+
+// v1Hierarchies picks the hierarchies of mydocker's controllers from the
+// host's v1 cgroup mounts.
+func v1Hierarchies(mounts []v1Mount) ([]cgroupHierarchy, error) {
 	var out []cgroupHierarchy
 	seen := map[string]bool{}
-	for _, m := range infos {
+	for _, m := range mounts {
 		var opts []string
 		ours := false
-		for _, o := range strings.Split(m.VFSOptions, ",") {
+		for _, o := range strings.Split(m.options, ",") {
 			switch {
 			case o == "" || o == "rw" || o == "ro":
 				continue
@@ -79,12 +94,12 @@ func cgroupHierarchies(table io.Reader) ([]cgroupHierarchy, error) {
 				ours = ours || o == sub
 			}
 		}
-		dir := filepath.Base(m.Mountpoint)
+		dir := filepath.Base(m.point)
 		if !ours || seen[dir] || seen[strings.Join(opts, ",")] {
 			continue // the same hierarchy mounted twice on the host
 		}
 		if dir == "." || dir == ".." || dir == "/" || strings.ContainsAny(dir, "/\x00") {
-			return nil, errors.Errorf("cgroup hierarchy %s: cannot name it under /sys/fs/cgroup", m.Mountpoint)
+			return nil, errors.Errorf("cgroup hierarchy %s: cannot name it under /sys/fs/cgroup", m.point)
 		}
 		seen[dir], seen[strings.Join(opts, ",")] = true, true
 		h := cgroupHierarchy{dir: dir, data: strings.Join(opts, ",")}
@@ -112,9 +127,23 @@ func cgroupHierarchies(table io.Reader) ([]cgroupHierarchy, error) {
 	return out, nil
 }
 
-// hostCgroupHierarchies reads the hierarchies from init's mount table,
-// which until pivot_root is a copy of the host's.
+// hostCgroupHierarchies finds the host's hierarchies as init sees them
+// until pivot_root: where the host has them in the standard place (see
+// cgroups.DetectStandard), from there; else from its mount table, a copy
+// of the host's, which lists every container's overlay too.
 func hostCgroupHierarchies() ([]cgroupHierarchy, error) {
+	if mode, mounts, ok := cgroups.DetectStandard(); ok {
+		if mode == cgroups.V2 {
+			return []cgroupHierarchy{{}}, nil
+		}
+		var v1 []v1Mount
+		for _, point := range mounts {
+			// The standard place names a hierarchy by its controllers.
+			v1 = append(v1, v1Mount{point: point, options: filepath.Base(point)})
+		}
+		slices.SortFunc(v1, func(a, b v1Mount) int { return strings.Compare(a.point, b.point) })
+		return v1Hierarchies(v1)
+	}
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, errors.Wrap(err, "read mount table")

@@ -1,9 +1,13 @@
 package inside
 
 import (
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"mydocker/cgroups"
 )
 
 const (
@@ -96,4 +100,33 @@ func FuzzCgroupHierarchies(f *testing.F) {
 			}
 		}
 	})
+}
+
+// On this host, the hierarchies found at the standard place are those
+// the mount table lists.
+func TestHostCgroupHierarchiesAgreeWithMountTable(t *testing.T) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want, err := cgroupHierarchies(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := cgroups.DetectStandard(); !ok {
+		t.Fatal("this host's /sys/fs/cgroup is not in the standard layout")
+	}
+	got, err := hostCgroupHierarchies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sortH := func(hs []cgroupHierarchy) {
+		slices.SortFunc(hs, func(a, b cgroupHierarchy) int { return strings.Compare(a.dir, b.dir) })
+	}
+	sortH(want)
+	sortH(got)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("from the standard place: %+v\nfrom the mount table: %+v", got, want)
+	}
 }
