@@ -105,11 +105,10 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	if log.IsLevelEnabled(log.DebugLevel) {
 		env = append(env, spec.ExecDebugEnv+"=1")
 	}
-	self, err := OpenSealedSelf()
+	self, err := Inside()
 	if err != nil {
 		return 0, err
 	}
-	defer self.Close()
 
 	cmd := &exec.Cmd{
 		Path:       self.Path(),

@@ -55,7 +55,15 @@ type SealedSelf struct {
 	f *os.File
 }
 
-// OpenSealedSelf makes the read-only view of InsidePath.
+// Inside is the read-only view of InsidePath this process starts init
+// and exec stubs from, made on first use and kept: a monitor restarting
+// its container after mydocker was upgraded on disk must go on starting
+// the companion of its own build, which the view still shows, not the
+// new one beside the new binary (it would refuse the old build's
+// config). The view is never closed: it is one descriptor, close-on-exec.
+var Inside = sync.OnceValues(OpenSealedSelf)
+
+// OpenSealedSelf makes a new read-only view of InsidePath.
 func OpenSealedSelf() (*SealedSelf, error) {
 	path := InsidePath()
 	f, err := readOnlyView(path)

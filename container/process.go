@@ -181,11 +181,10 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 	// init is the container's pid 1 until it execs the user's command, and
 	// can become mydocker again through a "#!/proc/self/exe" script: it
 	// runs from a sealed copy, so its /proc/1/exe never reaches our binary.
-	self, err := OpenSealedSelf()
+	self, err := Inside()
 	if err != nil {
 		return nil, err
 	}
-	defer self.Close()
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
 		return nil, errors.Wrap(err, "config pipe")

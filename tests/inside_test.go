@@ -120,3 +120,34 @@ func TestInsideMissingFallsBackToMydocker(t *testing.T) {
 	}
 	e.run(0, "rm", "-f", id)
 }
+
+// An upgrade on disk does not break a running container's restarts: its
+// monitor goes on starting the companion of its own build, which it
+// opened at its start, not the new one now beside the binary.
+func TestInsideUpgradeKeepsMonitorsCompanion(t *testing.T) {
+	e := newEnv(t)
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside")
+	id := strings.TrimSpace(e.runWith(bin, "run", "-d", "--restart", "always", "--network", "none", "busybox", "sleep", "1").stdout)
+	if id == "" {
+		t.Fatal("run -d printed no ID")
+	}
+	// The upgrade: a new companion (another build ID) renamed over the old.
+	build, _ := versionOf(t, binary)
+	companion := filepath.Join(filepath.Dir(bin), "mydocker-inside")
+	data, err := os.ReadFile(companion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := companion + ".new"
+	if err := os.WriteFile(next, bytes.ReplaceAll(data, []byte(build), []byte(strings.Repeat("y", len(build)))), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(next, companion); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "two restarts after the upgrade", func() bool { return e.restartCount(id) >= 2 })
+	if r := e.runWith(bin, "run", "--rm", "--network", "none", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "another build") {
+		t.Fatalf("a new run with the old mydocker and the new companion: code %d, %q; want the build mismatch", r.code, r.stderr)
+	}
+	e.run(0, "rm", "-f", id)
+}
