@@ -63,7 +63,6 @@ func courseMode(ctx *cli.Context) bool { return ctx.GlobalString("mode") == mode
 
 // shortHexRE is a word that image lookup would take as an image ID
 // prefix; commands such as dc or ed are that short, IDs ps shows are not.
-var shortHexRE = utils.LazyRegexp(`^[0-9a-f]{1,11}$`)
 
 // courseRunArgs splits run's arguments as the series reads them: until
 // chapter 14 `run` had no image argument, so the first word is a command
@@ -78,7 +77,7 @@ func courseRunArgs(images *image.Store, args []string) (img string, cmd []string
 		return courseImage, args, nil
 	case strings.ContainsAny(first, ":@/"):
 		return first, args[1:], nil
-	case shortHexRE().MatchString(first):
+	case utils.IsLowerHex(first, 1, 11):
 		return courseImage, args, nil
 	}
 	if _, perr := image.ParseReference(first); perr != nil {

@@ -182,11 +182,9 @@ func decodeRecord(id string, data []byte) (*Record, error) {
 	return &rec, nil
 }
 
-var idRE = utils.LazyRegexp(`^[0-9a-f]{64}$`)
-
 // ValidID reports whether id has the form of a container ID: only such
 // names ever get a cgroup, a veth or a workspace.
-func ValidID(id string) bool { return idRE().MatchString(id) }
+func ValidID(id string) bool { return utils.IsLowerHex(id, 64, 64) }
 
 // check refuses a record that does not belong to its directory or lacks
 // what every record has. Everything cleanup does is keyed by the record's

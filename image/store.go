@@ -91,7 +91,11 @@ func (s *Store) Get(ref string) (*Image, error) {
 	return s.imageFor(e, shown)
 }
 
-var idPrefixRE = utils.LazyRegexp(`^(sha256:)?[0-9a-f]{1,64}$`)
+// isIDPrefix reports whether ref has the form of an image ID or a prefix
+// of one: [sha256:]hex, 1 to 64 digits.
+func isIDPrefix(ref string) bool {
+	return utils.IsLowerHex(strings.TrimPrefix(ref, "sha256:"), 1, 64)
+}
 
 // find resolves ref to an index entry and the name to show for it.
 func (s *Store) find(ref string) (*imageEntry, string, error) {
@@ -113,7 +117,7 @@ func (s *Store) find(ref string) (*imageEntry, string, error) {
 			return e, r.Familiar(), nil
 		}
 	}
-	if idPrefixRE().MatchString(ref) && (strings.HasPrefix(ref, "sha256:") || len(ref) >= 4) {
+	if isIDPrefix(ref) && (strings.HasPrefix(ref, "sha256:") || len(ref) >= 4) {
 		want := ref
 		if !strings.HasPrefix(want, "sha256:") {
 			want = "sha256:" + want
@@ -131,7 +135,7 @@ func (s *Store) find(ref string) (*imageEntry, string, error) {
 			return nil, "", errors.Errorf("image ID prefix %s is ambiguous", ref)
 		}
 	}
-	if perr != nil && !idPrefixRE().MatchString(ref) {
+	if perr != nil && !isIDPrefix(ref) {
 		return nil, "", perr
 	}
 	return nil, "", errors.Wrapf(ErrNotFound, "%s", ref)

@@ -84,8 +84,6 @@ func ParseShare(v string) ([]string, error) {
 	return out, nil
 }
 
-var idRE = utils.LazyRegexp(`^[0-9a-f]{64}$`)
-
 // Store keeps the pod records of a state root under <root>/pods.
 type Store struct{ Dir string }
 
@@ -193,7 +191,7 @@ func (s *Store) List() ([]*Pod, error) {
 	}
 	var pods []*Pod
 	for _, e := range ents {
-		if !idRE().MatchString(e.Name()) {
+		if !isID(e.Name()) {
 			continue
 		}
 		p, err := s.Load(e.Name())
@@ -212,7 +210,7 @@ func (s *Store) Resolve(ref string) (*Pod, error) {
 	if ref == "" {
 		return nil, errors.New("empty pod reference")
 	}
-	if idRE().MatchString(ref) {
+	if isID(ref) {
 		if p, err := s.Load(ref); err == nil {
 			return p, nil
 		}
@@ -243,7 +241,7 @@ func (s *Store) Resolve(ref string) (*Pod, error) {
 
 // Delete removes pod id's record and directory.
 func (s *Store) Delete(id string) error {
-	if !idRE().MatchString(id) {
+	if !isID(id) {
 		return errors.Errorf("invalid pod ID %q", id)
 	}
 	return errors.Wrap(os.RemoveAll(filepath.Join(s.Dir, id)), "remove pod record")
@@ -253,3 +251,6 @@ func (s *Store) Delete(id string) error {
 type NotFoundError struct{ Ref string }
 
 func (e *NotFoundError) Error() string { return "no such pod: " + e.Ref }
+
+// isID reports whether s has the form of a pod ID.
+func isID(s string) bool { return utils.IsLowerHex(s, 64, 64) }
