@@ -278,6 +278,16 @@ func (p *Process) Continue(ready func() error) error {
 	return p.readSync()
 }
 
+// Cancel kills init before it has its config, for a failure of the
+// host's own preparations, and returns cause: init dies before it could
+// read the closed config pipe and report that instead.
+func (p *Process) Cancel(cause error) error {
+	p.kill()
+	p.configPipe.Close()
+	p.syncSock.Close()
+	return cause
+}
+
 // Abort stops an init that has not exec'd the user's command, because
 // the parent's own setup failed. If init had failed first, its error is
 // the one that explains what happened, so it wins over cause.

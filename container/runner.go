@@ -105,25 +105,12 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	if err := r.Store.Reserve(id); err != nil {
 		log.Warn(err)
 	}
-	ws := Workspace{Dir: r.Store.WorkspaceDir(id), Volatile: rec.Config.AutoRemove}
-	if err := ws.Mount(rec.Layers); err != nil {
-		return nil, err
-	}
 	defer func() {
 		if err != nil {
 			err = utils.JoinCleanup(err, "cleaning up after the failed start", r.Store.release(rec))
 		}
 	}()
-	logFile, err := OpenLog(r.Store.LogPath(id), rec.Config.Log)
-	if err != nil {
-		return nil, err
-	}
-	c = &Running{store: r.Store, ID: id, log: logFile}
-	defer func() {
-		if err != nil {
-			logFile.Close()
-		}
-	}()
+	c = &Running{store: r.Store, ID: id}
 
 	// The namespaces shared with other containers are opened first: if
 	// one of them is not running, nothing else is set up.
@@ -132,29 +119,20 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 		return nil, err
 	}
 	defer j.close() // init holds them once started
+
+	// The mounts init is told of exist before init does: its mount
+	// namespace is a copy of ours as it is at the clone, and a mount made
+	// later would not show in it.
+	ws := Workspace{Dir: r.Store.WorkspaceDir(id), Volatile: rec.Config.AutoRemove}
+	if err := ws.Mount(rec.Layers); err != nil {
+		return nil, err
+	}
 	shm := j.shm
 	if rec.Config.IpcMode == ModeShareable {
 		if shm, err = r.Store.mountShm(rec); err != nil {
 			return nil, err
 		}
 	}
-
-	var netw *network.Network
-	var ip net.IP
-	if network.Bridged(rec.Config.Network) {
-		var want net.IP // nil: any free address
-		if rec.Config.IPAddress != "" {
-			want = net.ParseIP(rec.Config.IPAddress)
-		}
-		if netw, ip, err = network.NewStore(r.Store.Layout.Root).Allocate(rec.Config.Network, id, want); err != nil {
-			return nil, err
-		}
-	}
-	etcMounts, hostsBase, err := r.writeEtcFiles(rec, netw, ip)
-	if err != nil {
-		return nil, err
-	}
-	r.shareEtcFiles(etcMounts, j)
 
 	// The cgroups and their limits exist before init does: on v2 init is
 	// created inside them, on v1 it joins them itself first thing.
@@ -176,6 +154,9 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	if r.Debug {
 		logTo = os.Stderr
 	}
+	// init starts now, and waits for its config: the log, the address and
+	// the /etc files are made meanwhile, while its runtime starts on the
+	// other CPU.
 	proc, err := NewProcess(j.namespaces, stdio, logTo, cgDir)
 	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr) // the container holds its own copies now
 	if err != nil {
@@ -184,7 +165,19 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	}
 	c.proc = proc
 	log.Debugf("init started as pid %d", proc.Pid)
-	l := &launch{rec: rec, ws: ws, cg: cg, netw: netw, ip: ip, etcMounts: etcMounts, hostsBase: hostsBase, attach: a, proc: proc, shm: shm}
+	l, err := r.prepare(c, rec, proc, j)
+	if err != nil {
+		closeAll(parentEnds...)
+		return nil, proc.Cancel(err)
+	}
+	logFile := c.log
+	defer func() {
+		if err != nil {
+			logFile.Close()
+		}
+	}()
+	l.ws, l.cg, l.attach, l.shm = ws, cg, a, shm
+
 	if c.ports, err = r.setup(l); err != nil {
 		closeAll(parentEnds...)
 		return nil, err
@@ -208,6 +201,39 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	c.health = startHealthChecks(r.Store, rec)
 	r.Store.Emit("start", rec, nil)
 	return c, nil
+}
+
+// prepare makes what init's config names but init does not need until it
+// has its config, while init starts: the container's log, its address
+// and its /etc files. On failure it leaves c.log closed.
+func (r *Runner) prepare(c *Running, rec *Record, proc *Process, j *joins) (l *launch, err error) {
+	logFile, err := OpenLog(r.Store.LogPath(rec.ID), rec.Config.Log)
+	if err != nil {
+		return nil, err
+	}
+	c.log = logFile
+	defer func() {
+		if err != nil {
+			logFile.Close()
+		}
+	}()
+	var netw *network.Network
+	var ip net.IP
+	if network.Bridged(rec.Config.Network) {
+		var want net.IP // nil: any free address
+		if rec.Config.IPAddress != "" {
+			want = net.ParseIP(rec.Config.IPAddress)
+		}
+		if netw, ip, err = network.NewStore(r.Store.Layout.Root).Allocate(rec.Config.Network, rec.ID, want); err != nil {
+			return nil, err
+		}
+	}
+	etcMounts, hostsBase, err := r.writeEtcFiles(rec, netw, ip)
+	if err != nil {
+		return nil, err
+	}
+	r.shareEtcFiles(etcMounts, j)
+	return &launch{rec: rec, netw: netw, ip: ip, etcMounts: etcMounts, hostsBase: hostsBase, proc: proc}, nil
 }
 
 func hostname(rec *Record) string {
