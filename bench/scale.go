@@ -262,6 +262,9 @@ func conmonRSS(e *env, k int) (kbs []int, why string, err error) {
 	imp := quiet(peer("podman", args("import", "-q", filepath.Join(e.root, "image", "busybox.tar"), "localhost/bench-busybox:1")...))
 	imp.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 	if err := do(imp); err != nil {
+		if err == errInterrupted {
+			return nil, "", err
+		}
 		return nil, fmt.Sprintf("podman import: %v", err), nil
 	}
 	var ids []string
@@ -278,10 +281,16 @@ func conmonRSS(e *env, k int) (kbs []int, why string, err error) {
 	time.Sleep(2 * time.Second)
 	out, err := podmanOutput(pm(append([]string{"inspect", "--format", "{{.State.ConmonPid}}"}, ids...)...))
 	if err != nil {
+		if err == errInterrupted {
+			return nil, "", err
+		}
 		return nil, fmt.Sprintf("podman inspect: %v", err), nil
 	}
 	if kbs, err = rssOf(strings.Fields(out)); err != nil {
-		return nil, "", fmt.Errorf("conmons: %w", err)
+		if err == errInterrupted {
+			return nil, "", err
+		}
+		return nil, fmt.Sprintf("conmons' RSS: %v", err), nil
 	}
 	return kbs, "", nil
 }
