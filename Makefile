@@ -110,15 +110,21 @@ $(ROOT)/image/busybox.tar:
 demo: deps build image
 	./mydocker --root $(ROOT) run --rm busybox sh -c 'echo "hostname: $$(hostname)"; echo "processes:"; ps; echo "rootfs:"; ls /'
 
-# Start time side by side with runc, as medians of BENCH_N runs; pulling
-# a 100 MB multi-layer image from a local registry side by side with
-# skopeo and podman, as medians of PULL_ROUNDS rounds (BENCH=start or
-# pull runs one half); plus the Go benchmarks of the hot pure pieces.
+# Every target of issue 18 side by side with its peer, in one run, as
+# one table (figure, mydocker, peer, ratio, target, verdict): start and
+# exec against runc, parallel against sequential starts, a big image
+# against busybox (BENCH=start); idle monitor memory against podman's
+# conmon, ps and run with 100 containers present, IPAM with 1,000
+# addresses taken (BENCH=scale); pulling a 100 MB multi-layer image from
+# a local registry against skopeo and podman (BENCH=pull). Timings are
+# medians of BENCH_N runs, pulls of PULL_ROUNDS rounds; plus the Go
+# benchmarks of the hot pure pieces. It exits 0 when a target is missed
+# (the verdict says so), non-zero when a measurement fails.
 BENCH_N ?= 30
 PULL_ROUNDS ?= 5
 BENCH ?= all
 bench: deps build
-	@echo "make bench: missing peers (runc, skopeo, podman, docker-registry) were installed from Debian's packages above; it starts a registry on 127.0.0.1 and makes a bridge and NAT rules, all removed at its end" >&2
+	@echo "make bench: missing peers (runc, skopeo, podman, docker-registry) were installed from Debian's packages above; it starts a registry on 127.0.0.1, runc and podman containers in private state roots, and bridges and NAT rules, all removed at its end" >&2
 	$(GO) test -run '^$$' -bench . -benchmem ./container ./network
 	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N) -rounds $(PULL_ROUNDS) -what $(BENCH)
 

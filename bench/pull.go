@@ -115,10 +115,12 @@ func pullBench(work string, rounds int) ([]row, error) {
 	}
 	what := fmt.Sprintf("pull %d MB, %d layers", *pullMB, *pullLayers+1)
 	return []row{
-		{what: what, mine: median(mine), theirs: median(skopeoT), note: "vs skopeo copy to dir: (no unpack)"},
-		{what: what, mine: median(mine), theirs: median(podmanT), note: "vs podman pull (overlay, runc)"},
-		{what: "first run --rm of the pulled image", mine: median(firstRun), theirs: median(busyboxRun),
-			note: "vs busybox (same tool)"},
+		timeRow(8, what, median(mine), median(skopeoT), "skopeo copy", ratioAtMost(1.00),
+			"from the same local registry, each into fresh storage, the order rotating each round; skopeo copies to a dir: (no unpack)"),
+		timeRow(8, what, median(mine), median(podmanT), "podman pull", target{},
+			"for context, no target: podman pull --runtime runc into overlay storage (it unpacks, as mydocker does)"),
+		timeRow(9, "first run --rm of the pulled image", median(firstRun), median(busyboxRun), "busybox (same tool)", ratioAtMost(1.05),
+			fmt.Sprintf("the first run after each round's pull, alternating with busybox's; medians of %d rounds", rounds)),
 	}, nil
 }
 
@@ -131,15 +133,12 @@ func peer(name string, args ...string) *exec.Cmd {
 		"sh", "-ec", `mount -t tmpfs -o mode=0755 tmpfs /var/lib; exec "$@"`, "sh", name}, args...)...)
 }
 
-// quiet sends c's stdout away and keeps its stderr for timed's error.
-func quiet(c *exec.Cmd) *exec.Cmd {
-	c.Stdout, c.Stderr = io.Discard, &bytes.Buffer{}
-	return c
-}
-
 // timed runs c and appends its wall time to ts; a failure is returned
 // with c's stderr, so the caller still stops what it started.
 func timed(c *exec.Cmd, ts *[]time.Duration) error {
+	if interrupted.Load() {
+		return errInterrupted
+	}
 	start := time.Now()
 	if err := c.Run(); err != nil {
 		msg := ""

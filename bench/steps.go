@@ -72,6 +72,13 @@ func startSteps(n int, md func(...string) *exec.Cmd, args ...string) ([]stepRow,
 	return out, stepTotals{steps: median(totals), wall: median(walls)}, nil
 }
 
+// stepSection is one "where start time goes" section: a traced start.
+type stepSection struct {
+	title  string
+	rows   []stepRow
+	totals stepTotals
+}
+
 // stepTotals are the medians of a traced start: its steps' sum, and the
 // whole command (starting our processes, the Go runtime, the teardown).
 type stepTotals struct{ steps, wall time.Duration }
