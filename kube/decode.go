@@ -83,11 +83,11 @@ func decodeDocument(doc []byte) (*Object, bool, error) {
 	switch {
 	case apiVersion == "v1" && kind == "Pod":
 		obj.Pod = &corev1.Pod{}
-		err, supported = json.Unmarshal(js, obj.Pod), podFields
+		err, supported = json.Unmarshal(js, obj.Pod), podFields()
 		obj.Name = obj.Pod.Name
 	case apiVersion == "apps/v1" && kind == "Deployment":
 		obj.Deployment = &appsv1.Deployment{}
-		err, supported = json.Unmarshal(js, obj.Deployment), deploymentFields
+		err, supported = json.Unmarshal(js, obj.Deployment), deploymentFields()
 		obj.Name = obj.Deployment.Name
 	default:
 		return nil, false, errors.Errorf("apiVersion %q kind %q is not supported: want v1 Pod or apps/v1 Deployment", apiVersion, kind)

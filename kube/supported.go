@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // fieldSet is the set of JSON paths play kube carries out. A path names
@@ -37,13 +38,19 @@ func podSpecFields() []string {
 // server sets and ignores on create, as here (podman writes it).
 var metadataFields = []string{"metadata.name", "metadata.labels.*", "metadata.creationTimestamp"}
 
-var podFields = newFieldSet(append(append([]string{"apiVersion", "kind"}, metadataFields...),
-	prefixed("spec.", podSpecFields())...))
+// podFields and deploymentFields are built on first use: every mydocker
+// process initialises this package, and few of them play YAML.
+var podFields = sync.OnceValue(func() fieldSet {
+	return newFieldSet(append(append([]string{"apiVersion", "kind"}, metadataFields...),
+		prefixed("spec.", podSpecFields())...))
+})
 
-var deploymentFields = newFieldSet(append(append([]string{"apiVersion", "kind", "spec.replicas",
-	"spec.selector.matchLabels.*", "spec.template.metadata.name", "spec.template.metadata.labels.*",
-	"spec.template.metadata.creationTimestamp"}, metadataFields...),
-	prefixed("spec.template.spec.", podSpecFields())...))
+var deploymentFields = sync.OnceValue(func() fieldSet {
+	return newFieldSet(append(append([]string{"apiVersion", "kind", "spec.replicas",
+		"spec.selector.matchLabels.*", "spec.template.metadata.name", "spec.template.metadata.labels.*",
+		"spec.template.metadata.creationTimestamp"}, metadataFields...),
+		prefixed("spec.template.spec.", podSpecFields())...))
+})
 
 func prefixed(prefix string, paths []string) []string {
 	out := make([]string, len(paths))
