@@ -481,6 +481,12 @@ func (s *Store) Resolve(name string) (*Network, error) {
 	if name != DefaultName {
 		return s.Get(name)
 	}
+	// Once made, the default network is found without the store lock,
+	// so parallel runs do not queue here; one still being made (or left
+	// half made by a killed run) is not ready, and takes the lock below.
+	if n, err := s.Get(name); err == nil {
+		return n, nil
+	}
 	lock, err := s.lock()
 	if err != nil {
 		return nil, err
