@@ -65,12 +65,22 @@ func UnmountAll(dir string) error {
 // so deleting a directory with a volume still bound inside would delete the
 // volume's data: this is the one check that prevents it.
 func RemoveAllUnmounted(dir string) error {
-	if err := UnmountAll(dir); err != nil {
-		return err
-	}
+	// The mount table is read once when nothing is mounted (the common
+	// case); each read costs in proportion to every mount on the host,
+	// which grows with the containers running.
 	points, err := MountsUnder(dir)
 	if err != nil {
 		return err
+	}
+	if len(points) > 0 {
+		for _, p := range points {
+			if err := Unmount(p); err != nil {
+				return err
+			}
+		}
+		if points, err = MountsUnder(dir); err != nil {
+			return err
+		}
 	}
 	if len(points) > 0 {
 		return errors.Errorf("refusing to remove %s: %s is still mounted", dir, points[0])
