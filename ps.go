@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -75,26 +77,38 @@ func psAction(ctx *cli.Context) error {
 	for i, rec := range recs {
 		rows[i] = container.NewSummary(rec, now, !ctx.Bool("no-trunc"))
 	}
+	// One write for the whole listing: the table writer writes each cell
+	// on its own, a system call per cell straight to stdout.
+	out := bufio.NewWriter(os.Stdout)
+	err = writePs(ctx, out, tmpl, recs, rows)
+	if ferr := out.Flush(); err == nil && ferr != nil {
+		err = errors.Wrap(ferr, "write ps output")
+	}
+	return err
+}
+
+// writePs writes ps's rows to w in the format asked for.
+func writePs(ctx *cli.Context, w io.Writer, tmpl *format.Template, recs []*container.Record, rows []any) error {
 	switch {
 	case ctx.Bool("quiet"):
 		var out strings.Builder
 		for _, r := range rows {
 			out.WriteString(r.(*container.Summary).ID() + "\n")
 		}
-		_, err := os.Stdout.WriteString(out.String())
+		_, err := io.WriteString(w, out.String())
 		return errors.Wrap(err, "write ps output")
 	case ctx.String("format") == format.JSONKey:
-		return format.JSONLines(os.Stdout, rows)
+		return format.JSONLines(w, rows)
 	case tmpl != nil && tmpl.IsTable():
-		return tmpl.Table(os.Stdout, container.SummaryHeader{}, rows)
+		return tmpl.Table(w, container.SummaryHeader{}, rows)
 	case tmpl != nil:
-		return tmpl.Lines(os.Stdout, rows)
+		return tmpl.Lines(w, rows)
 	}
 	var pods map[string]string
 	if ctx.Bool("pod") {
 		pods = podNames(ctx)
 	}
-	return blogTable(recs, rows, pods, !ctx.Bool("no-trunc"), courseMode(ctx))
+	return blogTable(w, recs, rows, pods, !ctx.Bool("no-trunc"), courseMode(ctx))
 }
 
 // listContainers returns the containers ps shows, newest first as Docker
@@ -180,8 +194,8 @@ func ancestorMatcher(ctx *cli.Context, refs []string) func(string, *container.Re
 // (ps --pod: pod ID to name), a POD column follows. Commands are cut as
 // Docker cuts them, unless --no-trunc, so a long command line does not
 // push a row past the terminal.
-func blogTable(recs []*container.Record, rows []any, pods map[string]string, trunc, course bool) error {
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
+func blogTable(out io.Writer, recs []*container.Record, rows []any, pods map[string]string, trunc, course bool) error {
+	w := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
 	header := "ID\tNAME\tIMAGE\tPID\tSTATUS\tCOMMAND\tCREATED\tPORTS"
 	if pods != nil {
 		header += "\tPOD"

@@ -91,19 +91,25 @@ func (s *Store) claimName(name, id string) error {
 // staleName removes name if its owner's record does not exist, and says
 // whether it did.
 func (s *Store) staleName(name string) bool {
+	// A name held by a live container is the common case (generated names
+	// clash more often as containers accumulate, each clash one more
+	// try): answered without the store lock, so parallel runs do not
+	// queue on it. Only a name that looks stale is checked again under
+	// the lock before it is taken over.
+	if live, _ := s.nameLive(name); live {
+		return false
+	}
 	lock, err := s.globalLock()
 	if err != nil {
 		return false
 	}
 	defer lock.Unlock()
-	owner, err := os.ReadFile(filepath.Join(s.namesDir(), name))
+	live, err := s.nameLive(name)
 	if err != nil {
 		return os.IsNotExist(err)
 	}
-	if ValidID(string(owner)) {
-		if _, err := os.Stat(s.Dir(string(owner))); err == nil {
-			return false // a live container
-		}
+	if live {
+		return false
 	}
 	// The owner wrote its name (or part of it) and died before (or after
 	// removing) its record. A Create that claimed the name an instant ago
@@ -113,6 +119,20 @@ func (s *Store) staleName(name string) bool {
 		return false
 	}
 	return os.Remove(filepath.Join(s.namesDir(), name)) == nil
+}
+
+// nameLive says whether name's owner has a record; the error is the
+// claim file's, if it could not be read.
+func (s *Store) nameLive(name string) (bool, error) {
+	owner, err := os.ReadFile(filepath.Join(s.namesDir(), name))
+	if err != nil {
+		return false, err
+	}
+	if !ValidID(string(owner)) {
+		return false, nil
+	}
+	_, err = os.Stat(s.Dir(string(owner)))
+	return err == nil, nil
 }
 
 // releaseName frees name if container id holds it.

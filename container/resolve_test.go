@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pkg/errors"
 )
 
 func newTestStore(t testing.TB) (*Store, []*Record) {
@@ -105,5 +107,46 @@ func TestStaleNameTakeover(t *testing.T) {
 	}
 	if _, err := os.Stat(ghost); !os.IsNotExist(err) {
 		t.Fatalf("name not freed by Delete: %v", err)
+	}
+}
+
+// A name a live container holds is refused without the store-wide lock
+// (generated names clash more often as containers accumulate, and each
+// clash used to take it): with the lock held elsewhere, a clashing
+// create still ends, and a generated name still finds a free suffix.
+func TestNameClashTakesNoStoreLock(t *testing.T) {
+	s, recs := newTestStore(t)
+	// Every generated name is taken: the one of the next ID cannot be
+	// known, so all 400 base names are claimed for a live container.
+	for _, a := range adjectives {
+		for _, n := range nouns {
+			path := filepath.Join(s.namesDir(), a+"_"+n)
+			if err := os.WriteFile(path, []byte(recs[0].ID), 0o600); err != nil && !os.IsExist(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+	held, err := s.globalLock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Unlock()
+	done := make(chan error, 2)
+	go func() { done <- s.Create(&Record{Name: "web", Created: time.Now()}) }()
+	generated := &Record{Created: time.Now()}
+	go func() { done <- s.Create(generated) }()
+	for i := 0; i < 2; i++ {
+		select {
+		case err := <-done:
+			var inUse *NameInUseError
+			if err != nil && !errors.As(err, &inUse) {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second): // a hang guard, not a timing
+			t.Fatal("a name clash waited for the store lock")
+		}
+	}
+	if !strings.HasSuffix(generated.Name, "2") {
+		t.Fatalf("generated name %q, want a base name with suffix 2", generated.Name)
 	}
 }

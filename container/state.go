@@ -92,6 +92,11 @@ const settleTimeout = 2 * time.Second
 // record (briefly) rather than reporting "exited" with no exit code or
 // finish time: a reader sees the state and its exit code together.
 func (s *Store) Settle(rec *Record) *Record {
+	// The common case, running as recorded: one look at its process (ps
+	// settles every running container).
+	if st := &rec.State; st.Status == StatusRunning && !st.Restarting && st.Alive() {
+		return rec
+	}
 	deadline := time.Now().Add(settleTimeout)
 	for s.exitPending(rec) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)

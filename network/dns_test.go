@@ -100,7 +100,7 @@ func FuzzParseDNS(f *testing.F) {
 }
 
 func TestAllocateIP(t *testing.T) {
-	p := &Pool{Subnet: "10.1.0.0/29"}
+	p := testAddrs(t, "10.1.0.0/29")
 	tests := []struct {
 		owner, ip, want, err string
 	}{
@@ -114,7 +114,7 @@ func TestAllocateIP(t *testing.T) {
 		{"b", "10.1.0.2", "10.1.0.2", ""},
 	}
 	for _, tc := range tests {
-		got, err := p.AllocateIP(tc.owner, net.ParseIP(tc.ip))
+		got, err := p.allocate(tc.owner, net.ParseIP(tc.ip))
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("AllocateIP(%s, %s) error %v, want %q", tc.owner, tc.ip, err, tc.err)
@@ -126,7 +126,7 @@ func TestAllocateIP(t *testing.T) {
 		}
 	}
 	// A fixed address is not handed out to others.
-	if ip, err := p.Allocate("c"); err != nil || ip.String() != "10.1.0.3" {
+	if ip, err := p.allocate("c", nil); err != nil || ip.String() != "10.1.0.3" {
 		t.Errorf("Allocate after fixed ones = %v, %v", ip, err)
 	}
 }

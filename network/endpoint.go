@@ -49,19 +49,15 @@ func (s *Store) Allocate(name, id string, want net.IP) (*Network, net.IP, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	var ip net.IP
 	done := trace.Begin(trace.IPAM, "allocate an address for %s in %s (network %s)", utils.ShortID(id), n.Subnet, name)
-	if want != nil {
-		ip, err = pool.AllocateIP(id, want)
-	} else {
-		ip, err = pool.Allocate(id)
+	a, err := s.addrs(name, pool)
+	var ip net.IP
+	if err == nil {
+		ip, err = a.allocate(id, want)
 	}
 	done(err)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "network %s", name)
-	}
-	if err := s.savePool(name, pool); err != nil {
-		return nil, nil, err
 	}
 	return n, ip, nil
 }
@@ -87,12 +83,16 @@ func (s *Store) Release(id string) error {
 			continue
 		}
 		done := trace.Begin(trace.IPAM, "release the address of %s in network %s", utils.ShortID(id), name)
-		if pool.Release(id) {
-			err := s.savePool(name, pool)
+		a, err := s.addrs(name, pool)
+		found := false
+		if err == nil {
+			found, err = a.release(id)
+		}
+		if found || err != nil {
 			done(err)
-			if err != nil {
-				return err
-			}
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,11 +10,22 @@ import (
 	"testing"
 )
 
+// testAddrs is the address state of a network with subnet, in a new
+// state root.
+func testAddrs(t testing.TB, subnet string) *addrSet {
+	t.Helper()
+	a, err := NewStore(t.TempDir()).addrs("n", &Pool{Subnet: subnet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func TestPoolAllocationOrder(t *testing.T) {
-	p := &Pool{Subnet: "10.1.0.0/29"} // .0 network, .1 gateway, .7 broadcast
+	p := testAddrs(t, "10.1.0.0/29") // .0 network, .1 gateway, .7 broadcast
 	var got []string
 	for i := 0; i < 5; i++ {
-		ip, err := p.Allocate(fmt.Sprintf("c%d", i))
+		ip, err := p.allocate(fmt.Sprintf("c%d", i), nil)
 		if err != nil {
 			t.Fatalf("allocation %d: %v", i, err)
 		}
@@ -23,21 +35,21 @@ func TestPoolAllocationOrder(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("allocated %v, want %v", got, want)
 	}
-	if _, err := p.Allocate("c5"); err == nil {
+	if _, err := p.allocate("c5", nil); err == nil {
 		t.Fatal("a full /29 handed out a sixth address")
 	}
 	// The same owner gets its own address back.
-	if ip, err := p.Allocate("c2"); err != nil || ip.String() != "10.1.0.4" {
+	if ip, err := p.allocate("c2", nil); err != nil || ip.String() != "10.1.0.4" {
 		t.Fatalf("re-allocation for c2: %v %v", ip, err)
 	}
 	// A released address is the lowest free one again.
-	if !p.Release("c1") {
-		t.Fatal("release of c1 found nothing")
+	if found, err := p.release("c1"); !found || err != nil {
+		t.Fatalf("release of c1 found nothing: %v", err)
 	}
-	if p.Release("c1") {
-		t.Fatal("second release found something")
+	if found, err := p.release("c1"); found || err != nil {
+		t.Fatalf("second release found something: %v", err)
 	}
-	if ip, err := p.Allocate("c9"); err != nil || ip.String() != "10.1.0.3" {
+	if ip, err := p.allocate("c9", nil); err != nil || ip.String() != "10.1.0.3" {
 		t.Fatalf("after release: %v %v", ip, err)
 	}
 }
@@ -50,10 +62,10 @@ func TestPoolSubnetSizes(t *testing.T) {
 		{"10.2.0.0/30", 1}, {"10.2.0.0/29", 5}, {"10.2.0.0/24", 253},
 	}
 	for _, tc := range tests {
-		p := &Pool{Subnet: tc.subnet}
+		p := testAddrs(t, tc.subnet)
 		n := 0
 		for {
-			if _, err := p.Allocate(fmt.Sprint(n)); err != nil {
+			if _, err := p.allocate(fmt.Sprint(n), nil); err != nil {
 				break
 			}
 			n++
@@ -63,7 +75,7 @@ func TestPoolSubnetSizes(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"10.2.0.0/31", "10.2.0.0/32"} {
-		if _, err := (&Pool{Subnet: bad}).Allocate("x"); err == nil {
+		if _, err := NewStore(t.TempDir()).addrs("n", &Pool{Subnet: bad}); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
@@ -122,18 +134,187 @@ func TestStoreAllocateConcurrentAndPersistent(t *testing.T) {
 		seen[ip] = true
 	}
 	// A fresh Store (a new process) sees the same allocations.
-	p, err := NewStore(root).loadPool("n1")
-	if err != nil || len(p.Allocated) != workers {
-		t.Fatalf("persisted pool: %d entries, %v", len(p.Allocated), err)
+	if held := heldIn(t, root, "n1"); len(held) != workers {
+		t.Fatalf("persisted pool: %d holders", len(held))
 	}
 	if err := NewStore(root).Release("ctr07"); err != nil {
 		t.Fatal(err)
 	}
-	p, _ = NewStore(root).loadPool("n1")
-	if len(p.Allocated) != workers-1 {
-		t.Fatalf("release not persisted: %d", len(p.Allocated))
+	if held := heldIn(t, root, "n1"); len(held) != workers-1 {
+		t.Fatalf("release not persisted: %d holders", len(held))
 	}
 	if _, err := os.Stat(filepath.Join(root, "network", "ipam", "n1.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// heldIn lists the holders of addresses in network name of root, as a
+// new process reads them.
+func heldIn(t *testing.T, root, name string) []string {
+	t.Helper()
+	s := NewStore(root)
+	p, err := s.loadPool(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.addrs(name, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := a.owners()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return held
+}
+
+// A pool written by an older mydocker, every allocation in its JSON, is
+// moved to the links on first use: the holders keep their addresses,
+// the next address is the lowest free one, and the JSON is left empty.
+func TestPoolMigration(t *testing.T) {
+	root := t.TempDir()
+	s := NewStore(root)
+	n := &Network{Name: "old", Driver: "bridge", Subnet: "10.4.0.0/24", Gateway: "10.4.0.1", Bridge: "x"}
+	legacy := &Pool{Subnet: n.Subnet, Allocated: map[string]string{"10.4.0.2": "a", "10.4.0.4": "b", "10.4.0.3": "c"}}
+	if err := s.save(n, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release("c"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ owner, want string }{
+		{"a", "10.4.0.2"}, {"b", "10.4.0.4"}, {"d", "10.4.0.3"}, {"e", "10.4.0.5"},
+	}
+	for _, tc := range tests {
+		if _, ip, err := s.Allocate("old", tc.owner, nil); err != nil || ip.String() != tc.want {
+			t.Errorf("Allocate(%s) = %v, %v; want %s", tc.owner, ip, err, tc.want)
+		}
+	}
+	p, err := s.loadPool("old")
+	if err != nil || len(p.Allocated) != 0 || p.Subnet != n.Subnet {
+		t.Errorf("pool after migration: %+v, %v", p, err)
+	}
+}
+
+// What a killed allocate or release leaves (an owner link without its
+// address link, an address link with its bit clear, a bit set over a
+// free address) never hands one address out twice, and is made right.
+func TestAddrsRecoverFromKilledChanges(t *testing.T) {
+	a := testAddrs(t, "10.7.0.0/29") // .2 to .6
+	for _, o := range []string{"a", "b"} {
+		if _, err := a.allocate(o, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An allocate of .4 for c killed after its owner link.
+	if err := os.Symlink("10.7.0.4", a.ownerPath("c")); err != nil {
+		t.Fatal(err)
+	}
+	// A release of b (.3) killed after clearing its bit.
+	if err := a.setBit(ipToUint(net.ParseIP("10.7.0.3")), false); err != nil {
+		t.Fatal(err)
+	}
+	// A bit set over the free .6 (a clear lost in a power cut).
+	if err := a.setBit(ipToUint(net.ParseIP("10.7.0.6")), true); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ owner, want string }{
+		{"c", "10.7.0.4"}, // its stale link is dropped; .3 is b's
+		{"b", "10.7.0.3"}, // b still holds .3
+		{"d", "10.7.0.5"},
+		{"e", "10.7.0.6"}, // found when the bitmap says full
+	}
+	for _, tc := range tests {
+		if ip, err := a.allocate(tc.owner, nil); err != nil || ip.String() != tc.want {
+			t.Errorf("allocate(%s) = %v, %v; want %s", tc.owner, ip, err, tc.want)
+		}
+	}
+	if _, err := a.allocate("f", nil); !errors.Is(err, ErrFull) {
+		t.Errorf("allocate in a full subnet: %v", err)
+	}
+	held, err := a.owners()
+	if err != nil || fmt.Sprint(held) != "[a b c d e]" {
+		t.Errorf("owners = %v, %v", held, err)
+	}
+}
+
+// A thousand containers in one network get a thousand distinct
+// addresses, the lowest first; freed ones are handed out again, lowest
+// first, and each holder keeps its own across processes.
+func TestStoreThousandAllocations(t *testing.T) {
+	root := t.TempDir()
+	s := NewStore(root)
+	n := &Network{Name: "big", Driver: "bridge", Subnet: "10.8.0.0/22", Gateway: "10.8.0.1", Bridge: "x"}
+	if err := s.save(n, &Pool{Subnet: n.Subnet}); err != nil {
+		t.Fatal(err)
+	}
+	const count = 1000
+	seen := map[string]string{}
+	for i := 0; i < count; i++ {
+		owner := fmt.Sprintf("ctr%04d", i)
+		_, ip, err := s.Allocate("big", owner, nil)
+		if err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+		if other, dup := seen[ip.String()]; dup {
+			t.Fatalf("%s handed to %s and %s", ip, other, owner)
+		}
+		seen[ip.String()] = owner
+		// Lowest first: .2, .3, ... across the /22.
+		if want := uintToIP(ipToUint(net.ParseIP("10.8.0.2")) + uint32(i)); !ip.Equal(want) {
+			t.Fatalf("allocation %d got %s, want %s", i, ip, want)
+		}
+	}
+	if held := heldIn(t, root, "big"); len(held) != count {
+		t.Fatalf("%d holders, want %d", len(held), count)
+	}
+	// Constant work: an allocation writes its own entries, never a file
+	// listing every other (which grew and was rewritten per allocation).
+	poolFile := filepath.Join(root, "network", "ipam", "big.json")
+	before, _ := os.Stat(poolFile)
+	if _, _, err := s.Allocate("big", "one-more", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release("one-more"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(poolFile)
+	if err != nil || !os.SameFile(before, after) || after.Size() > 200 {
+		t.Fatalf("the pool file was rewritten or grew with the allocations: %v, %d bytes", err, after.Size())
+	}
+	// Free every other one; each holder still has its own address.
+	for i := 0; i < count; i += 2 {
+		if err := NewStore(root).Release(fmt.Sprintf("ctr%04d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held := heldIn(t, root, "big"); len(held) != count/2 {
+		t.Fatalf("%d holders after releasing half, want %d", len(held), count/2)
+	}
+	for ip, owner := range seen {
+		var i int
+		fmt.Sscanf(owner, "ctr%d", &i)
+		if i%2 == 0 {
+			continue
+		}
+		if _, got, err := NewStore(root).Allocate("big", owner, nil); err != nil || got.String() != ip {
+			t.Fatalf("%s holds %s, got %v %v", owner, ip, got, err)
+		}
+	}
+	// New holders get the freed addresses, lowest first.
+	for i := 0; i < count/2; i++ {
+		_, ip, err := s.Allocate("big", fmt.Sprintf("new%04d", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uintToIP(ipToUint(net.ParseIP("10.8.0.2")) + uint32(2*i)); !ip.Equal(want) {
+			t.Fatalf("new allocation %d got %s, want %s", i, ip, want)
+		}
+	}
+	if err := s.RemoveFreeing("big", func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if entries, err := os.ReadDir(filepath.Join(root, "network", "ipam")); err != nil || len(entries) != 0 {
+		t.Fatalf("left in ipam after network rm: %v %v", entries, err)
 	}
 }

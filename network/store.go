@@ -220,6 +220,9 @@ func (s *Store) destroy(n *Network) error {
 			return err
 		}
 	}
+	if err := utils.RemoveAllUnmounted(s.addrSetDir(n.Name)); err != nil {
+		return errors.Wrapf(err, "remove addresses of %s", n.Name)
+	}
 	if err := os.Remove(s.poolPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove address pool of %s", n.Name)
 	}
@@ -443,15 +446,24 @@ func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 		n = orphan
 	}
 	if p, err := s.loadPool(name); err == nil {
+		// The addresses go with the network: only holders still running
+		// keep it (an unusable pool, with a bad subnet, holds none).
+		var held []string
+		a, err := s.addrs(name, p)
+		if err == nil {
+			held, err = a.owners()
+		}
+		if err != nil {
+			log.Warnf("network %s: %v", name, err)
+		}
 		var owners []string
-		for _, o := range p.Owners() {
-			if stopped != nil && stopped(o) {
-				p.Release(o)
-				continue
+		for _, o := range held {
+			if stopped == nil || !stopped(o) {
+				owners = append(owners, o)
 			}
-			owners = append(owners, o)
 		}
 		if len(owners) > 0 {
+			sort.Strings(owners)
 			short := make([]string, len(owners))
 			for i, o := range owners {
 				short[i] = utils.ShortID(o)
@@ -467,6 +479,12 @@ func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 func (s *Store) Resolve(name string) (*Network, error) {
 	if name != DefaultName {
 		return s.Get(name)
+	}
+	// Once made, the default network is found without the store lock,
+	// so parallel runs do not queue here; one still being made (or left
+	// half made by a killed run) is not ready, and takes the lock below.
+	if n, err := s.Get(name); err == nil {
+		return n, nil
 	}
 	lock, err := s.lock()
 	if err != nil {
