@@ -4,10 +4,12 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
@@ -281,7 +283,90 @@ func Disconnect(id string, ports bool) error {
 			return err
 		}
 	}
-	return deleteLink(vethName(id))
+	return awaitLinkGone(vethName(id))
+}
+
+// vethGoneWait bounds how long Disconnect waits for the kernel to remove
+// a veth with its network namespace before deleting it itself. The
+// kernel takes a few milliseconds, tens when many namespaces die at
+// once; only a namespace someone still holds waits the whole time.
+var vethGoneWait = 250 * time.Millisecond
+
+// awaitLinkGone returns once link name no longer exists. A veth pair goes
+// away by itself with the container's network namespace: the kernel's
+// namespace clean-up worker unregisters both ends shortly after the
+// container's last process exits. Deleting it ourselves does the same
+// and then waits in rcu_barrier for every pending RCU callback of the
+// machine (about 10 ms, most of the network's cost on a run --rm), so we
+// wait for the kernel's RTM_DELLINK instead. A namespace still held (a
+// process outside the container entered it) never lets the pair go:
+// after vethGoneWait we delete it as before. Either way, when this
+// returns the link is down, off the bridge and its name free, and the
+// container end with its address is gone with it (a pair is unregistered
+// at once): the address can be given to another container.
+func awaitLinkGone(name string) error {
+	sock, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
+	if err != nil {
+		log.Debugf("cannot watch links (%v): deleting %s", err, name)
+		return deleteLink(name)
+	}
+	defer sock.Close()
+	// Subscribed before the lookup, so a removal after it is seen.
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		if _, ok := err.(netlink.LinkNotFoundError); ok {
+			return nil
+		}
+		return errors.Wrapf(err, "find %s", name)
+	}
+	index := int32(link.Attrs().Index)
+	done := trace.Begin(trace.Endpoint, "wait for the kernel to remove %s with the container's network namespace", name)
+	gone, err := waitDelLink(sock, index, time.Now().Add(vethGoneWait))
+	if err == nil && !gone {
+		err = errors.Errorf("still there after %v", vethGoneWait)
+	}
+	done(err)
+	if gone {
+		return nil
+	}
+	log.Debugf("%s: %v: deleting it", name, err)
+	return deleteLink(name)
+}
+
+// waitDelLink reads link events from sock until the one saying link
+// index was deleted, or until deadline.
+func waitDelLink(sock *nl.NetlinkSocket, index int32, deadline time.Time) (bool, error) {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false, nil
+		}
+		tv := unix.NsecToTimeval(left.Nanoseconds())
+		if err := sock.SetReceiveTimeout(&tv); err != nil {
+			return false, err
+		}
+		msgs, _, err := sock.Receive()
+		if errors.Is(err, unix.EAGAIN) {
+			return false, nil
+		}
+		if errors.Is(err, unix.ENOBUFS) {
+			// Events were dropped, ours perhaps: look again.
+			if _, err := netlink.LinkByIndex(int(index)); err != nil {
+				if _, ok := err.(netlink.LinkNotFoundError); ok {
+					return true, nil
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return false, errors.Wrap(err, "watch links")
+		}
+		for _, m := range msgs {
+			if m.Header.Type == unix.RTM_DELLINK && len(m.Data) >= unix.SizeofIfInfomsg && nl.DeserializeIfInfomsg(m.Data).Index == index {
+				return true, nil
+			}
+		}
+	}
 }
 
 func deleteLink(name string) error {
