@@ -1,15 +1,19 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The default network's cost on run --rm (issue 18): a container's veth
@@ -181,4 +185,143 @@ func (e *env) pid(id string) int {
 		e.t.Fatalf("container %s has no pid: %v", id, state)
 	}
 	return int(pid)
+}
+
+// slowIptables puts an iptables first in the PATH of this env's mydocker
+// that stops at its call number k (counted across processes) until the
+// file returned is created, then runs the real one. The test kills
+// mydocker there, while an iptables it started is still to come.
+func (e *env) slowIptables(dir string, k int) (release string) {
+	e.t.Helper()
+	real, err := exec.LookPath("iptables")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	release = filepath.Join(dir, "release")
+	script := fmt.Sprintf(`#!/bin/sh
+n=1
+while ! mkdir %[1]s/call.$n 2>/dev/null; do n=$((n+1)); done
+if [ $n -eq %[2]d ]; then
+	touch %[1]s/stopped
+	while [ ! -e %[3]s ]; do sleep 0.01; done
+fi
+exec %[4]s "$@"
+`, dir, k, release, real)
+	if err := os.WriteFile(filepath.Join(dir, "iptables"), []byte(script), 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	return release
+}
+
+// processesRunning lists the processes whose command line mentions s.
+func processesRunning(s string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, en := range entries {
+		pid, err := strconv.Atoi(en.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", en.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmd), s) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// rulesNaming lists the iptables rules (nat and filter) that mention s.
+func rulesNaming(t *testing.T, s string) []string {
+	t.Helper()
+	var out []string
+	for _, table := range []string{"nat", "filter"} {
+		b, err := exec.Command("iptables-save", "-t", table).Output()
+		if err != nil {
+			t.Fatalf("iptables-save -t %s: %v", table, err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, s) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// killRunAtIptables starts a run --rm on the default network with the
+// slow iptables of dir stopping at call k, and kills it there.
+func (e *env) killRunAtIptables(dir string, k int) (release string) {
+	e.t.Helper()
+	release = e.slowIptables(dir, k)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, "run", "--rm", "busybox", "true")
+	c.Env = append(c.Env, "PATH="+dir+":"+os.Getenv("PATH"))
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	waitFor(e.t, fmt.Sprintf("iptables call %d of the default network", k), func() bool {
+		_, err := os.Stat(filepath.Join(dir, "stopped"))
+		return err == nil
+	})
+	if err := c.Process.Signal(syscall.SIGKILL); err != nil {
+		e.t.Fatal(err)
+	}
+	c.Wait()
+	return release
+}
+
+// A run killed with SIGKILL while it creates the implicit default network,
+// at each of the network's iptables calls, leaves nothing that outlives
+// the next command: network rm (as the test root's cleanup runs it) rolls
+// the half-made network back, bridge and rules, and an iptables the
+// killed run had started dies with it instead of adding its rule after
+// the rollback. The next run then makes the network whole, with each
+// rule once.
+func TestKillRunDuringDefaultNetworkCreation(t *testing.T) {
+	e := newEnv(t)
+	// The image is unpacked first, so every kill below lands in the
+	// network's creation.
+	e.ok("run", "--rm", "--network", "none", "busybox", "true")
+	e.ok("run", "--rm", "busybox", "true")
+	bridge := e.bridgeName("bridge")
+	want := len(rulesNaming(t, bridge))
+	if want == 0 {
+		t.Fatalf("default network %s has no rules", bridge)
+	}
+	e.ok("network", "rm", "bridge")
+	for k := 1; k <= want; k++ {
+		dir := t.TempDir()
+		release := e.killRunAtIptables(dir, k)
+		if !linkExists(bridge) {
+			t.Fatalf("kill at iptables call %d: bridge %s not made yet", k, bridge)
+		}
+		// The next command rolls the half-made network back.
+		e.ok("network", "rm", "bridge")
+		// What the killed run started may go on now; it must not.
+		if err := os.WriteFile(release, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the stopped iptables to end", func() bool { return len(processesRunning(dir)) == 0 })
+		if linkExists(bridge) {
+			t.Errorf("kill at iptables call %d: bridge %s left after network rm", k, bridge)
+		}
+		if left := rulesNaming(t, bridge); len(left) > 0 {
+			t.Errorf("kill at iptables call %d: rules left after network rm: %v", k, left)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+	// Killed once more, then the next run makes the network whole.
+	dir := t.TempDir()
+	release := e.killRunAtIptables(dir, 2)
+	e.ok("run", "--rm", "busybox", "true")
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stopped iptables to end", func() bool { return len(processesRunning(dir)) == 0 })
+	if got := rulesNaming(t, bridge); len(got) != want {
+		t.Errorf("default network remade after a killed create has %d rules, want %d: %v", len(got), want, got)
+	}
 }
