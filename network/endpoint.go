@@ -305,15 +305,23 @@ var vethGoneWait = 250 * time.Millisecond
 // container end with its address is gone with it (a pair is unregistered
 // at once): the address can be given to another container.
 func awaitLinkGone(name string) error {
+	// Most often it is gone already (and a start finds none): then no
+	// watch is needed.
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		if _, ok := err.(netlink.LinkNotFoundError); ok {
+			return nil
+		}
+		return errors.Wrapf(err, "find %s", name)
+	}
 	sock, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
 	if err != nil {
 		log.Debugf("cannot watch links (%v): deleting %s", err, name)
 		return deleteLink(name)
 	}
 	defer sock.Close()
-	// Subscribed before the lookup, so a removal after it is seen.
-	link, err := netlink.LinkByName(name)
-	if err != nil {
+	// Looked up again once subscribed, so a removal in between is seen.
+	if _, err := netlink.LinkByIndex(link.Attrs().Index); err != nil {
 		if _, ok := err.(netlink.LinkNotFoundError); ok {
 			return nil
 		}
