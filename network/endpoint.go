@@ -370,7 +370,12 @@ func waitDelLink(sock *nl.NetlinkSocket, index int32, deadline time.Time) (bool,
 			return false, errors.Wrap(err, "watch links")
 		}
 		for _, m := range msgs {
-			if m.Header.Type == unix.RTM_DELLINK && len(m.Data) >= unix.SizeofIfInfomsg && nl.DeserializeIfInfomsg(m.Data).Index == index {
+			if m.Header.Type != unix.RTM_DELLINK || len(m.Data) < unix.SizeofIfInfomsg {
+				continue
+			}
+			// The bridge says first (AF_BRIDGE) that the port is going;
+			// the link's own message comes once the bridge has let it go.
+			if msg := nl.DeserializeIfInfomsg(m.Data); msg.Index == index && msg.Family == unix.AF_UNSPEC {
 				return true, nil
 			}
 		}
