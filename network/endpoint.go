@@ -298,9 +298,9 @@ var vethGoneWait = 250 * time.Millisecond
 // container's last process exits. Deleting it ourselves does the same
 // and then waits in rcu_barrier for every pending RCU callback of the
 // machine (about 10 ms, most of the network's cost on a run --rm), so we
-// wait for the kernel's RTM_DELLINK instead. A namespace still held (a
-// process outside the container entered it) never lets the pair go:
-// after vethGoneWait we delete it as before. Either way, when this
+// wait for the kernel's RTM_DELLINK instead. A namespace still held (by
+// a container sharing it, or a host process that entered it) never lets
+// the pair go: after vethGoneWait we delete it as before. Either way, when this
 // returns the link is down, off the bridge and its name free, and the
 // container end with its address is gone with it (a pair is unregistered
 // at once): the address can be given to another container.
