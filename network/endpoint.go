@@ -115,26 +115,24 @@ func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortM
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "bridge %s of network %s is missing (recreate the network)", n.Bridge, n.Name)
 	}
-	// A veth left by a mydocker that was killed mid-way goes first.
-	if err := deleteLink(vethName(id)); err != nil {
-		return nil, nil, err
-	}
+	// The host end is made up in the same request: each request waits
+	// for the kernel's rtnl lock, which every namespace being torn down
+	// on the machine holds in turn.
 	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: vethName(id), MasterIndex: br.Attrs().Index},
+		LinkAttrs:     netlink.LinkAttrs{Name: vethName(id), MasterIndex: br.Attrs().Index, Flags: net.FlagUp},
 		PeerName:      "eth0",
 		PeerNamespace: netlink.NsPid(pid),
 	}
-	done := trace.Begin(trace.Endpoint, "ip link add %s master %s type veth peer name eth0 netns %d", veth.Name, n.Bridge, pid)
-	err = netlink.LinkAdd(veth)
-	done(err)
+	err = addVeth(veth, n.Bridge, pid)
+	if errors.Is(err, unix.EEXIST) {
+		// A veth left by a mydocker killed mid-way (a restarted
+		// container's veth has the same name) goes first.
+		if err = deleteLink(veth.Name); err == nil {
+			err = addVeth(veth, n.Bridge, pid)
+		}
+	}
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "create veth %s", veth.Name)
-	}
-	done = trace.Begin(trace.Endpoint, "ip link set %s up", veth.Name)
-	err = netlink.LinkSetUp(veth)
-	done(err)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "bring %s up", veth.Name)
 	}
 	ep := &Endpoint{Network: n.Name, IPAddress: ip.String(), PrefixLen: ones, Gateway: n.Gateway,
 		VethHost: veth.Name, Ports: ports}
@@ -148,6 +146,15 @@ func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortM
 	ep.Ports = published
 	log.Debugf("container %s on %s as %s/%d via %s", utils.ShortID(id), n.Name, ip, ones, veth.Name)
 	return ep, held, nil
+}
+
+// addVeth creates veth, its host end up on bridge and its peer eth0 in
+// the network namespace of pid.
+func addVeth(veth *netlink.Veth, bridge string, pid int) error {
+	done := trace.Begin(trace.Endpoint, "ip link add %s master %s type veth peer name eth0 netns %d; ip link set %s up (one request)", veth.Name, bridge, pid, veth.Name)
+	err := netlink.LinkAdd(veth)
+	done(err)
+	return err
 }
 
 // configureInside gives eth0 its address and the default route, inside

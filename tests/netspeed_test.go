@@ -317,3 +317,26 @@ func TestKillRunDuringDefaultNetworkCreation(t *testing.T) {
 		t.Errorf("default network remade after a killed create has %d rules, want %d: %v", len(got), want, got)
 	}
 }
+
+// A veth left under a container's name (by a mydocker killed mid-way)
+// does not keep the container from starting: it is replaced.
+func TestNetworkLeftoverVethReplaced(t *testing.T) {
+	e := newEnv(t)
+	name, subnet := e.createNetwork(24)
+	gw := gatewayOf(t, subnet)
+	id := e.ok("run", "-d", "--network", name, "busybox", "sleep", "1000")
+	e.ok("stop", "-t", "0", id)
+	veth := "mdv" + id[:11]
+	if out, err := exec.Command("ip", "link", "add", veth, "type", "veth", "peer", "name", "lo"+id[:11]).CombinedOutput(); err != nil {
+		t.Fatalf("ip link add %s: %v: %s", veth, err, out)
+	}
+	defer exec.Command("ip", "link", "del", veth).Run()
+	e.ok("start", id)
+	out, err := exec.Command("ip", "-d", "link", "show", veth).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "master "+e.bridgeName(name)) || linkExists("lo"+id[:11]) {
+		t.Fatalf("%s after start is not the container's: %v: %s", veth, err, out)
+	}
+	if r := e.ok("exec", id, "sh", "-c", "ping -c 1 -W 10 "+gw+" >/dev/null && echo reached"); r != "reached" {
+		t.Fatalf("gateway not reached after start: %q", r)
+	}
+}
