@@ -39,16 +39,23 @@ deps:
 
 # Every test: unit tests, a short run of each fuzz target's seed corpus,
 # and the end-to-end tests that drive the real ./mydocker as root.
+# The end-to-end suite takes about 10 minutes on a busy 2-core machine,
+# go test's default timeout: a timed-out test binary exits at once, with
+# no cleanup, so the running test's containers, default bridge and its
+# iptables rules stay, and nothing names them once its temporary state
+# root is deleted. Hence the longer timeout.
+TEST_TIMEOUT ?= 40m
+
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Unit tests (a few, such as packing across a mount, need root too).
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 
 e2e: deps build
-	$(GO) test -count=1 -v ./tests/
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./tests/
 
 # The end-to-end suite on a pure cgroup v2 kernel: Debian's kernel under
 # qemu, against the same ./mydocker (see vm/vmtest.sh for its settings:

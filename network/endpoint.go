@@ -4,10 +4,12 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
@@ -113,26 +115,24 @@ func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortM
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "bridge %s of network %s is missing (recreate the network)", n.Bridge, n.Name)
 	}
-	// A veth left by a mydocker that was killed mid-way goes first.
-	if err := deleteLink(vethName(id)); err != nil {
-		return nil, nil, err
-	}
+	// The host end is made up in the same request: each request waits
+	// for the kernel's rtnl lock, which every namespace being torn down
+	// on the machine holds in turn.
 	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: vethName(id), MasterIndex: br.Attrs().Index},
+		LinkAttrs:     netlink.LinkAttrs{Name: vethName(id), MasterIndex: br.Attrs().Index, Flags: net.FlagUp},
 		PeerName:      "eth0",
 		PeerNamespace: netlink.NsPid(pid),
 	}
-	done := trace.Begin(trace.Endpoint, "ip link add %s master %s type veth peer name eth0 netns %d", veth.Name, n.Bridge, pid)
-	err = netlink.LinkAdd(veth)
-	done(err)
+	err = addVeth(veth, n.Bridge, pid)
+	if errors.Is(err, unix.EEXIST) {
+		// A veth left by a mydocker killed mid-way (a restarted
+		// container's veth has the same name) goes first.
+		if err = deleteLink(veth.Name); err == nil {
+			err = addVeth(veth, n.Bridge, pid)
+		}
+	}
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "create veth %s", veth.Name)
-	}
-	done = trace.Begin(trace.Endpoint, "ip link set %s up", veth.Name)
-	err = netlink.LinkSetUp(veth)
-	done(err)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "bring %s up", veth.Name)
 	}
 	ep := &Endpoint{Network: n.Name, IPAddress: ip.String(), PrefixLen: ones, Gateway: n.Gateway,
 		VethHost: veth.Name, Ports: ports}
@@ -146,6 +146,15 @@ func (s *Store) Connect(n *Network, id string, ip net.IP, pid int, ports []PortM
 	ep.Ports = published
 	log.Debugf("container %s on %s as %s/%d via %s", utils.ShortID(id), n.Name, ip, ones, veth.Name)
 	return ep, held, nil
+}
+
+// addVeth creates veth, its host end up on bridge and its peer eth0 in
+// the network namespace of pid.
+func addVeth(veth *netlink.Veth, bridge string, pid int) error {
+	done := trace.Begin(trace.Endpoint, "ip link add %s master %s type veth peer name eth0 netns %d; ip link set %s up (one request)", veth.Name, bridge, pid, veth.Name)
+	err := netlink.LinkAdd(veth)
+	done(err)
+	return err
 }
 
 // configureInside gives eth0 its address and the default route, inside
@@ -281,7 +290,103 @@ func Disconnect(id string, ports bool) error {
 			return err
 		}
 	}
-	return deleteLink(vethName(id))
+	return awaitLinkGone(vethName(id))
+}
+
+// vethGoneWait bounds how long Disconnect waits for the kernel to remove
+// a veth with its network namespace before deleting it itself. The
+// kernel takes a few milliseconds, tens when many namespaces die at
+// once; only a namespace someone still holds waits the whole time.
+var vethGoneWait = 250 * time.Millisecond
+
+// awaitLinkGone returns once link name no longer exists. A veth pair goes
+// away by itself with the container's network namespace: the kernel's
+// namespace clean-up worker unregisters both ends shortly after the
+// container's last process exits. Deleting it ourselves does the same
+// and then waits in rcu_barrier for every pending RCU callback of the
+// machine (about 10 ms, most of the network's cost on a run --rm), so we
+// wait for the kernel's RTM_DELLINK instead. A namespace still held (by
+// a container sharing it, or a host process that entered it) never lets
+// the pair go: after vethGoneWait we delete it as before. Either way, when this
+// returns the link is down, off the bridge and its name free, and the
+// container end with its address is gone with it (a pair is unregistered
+// at once): the address can be given to another container.
+func awaitLinkGone(name string) error {
+	// Most often it is gone already (and a start finds none): then no
+	// watch is needed.
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		if _, ok := err.(netlink.LinkNotFoundError); ok {
+			return nil
+		}
+		return errors.Wrapf(err, "find %s", name)
+	}
+	sock, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
+	if err != nil {
+		log.Debugf("cannot watch links (%v): deleting %s", err, name)
+		return deleteLink(name)
+	}
+	defer sock.Close()
+	// Looked up again once subscribed, so a removal in between is seen.
+	if _, err := netlink.LinkByIndex(link.Attrs().Index); err != nil {
+		if _, ok := err.(netlink.LinkNotFoundError); ok {
+			return nil
+		}
+		return errors.Wrapf(err, "find %s", name)
+	}
+	index := int32(link.Attrs().Index)
+	done := trace.Begin(trace.Endpoint, "wait for the kernel to remove %s with the container's network namespace", name)
+	gone, err := waitDelLink(sock, index, time.Now().Add(vethGoneWait))
+	if err == nil && !gone {
+		err = errors.Errorf("still there after %v", vethGoneWait)
+	}
+	done(err)
+	if gone {
+		return nil
+	}
+	log.Debugf("%s: %v: deleting it", name, err)
+	return deleteLink(name)
+}
+
+// waitDelLink reads link events from sock until the one saying link
+// index was deleted, or until deadline.
+func waitDelLink(sock *nl.NetlinkSocket, index int32, deadline time.Time) (bool, error) {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false, nil
+		}
+		tv := unix.NsecToTimeval(left.Nanoseconds())
+		if err := sock.SetReceiveTimeout(&tv); err != nil {
+			return false, err
+		}
+		msgs, _, err := sock.Receive()
+		if errors.Is(err, unix.EAGAIN) {
+			return false, nil
+		}
+		if errors.Is(err, unix.ENOBUFS) {
+			// Events were dropped, ours perhaps: look again.
+			if _, err := netlink.LinkByIndex(int(index)); err != nil {
+				if _, ok := err.(netlink.LinkNotFoundError); ok {
+					return true, nil
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return false, errors.Wrap(err, "watch links")
+		}
+		for _, m := range msgs {
+			if m.Header.Type != unix.RTM_DELLINK || len(m.Data) < unix.SizeofIfInfomsg {
+				continue
+			}
+			// The bridge says first (AF_BRIDGE) that the port is going;
+			// the link's own message comes once the bridge has let it go.
+			if msg := nl.DeserializeIfInfomsg(m.Data); msg.Index == index && msg.Family == unix.AF_UNSPEC {
+				return true, nil
+			}
+		}
+	}
 }
 
 func deleteLink(name string) error {

@@ -3,7 +3,9 @@ package network
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -19,10 +21,20 @@ func ctrComment(id string) string     { return "mydocker:" + id }
 
 // iptables runs the iptables command, waiting for its lock (-w) so
 // parallel mydocker processes do not fail on each other.
+//
+// It dies with us: an iptables left running by a mydocker killed
+// mid-way would add its rule after the next mydocker, holding the store
+// lock, rolled back what the killed one made (a network's create, a
+// container's ports), and the rule would stay with no record naming it.
+// The parent death signal comes from the thread that started the child,
+// so that thread stays ours until the child is done.
 func iptables(args ...string) (string, error) {
 	cmd := exec.Command("iptables", append([]string{"-w", "10"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	done := traceRule(args)
+	runtime.LockOSThread()
 	out, err := cmd.CombinedOutput()
+	runtime.UnlockOSThread()
 	done(err)
 	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
