@@ -414,11 +414,30 @@ func readLines(rd *bufio.Reader, partial *[]byte, fn func(LogEntry) error) error
 // nextLog opens the file written after cur, which rotation renamed to
 // path.K: path.K-1, or path itself for K = 1. If cur was rotated away
 // entirely, the oldest file left is next. nil: no newer file yet.
+//
+// The log may rotate again while we look: a rotation renames from the
+// oldest file down (path.K to path.K+1 before path.K-1 to path.K), so if
+// cur is still path.K once the next file is open, that file is the one
+// written after cur; else the names have moved and we look again.
 func nextLog(cur *os.File, path string) (*os.File, error) {
 	fi, err := cur.Stat()
 	if err != nil {
 		return nil, errors.Wrap(err, "stat container log")
 	}
+	for {
+		next, moved, err := openNextLog(fi, path)
+		if err != nil || !moved {
+			return next, err
+		}
+	}
+}
+
+// rotationWindow runs between finding cur and opening the file after it,
+// where a rotation would move the names: a test rotates the log there.
+var rotationWindow = func() {}
+
+// openNextLog is one look of nextLog; moved says a rotation came between.
+func openNextLog(fi os.FileInfo, path string) (next *os.File, moved bool, err error) {
 	oldest := ""
 	for k := 1; k <= maxLogFiles; k++ {
 		p := path + "." + strconv.Itoa(k)
@@ -427,18 +446,30 @@ func nextLog(cur *os.File, path string) (*os.File, error) {
 			break
 		}
 		oldest = p
-		if os.SameFile(fi, st) {
-			next := path
-			if k > 1 {
-				next = path + "." + strconv.Itoa(k-1)
-			}
-			return openIfExists(next)
+		if !os.SameFile(fi, st) {
+			continue
 		}
+		name := path
+		if k > 1 {
+			name = path + "." + strconv.Itoa(k-1)
+		}
+		rotationWindow()
+		next, err := openIfExists(name)
+		if err != nil || next == nil {
+			return next, false, err
+		}
+		if st, err := os.Stat(p); err != nil || !os.SameFile(fi, st) {
+			next.Close()
+			return nil, true, nil
+		}
+		return next, false, nil
 	}
 	if oldest == "" {
-		return openIfExists(path)
+		next, err = openIfExists(path)
+		return next, false, err
 	}
-	return openIfExists(oldest)
+	next, err = openIfExists(oldest)
+	return next, false, err
 }
 
 func openIfExists(path string) (*os.File, error) {

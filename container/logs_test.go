@@ -110,3 +110,111 @@ func TestTailLog(t *testing.T) {
 		}
 	}
 }
+
+// FollowLog keeps every line while the log rotates many times between
+// its polls and while it looks for the next file.
+func TestFollowLogAcrossFastRotation(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		path := filepath.Join(t.TempDir(), "container.log")
+		l, err := OpenLog(path, LogOptions{MaxSize: 1500, MaxFile: 90})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := l.Stream("stdout")
+		if _, err := fmt.Fprintf(w, "line 0\n"); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const lines = 800
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			for i := 1; i < lines; i++ {
+				fmt.Fprintf(w, "line %d\n", i) //nolint:errcheck // checked by what is read
+			}
+		}()
+		var got []string
+		err = FollowLog(f, path, func() bool {
+			select {
+			case <-finished:
+				return true
+			default:
+				return false
+			}
+		}, func(e LogEntry) error {
+			got = append(got, strings.TrimSuffix(e.Log, "\n"))
+			return nil
+		})
+		f.Close()
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range got {
+			if s != "line "+strconv.Itoa(i) {
+				t.Fatalf("round %d: line %d is %q", round, i, s)
+			}
+		}
+		if len(got) != lines {
+			t.Fatalf("round %d: %d lines, want %d", round, len(got), lines)
+		}
+	}
+}
+
+// A rotation between finding the file FollowLog read and opening the one
+// after it moves every name by one: the follower looks again instead of
+// skipping a file.
+func TestFollowLogRotationWhileLookingForNext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "container.log")
+	l, err := OpenLog(path, LogOptions{MaxSize: 200, MaxFile: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	w := l.Stream("stdout")
+	n := 0
+	write := func(k int) {
+		for i := 0; i < k; i++ {
+			if _, err := fmt.Fprintf(w, "line %d\n", n); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	write(1)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	write(12) // several rotations: f's file is now path.K
+	rotated := false
+	rotationWindow = func() {
+		if !rotated {
+			rotated = true
+			write(4) // at least one more rotation, in the window
+		}
+	}
+	defer func() { rotationWindow = func() {} }()
+	var got []string
+	if err := FollowLog(f, path, func() bool { return true }, func(e LogEntry) error {
+		got = append(got, strings.TrimSuffix(e.Log, "\n"))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !rotated {
+		t.Fatal("the log never rotated while FollowLog looked for the next file")
+	}
+	for i, s := range got {
+		if s != "line "+strconv.Itoa(i) {
+			t.Fatalf("line %d is %q: %q", i, s, got)
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("%d lines, want %d: %q", len(got), n, got)
+	}
+}
