@@ -109,6 +109,11 @@ func pullBench(work string, rounds int) ([]row, error) {
 				return nil, err
 			}
 		}
+		// Its runs made the round's root a default network: a bridge and
+		// NAT rules that would outlive the directory.
+		if err := removeContainers(root); err != nil {
+			return nil, err
+		}
 		if err := removeUnmounted(dir); err != nil {
 			return nil, err
 		}
