@@ -1,53 +1,59 @@
 package network
 
 import (
-	"math/bits"
+	"bytes"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
 )
 
-// The addresses of a network on disk. Every allocation costs the same
-// whether the network holds no address or thousands: nothing is read or
-// written per address already held, and nothing is fsynced.
+// The addresses of a network on disk:
 //
-//	ipam/<network>.json            the pool: its subnet (older mydockers also
-//	                               kept every allocation in it; moved out below
-//	                               on first use)
-//	ipam/<network>.d/addr/<ip>   -> <container ID>  who holds ip: the truth
-//	ipam/<network>.d/owner/<id>  -> <ip>            what id holds: one readlink
-//	ipam/<network>.d/bitmap      one bit per host address, set when taken:
-//	                               where the lowest free one is, without
-//	                               listing anything
+//	ipam/<network>.json    the pool: its subnet (older mydockers also kept
+//	                       every allocation in it; moved out below on first use)
+//	ipam/<network>.slots   one slotSize-byte slot per host address, in address
+//	                       order: the ID of the container holding it,
+//	                       NUL-padded, or all zero while it is free
 //
-// A symbolic link is made or removed whole, so no crash leaves a torn
-// entry. The owner link is made before the address link and removed
-// after it, so an address link always has its owner's; an owner link
-// without its address link (a killed allocate or release) is stale and
-// held() drops it. The bitmap is only a hint kept under the store lock:
-// a clear bit over a taken address costs one failed claim (which sets
-// it), and a set bit over a free address (a clear lost with the page
-// cache in a power cut) is found when the bitmap says the subnet is full
-// and it is rebuilt from the links. Nothing is fsynced: after a power
-// cut every container is stopped anyway, and a container that starts
-// again asks for its address again.
+// An allocation or a release writes one slot in place: no file is made,
+// renamed or removed, so its cost does not depend on how many addresses
+// are taken. Each new inode costs more the more the file system made and
+// deleted near it lately, which is what a file or link per address paid
+// with 1,000 containers in one network. Finding the lowest free slot and
+// the caller's own reads the slots once: 64 KiB for 1,000 addresses,
+// which the kernel copies and we scan in microseconds; the holes of a
+// sparse file (an --ip far up a large subnet) are skipped, not read.
+//
+// A slot is written whole by one aligned 64-byte write, so no killed
+// mydocker leaves a torn slot, and there is nothing else to keep in step
+// with it. Nothing is fsynced: after a power cut every container is
+// stopped anyway, and a container that starts again asks for its
+// address again. Every access is under the store lock.
+
+// slotSize is the size of a slot: a container ID, 64 hex digits.
+const slotSize = 64
 
 // addrSet is the allocation state of one network.
 type addrSet struct {
-	dir             string
+	path            string
 	gw, first, last uint32
 	subnet          string
-	bitmapPath      string
-	addrDir, ownDir string
 }
 
-func (s *Store) addrSetDir(name string) string { return filepath.Join(s.dir, "ipam", name+".d") }
+func (s *Store) slotsPath(name string) string { return filepath.Join(s.dir, "ipam", name+".slots") }
+
+// linksDir is where mydocker kept a network's addresses as links, one per
+// address, before the slots; moved into them on first use.
+func (s *Store) linksDir(name string) string { return filepath.Join(s.dir, "ipam", name+".d") }
 
 // addrs opens the allocation state of network name, whose pool is p,
-// first moving into it the allocations an older mydocker kept in p.
-// The caller holds the store lock.
+// first moving into it the allocations an older mydocker kept in p or as
+// links. The caller holds the store lock.
 func (s *Store) addrs(name string, p *Pool) (*addrSet, error) {
 	_, subnet, err := net.ParseCIDR(p.Subnet)
 	if err != nil {
@@ -57,158 +63,273 @@ func (s *Store) addrs(name string, p *Pool) (*addrSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := s.addrSetDir(name)
-	a := &addrSet{dir: dir, gw: gw, first: first, last: last, subnet: p.Subnet,
-		bitmapPath: filepath.Join(dir, "bitmap"), addrDir: filepath.Join(dir, "addr"), ownDir: filepath.Join(dir, "owner")}
-	for _, d := range []string{a.addrDir, a.ownDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, errors.Wrapf(err, "create address state of network %s", name)
-		}
-	}
+	a := &addrSet{path: s.slotsPath(name), gw: gw, first: first, last: last, subnet: p.Subnet}
 	if len(p.Allocated) > 0 {
-		if err := s.migrate(name, a, p); err != nil {
+		if err := s.migratePool(name, a, p); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.migrateLinks(name, a); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
-// migrate moves the allocations of a pool written by an older mydocker
-// into links, then empties the pool's list. A migration cut short is
-// done again: each step can be repeated.
-func (s *Store) migrate(name string, a *addrSet, p *Pool) error {
+// migratePool moves the allocations of a pool written by an older
+// mydocker into the slots, then empties the pool's list. A migration cut
+// short is done again: each step can be repeated.
+func (s *Store) migratePool(name string, a *addrSet, p *Pool) error {
+	f, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	for ipStr, owner := range p.Allocated {
-		ip := net.ParseIP(ipStr).To4()
-		if ip == nil || !validOwner(owner) {
-			continue // nothing a link can name
-		}
-		v := ipToUint(ip)
-		if v < a.first || v > a.last {
-			continue
-		}
-		if held, err := a.held(owner); err != nil {
-			return err
-		} else if held != nil {
-			continue // done by a migration cut short
-		}
-		if err := a.claim(owner, v); err != nil && !os.IsExist(errors.Cause(err)) {
+		if err := a.migrateOne(f, ipStr, owner); err != nil {
 			return errors.Wrapf(err, "move address %s of network %s", ipStr, name)
 		}
-	}
-	if err := a.rebuild(); err != nil {
-		return err
 	}
 	return s.savePool(name, &Pool{Subnet: p.Subnet, Allocated: map[string]string{}})
 }
 
-// validOwner says whether owner can name a link (a container ID can).
-func validOwner(owner string) bool {
-	return owner != "" && owner != "." && owner != ".." && filepath.Base(owner) == owner
-}
-
-func (a *addrSet) addrPath(v uint32) string   { return filepath.Join(a.addrDir, uintToIP(v).String()) }
-func (a *addrSet) ownerPath(id string) string { return filepath.Join(a.ownDir, id) }
-
-// held returns the address owner holds, or nil. A stale owner link is
-// removed.
-func (a *addrSet) held(owner string) (net.IP, error) {
-	if !validOwner(owner) {
-		return nil, errors.Errorf("invalid address holder %q", owner)
-	}
-	target, err := os.Readlink(a.ownerPath(owner))
+// migrateLinks moves the addresses an older mydocker kept as links
+// (ipam/<network>.d/addr/<ip> -> <container ID>) into the slots, then
+// removes the links. The owner links and the bitmap beside them were
+// only indexes of these.
+func (s *Store) migrateLinks(name string, a *addrSet) error {
+	dir := s.linksDir(name)
+	entries, err := os.ReadDir(filepath.Join(dir, "addr"))
 	if os.IsNotExist(err) {
-		return nil, nil
+		if _, serr := os.Lstat(dir); os.IsNotExist(serr) {
+			return nil
+		}
+	} else if err != nil {
+		return errors.Wrapf(err, "read the addresses of network %s", name)
 	}
-	if err != nil {
-		return nil, errors.Wrap(err, "read address holder")
-	}
-	if ip := net.ParseIP(target).To4(); ip != nil {
-		if o, err := os.Readlink(a.addrPath(ipToUint(ip))); err == nil && o == owner {
-			return ip, nil
+	if len(entries) > 0 {
+		f, err := a.open()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		for _, e := range entries {
+			owner, err := os.Readlink(filepath.Join(dir, "addr", e.Name()))
+			if err != nil {
+				continue // not a link: nothing an older mydocker made
+			}
+			if err := a.migrateOne(f, e.Name(), owner); err != nil {
+				return errors.Wrapf(err, "move address %s of network %s", e.Name(), name)
+			}
 		}
 	}
-	if err := os.Remove(a.ownerPath(owner)); err != nil && !os.IsNotExist(err) {
-		return nil, errors.Wrap(err, "remove stale address holder")
-	}
-	return nil, nil
+	return errors.Wrapf(os.RemoveAll(dir), "remove the old address links of network %s", name)
 }
 
-// claim makes address v owner's; it fails with an error os.IsExist
-// recognises (through errors.Cause) if v is taken.
-func (a *addrSet) claim(owner string, v uint32) error {
-	ip := uintToIP(v).String()
-	// The owner link first, replaced whole by a rename: a stale one (see
-	// held) may be there.
-	tmp := a.ownerPath("." + owner + ".tmp")
-	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
-		return errors.Wrap(err, "remove leftover address holder")
+// migrateOne gives address ipStr to owner in f unless it is taken (by a
+// migration cut short). What no slot can hold is dropped: an address
+// outside the host range, an empty owner. An owner longer than a slot
+// (no container ID is) keeps the address under its first slotSize bytes:
+// it stays taken until network rm frees it.
+func (a *addrSet) migrateOne(f *os.File, ipStr, owner string) error {
+	ip := net.ParseIP(ipStr).To4()
+	if ip == nil || owner == "" || bytes.IndexByte([]byte(owner), 0) >= 0 {
+		return nil
 	}
-	if err := os.Symlink(ip, tmp); err != nil {
-		return errors.Wrap(err, "record address holder")
+	v := ipToUint(ip)
+	if v < a.first || v > a.last {
+		return nil
 	}
-	if err := os.Rename(tmp, a.ownerPath(owner)); err != nil {
-		return errors.Wrap(err, "record address holder")
+	if len(owner) > slotSize {
+		owner = owner[:slotSize]
 	}
-	if err := os.Symlink(owner, a.addrPath(v)); err != nil {
-		if rerr := os.Remove(a.ownerPath(owner)); rerr != nil && !os.IsNotExist(rerr) {
-			return errors.Wrap(rerr, "remove address holder")
+	cur, err := readSlot(f, a.offset(v))
+	if err != nil || cur != "" {
+		return err
+	}
+	return writeSlot(f, a.offset(v), owner)
+}
+
+// validOwner says whether owner fits a slot (a container ID does).
+func validOwner(owner string) bool {
+	return owner != "" && len(owner) <= slotSize && bytes.IndexByte([]byte(owner), 0) < 0
+}
+
+func (a *addrSet) offset(v uint32) int64 { return int64(v-a.first) * slotSize }
+
+func (a *addrSet) open() (*os.File, error) {
+	f, err := os.OpenFile(a.path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	return f, errors.Wrap(err, "open the address slots")
+}
+
+// scan is what one read of the slots finds.
+type scan struct {
+	held int64 // offset of owner's slot, or -1
+	free int64 // offset of the lowest free slot, or -1 if every one is taken
+}
+
+// scan reads the slots of f once, looking for owner's and the lowest
+// free one. A slot in a hole or past the end of the file is free.
+func (a *addrSet) scan(f *os.File, owner string) (scan, error) {
+	res := scan{held: -1, free: -1}
+	key := make([]byte, slotSize)
+	copy(key, owner)
+	next := int64(0) // the slot after the last one read
+	err := a.walk(f, func(off int64, chunk []byte) bool {
+		if res.free < 0 {
+			if off > next {
+				res.free = next // skipped a hole
+			} else {
+				for i := 0; i < len(chunk); i += slotSize {
+					if chunk[i] == 0 {
+						res.free = off + int64(i)
+						break
+					}
+				}
+			}
 		}
-		if os.IsExist(err) {
-			return errors.Wrapf(os.ErrExist, "address %s is taken", ip)
+		next = off + int64(len(chunk))
+		if res.held < 0 {
+			// bytes.Index compares many bytes at a time; a match
+			// that is not a whole slot is looked past.
+			for from := 0; from < len(chunk); {
+				i := bytes.Index(chunk[from:], key)
+				if i < 0 {
+					break
+				}
+				if i += from; i%slotSize == 0 {
+					res.held = off + int64(i)
+					break
+				}
+				from = i + 1
+			}
 		}
-		return errors.Wrapf(err, "claim address %s", ip)
+		return res.free < 0 || res.held < 0
+	})
+	if res.free < 0 && next < a.offset(a.last)+slotSize {
+		res.free = next
+	}
+	return res, err
+}
+
+// slotBufs keeps the buffers walk reads into: a process allocating many
+// addresses (the bench, a test) would otherwise make the garbage
+// collector clear 64 KiB per allocation.
+var slotBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// walk calls fn with the slots of the host range that f holds data for,
+// in order, a chunk of whole slots at a time (the slice is reused),
+// until fn returns false.
+func (a *addrSet) walk(f *os.File, fn func(off int64, chunk []byte) bool) error {
+	end := a.offset(a.last) + slotSize
+	var buf []byte
+	for off := int64(0); off < end; {
+		data, err := seekData(f, off)
+		if err != nil {
+			return err
+		}
+		if data < 0 || data >= end {
+			return nil
+		}
+		off = data - data%slotSize
+		if buf == nil {
+			bp := slotBufs.Get().(*[]byte)
+			defer slotBufs.Put(bp)
+			buf = *bp
+		}
+		n, err := f.ReadAt(buf, off)
+		if err != nil && err != io.EOF {
+			return errors.Wrap(err, "read the address slots")
+		}
+		n -= n % slotSize
+		if int64(n) > end-off {
+			n = int(end - off)
+		}
+		if n == 0 {
+			return nil
+		}
+		if !fn(off, buf[:n]) {
+			return nil
+		}
+		off += int64(n)
 	}
 	return nil
+}
+
+// seekData returns the offset of the first byte of data at or after off,
+// or -1 if there is none: holes, which read as zeros, are free slots and
+// need no reading.
+func seekData(f *os.File, off int64) (int64, error) {
+	data, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+	if err == unix.ENXIO {
+		return -1, nil
+	}
+	if err == unix.EINVAL || err == unix.EOPNOTSUPP {
+		return off, nil // no hole support: read everything
+	}
+	return data, errors.Wrap(err, "read the address slots")
+}
+
+func readSlot(f *os.File, off int64) (string, error) {
+	slot := make([]byte, slotSize)
+	n, err := f.ReadAt(slot, off)
+	if err != nil && err != io.EOF {
+		return "", errors.Wrap(err, "read an address slot")
+	}
+	if n < slotSize {
+		return "", nil // past the end: free
+	}
+	if i := bytes.IndexByte(slot, 0); i >= 0 {
+		slot = slot[:i]
+	}
+	return string(slot), nil
+}
+
+// writeSlot writes owner ("" frees it) into the slot at off, whole.
+func writeSlot(f *os.File, off int64, owner string) error {
+	slot := make([]byte, slotSize)
+	copy(slot, owner)
+	_, err := f.WriteAt(slot, off)
+	return errors.Wrap(err, "write an address slot")
 }
 
 // allocate gives owner the address it holds, else want if set (--ip),
 // else the lowest free one.
 func (a *addrSet) allocate(owner string, want net.IP) (net.IP, error) {
-	if ip, err := a.held(owner); ip != nil || err != nil {
-		return ip, err
+	if !validOwner(owner) {
+		return nil, errors.Errorf("invalid address holder %q", owner)
 	}
+	f, err := a.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc, err := a.scan(f, owner)
+	if err != nil {
+		return nil, err
+	}
+	if sc.held >= 0 {
+		return uintToIP(a.first + uint32(sc.held/slotSize)), nil
+	}
+	v := uint32(0)
 	if want != nil {
-		v, err := a.checkWanted(want)
-		if err != nil {
+		if v, err = a.checkWanted(want); err != nil {
 			return nil, err
 		}
-		if err := a.claim(owner, v); err != nil {
-			if os.IsExist(errors.Cause(err)) {
-				o, _ := os.Readlink(a.addrPath(v))
-				return nil, errors.Errorf("address %s is already in use by container %s", uintToIP(v), shortID(o))
-			}
+		if o, err := readSlot(f, a.offset(v)); err != nil {
 			return nil, err
+		} else if o != "" {
+			return nil, errors.Errorf("address %s is already in use by container %s", uintToIP(v), shortID(o))
 		}
-		return uintToIP(v), a.setBit(v, true)
+	} else {
+		if sc.free < 0 {
+			return nil, errors.Wrapf(ErrFull, "subnet %s is full (%d addresses in use)", a.subnet, a.last-a.first+1)
+		}
+		v = a.first + uint32(sc.free/slotSize)
 	}
-	for rebuilt := false; ; {
-		v, ok, err := a.lowestClear()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			if rebuilt {
-				held, _ := os.ReadDir(a.addrDir)
-				return nil, errors.Wrapf(ErrFull, "subnet %s is full (%d addresses in use)", a.subnet, len(held))
-			}
-			if err := a.rebuild(); err != nil {
-				return nil, err
-			}
-			rebuilt = true
-			continue
-		}
-		err = a.claim(owner, v)
-		if err != nil && !os.IsExist(errors.Cause(err)) {
-			return nil, err
-		}
-		// Taken: the bitmap was behind (a killed allocate); set the bit.
-		if serr := a.setBit(v, true); serr != nil {
-			return nil, serr
-		}
-		if err == nil {
-			return uintToIP(v), nil
-		}
+	if err := writeSlot(f, a.offset(v), owner); err != nil {
+		return nil, err
 	}
+	return uintToIP(v), nil
 }
 
 // checkWanted checks ip is a host address of the subnet other than the
@@ -230,129 +351,55 @@ func (a *addrSet) checkWanted(ip net.IP) (uint32, error) {
 }
 
 // release frees the address owner holds, and says whether it held one.
+// The file keeps its length: shortening it costs the file system more
+// than reading the free slots at its end.
 func (a *addrSet) release(owner string) (bool, error) {
-	ip, err := a.held(owner)
-	if ip == nil || err != nil {
-		return false, err
+	if !validOwner(owner) {
+		return false, nil // holds nothing: no slot can name it
 	}
-	v := ipToUint(ip)
-	// The bit first: a clear bit over a taken address is harmless.
-	if err := a.setBit(v, false); err != nil {
-		return false, err
-	}
-	if err := os.Remove(a.addrPath(v)); err != nil && !os.IsNotExist(err) {
-		return false, errors.Wrapf(err, "free address %s", ip)
-	}
-	if err := os.Remove(a.ownerPath(owner)); err != nil && !os.IsNotExist(err) {
-		return false, errors.Wrapf(err, "free address %s", ip)
-	}
-	return true, nil
-}
-
-// owners lists the containers holding addresses (network rm asks; it may
-// list every one).
-func (a *addrSet) owners() ([]string, error) {
-	entries, err := os.ReadDir(a.ownDir)
-	if err != nil {
-		return nil, errors.Wrap(err, "list address holders")
-	}
-	var out []string
-	for _, e := range entries {
-		if e.Name()[0] == '.' {
-			continue
-		}
-		if ip, err := a.held(e.Name()); err != nil {
-			return nil, err
-		} else if ip != nil {
-			out = append(out, e.Name())
-		}
-	}
-	return out, nil
-}
-
-// bitmapChunk is how much of the bitmap one read looks at: the lowest
-// free address of a network with up to 32,768 taken is in the first.
-const bitmapChunk = 4096
-
-// lowestClear finds the lowest host address whose bit is clear. A
-// bitmap shorter than the subnet (new, or made before the pool grew)
-// reads as clear beyond its end.
-func (a *addrSet) lowestClear() (uint32, bool, error) {
-	n := a.last - a.first + 1
-	f, err := os.Open(a.bitmapPath)
+	f, err := os.OpenFile(a.path, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if os.IsNotExist(err) {
-		return a.first, true, nil
+		return false, nil
 	}
 	if err != nil {
-		return 0, false, errors.Wrap(err, "read address bitmap")
+		return false, errors.Wrap(err, "open the address slots")
 	}
 	defer f.Close()
-	buf := make([]byte, bitmapChunk)
-	for off := int64(0); off*8 < int64(n); off += bitmapChunk {
-		k, err := f.ReadAt(buf, off)
-		if k < len(buf) {
-			for i := k; i < len(buf); i++ {
-				buf[i] = 0 // past the end: clear
-			}
-			err = nil
-		}
-		if err != nil {
-			return 0, false, errors.Wrap(err, "read address bitmap")
-		}
-		for i, b := range buf {
-			if b == 0xff {
+	sc, err := a.scan(f, owner)
+	if err != nil || sc.held < 0 {
+		return false, err
+	}
+	return true, writeSlot(f, sc.held, "")
+}
+
+// owners lists the containers holding addresses, in address order
+// (network rm asks; it may list every one).
+func (a *addrSet) owners() ([]string, error) {
+	f, err := os.Open(a.path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, "read the address slots")
+	}
+	defer f.Close()
+	var out []string
+	seen := map[string]bool{}
+	err = a.walk(f, func(_ int64, chunk []byte) bool {
+		for i := 0; i < len(chunk); i += slotSize {
+			slot := chunk[i : i+slotSize]
+			if slot[0] == 0 {
 				continue
 			}
-			idx := uint64(off+int64(i))*8 + uint64(bits.TrailingZeros8(^b))
-			if idx >= uint64(n) {
-				return 0, false, nil
+			if j := bytes.IndexByte(slot, 0); j >= 0 {
+				slot = slot[:j]
 			}
-			return a.first + uint32(idx), true, nil
+			if o := string(slot); !seen[o] {
+				seen[o] = true
+				out = append(out, o)
+			}
 		}
-	}
-	return 0, false, nil
-}
-
-// setBit sets or clears the bit of address v.
-func (a *addrSet) setBit(v uint32, taken bool) error {
-	idx := v - a.first
-	f, err := os.OpenFile(a.bitmapPath, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return errors.Wrap(err, "open address bitmap")
-	}
-	defer f.Close()
-	b := []byte{0}
-	if _, err := f.ReadAt(b, int64(idx/8)); err != nil {
-		b[0] = 0 // past the end: clear
-	}
-	if taken {
-		b[0] |= 1 << (idx % 8)
-	} else {
-		b[0] &^= 1 << (idx % 8)
-	}
-	_, err = f.WriteAt(b, int64(idx/8))
-	return errors.Wrap(err, "write address bitmap")
-}
-
-// rebuild writes the bitmap anew from the address links.
-func (a *addrSet) rebuild() error {
-	entries, err := os.ReadDir(a.addrDir)
-	if err != nil {
-		return errors.Wrap(err, "list addresses")
-	}
-	bm := make([]byte, (a.last-a.first)/8+1)
-	for _, e := range entries {
-		ip := net.ParseIP(e.Name()).To4()
-		if ip == nil {
-			continue
-		}
-		if v := ipToUint(ip); v >= a.first && v <= a.last {
-			bm[(v-a.first)/8] |= 1 << ((v - a.first) % 8)
-		}
-	}
-	tmp := a.bitmapPath + ".tmp"
-	if err := os.WriteFile(tmp, bm, 0o600); err != nil {
-		return errors.Wrap(err, "write address bitmap")
-	}
-	return errors.Wrap(os.Rename(tmp, a.bitmapPath), "write address bitmap")
+		return true
+	})
+	return out, err
 }

@@ -6,15 +6,22 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // testAddrs is the address state of a network with subnet, in a new
 // state root.
 func testAddrs(t testing.TB, subnet string) *addrSet {
 	t.Helper()
-	a, err := NewStore(t.TempDir()).addrs("n", &Pool{Subnet: subnet})
+	s := NewStore(t.TempDir())
+	if err := os.MkdirAll(filepath.Join(s.dir, "ipam"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.addrs("n", &Pool{Subnet: subnet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,45 +203,114 @@ func TestPoolMigration(t *testing.T) {
 	}
 }
 
-// What a killed allocate or release leaves (an owner link without its
-// address link, an address link with its bit clear, a bit set over a
-// free address) never hands one address out twice, and is made right.
-func TestAddrsRecoverFromKilledChanges(t *testing.T) {
-	a := testAddrs(t, "10.7.0.0/29") // .2 to .6
-	for _, o := range []string{"a", "b"} {
-		if _, err := a.allocate(o, nil); err != nil {
+// Addresses an older mydocker kept as links (addr/<ip> -> holder, with
+// owner links and a bitmap beside them) move into the slots on first
+// use: every holder keeps its address, a stale owner link or a wrong
+// bitmap is ignored, and the links are gone.
+func TestAddrsMigrateFromLinks(t *testing.T) {
+	root := t.TempDir()
+	s := NewStore(root)
+	n := &Network{Name: "old", Driver: "bridge", Subnet: "10.7.0.0/29", Gateway: "10.7.0.1", Bridge: "x"} // .2 to .6
+	if err := s.save(n, &Pool{Subnet: n.Subnet}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "network", "ipam", "old.d")
+	links := map[string]string{
+		"addr/10.7.0.2": "a",
+		"addr/10.7.0.4": "b",
+		"addr/10.9.9.9": "outside", // not a host address: dropped
+		"owner/a":       "10.7.0.2",
+		"owner/b":       "10.7.0.4",
+		"owner/c":       "10.7.0.3", // a killed allocate's: c holds nothing
+		"owner/.c.tmp":  "10.7.0.3",
+	}
+	for name, target := range links {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, path); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// An allocate of .4 for c killed after its owner link.
-	if err := os.Symlink("10.7.0.4", a.ownerPath("c")); err != nil {
-		t.Fatal(err)
-	}
-	// A release of b (.3) killed after clearing its bit.
-	if err := a.setBit(ipToUint(net.ParseIP("10.7.0.3")), false); err != nil {
-		t.Fatal(err)
-	}
-	// A bit set over the free .6 (a clear lost in a power cut).
-	if err := a.setBit(ipToUint(net.ParseIP("10.7.0.6")), true); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "bitmap"), []byte{0xff}, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct{ owner, want string }{
-		{"c", "10.7.0.4"}, // its stale link is dropped; .3 is b's
-		{"b", "10.7.0.3"}, // b still holds .3
-		{"d", "10.7.0.5"},
-		{"e", "10.7.0.6"}, // found when the bitmap says full
+		{"b", "10.7.0.4"}, {"c", "10.7.0.3"}, {"a", "10.7.0.2"}, {"d", "10.7.0.5"}, {"e", "10.7.0.6"},
 	}
 	for _, tc := range tests {
-		if ip, err := a.allocate(tc.owner, nil); err != nil || ip.String() != tc.want {
-			t.Errorf("allocate(%s) = %v, %v; want %s", tc.owner, ip, err, tc.want)
+		if _, ip, err := NewStore(root).Allocate("old", tc.owner, nil); err != nil || ip.String() != tc.want {
+			t.Errorf("Allocate(%s) = %v, %v; want %s", tc.owner, ip, err, tc.want)
 		}
 	}
-	if _, err := a.allocate("f", nil); !errors.Is(err, ErrFull) {
+	if _, _, err := s.Allocate("old", "f", nil); !errors.Is(err, ErrFull) {
 		t.Errorf("allocate in a full subnet: %v", err)
 	}
-	held, err := a.owners()
-	if err != nil || fmt.Sprint(held) != "[a b c d e]" {
-		t.Errorf("owners = %v, %v", held, err)
+	if held := heldIn(t, root, "old"); fmt.Sprint(held) != "[a c b d e]" {
+		t.Errorf("holders in address order = %v", held)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("the old links are still there: %v", err)
+	}
+}
+
+// The slots of a large subnet stay as small as the addresses taken: an
+// --ip far up a /16 leaves a hole below it, not 4 MiB of zeros to read;
+// a released address is free again, and what is taken below stays taken.
+func TestAddrsSparseSlots(t *testing.T) {
+	a := testAddrs(t, "10.9.0.0/16")
+	if _, err := a.allocate("low", nil); err != nil {
+		t.Fatal(err)
+	}
+	if ip, err := a.allocate("high", net.ParseIP("10.9.255.250")); err != nil || ip.String() != "10.9.255.250" {
+		t.Fatalf("--ip high: %v %v", ip, err)
+	}
+	if ip, err := a.allocate("next", nil); err != nil || ip.String() != "10.9.0.3" {
+		t.Fatalf("lowest free below a hole: %v %v", ip, err)
+	}
+	if _, err := a.allocate("other", net.ParseIP("10.9.255.250")); err == nil || !strings.Contains(err.Error(), "already in use by container high") {
+		t.Fatalf("a taken --ip: %v", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(a.path, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Blocks*512 > 64<<10 {
+		t.Errorf("slots file of 3 addresses uses %d bytes on disk", st.Blocks*512)
+	}
+	if found, err := a.release("high"); !found || err != nil {
+		t.Fatalf("release high: %v %v", found, err)
+	}
+	if ip, err := a.allocate("other", net.ParseIP("10.9.255.250")); err != nil || ip.String() != "10.9.255.250" {
+		t.Fatalf("--ip of the released address: %v %v", ip, err)
+	}
+	if found, err := a.release("low"); !found || err != nil {
+		t.Fatalf("release low: %v %v", found, err)
+	}
+	if held, err := a.owners(); err != nil || fmt.Sprint(held) != "[next other]" {
+		t.Fatalf("holders = %v, %v", held, err)
+	}
+	if ip, err := a.allocate("again", nil); err != nil || ip.String() != "10.9.0.2" {
+		t.Fatalf("reuse of the freed lowest: %v %v", ip, err)
+	}
+}
+
+// Only what fits a slot can hold an address: a container ID fits, a
+// longer name or one with a NUL does not.
+func TestAddrsOwnerMustFitSlot(t *testing.T) {
+	a := testAddrs(t, "10.10.0.0/24")
+	id := strings.Repeat("ab", 32)
+	if ip, err := a.allocate(id, nil); err != nil || ip.String() != "10.10.0.2" {
+		t.Fatalf("container ID: %v %v", ip, err)
+	}
+	for _, bad := range []string{"", id + "x", "a\x00b"} {
+		if _, err := a.allocate(bad, nil); err == nil {
+			t.Errorf("holder %q accepted", bad)
+		}
+	}
+	if ip, err := a.allocate(id, nil); err != nil || ip.String() != "10.10.0.2" {
+		t.Fatalf("container ID again: %v %v", ip, err)
 	}
 }
 

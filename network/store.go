@@ -220,7 +220,10 @@ func (s *Store) destroy(n *Network) error {
 			return err
 		}
 	}
-	if err := utils.RemoveAllUnmounted(s.addrSetDir(n.Name)); err != nil {
+	if err := utils.RemoveAllUnmounted(s.linksDir(n.Name)); err != nil {
+		return errors.Wrapf(err, "remove addresses of %s", n.Name)
+	}
+	if err := os.Remove(s.slotsPath(n.Name)); err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "remove addresses of %s", n.Name)
 	}
 	if err := os.Remove(s.poolPath(n.Name)); err != nil && !os.IsNotExist(err) {

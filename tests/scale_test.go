@@ -287,7 +287,9 @@ func TestScaleOldPoolKeepsItsAddresses(t *testing.T) {
 		t.Fatalf("address with .2 and .4 held: %q, want %s", out, want)
 	}
 	e.ok("network", "rm", name)
-	if _, err := os.Stat(filepath.Join(e.root, "network", "ipam", name+".d")); !os.IsNotExist(err) {
-		t.Fatalf("addresses of the removed network left: %v", err)
+	for _, left := range []string{name + ".d", name + ".slots"} {
+		if _, err := os.Stat(filepath.Join(e.root, "network", "ipam", left)); !os.IsNotExist(err) {
+			t.Fatalf("addresses of the removed network left: %v", err)
+		}
 	}
 }
