@@ -61,7 +61,29 @@ type SealedSelf struct {
 // the companion of its own build, which the view still shows, not the
 // new one beside the new binary (it would refuse the old build's
 // config). The view is never closed: it is one descriptor, close-on-exec.
-var Inside = sync.OnceValues(OpenSealedSelf)
+// A failure is not kept: a monitor whose first open failed (out of
+// descriptors, say) tries again at its container's next restart.
+func Inside() (*SealedSelf, error) {
+	inside.Lock()
+	defer inside.Unlock()
+	if inside.view != nil {
+		return inside.view, nil
+	}
+	view, err := openInside()
+	if err != nil {
+		return nil, err
+	}
+	inside.view = view
+	return view, nil
+}
+
+var inside struct {
+	sync.Mutex
+	view *SealedSelf
+}
+
+// openInside opens the view for Inside; tests make it fail.
+var openInside = OpenSealedSelf
 
 // OpenSealedSelf makes a new read-only view of InsidePath.
 func OpenSealedSelf() (*SealedSelf, error) {

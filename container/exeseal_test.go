@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"os"
 	"testing"
 
@@ -55,5 +56,37 @@ func BenchmarkOpenSealedSelf(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// Inside keeps the view it opened, but not a failure: the next call
+// tries again (a monitor whose first open failed must still be able to
+// restart its container), and once a view is open it is the one kept.
+func TestInsideRetriesAfterFailure(t *testing.T) {
+	saved := openInside
+	defer func() {
+		openInside = saved
+		inside.view = nil
+	}()
+	inside.view = nil
+	calls := 0
+	want := &SealedSelf{}
+	openInside = func() (*SealedSelf, error) {
+		calls++
+		if calls == 1 {
+			return nil, errors.New("too many open files")
+		}
+		return want, nil
+	}
+	if v, err := Inside(); err == nil || v != nil {
+		t.Fatalf("first open: %v, %v; want the failure", v, err)
+	}
+	for i := 0; i < 2; i++ {
+		if v, err := Inside(); err != nil || v != want {
+			t.Fatalf("open after a failure: %v, %v", v, err)
+		}
+	}
+	if calls != 2 {
+		t.Fatalf("%d opens; want 2: one failed, one kept", calls)
 	}
 }
