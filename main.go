@@ -24,23 +24,14 @@ import (
 
 func init() {
 	// `mydocker init` becomes the container's first process, `nsexec` an
-	// exec'd one. unshare, capabilities, seccomp and the final exec act on
-	// the calling thread, so the main goroutine must stay on the thread
-	// the process started with.
-	if len(os.Args) > 1 && (os.Args[1] == spec.InitCommand || os.Args[1] == spec.ExecCommand) {
+	// exec'd one, when the companion mydocker-inside is missing.
+	if inside.IsRole(os.Args) {
 		runtime.LockOSThread()
 	}
 }
 
 func main() {
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case spec.InitCommand:
-			inside.InitMain() // does not return
-		case spec.ExecCommand:
-			inside.ExecMain() // does not return
-		}
-	}
+	inside.RunRole(os.Args) // returns only for the CLI's own commands
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&log.TextFormatter{DisableTimestamp: true})
 	log.SetLevel(log.WarnLevel)

@@ -23,25 +23,16 @@ import (
 	"mydocker/constant"
 	"mydocker/container/inside"
 	_ "mydocker/container/nsenter"
-	"mydocker/container/spec"
 )
 
 func init() {
-	// unshare, capabilities, seccomp and the final exec act on the
-	// calling thread: the main goroutine stays on the thread the process
-	// started with.
-	runtime.LockOSThread()
+	if inside.IsRole(os.Args) {
+		runtime.LockOSThread()
+	}
 }
 
 func main() {
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case spec.InitCommand:
-			inside.InitMain() // does not return
-		case spec.ExecCommand:
-			inside.ExecMain() // does not return
-		}
-	}
+	inside.RunRole(os.Args) // does not return for init and nsexec
 	fmt.Fprintln(os.Stderr, "mydocker-inside: started by mydocker run and exec, not by hand (try: mydocker --help)")
 	os.Exit(constant.ExitMydocker)
 }
