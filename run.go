@@ -445,6 +445,9 @@ func parseLimits(ctx *cli.Context, r *cgroups.Resources) error {
 }
 
 func runAction(ctx *cli.Context) error {
+	// From the first --trace line on: a run killed by SIGPIPE once it
+	// has made the record would leave the container behind.
+	container.PassBrokenPipes()
 	o, store, rec, err := createContainer(ctx)
 	if err != nil {
 		return err
@@ -592,6 +595,7 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	}
 	sigs := container.CatchSignals()
 	defer signal.Stop(sigs)
+	container.PassBrokenPipes()
 
 	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
 	c, err := runner.Start(rec.ID, attach)

@@ -46,6 +46,19 @@ func AttachTerminal(f, pty *os.File) (detach func() error) {
 	}
 }
 
+// PassBrokenPipes makes a write to our closed stdout or stderr fail with
+// EPIPE, for the rest of this process, instead of killing it with SIGPIPE
+// (Go's default for descriptors 1 and 2). A caller relaying a container's
+// output must outlive its reader: in `mydocker run --rm busybox yes | head`
+// the relay then closes the container's end, the command gets the SIGPIPE
+// it would have got writing to head directly, and we stay to record its
+// exit and remove it. Killed, we left it behind, killed and not removed.
+// A caught signal is reset to its default by exec, so no process we start
+// inherits this.
+func PassBrokenPipes() {
+	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
+}
+
 // forwardedSignals are passed on to the container's process, so that ^C
 // or a kill of mydocker reaches the container.
 var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}

@@ -480,8 +480,12 @@ func openIfExists(path string) (*os.File, error) {
 	return f, errors.Wrap(err, "open container log")
 }
 
-// tee writes to the log and, best effort, to the caller: a caller that
-// went away must not stop the log.
+// tee writes to the log and to the caller. A caller whose terminal or
+// file fails must not stop the log: it is dropped and the log goes on.
+// A caller whose reader went away (EPIPE: `run ... | head`) ends the
+// copy once the log has the data: the relay then closes the container's
+// end of the pipe, and its command learns that its reader is gone as it
+// would have without us in between.
 func tee(logw, user io.Writer) io.Writer {
 	if user == nil {
 		return logw
@@ -492,10 +496,17 @@ func tee(logw, user io.Writer) io.Writer {
 type teeWriter struct{ logw, user io.Writer }
 
 func (t *teeWriter) Write(p []byte) (int, error) {
+	var broken error
 	if t.user != nil {
-		if _, err := t.user.Write(p); err != nil {
+		if _, err := t.user.Write(p); errors.Is(err, unix.EPIPE) {
+			broken = err
+		} else if err != nil {
 			t.user = nil
 		}
 	}
-	return t.logw.Write(p)
+	n, err := t.logw.Write(p)
+	if err == nil {
+		err = broken
+	}
+	return n, err
 }

@@ -405,7 +405,8 @@ func (c *Running) relay(tty bool, a Attach, ends []*os.File) {
 		defer src.Close()
 		_, err := io.Copy(dst, src)
 		// A pty master reads EIO once every slave is closed: that is EOF.
-		if err != nil && !errors.Is(err, unix.EIO) {
+		// EPIPE: our reader went away (see tee).
+		if err != nil && !errors.Is(err, unix.EIO) && !errors.Is(err, unix.EPIPE) {
 			log.Warnf("copying container output: %v", err)
 		}
 	}
