@@ -2,6 +2,7 @@ package network
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net"
 	"os"
@@ -189,18 +190,14 @@ func (a *addrSet) scan(f *os.File, owner string) (scan, error) {
 		}
 		next = off + int64(len(chunk))
 		if res.held < 0 {
-			// bytes.Index compares many bytes at a time; a match
-			// that is not a whole slot is looked past.
-			for from := 0; from < len(chunk); {
-				i := bytes.Index(chunk[from:], key)
-				if i < 0 {
-					break
-				}
-				if i += from; i%slotSize == 0 {
+			// The first 8 bytes decide almost every slot; only a
+			// slot starting like owner's is compared whole.
+			head := binary.LittleEndian.Uint64(key)
+			for i := 0; i < len(chunk); i += slotSize {
+				if binary.LittleEndian.Uint64(chunk[i:]) == head && bytes.Equal(chunk[i:i+slotSize], key) {
 					res.held = off + int64(i)
 					break
 				}
-				from = i + 1
 			}
 		}
 		return res.free < 0 || res.held < 0

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -38,16 +39,17 @@ func BenchmarkStoreAllocate(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := 0; i < held; i++ {
-				if _, _, err := s.Allocate("n", fmt.Sprintf("held%d", i), nil); err != nil {
+				// Container IDs: 64 hex digits, as random as real ones.
+				if _, _, err := s.Allocate("n", fmt.Sprintf("%064x", uint64(i)*0x9e3779b97f4a7c15), nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := s.Allocate("n", "c", nil); err != nil {
+				if _, _, err := s.Allocate("n", strings.Repeat("c", 64), nil); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Release("c"); err != nil {
+				if err := s.Release(strings.Repeat("c", 64)); err != nil {
 					b.Fatal(err)
 				}
 			}
