@@ -31,6 +31,8 @@ var execCommand = cli.Command{
 }
 
 func execAction(ctx *cli.Context) error {
+	// exec C yes | head: yes dies of SIGPIPE and we report its status.
+	container.PassBrokenPipes()
 	if ctx.NArg() < 2 {
 		return errors.New(`"exec" requires a CONTAINER and a COMMAND`)
 	}

@@ -3,6 +3,7 @@ package container
 import (
 	"os"
 	"os/signal"
+	"sync"
 
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -54,10 +55,10 @@ func AttachTerminal(f, pty *os.File) (detach func() error) {
 // it would have got writing to head directly, and we stay to record its
 // exit and remove it. Killed, we left it behind, killed and not removed.
 // A caught signal is reset to its default by exec, so no process we start
-// inherits this.
-func PassBrokenPipes() {
+// inherits this. Calling it again does nothing.
+var PassBrokenPipes = sync.OnceFunc(func() {
 	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
-}
+})
 
 // forwardedSignals are passed on to the container's process, so that ^C
 // or a kill of mydocker reaches the container.

@@ -235,7 +235,6 @@ type execRelay struct {
 
 func newExecRelay(cmd *exec.Cmd, cfg *spec.ExecConfig) (*execRelay, error) {
 	r := &execRelay{detach: func() error { return nil }}
-	PassBrokenPipes() // exec C yes | head: yes dies of SIGPIPE, we report it
 	// Before the pty exists, nsexec's errors go to our stderr.
 	errR, errW, err := os.Pipe()
 	if err != nil {
