@@ -11,6 +11,8 @@ import (
 
 	"github.com/pkg/errors"
 	"golang.org/x/sys/unix"
+
+	"mydocker/utils"
 )
 
 // The addresses of a network on disk:
@@ -99,12 +101,11 @@ func (s *Store) migratePool(name string, a *addrSet, p *Pool) error {
 // only indexes of these.
 func (s *Store) migrateLinks(name string, a *addrSet) error {
 	dir := s.linksDir(name)
+	if _, err := os.Lstat(dir); os.IsNotExist(err) {
+		return nil // the common case: nothing to move
+	}
 	entries, err := os.ReadDir(filepath.Join(dir, "addr"))
-	if os.IsNotExist(err) {
-		if _, serr := os.Lstat(dir); os.IsNotExist(serr) {
-			return nil
-		}
-	} else if err != nil {
+	if err != nil && !os.IsNotExist(err) {
 		return errors.Wrapf(err, "read the addresses of network %s", name)
 	}
 	if len(entries) > 0 {
@@ -123,7 +124,7 @@ func (s *Store) migrateLinks(name string, a *addrSet) error {
 			}
 		}
 	}
-	return errors.Wrapf(os.RemoveAll(dir), "remove the old address links of network %s", name)
+	return errors.Wrapf(utils.RemoveAllUnmounted(dir), "remove the old address links of network %s", name)
 }
 
 // migrateOne gives address ipStr to owner in f unless it is taken (by a

@@ -452,12 +452,12 @@ func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 		// The addresses go with the network: only holders still running
 		// keep it (an unusable pool, with a bad subnet, holds none).
 		var held []string
-		a, err := s.addrs(name, p)
-		if err == nil {
-			held, err = a.owners()
-		}
-		if err != nil {
+		if a, err := s.addrs(name, p); err != nil {
 			log.Warnf("network %s: %v", name, err)
+		} else if held, err = a.owners(); err != nil {
+			// Who holds an address is unknown: a running holder
+			// would lose its network.
+			return errors.Wrapf(err, "network %s", name)
 		}
 		var owners []string
 		for _, o := range held {
