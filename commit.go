@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/pkg/errors"
@@ -57,7 +58,16 @@ func commitAction(ctx *cli.Context) error {
 		}
 	}
 	images := image.NewStore(root(ctx))
-	imageID, err := store.Commit(images, id, o)
+	var imageID string
+	err = store.Frozen(id, func(rec *container.Record, upper string) error {
+		if rec.ImageDigest == "" {
+			return fmt.Errorf("commit %s: the container's record names no image", rec.Name)
+		}
+		imageID, err = images.CommitLayer("sha256:"+rec.ImageDigest, func(w io.Writer) error {
+			return image.PackDiff(w, upper)
+		}, o)
+		return errors.Wrapf(err, "commit %s", rec.Name)
+	})
 	if err != nil {
 		return err
 	}

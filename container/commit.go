@@ -1,36 +1,21 @@
 package container
 
-import (
-	"io"
-
-	"github.com/pkg/errors"
-
-	"mydocker/image"
-)
-
-// Commit makes a new image of container id: its image's layers plus its
-// writable layer (the overlay's upper directory, deletions written as OCI
-// whiteouts), with the image's config as o changes it. It holds the
-// container's lock, so the container is not started, stopped or removed
-// meanwhile. Volumes are mounted only in the container's own namespace, so
-// they are never in the upper directory. It returns the new image's ID.
-func (s *Store) Commit(images *image.Store, id string, o image.CommitOptions) (string, error) {
+// Frozen runs fn on container id's record and its writable layer (the
+// overlay's upper directory) while it holds the container's lock, so the
+// container is not started, stopped or removed meanwhile: commit packs
+// the layer there. Volumes are mounted only in the container's own
+// namespace, so they are never in the upper directory. The image store
+// stays out of this package (the detached monitor links it and nothing
+// of images).
+func (s *Store) Frozen(id string, fn func(rec *Record, upper string) error) error {
 	lock, err := s.Lock(id)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer lock.Unlock()
 	rec, err := s.Get(id)
 	if err != nil {
-		return "", err
+		return err
 	}
-	ws := Workspace{Dir: s.WorkspaceDir(id)}
-	baseID := rec.ImageDigest
-	if baseID == "" {
-		return "", errors.Errorf("commit %s: the container's record names no image", rec.Name)
-	}
-	imageID, err := images.CommitLayer("sha256:"+baseID, func(w io.Writer) error {
-		return image.PackDiff(w, ws.Upper())
-	}, o)
-	return imageID, errors.Wrapf(err, "commit %s", rec.Name)
+	return fn(rec, Workspace{Dir: s.WorkspaceDir(id)}.Upper())
 }
