@@ -19,7 +19,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
-	"mydocker/container/nsenter"
 	"mydocker/container/spec"
 	"mydocker/trace"
 )
@@ -88,7 +87,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 		return 0, err
 	}
 	env := []string{
-		nsenter.EnvVar + "=" + strings.Join(nsSpec, ","),
+		spec.ExecNamespacesEnv + "=" + strings.Join(nsSpec, ","),
 		spec.ExecCgroupsEnv + "=" + strings.Join(cgSpec, ","),
 		spec.ExecConfigEnv + "=" + fdOf(cfgFile),
 	}

@@ -14,5 +14,7 @@ void __attribute__((constructor)) mydocker_nsenter_init(void) { mydocker_nsenter
 import "C"
 
 // EnvVar lists the namespaces to join in order, as name:fd pairs of
-// inherited descriptors: "ipc:5,uts:6,net:7,pid:8,mnt:9".
+// inherited descriptors: "ipc:5,uts:6,net:7,pid:8,mnt:9". The C code has
+// the name written in; spec.ExecNamespacesEnv is the same name for the
+// host side, which does not link this package.
 const EnvVar = "_MYDOCKER_NSENTER"

@@ -78,6 +78,12 @@ const (
 	// container near its limit could not be exec'd into at all.
 	ExecCgroupsEnv = "_MYDOCKER_EXEC_CGROUP_FDS"
 	ExecDebugEnv   = "_MYDOCKER_DEBUG" // set: nsexec logs at debug level
+	// ExecNamespacesEnv lists the namespaces to join in order, as name:fd
+	// pairs of inherited descriptors: "ipc:5,uts:6,net:7,pid:8,mnt:9".
+	// container/nsenter's C constructor reads it (under the same name)
+	// before the Go runtime starts; the host side names it from here, so
+	// that it does not link the C code.
+	ExecNamespacesEnv = "_MYDOCKER_NSENTER"
 )
 
 // Messages the inside sends the host on the sync socket.
