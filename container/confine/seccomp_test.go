@@ -1,4 +1,4 @@
-package security
+package confine
 
 import (
 	"encoding/binary"
@@ -7,13 +7,15 @@ import (
 	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"mydocker/container/security"
 )
 
 // seccompProgram assembles the default filter for a container holding
 // caps into the instructions the kernel gets.
 func seccompProgram(t *testing.T, caps []string) []unix.SockFilter {
 	t.Helper()
-	policy, err := seccompPolicy(capMask(caps))
+	policy, err := seccompPolicy(security.CapMask(caps))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +178,11 @@ func TestSeccompFilterDecisions(t *testing.T) {
 		}
 		return n
 	}
-	all := make([]string, 0, len(capNumbers))
-	for c := range capNumbers {
-		all = append(all, c)
+	all, err := security.Capabilities([]string{"ALL"}, nil, false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	prog := seccompProgram(t, DefaultCapabilities)
+	prog := seccompProgram(t, security.DefaultCapabilities)
 	every := seccompProgram(t, all) // --cap-add ALL
 	// With the default capabilities, a container is refused every call
 	// the profile never allows and every capability group but
@@ -216,9 +218,9 @@ func TestSeccompFilterDecisions(t *testing.T) {
 	// every call of the table and every unknown number is answered as
 	// the profile would, with no capability, the default set, every
 	// capability and the default set plus each one.
-	sets := map[string][]string{"no capability": nil, "the default set": DefaultCapabilities, "every capability": all}
+	sets := map[string][]string{"no capability": nil, "the default set": security.DefaultCapabilities, "every capability": all}
 	for _, c := range all {
-		sets["the default set and "+c] = append([]string{c}, DefaultCapabilities...)
+		sets["the default set and "+c] = append([]string{c}, security.DefaultCapabilities...)
 	}
 	for desc, caps := range sets {
 		p := seccompProgram(t, caps)
@@ -242,7 +244,7 @@ func TestSeccompFilterDecisions(t *testing.T) {
 		"CAP_SYS_NICE":   {"mbind", "set_mempolicy"},
 		"CAP_SYS_BOOT":   {"reboot"},
 	} {
-		with := seccompProgram(t, append([]string{c}, DefaultCapabilities...))
+		with := seccompProgram(t, append([]string{c}, security.DefaultCapabilities...))
 		for _, name := range names {
 			if got := runFilter(t, with, x86_64, nr(name), 0); got != allow {
 				t.Errorf("%s with %s: verdict %#x, want ALLOW", name, c, got)
@@ -259,7 +261,7 @@ func TestSeccompFilterDecisions(t *testing.T) {
 	// with CAP_SYS_ADMIN, which also gets clone3 (ENOSYS without it, so
 	// libc falls back to clone, whose flags the filter can read).
 	const thread = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD
-	sysAdmin := seccompProgram(t, append([]string{"CAP_SYS_ADMIN"}, DefaultCapabilities...))
+	sysAdmin := seccompProgram(t, append([]string{"CAP_SYS_ADMIN"}, security.DefaultCapabilities...))
 	for _, tc := range []struct {
 		desc   string
 		p      []unix.SockFilter
@@ -355,4 +357,23 @@ func without(caps []string, drop string) []string {
 		}
 	}
 	return out
+}
+
+func TestSeccompFilterShape(t *testing.T) {
+	prog := seccompProgram(t, security.DefaultCapabilities)
+	// Every jump lands inside the program, and it ends by refusing: an
+	// allowlist.
+	for i, ins := range prog {
+		if ins.Code&0x07 == 0x05 && ins.Code != 0x05 { // BPF_JMP conditional
+			if i+1+int(ins.Jt) >= len(prog) || i+1+int(ins.Jf) >= len(prog) {
+				t.Fatalf("instruction %d jumps out of the program", i)
+			}
+		}
+	}
+	if last := prog[len(prog)-1]; last.K != 0x00050001 {
+		t.Fatalf("program does not end in EPERM: %+v", last)
+	}
+	if len(prog) > 4096 {
+		t.Fatalf("program too long: %d", len(prog))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/constant"
+	"mydocker/container/confine"
 	"mydocker/container/security"
 	"mydocker/container/spec"
 	"mydocker/utils"
@@ -55,7 +56,7 @@ func execCommand(args, env []string, user string, extras spec.ProcessExtras, rea
 	}
 	// Last: nothing done after this needs what it takes away, root
 	// included.
-	if err := security.Confine(sec, &u.id); err != nil {
+	if err := confine.Confine(sec, &u.id); err != nil {
 		return err
 	}
 	return execError(args[0], unix.Exec(path, args, env))

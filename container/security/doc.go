@@ -1,9 +1,7 @@
-// Package security confines a container's processes: the capability sets
-// a container keeps, the default seccomp filter, and Confine, which
-// applies both to the calling thread just before it execs the user's
-// command.
-//
-// It runs inside the container's namespaces (init and the exec stub,
-// package inside); the host side only derives a Security value from a
-// container's record and sends it along.
+// Package security says how a container's processes are confined: the
+// capability sets a container keeps (Capabilities), the user it runs as
+// (ParseUserSpec, Identity) and whether the default seccomp filter and the
+// masked paths apply (Security). The host side derives a Security value
+// from a container's record and sends it along; package confine applies
+// it inside the container. Nothing here touches the calling process.
 package security

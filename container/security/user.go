@@ -3,10 +3,8 @@ package security
 import (
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/pkg/errors"
-	"golang.org/x/sys/unix"
 )
 
 // MaxID is the largest uid or gid a container user may have, as runc
@@ -85,37 +83,4 @@ func ParseID(s string) (int, error) {
 type Identity struct {
 	UID, GID int
 	Groups   []int // supplementary groups
-}
-
-// switchTo makes the calling thread id. It runs after the bounding set
-// and the seccomp filter are in place and before the final capability
-// sets: CAP_SETUID and CAP_SETGID are still held even when the container
-// drops them. Raw per-thread system calls, as for capset: only this
-// thread execs the command (and Go's all-thread variants refuse to run
-// in a binary with cgo, which the nsenter constructor makes this one).
-//
-// Changing every uid to non-zero clears the permitted and effective
-// capabilities, so a non-root user starts with none, as in Docker; the
-// bounding set stays, so a setuid-root program of the image still works.
-func (id *Identity) switchTo() error {
-	groups := make([]uint32, len(id.Groups))
-	for i, g := range id.Groups {
-		groups[i] = uint32(g)
-	}
-	var p *uint32
-	if len(groups) > 0 {
-		p = &groups[0]
-	}
-	// Always: otherwise the command keeps mydocker's own supplementary
-	// groups on the host.
-	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), uintptr(unsafe.Pointer(p)), 0); e != 0 {
-		return errors.Wrapf(e, "setgroups %v", id.Groups)
-	}
-	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(id.GID), uintptr(id.GID), uintptr(id.GID)); e != 0 {
-		return errors.Wrapf(e, "setgid %d", id.GID)
-	}
-	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(id.UID), uintptr(id.UID), uintptr(id.UID)); e != 0 {
-		return errors.Wrapf(e, "setuid %d", id.UID)
-	}
-	return nil
 }
