@@ -16,16 +16,19 @@ export GOTOOLCHAIN ?= auto
 # out; urfave_cli_no_docs drops the man-page generator's init cost.
 BUILDTAGS ?= urfave_cli_no_docs netgo osusergo
 GIT_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-# One random ID per build, stamped into mydocker and mydocker-inside, so
-# that the two refuse to work together when they come from different
-# builds (container/spec/build.go).
+# One random ID per build, stamped into mydocker, mydocker-inside and
+# mydocker-monitor, so that they refuse to work together when they come
+# from different builds (container/spec/build.go).
 BUILD_ID  := $(GIT_COMMIT)-$(shell od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 LDFLAGS   ?= -s -w -extldflags "-static" -X main.gitCommit=$(GIT_COMMIT) -X mydocker/container/spec.BuildID=$(BUILD_ID)
 # mydocker-inside: the lean program init and exec run as inside a
-# container (cmd/mydocker-inside), beside mydocker, which finds it there.
+# container (cmd/mydocker-inside), beside mydocker, which finds it there;
+# mydocker-monitor: the lean program a detached container's monitor runs
+# (cmd/mydocker-monitor), found there too.
 build: toolchain
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
+	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-monitor ./cmd/mydocker-monitor
 	$(CC) -static -Os -s -Wall -o mydocker-init container/inside/reaper/reaper.c
 
 # What the build needs (gcc, libc6-dev, Go 1.21 or later), installed if
@@ -105,6 +108,7 @@ install: build man
 	install -D -m 0755 mydocker $(DESTDIR)$(PREFIX)/bin/mydocker
 	install -D -m 0755 mydocker-init $(DESTDIR)$(PREFIX)/bin/mydocker-init
 	install -D -m 0755 mydocker-inside $(DESTDIR)$(PREFIX)/bin/mydocker-inside
+	install -D -m 0755 mydocker-monitor $(DESTDIR)$(PREFIX)/bin/mydocker-monitor
 	./mydocker completion bash >mydocker.bash && install -D -m 0644 mydocker.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mydocker
 	./mydocker completion zsh >mydocker.zsh && install -D -m 0644 mydocker.zsh $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mydocker
 	rm -f mydocker.bash mydocker.zsh
@@ -136,4 +140,4 @@ bench: deps build
 	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N) -rounds $(PULL_ROUNDS) -what $(BENCH)
 
 clean:
-	rm -rf mydocker mydocker-init mydocker-inside .vmtest
+	rm -rf mydocker mydocker-init mydocker-inside mydocker-monitor .vmtest

@@ -16,8 +16,9 @@ import (
 
 	log "github.com/sirupsen/logrus"
 
-	// Joins a container's namespaces before the Go runtime starts, for exec.
+	"mydocker/container"
 	"mydocker/container/inside"
+	// Joins a container's namespaces before the Go runtime starts, for exec.
 	_ "mydocker/container/nsenter"
 	"mydocker/container/spec"
 )
@@ -32,6 +33,10 @@ func init() {
 
 func main() {
 	inside.RunRole(os.Args) // returns only for the CLI's own commands
+	if container.IsMonitor(os.Args) {
+		// A detached container's monitor, when mydocker-monitor is missing.
+		os.Exit(container.RunMonitor(os.Args[1:]))
+	}
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&log.TextFormatter{DisableTimestamp: true})
 	log.SetLevel(log.WarnLevel)

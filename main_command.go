@@ -77,7 +77,6 @@ func newApp() *cli.App {
 		pauseCommand,
 		unpauseCommand,
 		networkCommand,
-		monitorCommand,
 		loginCommand,
 		logoutCommand,
 		portCommand,

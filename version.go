@@ -33,16 +33,21 @@ type versionInfo struct {
 	KernelVersion string `json:"KernelVersion"`
 	CgroupVersion string `json:"CgroupVersion"`
 	CgroupDriver  string `json:"CgroupDriver"`
-	// BuildID and Inside: the build mydocker and mydocker-inside must
-	// share, and the program containers are entered with.
+	// BuildID, Inside and Monitor: the build mydocker, mydocker-inside
+	// and mydocker-monitor must share, the program containers are entered
+	// with, and the one a detached container's monitor runs.
 	BuildID string `json:"BuildID"`
 	Inside  string `json:"Inside"`
+	Monitor string `json:"Monitor"`
 }
 
 func currentVersion() versionInfo {
 	v := versionInfo{Version: version, GitCommit: gitCommit, GoVersion: runtime.Version(),
 		Os: runtime.GOOS, Arch: runtime.GOARCH, KernelVersion: "unknown", CgroupVersion: "unknown",
 		CgroupDriver: cgroups.DefaultDriver(), BuildID: spec.BuildID, Inside: container.InsidePath()}
+	if monitor, err := container.MonitorPath(); err == nil {
+		v.Monitor = monitor
+	}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		v.KernelVersion = unix.ByteSliceToString(u.Release[:])
@@ -82,6 +87,7 @@ var versionCommand = cli.Command{
 			fmt.Fprintf(tw, "Cgroups:\t%s, %s driver\n", cg, v.CgroupDriver)
 			fmt.Fprintf(tw, "Build:\t%s\n", v.BuildID)
 			fmt.Fprintf(tw, "Inside:\t%s\n", v.Inside)
+			fmt.Fprintf(tw, "Monitor:\t%s\n", v.Monitor)
 			return tw.Flush()
 		case "json":
 			data, err := json.Marshal(v)

@@ -23,8 +23,8 @@ import (
 	"mydocker/utils"
 )
 
-// MonitorCommand is the hidden command a detached container's monitor
-// runs as: `mydocker [global flags] monitor ID`.
+// MonitorCommand is the word in a monitor's command line (MonitorArgs)
+// before its own arguments.
 const MonitorCommand = "monitor"
 
 // readyFd is where the detached monitor reports whether the container
@@ -49,14 +49,17 @@ const (
 // warnings (and init's steps with --debug) are not lost with no terminal.
 const monitorLogName = "monitor.log"
 
-// StartMonitor starts `mydocker [globalArgs] monitor ID` in its own
-// session with none of our terminal or pipes, so `id=$(mydocker run -d
-// ...)` returns as soon as the container runs, and waits for its report.
-// With resume, the monitor takes over a restart loop instead (Resume).
-func (s *Store) StartMonitor(id string, globalArgs []string, resume *Resume) error {
-	self, err := os.Executable()
+// StartMonitor starts the monitor a describes (MonitorPath, with a's
+// arguments) in its own session with none of our terminal or pipes, so
+// `id=$(mydocker run -d ...)` returns as soon as the container runs, and
+// waits for its report. With a.Resume, the monitor takes over a restart
+// loop instead (Resume).
+func (s *Store) StartMonitor(a MonitorArgs) error {
+	id := a.ID
+	a.Build = spec.BuildID
+	monitor, err := MonitorPath()
 	if err != nil {
-		return errors.Wrap(err, "find mydocker binary")
+		return err
 	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
@@ -69,13 +72,8 @@ func (s *Store) StartMonitor(id string, globalArgs []string, resume *Resume) err
 		return errors.Wrap(err, "open monitor log")
 	}
 	defer logf.Close()
-	args := append(append([]string{}, globalArgs...), MonitorCommand)
-	if resume != nil {
-		args = append(args, resume.Args()...)
-	}
-	args = append(args, id)
-	cmd := exec.Command(self, args...)
-	cmd.Args[0] = "mydocker-monitor"
+	cmd := exec.Command(monitor, a.Args()...)
+	cmd.Args[0] = MonitorName
 	cmd.Stdout, cmd.Stderr = logf, logf // stdin stays /dev/null
 	cmd.ExtraFiles = []*os.File{readyW}
 	var traced chan struct{} // closed once the monitor's trace pipe is
@@ -138,19 +136,7 @@ func (s *Store) StartMonitor(id string, globalArgs []string, resume *Resume) err
 // the back-off and starts it again. With resume it starts with the
 // back-off of a loop a foreground run handed over.
 func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
-	ready := os.NewFile(readyFd, "ready")
-	report := func(msg readyMsg) {
-		data, err := json.Marshal(msg)
-		if err == nil {
-			_, err = ready.Write(data)
-		}
-		if cerr := ready.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			log.Warnf("report to run -d: %v", err)
-		}
-	}
+	report := reportReady
 	// Keep nothing the caller of run -d had open, past our ready pipe.
 	if err := utils.CloseExecFrom(readyFd + 1); err != nil {
 		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
@@ -230,6 +216,22 @@ func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
 			return err
 		}
 		target.set(c)
+	}
+}
+
+// reportReady tells StartMonitor how the start went, once: on readyFd,
+// then closed.
+func reportReady(msg readyMsg) {
+	ready := os.NewFile(readyFd, "ready")
+	data, err := json.Marshal(msg)
+	if err == nil {
+		_, err = ready.Write(data)
+	}
+	if cerr := ready.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		log.Warnf("report to run -d: %v", err)
 	}
 }
 

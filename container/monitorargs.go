@@ -1,0 +1,176 @@
+package container
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
+
+	"mydocker/constant"
+	"mydocker/container/spec"
+	"mydocker/trace"
+)
+
+// MonitorName is the program a detached container's monitor runs as:
+// mydocker built from ./cmd/mydocker-monitor with only the host-side
+// container packages (no image, registry, Kubernetes or CLI code), and
+// installed beside mydocker. A monitor stays resident as long as its
+// container runs, and keeps what it linked and initialised: the lean
+// program idles in about half the memory of the whole CLI. Without it,
+// mydocker runs itself in its place (RunMonitor from its main), which
+// works the same, only bigger. Either way the process is named
+// MonitorName (its argv[0]), so ps shows what it is.
+const MonitorName = "mydocker-monitor"
+
+// MonitorPath is the program StartMonitor runs: the lean monitor beside
+// our binary, else our binary itself.
+func MonitorPath() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", errors.Wrap(err, "find mydocker binary")
+	}
+	p := filepath.Join(filepath.Dir(self), MonitorName)
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		return p, nil
+	}
+	return self, nil
+}
+
+// IsMonitor says whether this process was started as a monitor: argv[0]
+// is MonitorName whichever program StartMonitor found.
+func IsMonitor(args []string) bool {
+	return len(args) > 0 && args[0] == MonitorName
+}
+
+// RunMonitor is the main of a monitor, in mydocker-monitor and in
+// mydocker: it reads the arguments StartMonitor gave it, sets up logging
+// as the CLI would have with them, and runs Store.Monitor. It returns the
+// exit code.
+func RunMonitor(args []string) int {
+	log.SetOutput(os.Stderr)
+	log.SetFormatter(&log.TextFormatter{DisableTimestamp: true})
+	log.SetLevel(log.WarnLevel)
+	a, err := ParseMonitorArgs(args)
+	if err == nil && a.Build != spec.BuildID {
+		err = errors.Errorf("%s is from another build than mydocker (build %q, mydocker's %q): install both from one build (make build, make install)", MonitorName, spec.BuildID, a.Build)
+	}
+	if err != nil {
+		// Before anything started: run -d says why, not just that the
+		// monitor exited.
+		reportReady(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
+		fmt.Fprintln(os.Stderr, MonitorName+": "+err.Error())
+		return constant.ExitMydocker
+	}
+	if err := runMonitor(a); err != nil {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, MonitorName+": "+msg)
+		}
+		return spec.ExitCode(err)
+	}
+	return 0
+}
+
+func runMonitor(a MonitorArgs) error {
+	if a.Debug {
+		// With times, so a reader sees what each step costs.
+		log.SetFormatter(&log.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})
+		log.SetLevel(log.DebugLevel)
+	} else if level, err := log.ParseLevel(a.LogLevel); err == nil {
+		log.SetLevel(level)
+	}
+	if a.Trace {
+		trace.Enable(os.Stderr)
+	}
+	return NewStore(a.Root).Monitor(a.ID, a.Debug, a.Resume)
+}
+
+// MonitorArgs is what a detached container's monitor is told on its
+// command line, the one protocol between StartMonitor and the monitor
+// (mydocker-monitor, or mydocker's hidden monitor command without it):
+//
+//	--build B --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID
+type MonitorArgs struct {
+	Build    string // spec.BuildID of the mydocker that starts the monitor
+	Root     string
+	LogLevel string
+	Debug    bool
+	Trace    bool
+	Resume   *Resume // nil: start the container; else take over a restart loop
+	ID       string
+}
+
+// Args is a's command line, without the program's name.
+func (a MonitorArgs) Args() []string {
+	args := []string{"--build", a.Build, "--root", a.Root, "--log-level", a.LogLevel}
+	if a.Debug {
+		args = append(args, "--debug")
+	}
+	if a.Trace {
+		args = append(args, "--trace")
+	}
+	args = append(args, MonitorCommand)
+	if a.Resume != nil {
+		args = append(args, a.Resume.Args()...)
+	}
+	return append(args, a.ID)
+}
+
+// ParseMonitorArgs reads what Args wrote, and nothing else: the monitor
+// is started by mydocker, never by hand.
+func ParseMonitorArgs(args []string) (MonitorArgs, error) {
+	var a MonitorArgs
+	var after, from string
+	var resume, command bool
+	value := func(i *int, name string) (string, error) {
+		if *i+1 >= len(args) {
+			return "", errors.Errorf("%s needs a value", name)
+		}
+		*i++
+		return args[*i], nil
+	}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		var err error
+		switch {
+		case arg == "--build" && !command:
+			a.Build, err = value(&i, arg)
+		case arg == "--root" && !command:
+			a.Root, err = value(&i, arg)
+		case arg == "--log-level" && !command:
+			a.LogLevel, err = value(&i, arg)
+		case arg == "--debug" && !command:
+			a.Debug = true
+		case arg == "--trace" && !command:
+			a.Trace = true
+		case arg == MonitorCommand && !command:
+			command = true
+		case arg == "--resume-after" && command:
+			after, err = value(&i, arg)
+			resume = true
+		case arg == "--resume-from" && command:
+			from, err = value(&i, arg)
+			resume = true
+		case command && a.ID == "" && !strings.HasPrefix(arg, "-"):
+			a.ID = arg
+		default:
+			return MonitorArgs{}, errors.Errorf("unexpected argument %q (the monitor is started by mydocker run -d and start)", arg)
+		}
+		if err != nil {
+			return MonitorArgs{}, err
+		}
+	}
+	if !command || a.ID == "" || a.Root == "" {
+		return MonitorArgs{}, errors.New("usage: mydocker-monitor --build B --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID (started by mydocker run -d and start)")
+	}
+	if resume {
+		r, err := ParseResume(after, from)
+		if err != nil {
+			return MonitorArgs{}, err
+		}
+		a.Resume = r
+	}
+	return a, nil
+}

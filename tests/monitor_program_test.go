@@ -1,0 +1,149 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A detached container's monitor runs from mydocker-monitor, the lean
+// program beside mydocker (cmd/mydocker-monitor), named so in ps, and
+// does all of a monitor's work: the container runs, its output reaches
+// the log, stop is recorded.
+func TestMonitorIsTheLeanProgram(t *testing.T) {
+	e := newEnv(t)
+	lean := filepath.Join(filepath.Dir(binary), "mydocker-monitor")
+	if got := monitorOf(t, binary); got != lean {
+		t.Fatalf("version's Monitor: %q, want %q", got, lean)
+	}
+	id := strings.TrimSpace(e.run(0, "run", "-d", "--network", "none", "busybox", "sh", "-c", "echo hello; exec sleep 100").stdout)
+	pid := e.monitorPid(id)
+	if exe, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "exe")); err != nil || exe != lean {
+		t.Fatalf("monitor %d runs %q (%v), want %s", pid, exe, err, lean)
+	}
+	if argv0 := procArgv0(t, pid); argv0 != "mydocker-monitor" {
+		t.Fatalf("monitor's argv[0] %q, want mydocker-monitor", argv0)
+	}
+	e.waitLogs(id, "hello\n")
+	e.run(0, "stop", "-t", "1", id)
+	// sleep as pid 1 ignores SIGTERM: stop kills it after a second.
+	if st := e.run(0, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).stdout; st != "exited 137\n" {
+		t.Fatalf("after stop: %q, want exited 137", st)
+	}
+	e.run(0, "rm", id)
+}
+
+// Without mydocker-monitor beside it, mydocker is its own monitor, under
+// the same name, and a container runs and stops the same.
+func TestMonitorMissingFallsBackToMydocker(t *testing.T) {
+	e := newEnv(t)
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside")
+	if got := monitorOf(t, bin); got != bin {
+		t.Fatalf("version's Monitor without the lean program: %q, want %q", got, bin)
+	}
+	id := strings.TrimSpace(e.runWith(bin, "run", "-d", "--network", "none", "busybox", "sh", "-c", "echo hello; exec sleep 100").stdout)
+	if id == "" {
+		t.Fatal("run -d printed no ID")
+	}
+	pid := e.monitorPid(id)
+	if exe, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "exe")); err != nil || exe != bin {
+		t.Fatalf("monitor %d runs %q (%v), want %s", pid, exe, err, bin)
+	}
+	if argv0 := procArgv0(t, pid); argv0 != "mydocker-monitor" {
+		t.Fatalf("monitor's argv[0] %q, want mydocker-monitor", argv0)
+	}
+	e.waitLogs(id, "hello\n")
+	if r := e.runWith(bin, "stop", "-t", "1", id); r.code != 0 {
+		t.Fatalf("stop: %d %q", r.code, r.stderr)
+	}
+	if st := e.run(0, "inspect", "-f", "{{.State.Status}}", id).stdout; st != "exited\n" {
+		t.Fatalf("after stop: %q, want exited", st)
+	}
+	e.run(0, "rm", id)
+}
+
+// A mydocker-monitor from another build refuses to start the container,
+// and run -d says why in one line and leaves nothing behind.
+func TestMonitorFromAnotherBuildIsRefused(t *testing.T) {
+	e := newEnv(t)
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-monitor")
+	build, _ := versionOf(t, bin)
+	if build == "" {
+		t.Fatal("mydocker has no build ID: build it with make build")
+	}
+	monitor := filepath.Join(filepath.Dir(bin), "mydocker-monitor")
+	data, err := os.ReadFile(monitor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(data, []byte(build)) == 0 {
+		t.Fatalf("build ID %q not found in mydocker-monitor", build)
+	}
+	if err := os.WriteFile(monitor, bytes.ReplaceAll(data, []byte(build), []byte(strings.Repeat("x", len(build)))), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := e.runWith(bin, "run", "-d", "--network", "none", "busybox", "sleep", "100")
+	if r.code != 125 || r.stdout != "" || !strings.Contains(r.stderr, "another build") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("run -d with a monitor of another build: code %d, stdout %q, stderr %q; want 125 and one line", r.code, r.stdout, r.stderr)
+	}
+	if ids := e.containerIDs(); len(ids) != 0 {
+		t.Fatalf("containers left: %v", ids)
+	}
+}
+
+// monitorOf is the Monitor that mydocker at bin reports in version.
+func monitorOf(t *testing.T, bin string) string {
+	t.Helper()
+	out, err := exec.Command(bin, "version", "-f", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Monitor string }
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Monitor
+}
+
+// monitorPid is the pid of container id's monitor, from its record.
+func (e *env) monitorPid(id string) int {
+	e.t.Helper()
+	pid := int(e.record(id)["State"].(map[string]any)["MonitorPid"].(float64))
+	if pid <= 0 {
+		e.t.Fatalf("container %s has no monitor pid", id)
+	}
+	return pid
+}
+
+// waitLogs waits until container id's logs are want.
+func (e *env) waitLogs(id, want string) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := e.run(0, "logs", id).stdout
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("logs of %s: %q, want %q", id, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func procArgv0(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv0, _, _ := strings.Cut(string(data), "\x00")
+	return argv0
+}
