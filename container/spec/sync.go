@@ -191,7 +191,11 @@ var ErrBadMessage = errors.New("bad sync message")
 // It returns io.EOF once every inside end is closed; flags may add
 // MSG_DONTWAIT, which then reports EAGAIN as io.EOF too.
 func Recv(sock *os.File, flags int) (Msg, *os.File, error) {
-	buf := make([]byte, maxMsg)
+	size, err := peekSize(sock, flags)
+	if err != nil {
+		return Msg{}, nil, err
+	}
+	buf := make([]byte, size)
 	oob := make([]byte, unix.CmsgSpace(4))
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, flags|unix.MSG_CMSG_CLOEXEC)
@@ -223,6 +227,29 @@ func Recv(sock *os.File, flags int) (Msg, *os.File, error) {
 			return Msg{}, nil, errors.Wrap(ErrBadMessage, "a pty message without a descriptor")
 		}
 		return msg, f, nil
+	}
+}
+
+// peekSize is the length of the next message, at most maxMsg, without
+// taking it (or the descriptor it may carry): a buffer of maxMsg for every
+// message would be 64 KiB of garbage each, and the monitor, whose heap is
+// seldom collected, would keep the pages of all of them. At EOF it is 0,
+// and so is it for EAGAIN with MSG_DONTWAIT: the Recvmsg that follows
+// reports either as Recv says.
+func peekSize(sock *os.File, flags int) (int, error) {
+	for {
+		// MSG_TRUNC: the real length of a seqpacket message, not the
+		// bytes copied (none).
+		n, _, _, _, err := unix.Recvmsg(int(sock.Fd()), nil, nil, flags|unix.MSG_PEEK|unix.MSG_TRUNC)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN && flags&unix.MSG_DONTWAIT != 0:
+			return 0, nil
+		case err != nil:
+			return 0, err
+		}
+		return min(n, maxMsg), nil
 	}
 }
 
