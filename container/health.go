@@ -178,7 +178,7 @@ func startHealthChecks(store *Store, rec *Record) *healthChecker {
 				return
 			case <-tick.C:
 			}
-			res := runHealthCheck(ctx, store.Layout.Root, rec.ID, args, h.Timeout)
+			res := runHealthCheck(ctx, store, rec.ID, args, h.Timeout)
 			if ctx.Err() != nil {
 				return // stopped meanwhile: the container is gone
 			}
@@ -247,26 +247,29 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// runHealthCheck runs args in container id with mydocker exec. Past the
+// runHealthCheck runs args in container id with mydocker exec (store.CLI). Past the
 // timeout the exec is told to stop (exec passes SIGTERM on to the check),
 // then killed, and the result is a failure, as Docker's.
-func runHealthCheck(ctx context.Context, root, id string, args []string, timeout time.Duration) HealthResult {
+func runHealthCheck(ctx context.Context, store *Store, id string, args []string, timeout time.Duration) HealthResult {
 	res := HealthResult{Start: time.Now().UTC()}
-	self, err := os.Executable()
-	if err != nil {
-		res.End, res.ExitCode, res.Output = time.Now().UTC(), -1, err.Error()
-		return res
+	cli := store.CLI
+	if cli == "" {
+		var err error
+		if cli, err = os.Executable(); err != nil {
+			res.End, res.ExitCode, res.Output = time.Now().UTC(), -1, err.Error()
+			return res
+		}
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(tctx, self, append([]string{"--root", root, "exec", id}, args...)...)
+	cmd := exec.CommandContext(tctx, cli, append([]string{"--root", store.Layout.Root, "exec", id}, args...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(unix.SIGTERM) }
 	cmd.WaitDelay = 2 * time.Second
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	out := &limitedBuffer{max: maxHealthOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the monitor's signals are not its own
-	err = cmd.Run()
+	err := cmd.Run()
 	res.End = time.Now().UTC()
 	res.Output = out.buf.String()
 	switch {

@@ -61,6 +61,9 @@ func (s *Store) StartMonitor(a MonitorArgs) error {
 	if err != nil {
 		return err
 	}
+	if a.CLI, err = os.Executable(); err != nil {
+		return errors.Wrap(err, "find mydocker binary")
+	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return errors.Wrap(err, "ready pipe")

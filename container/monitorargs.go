@@ -84,16 +84,19 @@ func runMonitor(a MonitorArgs) error {
 	if a.Trace {
 		trace.Enable(os.Stderr)
 	}
-	return NewStore(a.Root).Monitor(a.ID, a.Debug, a.Resume)
+	s := NewStore(a.Root)
+	s.CLI = a.CLI
+	return s.Monitor(a.ID, a.Debug, a.Resume)
 }
 
 // MonitorArgs is what a detached container's monitor is told on its
 // command line, the one protocol between StartMonitor and the monitor
 // (mydocker-monitor, or mydocker's hidden monitor command without it):
 //
-//	--build B --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID
+//	--build B --cli PATH --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID
 type MonitorArgs struct {
 	Build    string // spec.BuildID of the mydocker that starts the monitor
+	CLI      string // that mydocker's path: health checks run its exec
 	Root     string
 	LogLevel string
 	Debug    bool
@@ -104,7 +107,7 @@ type MonitorArgs struct {
 
 // Args is a's command line, without the program's name.
 func (a MonitorArgs) Args() []string {
-	args := []string{"--build", a.Build, "--root", a.Root, "--log-level", a.LogLevel}
+	args := []string{"--build", a.Build, "--cli", a.CLI, "--root", a.Root, "--log-level", a.LogLevel}
 	if a.Debug {
 		args = append(args, "--debug")
 	}
@@ -137,6 +140,8 @@ func ParseMonitorArgs(args []string) (MonitorArgs, error) {
 		switch {
 		case arg == "--build" && !command:
 			a.Build, err = value(&i, arg)
+		case arg == "--cli" && !command:
+			a.CLI, err = value(&i, arg)
 		case arg == "--root" && !command:
 			a.Root, err = value(&i, arg)
 		case arg == "--log-level" && !command:
@@ -163,7 +168,7 @@ func ParseMonitorArgs(args []string) (MonitorArgs, error) {
 		}
 	}
 	if !command || a.ID == "" || a.Root == "" {
-		return MonitorArgs{}, errors.New("usage: mydocker-monitor --build B --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID (started by mydocker run -d and start)")
+		return MonitorArgs{}, errors.New("usage: mydocker-monitor --build B --cli PATH --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID (started by mydocker run -d and start)")
 	}
 	if resume {
 		r, err := ParseResume(after, from)

@@ -9,7 +9,7 @@ import (
 
 func TestMonitorArgsRoundTrip(t *testing.T) {
 	for _, a := range []MonitorArgs{
-		{Build: "abc-123", Root: "/var/lib/mydocker", LogLevel: "warn", ID: "f00"},
+		{Build: "abc-123", CLI: "/usr/local/bin/mydocker", Root: "/var/lib/mydocker", LogLevel: "warn", ID: "f00"},
 		{Build: "", Root: "/r", LogLevel: "debug", Debug: true, Trace: true, ID: "f00"},
 		{Build: "b", Root: "/r", LogLevel: "info", Resume: &Resume{Delay: 1500 * time.Millisecond, From: 42, FromStart: 99}, ID: "f00"},
 	} {

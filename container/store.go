@@ -18,7 +18,13 @@ import (
 )
 
 // Store keeps container records under <root>/containers.
-type Store struct{ Layout constant.Layout }
+type Store struct {
+	Layout constant.Layout
+	// CLI is the mydocker program health checks run `exec` with: the
+	// monitor is another program (mydocker-monitor), told by its caller
+	// (MonitorArgs.CLI). Empty: this program.
+	CLI string
+}
 
 // NewStore returns the record store of a state root.
 func NewStore(root string) *Store { return &Store{Layout: constant.Layout{Root: root}} }
