@@ -103,6 +103,12 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 		}
 		return s.release(r)
 	})
+	var gone *NotFoundError
+	if errors.As(err, &gone) && rec.Config.AutoRemove {
+		// --rm: its watcher removed it as it exited. Stopped all the
+		// same, as Docker's stop says.
+		stopped, err = rec, nil
+	}
 	if err == nil && (st.Status == StatusRunning || wasRestarting) {
 		s.Emit("stop", stopped, nil)
 	}

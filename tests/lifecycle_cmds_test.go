@@ -873,3 +873,24 @@ func TestEventsParallelWriters(t *testing.T) {
 		}
 	}
 }
+
+// stop of a --rm container succeeds as Docker's: its monitor removes it
+// as it exits, which is no failure of the stop. It said "no such
+// container" and exited 1, so `docker stop` in scripts broke on --rm.
+func TestStopAutoRemoveContainer(t *testing.T) {
+	e := newEnv(t)
+	for _, tty := range []bool{false, true} {
+		args := []string{"run", "-d", "--rm", "--network", "none", "--name", "gone"}
+		if tty {
+			args = append(args, "-t")
+		}
+		id := e.ok(append(args, "busybox", "sleep", "100")...)
+		if out := e.ok("stop", "-t", "1", "gone"); out != "gone" {
+			t.Fatalf("stop printed %q, want the name it was given", out)
+		}
+		waitFor(t, "the --rm container to be removed", func() bool { return len(e.containerIDs()) == 0 })
+		if r := e.run(1, "inspect", id); !strings.Contains(r.stderr, "no such") {
+			t.Fatalf("inspect after stop: %q", r.stderr)
+		}
+	}
+}
