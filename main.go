@@ -26,7 +26,9 @@ import (
 func init() {
 	// `mydocker init` becomes the container's first process, `nsexec` an
 	// exec'd one, when the companion mydocker-inside is missing.
-	if inside.IsRole(os.Args) {
+	// A monitor too: it forks init and may exec itself afresh from the
+	// main thread (container/respawn.go).
+	if inside.IsRole(os.Args) || container.IsMonitor(os.Args) {
 		runtime.LockOSThread()
 	}
 }

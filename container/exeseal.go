@@ -82,6 +82,26 @@ var inside struct {
 	view *SealedSelf
 }
 
+// insideView is the descriptor of the view Inside keeps, nil before the
+// first call: a monitor hands it to the fresh image of itself it execs,
+// so that a restart after an upgrade on disk still starts its own build.
+func insideView() *os.File {
+	inside.Lock()
+	defer inside.Unlock()
+	if inside.view == nil {
+		return nil
+	}
+	return inside.view.f
+}
+
+// adoptInside makes f, the view this process inherited from the image it
+// exec'd from, the one Inside returns.
+func adoptInside(f *os.File) {
+	inside.Lock()
+	defer inside.Unlock()
+	inside.view = &SealedSelf{f: f}
+}
+
 // openInside opens the view for Inside; tests make it fail.
 var openInside = OpenSealedSelf
 

@@ -132,16 +132,21 @@ func (s *Store) StartMonitor(a MonitorArgs) error {
 	return nil
 }
 
-// Monitor is the body of `mydocker monitor ID`, the detached container's
-// parent: it starts the container, reports to StartMonitor, then logs its
-// output, waits for it and records how it ended, exactly as a foreground
-// run does in-process; and as long as the restart policy says so, waits
-// the back-off and starts it again. With resume it starts with the
-// back-off of a loop a foreground run handed over.
-func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
+// Monitor is the body of a monitor (RunMonitor), the detached
+// container's parent: it starts the container, reports to StartMonitor,
+// then logs its output, waits for it and records how it ended, exactly as
+// a foreground run does in-process; and as long as the restart policy
+// says so, waits the back-off and starts it again. With a.Resume it
+// starts with the back-off of a loop a foreground run handed over. Once
+// the container runs, it execs itself afresh to watch it (respawn.go):
+// with a.Adopt, this is that fresh image.
+func (s *Store) Monitor(a MonitorArgs) error {
+	id := a.ID
 	report := reportReady
-	// Keep nothing the caller of run -d had open, past our ready pipe.
-	if err := utils.CloseExecFrom(readyFd + 1); err != nil {
+	if a.Adopt != nil {
+		report = func(readyMsg) {} // the first image reported the start
+	} else if err := utils.CloseExecFrom(readyFd + 1); err != nil {
+		// Keep nothing the caller of run -d had open, past our ready pipe.
 		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
 		return &spec.ExitError{Code: constant.ExitMydocker}
 	}
@@ -157,16 +162,28 @@ func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
 
-	if err := s.enterMonitorScope(id); err != nil {
-		report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
-		return &spec.ExitError{Code: constant.ExitMydocker}
+	if a.Adopt == nil {
+		if err := s.enterMonitorScope(id); err != nil {
+			report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
+			return &spec.ExitError{Code: constant.ExitMydocker}
+		}
 	}
 	endStartTrace := startTrace()
-	runner := &Runner{Store: s, Debug: debug}
+	// Init is forked by this goroutine, locked to the main thread
+	// (RunMonitor): only then may respawn exec.
+	runner := &Runner{Store: s, Debug: a.Debug, Respawn: true}
 	var c *Running
 	backoff := &Backoff{}
 	next := RestartDecision{}
-	if resume == nil {
+	switch {
+	case a.Adopt != nil:
+		endStartTrace()
+		var err error
+		if c, err = s.adopt(id, a.Adopt); err != nil {
+			return err
+		}
+		backoff.last = a.Adopt.Backoff
+	case a.Resume == nil:
 		var err error
 		c, err = runner.Start(id, Attach{})
 		endStartTrace() // the caller now has the whole start's trace
@@ -175,24 +192,37 @@ func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
 			report(readyMsg{Code: code, Message: err.Error()})
 			return &spec.ExitError{Code: code}
 		}
-	} else {
+	default:
 		endStartTrace() // a monitor taking over a restart loop starts nothing yet
-		if err := s.takeOver(id, resume); err != nil {
+		if err := s.takeOver(id, a.Resume); err != nil {
 			report(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
 			return &spec.ExitError{Code: constant.ExitMydocker}
 		}
-		backoff.last = resume.Delay
-		next = RestartDecision{Again: true, Delay: resume.Delay}
+		backoff.last = a.Resume.Delay
+		next = RestartDecision{Again: true, Delay: a.Resume.Delay}
 	}
 	report(readyMsg{})
 	target := &signalTarget{wake: make(chan struct{}, 1)}
 	target.set(c)
 	go ForwardSignals(sigs, target.send)
-	// From here the monitor mostly sleeps in wait: give back the pages of
-	// the binary it only needed to start.
-	utils.TrimResident()
+	trimmed := false
 	for {
 		if c != nil {
+			if c.unwatched {
+				// Returns only if it could not exec: then watch here.
+				err := c.respawn(a, backoff)
+				log.Debugf("watching in place: %v", err)
+				c.watch(nil)
+			}
+			if !trimmed {
+				// From here the monitor mostly sleeps in wait: give back
+				// the pages of the binary it only needed to start, once
+				// the goroutines just started (output, signals, health)
+				// have settled into their waits: what they run first
+				// would otherwise come back for good.
+				time.AfterFunc(trimSettle, utils.TrimResident)
+				trimmed = true
+			}
 			var err error
 			if _, next, err = c.WaitRestart(backoff); err != nil || !next.Again {
 				return err
@@ -221,6 +251,10 @@ func (s *Store) Monitor(id string, debug bool, resume *Resume) error {
 		target.set(c)
 	}
 }
+
+// trimSettle is how long after the container runs the monitor gives back
+// the binary's pages it needed only to start.
+const trimSettle = 500 * time.Millisecond
 
 // reportReady tells StartMonitor how the start went, once: on readyFd,
 // then closed.

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -50,6 +53,10 @@ func IsMonitor(args []string) bool {
 // as the CLI would have with them, and runs Store.Monitor. It returns the
 // exit code.
 func RunMonitor(args []string) int {
+	// The monitor forks init and may exec itself afresh (respawn.go): both
+	// from the main thread, which init's parent-death signal then follows.
+	// Locked in the program's init too, so main never left that thread.
+	runtime.LockOSThread()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&log.TextFormatter{DisableTimestamp: true})
 	log.SetLevel(log.WarnLevel)
@@ -86,14 +93,14 @@ func runMonitor(a MonitorArgs) error {
 	}
 	s := NewStore(a.Root)
 	s.CLI = a.CLI
-	return s.Monitor(a.ID, a.Debug, a.Resume)
+	return s.Monitor(a)
 }
 
 // MonitorArgs is what a detached container's monitor is told on its
 // command line, the one protocol between StartMonitor and the monitor
 // (mydocker-monitor, or mydocker's hidden monitor command without it):
 //
-//	--build B --cli PATH --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID
+//	--build B --cli PATH --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START | --adopt SPEC] ID
 type MonitorArgs struct {
 	Build    string // spec.BuildID of the mydocker that starts the monitor
 	CLI      string // that mydocker's path: health checks run its exec
@@ -102,7 +109,77 @@ type MonitorArgs struct {
 	Debug    bool
 	Trace    bool
 	Resume   *Resume // nil: start the container; else take over a restart loop
-	ID       string
+	// Adopt: the container runs already, started by this very process
+	// before it exec'd itself afresh (Running.respawn); watch it.
+	Adopt *Adopt
+	ID    string
+}
+
+// Adopt is what a monitor hands over to the fresh image of itself that it
+// execs once its container runs: the container's init, still its child
+// (exec keeps the pid), and the descriptors it inherits, by number.
+type Adopt struct {
+	Pid     int           // the container's init
+	Out     int           // stdout's read end; with a tty, the pty master
+	Err     int           // stderr's read end; -1 with a tty
+	Inside  int           // the read-only view of mydocker-inside restarts start from; -1: none yet
+	Ports   []int         // the sockets holding the published host ports
+	Backoff time.Duration // the restart back-off so far (Backoff.last)
+}
+
+// String is a's value for --adopt: pid=P,out=N,err=N,inside=N,ports=N+N,backoff=D.
+func (a *Adopt) String() string {
+	ports := make([]string, len(a.Ports))
+	for i, fd := range a.Ports {
+		ports[i] = strconv.Itoa(fd)
+	}
+	return fmt.Sprintf("pid=%d,out=%d,err=%d,inside=%d,ports=%s,backoff=%s", a.Pid, a.Out, a.Err, a.Inside, strings.Join(ports, "+"), a.Backoff)
+}
+
+// parseAdopt reads what String wrote, every field once, in its order.
+func parseAdopt(s string) (*Adopt, error) {
+	bad := func() (*Adopt, error) { return nil, errors.Errorf("invalid --adopt %q", s) }
+	fields := strings.Split(s, ",")
+	names := []string{"pid", "out", "err", "inside", "ports", "backoff"}
+	if len(fields) != len(names) {
+		return bad()
+	}
+	values := make([]string, len(names))
+	for i, f := range fields {
+		name, v, ok := strings.Cut(f, "=")
+		if !ok || name != names[i] {
+			return bad()
+		}
+		values[i] = v
+	}
+	fd := func(v string, min int) (int, bool) {
+		n, err := strconv.Atoi(v)
+		return n, err == nil && n >= min && strconv.Itoa(n) == v
+	}
+	a := &Adopt{}
+	var ok [4]bool
+	a.Pid, ok[0] = fd(values[0], 1)
+	a.Out, ok[1] = fd(values[1], 0)
+	a.Err, ok[2] = fd(values[2], -1)
+	a.Inside, ok[3] = fd(values[3], -1)
+	if ok != [4]bool{true, true, true, true} {
+		return bad()
+	}
+	if values[4] != "" {
+		for _, v := range strings.Split(values[4], "+") {
+			n, ok := fd(v, 0)
+			if !ok {
+				return bad()
+			}
+			a.Ports = append(a.Ports, n)
+		}
+	}
+	d, err := time.ParseDuration(values[5])
+	if err != nil || d < 0 || d.String() != values[5] {
+		return bad()
+	}
+	a.Backoff = d
+	return a, nil
 }
 
 // Args is a's command line, without the program's name.
@@ -117,6 +194,9 @@ func (a MonitorArgs) Args() []string {
 	args = append(args, MonitorCommand)
 	if a.Resume != nil {
 		args = append(args, a.Resume.Args()...)
+	}
+	if a.Adopt != nil {
+		args = append(args, "--adopt", a.Adopt.String())
 	}
 	return append(args, a.ID)
 }
@@ -158,6 +238,11 @@ func ParseMonitorArgs(args []string) (MonitorArgs, error) {
 		case arg == "--resume-from" && command:
 			from, err = value(&i, arg)
 			resume = true
+		case arg == "--adopt" && command && a.Adopt == nil:
+			var v string
+			if v, err = value(&i, arg); err == nil {
+				a.Adopt, err = parseAdopt(v)
+			}
 		case command && a.ID == "" && !strings.HasPrefix(arg, "-"):
 			a.ID = arg
 		default:
@@ -168,7 +253,10 @@ func ParseMonitorArgs(args []string) (MonitorArgs, error) {
 		}
 	}
 	if !command || a.ID == "" || a.Root == "" {
-		return MonitorArgs{}, errors.New("usage: mydocker-monitor --build B --cli PATH --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START] ID (started by mydocker run -d and start)")
+		return MonitorArgs{}, errors.New("usage: mydocker-monitor --build B --cli PATH --root DIR --log-level L [--debug] [--trace] monitor [--resume-after D --resume-from PID:START | --adopt SPEC] ID (started by mydocker run -d and start)")
+	}
+	if resume && a.Adopt != nil {
+		return MonitorArgs{}, errors.New("--adopt and --resume-* exclude each other")
 	}
 	if resume {
 		r, err := ParseResume(after, from)

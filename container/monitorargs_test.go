@@ -12,6 +12,8 @@ func TestMonitorArgsRoundTrip(t *testing.T) {
 		{Build: "abc-123", CLI: "/usr/local/bin/mydocker", Root: "/var/lib/mydocker", LogLevel: "warn", ID: "f00"},
 		{Build: "", Root: "/r", LogLevel: "debug", Debug: true, Trace: true, ID: "f00"},
 		{Build: "b", Root: "/r", LogLevel: "info", Resume: &Resume{Delay: 1500 * time.Millisecond, From: 42, FromStart: 99}, ID: "f00"},
+		{Build: "b", Root: "/r", LogLevel: "warn", Adopt: &Adopt{Pid: 7, Out: 5, Err: 6, Inside: -1, Backoff: 0}, ID: "f00"},
+		{Build: "b", Root: "/r", LogLevel: "warn", Adopt: &Adopt{Pid: 7, Out: 5, Err: -1, Inside: 9, Ports: []int{10, 11}, Backoff: 400 * time.Millisecond}, ID: "f00"},
 	} {
 		got, err := ParseMonitorArgs(a.Args())
 		if err != nil {
@@ -37,6 +39,14 @@ func TestParseMonitorArgsRefuses(t *testing.T) {
 		{"--root /r monitor --resume-after x --resume-from 1:2 f00", "invalid"}, // bad delay
 		{"--root", "needs a value"},
 		{"--log-level warn monitor f00", "usage"}, // no root
+		{"--root /r monitor --adopt pid=1,out=5,err=6,inside=-1,ports=,backoff=0s --resume-after 1s --resume-from 1:2 f00", "exclude"},
+		{"--root /r monitor --adopt pid=0,out=5,err=6,inside=-1,ports=,backoff=0s f00", "invalid --adopt"},
+		{"--root /r monitor --adopt pid=1,out=5,err=6,inside=-1,backoff=0s f00", "invalid --adopt"},
+		{"--root /r monitor --adopt out=5,pid=1,err=6,inside=-1,ports=,backoff=0s f00", "invalid --adopt"},
+		{"--root /r monitor --adopt pid=1,out=5,err=6,inside=-1,ports=7+,backoff=0s f00", "invalid --adopt"},
+		{"--root /r monitor --adopt pid=1,out=05,err=6,inside=-1,ports=,backoff=0s f00", "invalid --adopt"},
+		{"--root /r monitor --adopt pid=1,out=5,err=6,inside=-1,ports=,backoff=-1s f00", "invalid --adopt"},
+		{"--root /r monitor --adopt pid=1,out=5,err=6,inside=-1,ports=,backoff=0s --adopt pid=1,out=5,err=6,inside=-1,ports=,backoff=0s f00", "unexpected"},
 	} {
 		_, err := ParseMonitorArgs(strings.Fields(tc.args))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -49,6 +59,7 @@ func TestParseMonitorArgsRefuses(t *testing.T) {
 func FuzzParseMonitorArgs(f *testing.F) {
 	f.Add("--build\x00b\x00--root\x00/r\x00--log-level\x00warn\x00monitor\x00f00")
 	f.Add("--root\x00/r\x00monitor\x00--resume-after\x001s\x00--resume-from\x001:2\x00f00")
+	f.Add("--root\x00/r\x00monitor\x00--adopt\x00pid=3,out=5,err=-1,inside=9,ports=10+11,backoff=1m0s\x00f00")
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := ParseMonitorArgs(strings.Split(s, "\x00"))
 		if err != nil {

@@ -76,9 +76,11 @@ func cloneFlags(namespaces []Namespace) (uintptr, []Namespace, error) {
 // cannot go back to the host's namespaces it is not unlocked, so the
 // runtime ends it rather than reuse it; init is then killed (Pdeathsig
 // follows the thread that forked it) and the start fails.
-func joinAndStart(cmd *exec.Cmd, join []Namespace) error {
+func joinAndStart(cmd *exec.Cmd, join []Namespace) (forkedBy int, err error) {
 	if len(join) == 0 {
-		return cmd.Start()
+		// This thread forks init, if the caller's goroutine is locked to
+		// it: init's parent-death signal follows this thread.
+		return unix.Gettid(), cmd.Start()
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -129,7 +131,7 @@ func joinAndStart(cmd *exec.Cmd, join []Namespace) error {
 			return startErr
 		}()
 	}()
-	return <-errc
+	return 0, <-errc
 }
 
 // Process is the parent's handle on a container's init process.
@@ -142,6 +144,15 @@ type Process struct {
 	PtyMaster *os.File
 	// InCgroup says init was created inside its cgroup (CLONE_INTO_CGROUP).
 	InCgroup bool
+	// forkedBy is the thread that forked init, as seen by the caller of
+	// NewProcess (exact when its goroutine is locked to its thread); 0
+	// when another thread did, to join namespaces. Init's parent-death
+	// signal fires when that thread ends, also when an exec of this
+	// process ends every other thread (Running.respawn).
+	forkedBy int
+	// adopted is init when this process did not start it itself but
+	// inherited it from its previous image (adoptProcess); cmd is nil.
+	adopted *os.Process
 }
 
 // Stdio is what the container's first process gets as fds 0-2. With a tty,
@@ -229,14 +240,25 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
 	}
 	done := trace.Begin(trace.Namespaces, "clone(%s)%s%s: mydocker init", cloneFlagNames(flags), joinedNames(join), intoCgroup(cgroupDir))
-	err = joinAndStart(cmd, join)
+	forkedBy, err := joinAndStart(cmd, join)
 	done(err)
 	if err != nil {
 		cfgW.Close()
 		parentSock.Close()
 		return nil, errors.Wrap(err, "start init in new namespaces")
 	}
-	return &Process{cmd: cmd, configPipe: cfgW, syncSock: parentSock, Pid: cmd.Process.Pid}, nil
+	return &Process{cmd: cmd, configPipe: cfgW, syncSock: parentSock, Pid: cmd.Process.Pid, forkedBy: forkedBy}, nil
+}
+
+// adoptProcess is the handle on init when this process inherited it, its
+// child, from the image it exec'd from (Running.respawn); pty is init's
+// terminal with -t, else nil.
+func adoptProcess(pid int, pty *os.File) (*Process, error) {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return nil, errors.Wrapf(err, "adopt container init %d", pid)
+	}
+	return &Process{Pid: pid, PtyMaster: pty, adopted: p}, nil
 }
 
 // SendConfig gives init its config as soon as it is started, so that init
@@ -403,13 +425,24 @@ func (p *Process) kill() {
 }
 
 // Signal sends sig to the container's first process.
-func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+func (p *Process) Signal(sig os.Signal) error {
+	if p.adopted != nil {
+		return p.adopted.Signal(sig)
+	}
+	return p.cmd.Process.Signal(sig)
+}
 
 // Wait waits for the container's first process and returns its exit code,
 // 128+N when killed by signal N, as a shell reports it.
 func (p *Process) Wait() (int, error) {
-	err := p.cmd.Wait()
-	st := p.cmd.ProcessState
+	var st *os.ProcessState
+	var err error
+	if p.adopted != nil {
+		st, err = p.adopted.Wait()
+	} else {
+		err = p.cmd.Wait()
+		st = p.cmd.ProcessState
+	}
 	if st == nil {
 		return -1, errors.Wrap(err, "wait for container")
 	}

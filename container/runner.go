@@ -36,6 +36,10 @@ type Attach struct {
 type Runner struct {
 	Store *Store
 	Debug bool // init logs each setup step to our stderr
+	// Respawn: the caller (the monitor) execs itself afresh once the
+	// container runs (Running.respawn), so start leaves the copying of
+	// its output and its health checks to that new image.
+	Respawn bool
 }
 
 // Running is a started container being watched by this process.
@@ -47,6 +51,13 @@ type Running struct {
 	log    *LogFile
 	copies sync.WaitGroup
 	health *healthChecker // nil without a healthcheck
+	// unwatched: started for a Runner with Respawn, its output not yet
+	// copied (ends: the output pipes' read ends; with tty, none but the
+	// pty master) and its health checks not started: respawn or watch
+	// does that.
+	unwatched bool
+	tty       bool
+	ends      []*os.File
 	// stopRequested: the watching process was asked to stop the
 	// container (^C on a foreground run), so its policy must not
 	// restart it.
@@ -197,8 +208,13 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 		c.ports.Close()
 		return nil, err
 	}
-	c.relay(rec.Config.Tty, a, parentEnds)
-	c.health = startHealthChecks(r.Store, rec)
+	c.tty = rec.Config.Tty
+	if r.Respawn && proc.forkedBy != 0 && a == (Attach{}) {
+		c.unwatched, c.ends = true, parentEnds
+	} else {
+		c.relay(rec.Config.Tty, a, parentEnds)
+		c.health = startHealthChecks(r.Store, rec)
+	}
 	r.Store.Emit("start", rec, nil)
 	return c, nil
 }
@@ -459,13 +475,19 @@ func (c *Running) WaitRestart(b *Backoff) (int, RestartDecision, error) {
 		log.Warn(err)
 	}
 	c.copies.Wait()
-	if err := c.log.Close(); err != nil {
-		log.Warnf("closing container log: %v", err)
+	// No log: adopted by a monitor that could not open it (adopt).
+	if c.log != nil {
+		if err := c.log.Close(); err != nil {
+			log.Warnf("closing container log: %v", err)
+		}
 	}
 	// Lost lines are reported once, after the exit is recorded: on a full
 	// disk the record's reserve has then made room for the report in the
 	// monitor's log.
 	defer func() {
+		if c.log == nil {
+			return
+		}
 		if err := c.log.DropReport(); err != nil {
 			log.Warn(err)
 		}

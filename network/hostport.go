@@ -3,9 +3,11 @@ package network
 import (
 	"io"
 	"net"
+	"os"
 	"strconv"
 
 	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
 )
 
 // HostPorts holds the host ports a container publishes: a socket bound to
@@ -55,6 +57,57 @@ func holdPorts(ports []PortMapping) (*HostPorts, []PortMapping, error) {
 		out = append(out, p)
 	}
 	return h, out, nil
+}
+
+// Files are copies of the sockets' descriptors (close-on-exec, as every
+// descriptor here): a monitor hands them to the fresh image of itself it
+// execs (AdoptPorts there). A nil HostPorts has none.
+func (h *HostPorts) Files() ([]*os.File, error) {
+	if h == nil {
+		return nil, nil
+	}
+	var files []*os.File
+	for _, s := range h.socks {
+		var f *os.File
+		var err error
+		switch s := s.(type) {
+		case *net.TCPListener:
+			f, err = s.File()
+		case *net.UDPConn:
+			f, err = s.File()
+		case *os.File:
+			f, err = dupFile(s)
+		default:
+			err = errors.Errorf("%T is no socket", s)
+		}
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, errors.Wrap(err, "copy a published port's socket")
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// dupFile is a close-on-exec copy of f.
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
+// AdoptPorts holds the ports whose sockets this process inherited (Files,
+// in the image it exec'd from).
+func AdoptPorts(files []*os.File) *HostPorts {
+	h := &HostPorts{}
+	for _, f := range files {
+		h.socks = append(h.socks, f)
+	}
+	return h
 }
 
 // Close releases the ports; a nil HostPorts holds none.

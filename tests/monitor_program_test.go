@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A detached container's monitor runs from mydocker-monitor, the lean
@@ -146,4 +149,112 @@ func procArgv0(t *testing.T, pid int) string {
 	}
 	argv0, _, _ := strings.Cut(string(data), "\x00")
 	return argv0
+}
+
+// adopted waits until container id's monitor has exec'd itself afresh to
+// watch it (--adopt on its command line) and returns its pid, the same
+// as before (exec keeps it).
+func (e *env) adopted(id string) int {
+	e.t.Helper()
+	pid := e.monitorPid(id)
+	waitFor(e.t, "the monitor to respawn", func() bool {
+		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		return err == nil && strings.Contains(string(data), "\x00--adopt\x00")
+	})
+	if got := e.monitorPid(id); got != pid {
+		e.t.Fatalf("monitor pid %d after the respawn, %d before", got, pid)
+	}
+	return pid
+}
+
+// Once its container runs, the monitor execs itself afresh and the new
+// image watches the container: the container survives the exec (its
+// parent-death signal follows the thread that forked it), its output
+// written before and after reaches the log, its published port stays
+// held, and its stop is recorded and releases the port.
+func TestMonitorRespawnsToWatch(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	id := e.ok("run", "-d", "-p", strconv.Itoa(port)+":80", "-v", dir+":/w", "busybox", "sh", "-c",
+		"echo early; while [ ! -e /w/go ]; do sleep 0.05; done; echo late; exec sleep 1000")
+	e.adopted(id)
+	init := int(e.state(id)["Pid"].(float64))
+	time.Sleep(200 * time.Millisecond) // a killed init would be recorded by now
+	if st := e.state(id); st["Status"] != "running" || int(st["Pid"].(float64)) != init || unix.Kill(init, 0) != nil {
+		t.Fatalf("after the respawn: %v", st)
+	}
+	if l, err := net.Listen("tcp4", ":"+strconv.Itoa(port)); err == nil {
+		l.Close()
+		t.Fatalf("host port %d free while the container runs: its socket was not handed over", port)
+	}
+	e.waitLogs(id, "early\n")
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitLogs(id, "early\nlate\n")
+	e.ok("stop", "-t", "1", id)
+	if st := e.state(id); st["Status"] != "exited" || st["ExitCode"] != float64(137) {
+		t.Fatalf("after stop: %v", st)
+	}
+	l, err := net.Listen("tcp4", ":"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatalf("host port %d still held after the container exited: %v", port, err)
+	}
+	l.Close()
+	e.ok("rm", id)
+}
+
+// With -t the pty master is handed over: output through the terminal
+// reaches the log; and a --rm container is removed when it exits.
+func TestMonitorRespawnsWithTerminal(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	id := e.ok("run", "-d", "-t", "--rm", "--network", "none", "-v", dir+":/w", "busybox", "sh", "-c",
+		"echo early; while [ ! -e /w/go ]; do sleep 0.05; done; echo late; exec sleep 1000")
+	e.adopted(id)
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitLogs(id, "early\r\nlate\r\n")
+	e.ok("stop", "-t", "1", id)
+	waitFor(t, "the --rm container to be removed", func() bool { return len(e.containerIDs()) == 0 })
+}
+
+// A restart policy is carried out across respawns: each start is followed
+// by a fresh image, the back-off grows as Docker's, and the monitor stays
+// the same process throughout.
+func TestMonitorRespawnsAcrossRestarts(t *testing.T) {
+	e := newEnv(t)
+	id := e.ok("run", "-d", "--restart", "on-failure:3", "--network", "none", "busybox", "sh", "-c", "echo ran; sleep 0.3; exit 3")
+	pid := e.monitorPid(id)
+	waitFor(t, "three restarts and the last exit", func() bool {
+		st := e.state(id)
+		return st["Status"] == "exited" && e.record(id)["RestartCount"] == float64(3)
+	})
+	e.waitLogs(id, "ran\nran\nran\nran\n")
+	if st := e.state(id); st["ExitCode"] != float64(3) || int(e.record(id)["State"].(map[string]any)["MonitorPid"].(float64)) != pid {
+		t.Fatalf("after the restarts: %v, monitor %v (was %d)", st, e.record(id)["State"].(map[string]any)["MonitorPid"], pid)
+	}
+	e.ok("rm", id)
+}
+
+// A container started by another thread (one that joined another
+// container's namespaces) is watched in place: exec would end that thread
+// and kill it. It runs and logs as any other.
+func TestMonitorWatchesJoinedContainerInPlace(t *testing.T) {
+	e := newEnv(t)
+	first := e.ok("run", "-d", "--network", "none", "busybox", "sleep", "1000")
+	e.adopted(first)
+	id := e.ok("run", "-d", "--network", "container:"+first, "busybox", "sh", "-c", "echo joined; exec sleep 1000")
+	e.waitLogs(id, "joined\n")
+	pid := e.monitorPid(id)
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil || strings.Contains(string(data), "--adopt") {
+		t.Fatalf("monitor of a joined container: %q %v, want it watching in place", data, err)
+	}
+	if st := e.state(id); st["Status"] != "running" {
+		t.Fatalf("joined container: %v", st)
+	}
+	e.ok("rm", "-f", id, first)
 }

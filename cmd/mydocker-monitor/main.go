@@ -16,9 +16,16 @@ package main
 
 import (
 	"os"
+	"runtime"
 
 	"mydocker/container"
 )
+
+func init() {
+	// main runs on the main thread, the one that forks the container's
+	// init and may exec this program afresh (container/respawn.go).
+	runtime.LockOSThread()
+}
 
 func main() {
 	os.Exit(container.RunMonitor(os.Args[1:]))
