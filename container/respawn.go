@@ -122,6 +122,15 @@ func pollable(fd int, name string) *os.File {
 	if err := unix.SetNonblock(fd, true); err != nil {
 		log.Debugf("%s: %v: read by a thread of its own", name, err)
 	}
+	return inherited(fd, name)
+}
+
+// inherited is a descriptor handed over by the previous image, made
+// close-on-exec again, as every descriptor of ours is: what the monitor
+// starts (init at a restart, a health check's exec) must not get the
+// container's output pipes, its port sockets or the view of the binary.
+func inherited(fd int, name string) *os.File {
+	unix.CloseOnExec(fd)
 	return os.NewFile(uintptr(fd), name)
 }
 
@@ -130,11 +139,11 @@ func pollable(fd int, name string) *os.File {
 // to), it kills it: the caller then records the exit as for any other.
 func (s *Store) adopt(id string, ad *Adopt) (*Running, error) {
 	if ad.Inside >= 0 {
-		adoptInside(os.NewFile(uintptr(ad.Inside), InsideName))
+		adoptInside(inherited(ad.Inside, InsideName))
 	}
 	var files []*os.File
 	for _, fd := range ad.Ports {
-		files = append(files, os.NewFile(uintptr(fd), "port"))
+		files = append(files, inherited(fd, "port"))
 	}
 	var pty *os.File
 	var ends []*os.File

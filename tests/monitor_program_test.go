@@ -141,6 +141,37 @@ func (e *env) waitLogs(id, want string) {
 	}
 }
 
+// inheritableFds lists process pid's descriptors past stderr that are not
+// close-on-exec, with what they are.
+func inheritableFds(t *testing.T, pid int) []string {
+	t.Helper()
+	dir := filepath.Join("/proc", strconv.Itoa(pid))
+	entries, err := os.ReadDir(filepath.Join(dir, "fd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaks []string
+	for _, ent := range entries {
+		if n, _ := strconv.Atoi(ent.Name()); n <= 2 {
+			continue
+		}
+		info, err := os.ReadFile(filepath.Join(dir, "fdinfo", ent.Name()))
+		if err != nil {
+			continue // closed meanwhile
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			if v, ok := strings.CutPrefix(line, "flags:"); ok {
+				flags, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+				if err == nil && flags&unix.O_CLOEXEC == 0 {
+					target, _ := os.Readlink(filepath.Join(dir, "fd", ent.Name()))
+					leaks = append(leaks, ent.Name()+" -> "+target)
+				}
+			}
+		}
+	}
+	return leaks
+}
+
 func procArgv0(t *testing.T, pid int) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
@@ -193,6 +224,11 @@ func TestMonitorRespawnsToWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitLogs(id, "early\nlate\n")
+	// What it inherited is close-on-exec again: nothing it starts (init
+	// at a restart, a health check) gets the pipes, sockets or binary.
+	if leaks := inheritableFds(t, e.monitorPid(id)); len(leaks) > 0 {
+		t.Fatalf("the respawned monitor holds descriptors its children would inherit: %v", leaks)
+	}
 	e.ok("stop", "-t", "1", id)
 	if st := e.state(id); st["Status"] != "exited" || st["ExitCode"] != float64(137) {
 		t.Fatalf("after stop: %v", st)
