@@ -24,14 +24,24 @@ const InsideName = "mydocker-inside"
 // InsidePath is the file init and the exec stub are started from: the
 // companion beside our binary, or /proc/self/exe, our binary.
 var InsidePath = sync.OnceValue(func() string {
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), InsideName)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return p
-		}
+	if p, ok := besideSelf(InsideName); ok {
+		return p
 	}
 	return "/proc/self/exe"
 })
+
+// besideSelf is the path of program name in the directory of our own
+// binary, where make install puts mydocker's programs, and whether a
+// regular file is there.
+func besideSelf(name string) (string, bool) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", false
+	}
+	p := filepath.Join(filepath.Dir(self), name)
+	st, err := os.Stat(p)
+	return p, err == nil && st.Mode().IsRegular()
+}
 
 // SealedSelf is a view of the program that enters containers
 // (InsidePath) that cannot be written through.

@@ -3,7 +3,6 @@ package container
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -31,15 +30,11 @@ const MonitorName = "mydocker-monitor"
 // MonitorPath is the program StartMonitor runs: the lean monitor beside
 // our binary, else our binary itself.
 func MonitorPath() (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", errors.Wrap(err, "find mydocker binary")
-	}
-	p := filepath.Join(filepath.Dir(self), MonitorName)
-	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+	if p, ok := besideSelf(MonitorName); ok {
 		return p, nil
 	}
-	return self, nil
+	self, err := os.Executable()
+	return self, errors.Wrap(err, "find mydocker binary")
 }
 
 // IsMonitor says whether this process was started as a monitor: argv[0]
