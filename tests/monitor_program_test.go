@@ -26,7 +26,8 @@ func TestMonitorIsTheLeanProgram(t *testing.T) {
 		t.Fatalf("version's Monitor: %q, want %q", got, lean)
 	}
 	id := strings.TrimSpace(e.run(0, "run", "-d", "--network", "none", "busybox", "sh", "-c", "echo hello; exec sleep 100").stdout)
-	pid := e.monitorPid(id)
+	// Once it has exec'd itself afresh (it reads nothing mid-exec).
+	pid := e.adopted(id)
 	if exe, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "exe")); err != nil || exe != lean {
 		t.Fatalf("monitor %d runs %q (%v), want %s", pid, exe, err, lean)
 	}
@@ -54,7 +55,8 @@ func TestMonitorMissingFallsBackToMydocker(t *testing.T) {
 	if id == "" {
 		t.Fatal("run -d printed no ID")
 	}
-	pid := e.monitorPid(id)
+	// Once it has exec'd itself afresh (it reads nothing mid-exec).
+	pid := e.adopted(id)
 	if exe, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "exe")); err != nil || exe != bin {
 		t.Fatalf("monitor %d runs %q (%v), want %s", pid, exe, err, bin)
 	}
