@@ -233,9 +233,10 @@ func Recv(sock *os.File, flags int) (Msg, *os.File, error) {
 // peekSize is the length of the next message, at most maxMsg, without
 // taking it (or the descriptor it may carry): a buffer of maxMsg for every
 // message would be 64 KiB of garbage each, and the monitor, whose heap is
-// seldom collected, would keep the pages of all of them. At EOF it is 0,
-// and so is it for EAGAIN with MSG_DONTWAIT: the Recvmsg that follows
-// reports either as Recv says.
+// seldom collected, would keep the pages of all of them. At EOF it is 0
+// (the Recvmsg that follows reads EOF too). With MSG_DONTWAIT and nothing
+// there it is io.EOF, at once: a message arriving before a Recvmsg with
+// no room would be taken, cut to nothing and lost.
 func peekSize(sock *os.File, flags int) (int, error) {
 	for {
 		// MSG_TRUNC: the real length of a seqpacket message, not the
@@ -245,7 +246,7 @@ func peekSize(sock *os.File, flags int) (int, error) {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN && flags&unix.MSG_DONTWAIT != 0:
-			return 0, nil
+			return 0, io.EOF
 		case err != nil:
 			return 0, err
 		}
