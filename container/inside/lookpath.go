@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/constant"
+	"mydocker/container/accounts"
 	"mydocker/container/confine"
 	"mydocker/container/security"
 	"mydocker/container/spec"
@@ -25,14 +26,19 @@ import (
 // exit code: 125 for a user that does not exist, 126 or 127 where the
 // command is at fault.
 func execCommand(args, env []string, user string, extras spec.ProcessExtras, reaper *os.File, sec *security.Security, ready func() error) error {
-	u, err := lookupUser(user, extras.GroupAdd)
+	root, err := openRoot("/")
+	if err != nil {
+		return err
+	}
+	u, err := accounts.Lookup(root.f, user, extras.GroupAdd)
+	root.Close()
 	if err != nil {
 		return err
 	}
 	if err := setRlimits(extras.Rlimits); err != nil {
 		return err
 	}
-	env = withHome(env, u.home)
+	env = accounts.WithHome(env, u.Home)
 	path, err := lookPath(args[0], lookupEnv(env, "PATH"))
 	if err != nil {
 		return err
@@ -56,7 +62,7 @@ func execCommand(args, env []string, user string, extras spec.ProcessExtras, rea
 	}
 	// Last: nothing done after this needs what it takes away, root
 	// included.
-	if err := confine.Confine(sec, &u.id); err != nil {
+	if err := confine.Confine(sec, &u.ID); err != nil {
 		return err
 	}
 	return execError(args[0], unix.Exec(path, args, env))

@@ -1,9 +1,16 @@
-package inside
+// Package accounts resolves the user a container's process runs as in the
+// container's own /etc/passwd and /etc/group, reading them through a handle
+// on the container's root with every path resolved inside it. Init uses it
+// inside the container (its root is "/"); exec uses it on the host,
+// through the running container's /proc/<pid>/root, so the process that
+// enters the container starts with numbers only.
+package accounts
 
 import (
 	"bufio"
 	"bytes"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -13,14 +20,14 @@ import (
 
 	"mydocker/constant"
 	"mydocker/container/security"
+	"mydocker/container/spec"
 )
 
 // The user a container's command runs as is named by -u or the image's
 // User, in the container's own terms: its /etc/passwd and /etc/group, as
-// the image (and the container, for exec) has them. They are read here,
-// inside, with every path resolved inside the container's root, never on
-// the host through the rootfs's path, where a symlinked /etc/passwd could
-// lead to the host's files.
+// the image (and the container, for exec) has them. They are always read
+// through a handle on the container's root, never through a host path,
+// where a symlinked /etc/passwd could lead to the host's files.
 
 // passwdEntry is one line of /etc/passwd, the fields a container needs.
 type passwdEntry struct {
@@ -113,10 +120,10 @@ type accounts struct {
 	group  []groupEntry
 }
 
-// execUser is who the command runs as, and its home directory.
-type execUser struct {
-	id   security.Identity
-	home string
+// User is who the command runs as, and its home directory.
+type User struct {
+	ID   security.Identity
+	Home string
 }
 
 // resolveUser turns a user[:group] spec into ids with Docker's (runc's)
@@ -124,21 +131,21 @@ type execUser struct {
 // 0 and home /); a name must be in the files; the empty spec is root.
 // Supplementary groups are the groups that list the user as a member,
 // and only when no group is given explicitly.
-func resolveUser(spec string, a accounts) (*execUser, error) {
+func resolveUser(spec string, a accounts) (*User, error) {
 	us, err := security.ParseUserSpec(spec)
 	if err != nil {
 		return nil, err
 	}
-	u := &execUser{home: "/"}
+	u := &User{Home: "/"}
 	user := us.User
 	if user == "" {
 		user = "0"
 	}
 	var name string
 	if p, ok := findPasswd(a.passwd, user); ok {
-		name, u.id.UID, u.id.GID, u.home = p.name, p.uid, p.gid, p.home
+		name, u.ID.UID, u.ID.GID, u.Home = p.name, p.uid, p.gid, p.home
 	} else if security.IsNumericID(user) {
-		if u.id.UID, err = security.ParseID(user); err != nil {
+		if u.ID.UID, err = security.ParseID(user); err != nil {
 			return nil, err
 		}
 	} else {
@@ -146,9 +153,9 @@ func resolveUser(spec string, a accounts) (*execUser, error) {
 	}
 	if us.Group != "" {
 		if g, ok := findGroup(a.group, us.Group); ok {
-			u.id.GID = g.gid
+			u.ID.GID = g.gid
 		} else if security.IsNumericID(us.Group) {
-			if u.id.GID, err = security.ParseID(us.Group); err != nil {
+			if u.ID.GID, err = security.ParseID(us.Group); err != nil {
 				return nil, err
 			}
 		} else {
@@ -160,7 +167,7 @@ func resolveUser(spec string, a accounts) (*execUser, error) {
 		for _, g := range a.group {
 			for _, m := range g.members {
 				if m == name {
-					u.id.Groups = append(u.id.Groups, g.gid)
+					u.ID.Groups = append(u.ID.Groups, g.gid)
 					break
 				}
 			}
@@ -194,19 +201,15 @@ func findGroup(list []groupEntry, group string) (groupEntry, bool) {
 	return groupEntry{}, false
 }
 
-// lookupUser resolves spec against the files of the root the process is
-// in (after pivot_root for init, after joining the mount namespace for
-// exec). Its errors are the user's or the image's: exit code 125.
+// Lookup resolves userSpec (user[:group]) and groupAdd (--group-add) against
+// the files under root, a directory handle that acts as "/": for init its
+// own root after pivot_root, for exec the container's /proc/<pid>/root.
+// Its errors are the user's or the image's: exit code 125.
 //
 // A file that cannot be read (not a regular file, too large) counts as
 // missing while it is not needed, so the default user and numeric ids
 // still run; a name that then cannot be found is reported with why.
-func lookupUser(spec string, groupAdd []string) (*execUser, error) {
-	root, err := openRoot("/")
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
+func Lookup(root *os.File, userSpec string, groupAdd []string) (*User, error) {
 	var a accounts
 	perr := readAccountFile(root, "/etc/passwd", func(r io.Reader) (err error) {
 		a.passwd, err = parsePasswd(r)
@@ -222,29 +225,29 @@ func lookupUser(spec string, groupAdd []string) (*execUser, error) {
 	if gerr != nil {
 		a.group = nil
 	}
-	u, err := resolveUser(spec, a)
+	u, err := resolveUser(userSpec, a)
 	if err != nil {
 		var us security.UserSpec
-		us, _ = security.ParseUserSpec(spec)
+		us, _ = security.ParseUserSpec(userSpec)
 		if perr != nil && us.User != "" && !security.IsNumericID(us.User) {
 			err = errors.Wrapf(perr, "unable to find user %s", us.User)
 		} else if gerr != nil && us.Group != "" && !security.IsNumericID(us.Group) {
 			err = errors.Wrapf(gerr, "unable to find group %s", us.Group)
 		}
-		return nil, fail(constant.ExitMydocker, err)
+		return nil, &spec.ExitError{Code: constant.ExitMydocker, Err: err}
 	}
 	if err := addGroups(u, groupAdd, a.group); err != nil {
 		if gerr != nil {
 			err = errors.Wrap(gerr, err.Error())
 		}
-		return nil, fail(constant.ExitMydocker, err)
+		return nil, &spec.ExitError{Code: constant.ExitMydocker, Err: err}
 	}
 	return u, nil
 }
 
 // addGroups adds --group-add's groups to u's supplementary groups: a
 // number is a gid, a name is looked up in the container's /etc/group.
-func addGroups(u *execUser, names []string, groups []groupEntry) error {
+func addGroups(u *User, names []string, groups []groupEntry) error {
 	for _, name := range names {
 		var gid int
 		if g, ok := findGroup(groups, name); ok {
@@ -257,8 +260,8 @@ func addGroups(u *execUser, names []string, groups []groupEntry) error {
 		} else {
 			return errors.Errorf("unable to find group %s: no matching entries in group file", name)
 		}
-		if !slices.Contains(u.id.Groups, gid) {
-			u.id.Groups = append(u.id.Groups, gid)
+		if !slices.Contains(u.ID.Groups, gid) {
+			u.ID.Groups = append(u.ID.Groups, gid)
 		}
 	}
 	return nil
@@ -268,8 +271,8 @@ func addGroups(u *execUser, names []string, groups []groupEntry) error {
 // /, never out of it) and passes it to parse. A missing file is no entries.
 // Only a regular file is read: the image could make /etc/passwd a fifo
 // nobody writes to or a link to /dev/zero, and init would wait forever.
-func readAccountFile(root *inRoot, p string, parse func(io.Reader) error) error {
-	h, err := pathrs.OpenatInRoot(root.f, p)
+func readAccountFile(root *os.File, p string, parse func(io.Reader) error) error {
+	h, err := pathrs.OpenatInRoot(root, p)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		return nil
 	}
@@ -292,8 +295,8 @@ func readAccountFile(root *inRoot, p string, parse func(io.Reader) error) error 
 	return errors.Wrapf(parse(f), "read %s", p)
 }
 
-// withHome adds HOME=home unless env sets HOME already.
-func withHome(env []string, home string) []string {
+// WithHome adds HOME=home unless env sets HOME already.
+func WithHome(env []string, home string) []string {
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "HOME=") {
 			return env

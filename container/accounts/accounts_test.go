@@ -1,4 +1,4 @@
-package inside
+package accounts
 
 import (
 	"reflect"
@@ -109,7 +109,7 @@ func TestResolveUser(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !reflect.DeepEqual(u.id, tc.want) || u.home != tc.home {
+			if err != nil || !reflect.DeepEqual(u.ID, tc.want) || u.Home != tc.home {
 				t.Fatalf("= %+v, %v; want %+v home %q", u, err, tc.want, tc.home)
 			}
 		})
@@ -117,11 +117,11 @@ func TestResolveUser(t *testing.T) {
 }
 
 func TestWithHome(t *testing.T) {
-	if got := withHome([]string{"A=1"}, "/home/a"); !reflect.DeepEqual(got, []string{"A=1", "HOME=/home/a"}) {
-		t.Errorf("withHome = %q", got)
+	if got := WithHome([]string{"A=1"}, "/home/a"); !reflect.DeepEqual(got, []string{"A=1", "HOME=/home/a"}) {
+		t.Errorf("WithHome = %q", got)
 	}
-	if got := withHome([]string{"HOME=/mine"}, "/home/a"); !reflect.DeepEqual(got, []string{"HOME=/mine"}) {
-		t.Errorf("withHome kept = %q", got)
+	if got := WithHome([]string{"HOME=/mine"}, "/home/a"); !reflect.DeepEqual(got, []string{"HOME=/mine"}) {
+		t.Errorf("WithHome kept = %q", got)
 	}
 }
 
@@ -148,14 +148,14 @@ func FuzzParsePasswd(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if u.id.UID < 0 || u.id.UID > security.MaxID || u.id.GID < 0 || u.id.GID > security.MaxID {
-			t.Fatalf("%q in %q: ids %+v", spec, data, u.id)
+		if u.ID.UID < 0 || u.ID.UID > security.MaxID || u.ID.GID < 0 || u.ID.GID > security.MaxID {
+			t.Fatalf("%q in %q: ids %+v", spec, data, u.ID)
 		}
 		// A name resolves only to an entry that has that name.
 		us, _ := security.ParseUserSpec(spec)
 		if us.User != "" && !security.IsNumericID(us.User) {
-			if p, ok := findPasswd(pw, us.User); !ok || p.uid != u.id.UID {
-				t.Fatalf("%q in %q: resolved to %+v", spec, data, u.id)
+			if p, ok := findPasswd(pw, us.User); !ok || p.uid != u.ID.UID {
+				t.Fatalf("%q in %q: resolved to %+v", spec, data, u.ID)
 			}
 		}
 	})
