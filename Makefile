@@ -21,13 +21,17 @@ GIT_COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # from different builds (container/spec/build.go).
 BUILD_ID  := $(GIT_COMMIT)-$(shell od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 LDFLAGS   ?= -s -w -extldflags "-static" -X main.gitCommit=$(GIT_COMMIT) -X mydocker/container/spec.BuildID=$(BUILD_ID)
+# The exec stub is C (container/nsenter) and checks the same ID: the C
+# compiler gets it as MYDOCKER_BUILD_ID (go splits CGO_CFLAGS honouring
+# the single quotes, which keeps the double quotes of the C string).
+CGO_BUILD_CFLAGS := -O2 -g '-DMYDOCKER_BUILD_ID=\"$(BUILD_ID)\"'
 # mydocker-inside: the lean program init and exec run as inside a
 # container (cmd/mydocker-inside), beside mydocker, which finds it there;
 # mydocker-monitor: the lean program a detached container's monitor runs
 # (cmd/mydocker-monitor), found there too.
 build: toolchain
-	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
-	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
+	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
+	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-monitor ./cmd/mydocker-monitor
 	$(CC) -static -Os -s -Wall -o mydocker-init container/inside/reaper/reaper.c
 

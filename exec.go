@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
+	"mydocker/container/confine"
 	"mydocker/container/security"
 	"mydocker/container/spec"
 )
@@ -78,7 +79,7 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Security, err = rec.Config.Security(); err != nil {
 		return err
 	}
-	code, err := container.Exec(rec, cfg)
+	code, err := container.Exec(rec, cfg, confine.Program)
 	if err != nil {
 		return err
 	}

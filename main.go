@@ -24,8 +24,9 @@ import (
 )
 
 func init() {
-	// `mydocker init` becomes the container's first process, `nsexec` an
-	// exec'd one, when the companion mydocker-inside is missing.
+	// `mydocker init` becomes the container's first process when the
+	// companion mydocker-inside is missing (an exec'd one, `nsexec`, is
+	// the nsenter constructor's, in C, before this runs).
 	// A monitor too: it forks init and may exec itself afresh from the
 	// main thread (container/respawn.go).
 	if inside.IsRole(os.Args) || container.IsMonitor(os.Args) {

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
+	"mydocker/constant"
+	"mydocker/container/accounts"
+	"mydocker/container/security"
 	"mydocker/container/spec"
 	"mydocker/trace"
 )
@@ -36,18 +38,22 @@ var joinOrder = []string{"cgroup", "ipc", "uts", "net", "pid", "mnt"}
 // as Podman's conmon does. Nothing the container can see or reach through
 // /proc ever holds a host descriptor, our binary or host capabilities:
 //
-//	mydocker exec (host: relay, signals, exit code)
+//	mydocker exec (host: works out the plan; relay, signals, exit code)
 //	  └─ mydocker nsexec, from a read-only view of our binary
 //	     (C constructor, non-dumpable: joins the namespaces, then forks;
 //	      stays outside the container's pid namespace and waits)
-//	       └─ Go side, inside every namespace, still non-dumpable: pty,
-//	          workdir, the cgroups, capabilities, seccomp; then it becomes
-//	          the command
+//	       └─ C, inside every namespace, still non-dumpable: pty,
+//	          workdir, the cgroups, PATH, capabilities, seccomp; then it
+//	          becomes the command. No Go runtime starts in the stub.
 //
-// The namespace descriptors are opened here and the container's pid is
-// checked again afterwards: if it is still the process the record names,
-// the descriptors are its namespaces, even if the pid is reused later.
-func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
+// Everything that can be settled on the host is, in an ExecPlan: the
+// user, read from the container's /etc/passwd and /etc/group through its
+// root, as init reads them; the capabilities kept; the seccomp filter,
+// assembled by program (the caller's: this package links no seccomp
+// code). The namespace descriptors and the root are opened here and the
+// container's pid is checked again afterwards: if it is still the process
+// the record names, they are its own, even if the pid is reused later.
+func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error) {
 	pid := rec.State.Pid
 	var names []string
 	var extra []*os.File // the child's fds 3, 4, ...
@@ -68,6 +74,11 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 		names = append(names, ns)
 		nsSpec = append(nsSpec, ns+":"+fdOf(f))
 	}
+	root, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, errors.Errorf("container %s is not running", rec.Name)
+	}
+	defer root.Close()
 	if !rec.State.Alive() {
 		return 0, errors.Errorf("container %s is not running", rec.Name)
 	}
@@ -78,18 +89,22 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 	// What every process of the container gets (runflags.go).
 	cfg.Proc = rec.Config.processExtras()
 	cfg.Env = processEnv(hostname(rec), cfg.Tty, cfg.Env)
+	plan, err := execPlan(root, cfg, program)
+	if err != nil {
+		return 0, err
+	}
 	cgSpec, err := cgroupJoinFds(rec, fdOf)
 	if err != nil {
 		return 0, err
 	}
-	cfgFile, err := execConfigFile(cfg)
+	planFile, err := execPlanFile(plan)
 	if err != nil {
 		return 0, err
 	}
 	env := []string{
 		spec.ExecNamespacesEnv + "=" + strings.Join(nsSpec, ","),
 		spec.ExecCgroupsEnv + "=" + strings.Join(cgSpec, ","),
-		spec.ExecConfigEnv + "=" + fdOf(cfgFile),
+		spec.ExecPlanEnv + "=" + fdOf(planFile),
 	}
 	var sock *os.File // with a tty: our end of the socket the pty master comes on
 	if cfg.Tty {
@@ -100,9 +115,6 @@ func Exec(rec *Record, cfg *spec.ExecConfig) (int, error) {
 		sock = os.NewFile(uintptr(fds[0]), "exec-sync")
 		defer sock.Close()
 		env = append(env, spec.ExecSyncEnv+"="+fdOf(os.NewFile(uintptr(fds[1]), "exec-sync-child")))
-	}
-	if log.IsLevelEnabled(log.DebugLevel) {
-		env = append(env, spec.ExecDebugEnv+"=1")
 	}
 	self, err := Inside()
 	if err != nil {
@@ -179,25 +191,73 @@ func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
 	return spec, nil
 }
 
-// execConfigFile puts cfg in a memfd for nsexec to read.
-func execConfigFile(cfg *spec.ExecConfig) (*os.File, error) {
-	cfg.Build = spec.BuildID
-	data, err := json.Marshal(cfg)
+// SeccompProgram assembles the default seccomp filter for a process that
+// keeps the capabilities caps (confine.Program).
+type SeccompProgram func(caps uint64) ([]unix.SockFilter, error)
+
+// execPlan works cfg out into what the stub does: the user resolved in
+// the container's files through root (its /proc/<pid>/root), HOME from
+// there, the capabilities kept (those this process holds: what mydocker
+// lacks cannot be handed on) and their seccomp filter.
+func execPlan(root *os.File, cfg *spec.ExecConfig, program SeccompProgram) (*spec.ExecPlan, error) {
+	u, err := accounts.Lookup(root, cfg.User, cfg.Proc.GroupAdd)
 	if err != nil {
-		return nil, errors.Wrap(err, "encode exec config")
+		return nil, err
 	}
-	memfd, err := unix.MemfdCreate("mydocker-exec-config", unix.MFD_CLOEXEC)
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var caps [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &caps[0]); err != nil {
+		return nil, errors.Wrap(err, "read capabilities")
+	}
+	permitted := uint64(caps[1].Permitted)<<32 | uint64(caps[0].Permitted)
+	env := accounts.WithHome(cfg.Env, u.Home)
+	path := lookupEnv(env, "PATH")
+	if path == "" {
+		path = constant.DefaultPath
+	}
+	plan := &spec.ExecPlan{
+		Build: spec.BuildID,
+		Args:  cfg.Args, Env: env, Cwd: cfg.Cwd, Path: path,
+		UID: u.ID.UID, GID: u.ID.GID, Groups: u.ID.Groups,
+		Rlimits: cfg.Proc.Rlimits,
+		Caps:    security.CapMask(cfg.Security.Capabilities) & permitted,
+		Tty:     cfg.Tty, ConsoleSize: cfg.ConsoleSize,
+	}
+	if plan.Cwd == "" {
+		plan.Cwd = "/"
+	}
+	if cfg.Security.Seccomp {
+		if plan.Seccomp, err = program(plan.Caps); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// lookupEnv finds key in a K=V list (the last one wins, as in a shell).
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(env[i], "="); k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// execPlanFile puts the encoded plan in a memfd for nsexec to read.
+func execPlanFile(plan *spec.ExecPlan) (*os.File, error) {
+	data, err := plan.Encode()
 	if err != nil {
-		return nil, errors.Wrap(err, "memfd for exec config")
+		return nil, err
 	}
-	f := os.NewFile(uintptr(memfd), "exec-config")
+	memfd, err := unix.MemfdCreate("mydocker-exec-plan", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, errors.Wrap(err, "memfd for exec plan")
+	}
+	f := os.NewFile(uintptr(memfd), "exec-plan")
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return nil, errors.Wrap(err, "write exec config")
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, errors.Wrap(err, "rewind exec config")
+		return nil, errors.Wrap(err, "write exec plan")
 	}
 	return f, nil
 }

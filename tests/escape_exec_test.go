@@ -292,15 +292,16 @@ func TestExecCannotOverwriteBinary(t *testing.T) {
 }
 
 // The same through run: the container's pid 1 is mydocker itself (its
-// command is a "#!/proc/self/exe nsexec" script, held reading stdin),
-// and an exec'd process looks at /proc/1/exe: it must be a file on a
-// read-only mount (or a sealed copy) that refuses every write.
+// command is a "#!/proc/self/exe load" script: mydocker, reading an image
+// from stdin, for as long as the test holds stdin open), and an exec'd
+// process looks at /proc/1/exe: it must be a file on a read-only mount
+// (or a sealed copy) that refuses every write.
 func TestRunInitCannotOverwriteBinary(t *testing.T) {
 	e := newEnv(t)
 	bin, before := copyBinary(t)
 	shared := t.TempDir()
 	installHelper(t, "attacker", shared)
-	if err := os.WriteFile(filepath.Join(shared, "evil"), []byte("#!/proc/self/exe nsexec\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(shared, "evil"), []byte("#!/proc/self/exe load\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -311,9 +312,7 @@ func TestRunInitCannotOverwriteBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inW.Close()
-	// An image's ENV can set anything; this makes pid 1 read its "exec
-	// config" from stdin, so it stays mydocker for as long as we like.
-	run := e.with(ctx, bin, "run", "-i", "--name", name, "-e", "_MYDOCKER_EXEC_CONFIG_FD=0", "-v", shared+":/shared", "busybox", "/shared/evil")
+	run := e.with(ctx, bin, "run", "-i", "--name", name, "-v", shared+":/shared", "busybox", "/shared/evil")
 	run.Stdin = inR
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
@@ -322,7 +321,7 @@ func TestRunInitCannotOverwriteBinary(t *testing.T) {
 	waitFor(t, "container running", func() bool { return e.running(name) })
 	out, err := e.with(ctx, bin, "exec", name, "/shared/attacker", "probe-pid1").CombinedOutput()
 	inW.Close()
-	run.Wait() //nolint:errcheck // pid 1 fails on the end of its "config"
+	run.Wait() //nolint:errcheck // pid 1 fails on the end of its "image"
 	if err != nil {
 		t.Fatalf("probe: %v %s", err, out)
 	}

@@ -358,3 +358,46 @@ func TestCorruptRecord(t *testing.T) {
 	e.ok("rm", "-f", "good")
 	e.assertNothingLeft()
 }
+
+// An exec'd process is confined exactly as the container's own: its
+// capability sets, seccomp filter, user, groups and limits are those of
+// pid 1. Init confines itself in Go (package confine); exec's stub is C
+// following a plan the host worked out: this holds the two together.
+func TestExecConfinedAsInit(t *testing.T) {
+	e := newEnv(t)
+	fields := []string{"Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"}
+	script := `for f in ` + strings.Join(fields, " ") + `; do
+		a=$(grep "^$f:" /proc/1/status); b=$(grep "^$f:" /proc/self/status)
+		[ "$a" = "$b" ] && echo "$b" || echo "DIFFERS pid 1 $a, exec $b"
+	done
+	for l in "Max open files" "Max processes"; do
+		a=$(grep "^$l" /proc/1/limits); b=$(grep "^$l" /proc/self/limits)
+		[ "$a" = "$b" ] && echo "$b" || echo "DIFFERS pid 1 $a, exec $b"
+	done`
+	for i, flags := range [][]string{
+		nil,
+		{"--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN"},
+		{"-u", "1000:1000", "--group-add", "29", "--group-add", "44"},
+		{"-u", "nobody", "--group-add", "tty"},
+		{"--privileged"},
+		{"--security-opt", "seccomp=unconfined", "--cap-add", "SYS_PTRACE"},
+		{"--ulimit", "nofile=512:1024", "--ulimit", "nproc=100:200"},
+	} {
+		name := fmt.Sprintf("c%d", i)
+		args := append(append([]string{"run", "-d", "--name", name}, flags...), "busybox", "sleep", "1000")
+		e.ok(args...)
+		out := e.ok("exec", name, "sh", "-c", script)
+		if strings.Contains(out, "DIFFERS") || strings.Count(out, "\n") != len(fields)+1 {
+			t.Errorf("%v: exec'd process and pid 1:\n%s", flags, out)
+		}
+		e.ok("rm", "-f", name)
+	}
+	// exec -u switches the user only: root's capabilities go, the
+	// bounding set and the filter stay.
+	e.ok("run", "-d", "--name", "u", "busybox", "sleep", "1000")
+	out := e.ok("exec", "-u", "nobody", "u", "grep", "-E", "^(Uid|Groups|CapEff|CapPrm|CapBnd|Seccomp):", "/proc/self/status")
+	want := "Uid:\t65534\t65534\t65534\t65534\nGroups:\t \nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t" + dockerDefaultCaps + "\nSeccomp:\t2"
+	if out != want {
+		t.Errorf("exec -u nobody:\n%s\nwant:\n%s", out, want)
+	}
+}

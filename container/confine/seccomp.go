@@ -6,6 +6,7 @@ import (
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/moby/sys/capability"
 	"github.com/pkg/errors"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -204,4 +205,27 @@ func installSeccomp(caps uint64) error {
 		return err
 	}
 	return errors.Wrap(seccomp.LoadFilter(seccomp.Filter{Policy: *policy}), "install seccomp filter")
+}
+
+// Program is the default filter for a process that keeps caps, assembled
+// into the instructions seccomp(2) loads: exec's stub, which runs no Go,
+// gets it ready-made from the host.
+func Program(caps uint64) ([]unix.SockFilter, error) {
+	policy, err := seccompPolicy(caps)
+	if err != nil {
+		return nil, err
+	}
+	insts, err := policy.Assemble()
+	if err != nil {
+		return nil, errors.Wrap(err, "assemble seccomp policy")
+	}
+	raw, err := bpf.Assemble(insts)
+	if err != nil {
+		return nil, errors.Wrap(err, "assemble seccomp filter")
+	}
+	prog := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	return prog, nil
 }

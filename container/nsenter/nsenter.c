@@ -1,5 +1,6 @@
 // Joins namespaces from inherited descriptors while the process is still
-// single-threaded. See nsenter.go.
+// single-threaded, then forks the child that becomes the command
+// (nsexec.c). See nsenter.go.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -11,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ENV_VAR "_MYDOCKER_NSENTER"
+#include "nsexec.h"
+
+#define ENV_VAR NSENTER_ENV
 #define EXIT_MYDOCKER 125
 
 static int ns_flag(const char *name)
@@ -119,12 +122,11 @@ void mydocker_nsenter(void)
 		close(fd);
 	}
 	unsetenv(ENV_VAR);
-	// Joining a PID namespace only moves future children into it, and a
-	// process that has done so may not create threads (clone fails with
-	// EINVAL), which the Go runtime must. So fork: the child is a full
-	// member of every namespace and goes on to start Go; this process
-	// stays single-threaded and only waits, outside the container's PID
-	// namespace, where nothing in the container can see it.
+	// Joining a PID namespace only moves future children into it. So
+	// fork: the child is a full member of every namespace and becomes the
+	// command (nsexec.c) without ever starting Go; this process only
+	// waits, outside the container's PID namespace, where nothing in the
+	// container can see it.
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "mydocker: exec: fork: %s\n", strerror(errno));
@@ -132,4 +134,5 @@ void mydocker_nsenter(void)
 	}
 	if (child > 0)
 		wait_and_exit();
+	mydocker_nsexec();
 }

@@ -103,10 +103,10 @@ type Rlimit struct {
 	Hard uint64 `json:"hard"`
 }
 
-// ExecConfig is the process `exec` starts in a running container. The
-// host hands it to nsexec in a memfd (see sync.go).
+// ExecConfig is the process `exec` is asked to start in a running
+// container, as the user gave it. The host works it out into an ExecPlan
+// for the stub (see sync.go).
 type ExecConfig struct {
-	Build       string            `json:"build,omitempty"` // as InitConfig's
 	Args        []string          `json:"args"`
 	Env         []string          `json:"env"`
 	Cwd         string            `json:"cwd"`

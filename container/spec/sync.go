@@ -41,13 +41,14 @@ import (
 // means init died. EOF on fd 3 instead of the go-ahead means the host
 // gave up: init exits without a word, the host knows why.
 //
-// `exec`: the host starts `mydocker nsexec` (package nsenter's C
-// constructor joins the namespaces, then package inside runs) with its
-// descriptors named in the environment: ExecConfigEnv, a memfd holding
-// the ExecConfig as JSON; with -t, ExecSyncEnv, a seqpacket socket on
-// which nsexec sends MsgPty with the pty master and then EOF;
-// ExecCgroupsEnv, the cgroups nsexec joins last. nsexec reports failures
-// on its stderr and in its exit code.
+// `exec`: the host starts `mydocker nsexec`, whose C constructor
+// (container/nsenter) joins the namespaces, forks, and in the child
+// follows an ExecPlan to the command without starting Go. Its descriptors
+// are named in the environment: ExecPlanEnv, a memfd holding the encoded
+// ExecPlan; with -t, ExecSyncEnv, a seqpacket socket on which nsexec
+// sends MsgPty with the pty master and then EOF; ExecCgroupsEnv, the
+// cgroups nsexec joins last. nsexec reports failures on its stderr and in
+// its exit code.
 
 // The hidden commands the host re-execs mydocker as.
 const (
@@ -69,20 +70,18 @@ const LogArg = "--log-fd-5"
 
 // The environment of `mydocker nsexec` names its inherited descriptors.
 const (
-	ExecConfigEnv = "_MYDOCKER_EXEC_CONFIG_FD" // the ExecConfig as JSON
-	ExecSyncEnv   = "_MYDOCKER_EXEC_SYNC_FD"   // with a tty: where the pty master goes
+	ExecPlanEnv = "_MYDOCKER_EXEC_PLAN_FD" // the ExecPlan, encoded
+	ExecSyncEnv = "_MYDOCKER_EXEC_SYNC_FD" // with a tty: where the pty master goes
 	// ExecCgroupsEnv lists descriptors of the container's cgroup files
 	// (v1 tasks, v2 cgroup.procs), "7,8": nsexec writes "0" to them just
-	// before it execs the command. Joined any earlier, the Go runtime's
-	// own threads would count against the container's pids.max, and a
-	// container near its limit could not be exec'd into at all.
+	// before it execs the command, so that nothing of ours counts against
+	// the container's limits for longer than it must.
 	ExecCgroupsEnv = "_MYDOCKER_EXEC_CGROUP_FDS"
-	ExecDebugEnv   = "_MYDOCKER_DEBUG" // set: nsexec logs at debug level
 	// ExecNamespacesEnv lists the namespaces to join in order, as name:fd
 	// pairs of inherited descriptors: "ipc:5,uts:6,net:7,pid:8,mnt:9".
-	// container/nsenter's C constructor reads it (under the same name)
-	// before the Go runtime starts; the host side names it from here, so
-	// that it does not link the C code.
+	// container/nsenter's C code reads these (under the same names, which
+	// its test keeps equal); the host side names them from here, so that
+	// it does not link the C code.
 	ExecNamespacesEnv = "_MYDOCKER_NSENTER"
 )
 
