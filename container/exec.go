@@ -200,7 +200,7 @@ type SeccompProgram func(caps uint64) ([]unix.SockFilter, error)
 // there, the capabilities kept (those this process holds: what mydocker
 // lacks cannot be handed on) and their seccomp filter.
 func execPlan(root *os.File, cfg *spec.ExecConfig, program SeccompProgram) (*spec.ExecPlan, error) {
-	u, err := accounts.Lookup(root, cfg.User, cfg.Proc.GroupAdd)
+	u, err := accounts.LookupFromHost(root, cfg.User, cfg.Proc.GroupAdd)
 	if err != nil {
 		return nil, err
 	}

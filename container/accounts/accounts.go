@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -210,12 +211,32 @@ func findGroup(list []groupEntry, group string) (groupEntry, bool) {
 // missing while it is not needed, so the default user and numeric ids
 // still run; a name that then cannot be found is reported with why.
 func Lookup(root *os.File, userSpec string, groupAdd []string) (*User, error) {
+	return lookup(root, userSpec, groupAdd, pathrs.Reopen)
+}
+
+// LookupFromHost is Lookup for a process on the host, such as exec's,
+// reading the container's files through its /proc/<pid>/root. Paths are
+// resolved inside the root all the same; only the reopening of a checked
+// handle differs: the host's /proc is its own, so the handle is reopened
+// through it plainly, where pathrs would first mount a private procfs
+// (guarding against a /proc the container arranged), on every exec.
+func LookupFromHost(root *os.File, userSpec string, groupAdd []string) (*User, error) {
+	return lookup(root, userSpec, groupAdd, reopenThroughHostProc)
+}
+
+// reopenThroughHostProc opens the file an O_PATH handle names, for
+// reading, through the host's /proc.
+func reopenThroughHostProc(h *os.File, flags int) (*os.File, error) {
+	return os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(h.Fd())), flags, 0)
+}
+
+func lookup(root *os.File, userSpec string, groupAdd []string, reopen func(*os.File, int) (*os.File, error)) (*User, error) {
 	var a accounts
-	perr := readAccountFile(root, "/etc/passwd", func(r io.Reader) (err error) {
+	perr := readAccountFile(root, reopen, "/etc/passwd", func(r io.Reader) (err error) {
 		a.passwd, err = parsePasswd(r)
 		return err
 	})
-	gerr := readAccountFile(root, "/etc/group", func(r io.Reader) (err error) {
+	gerr := readAccountFile(root, reopen, "/etc/group", func(r io.Reader) (err error) {
 		a.group, err = parseGroup(r)
 		return err
 	})
@@ -270,8 +291,11 @@ func addGroups(u *User, names []string, groups []groupEntry) error {
 // readAccountFile opens p inside root (symlinks followed as if root were
 // /, never out of it) and passes it to parse. A missing file is no entries.
 // Only a regular file is read: the image could make /etc/passwd a fifo
-// nobody writes to or a link to /dev/zero, and init would wait forever.
-func readAccountFile(root *os.File, p string, parse func(io.Reader) error) error {
+// nobody writes to or a link to /dev/zero, and the reader would wait
+// forever. Anything else is never even opened, only looked at through an
+// O_PATH handle: a running container can mknod /etc/passwd, and the host
+// opening a device such as a watchdog would set it off.
+func readAccountFile(root *os.File, reopen func(*os.File, int) (*os.File, error), p string, parse func(io.Reader) error) error {
 	h, err := pathrs.OpenatInRoot(root, p)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		return nil
@@ -287,7 +311,7 @@ func readAccountFile(root *os.File, p string, parse func(io.Reader) error) error
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return errors.Errorf("%s is not a regular file", p)
 	}
-	f, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
+	f, err := reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
 	if err != nil {
 		return errors.Wrapf(err, "open %s", p)
 	}

@@ -1,11 +1,16 @@
 package accounts
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"mydocker/container/security"
+	"mydocker/container/spec"
 )
 
 const testPasswd = `root:x:0:0:root:/root:/bin/sh
@@ -159,4 +164,51 @@ func FuzzParsePasswd(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Both lookups read through the root handle only: an absolute symlink
+// resolves inside the root, a fifo is never waited on (and counts as
+// missing while no name needs it).
+func TestLookupThroughRoot(t *testing.T) {
+	root := t.TempDir()
+	mk := func(p, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("real/passwd", testPasswd)
+	mk("etc/hostname", "box")
+	// Absolute: on the host it would name the host's own file.
+	if err := os.Symlink("/real/passwd", filepath.Join(root, "etc/passwd")); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(filepath.Join(root, "etc/group"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	for name, lookup := range map[string]func(*os.File, string, []string) (*User, error){
+		"Lookup": Lookup, "LookupFromHost": LookupFromHost,
+	} {
+		u, err := lookup(dir, "alice", nil)
+		if err != nil || u.ID.UID != 1000 || u.ID.GID != 1000 || u.Home != "/home/alice" {
+			t.Errorf("%s alice through the in-root symlink: %+v, %v", name, u, err)
+		}
+		if u, err := lookup(dir, "1000:1000", []string{"27"}); err != nil || u.ID.Groups[0] != 27 {
+			t.Errorf("%s numbers with a fifo for /etc/group: %+v, %v", name, u, err)
+		}
+		if _, err := lookup(dir, "alice:staff", nil); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s a group name with a fifo for /etc/group: %v", name, err)
+		}
+		if code := spec.ExitCode(func() error { _, err := lookup(dir, "nobody-here", nil); return err }()); code != 125 {
+			t.Errorf("%s unknown user: exit code %d, want 125", name, code)
+		}
+	}
 }
