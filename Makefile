@@ -28,9 +28,12 @@ CGO_BUILD_CFLAGS := -O2 -g '-DMYDOCKER_BUILD_ID=\"$(BUILD_ID)\"'
 # mydocker-inside: the lean program init and exec run as inside a
 # container (cmd/mydocker-inside), beside mydocker, which finds it there;
 # mydocker-monitor: the lean program a detached container's monitor runs
-# (cmd/mydocker-monitor), found there too.
+# (cmd/mydocker-monitor), found there too; mydocker-kube: the whole CLI
+# with play kube and generate kube (tag kube), which mydocker runs for
+# those two, so that k8s.io's types are not in every other command's start.
 build: toolchain
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
+	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) kube' -ldflags '$(LDFLAGS)' -o mydocker-kube .
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-monitor ./cmd/mydocker-monitor
 	$(CC) -static -Os -s -Wall -o mydocker-init container/inside/reaper/reaper.c
@@ -55,6 +58,7 @@ TEST_TIMEOUT ?= 40m
 
 test: deps build
 	$(GO) vet ./...
+	$(GO) vet -tags kube .
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Unit tests (a few, such as packing across a mount, need root too).
@@ -113,6 +117,7 @@ install: build man
 	install -D -m 0755 mydocker-init $(DESTDIR)$(PREFIX)/bin/mydocker-init
 	install -D -m 0755 mydocker-inside $(DESTDIR)$(PREFIX)/bin/mydocker-inside
 	install -D -m 0755 mydocker-monitor $(DESTDIR)$(PREFIX)/bin/mydocker-monitor
+	install -D -m 0755 mydocker-kube $(DESTDIR)$(PREFIX)/bin/mydocker-kube
 	./mydocker completion bash >mydocker.bash && install -D -m 0644 mydocker.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mydocker
 	./mydocker completion zsh >mydocker.zsh && install -D -m 0644 mydocker.zsh $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mydocker
 	rm -f mydocker.bash mydocker.zsh
@@ -144,4 +149,4 @@ bench: deps build
 	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N) -rounds $(PULL_ROUNDS) -what $(BENCH)
 
 clean:
-	rm -rf mydocker mydocker-init mydocker-inside mydocker-monitor .vmtest
+	rm -rf mydocker mydocker-init mydocker-inside mydocker-monitor mydocker-kube .vmtest

@@ -1,3 +1,11 @@
+//go:build kube
+
+// The Kubernetes half of the CLI: play kube and generate kube. Built only
+// into mydocker-kube (make build: go build -tags kube), the whole CLI with
+// these two commands' code; mydocker itself leaves out k8s.io's types,
+// whose size and package initialisation every other command would pay for
+// at every start, and runs mydocker-kube for them (kube_program.go).
+
 package main
 
 import (
@@ -23,33 +31,6 @@ import (
 	"mydocker/image"
 	"mydocker/kube"
 )
-
-var playCommand = cli.Command{
-	Name:  "play",
-	Usage: "create pods from structured input",
-	Subcommands: []cli.Command{{
-		Name:      "kube",
-		Usage:     "create and start the pods of Kubernetes YAML (v1 Pod, apps/v1 Deployment)",
-		ArgsUsage: "FILE|-",
-		Flags: []cli.Flag{
-			cli.BoolFlag{Name: "down", Usage: "remove the pods and volumes the YAML made"},
-		},
-		OnUsageError: onUsageError,
-		Action:       playKube,
-	}},
-}
-
-var generateCommand = cli.Command{
-	Name:  "generate",
-	Usage: "generate structured output from containers and pods",
-	Subcommands: []cli.Command{{
-		Name:         "kube",
-		Usage:        "print a Kubernetes v1 Pod for containers (one pod) or pods",
-		ArgsUsage:    "CONTAINER|POD...",
-		OnUsageError: onUsageError,
-		Action:       generateKube,
-	}},
-}
 
 // readKube reads the YAML of FILE, or of stdin for "-".
 func readKube(ctx *cli.Context) ([]kube.Object, error) {

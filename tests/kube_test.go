@@ -751,3 +751,28 @@ spec:
 	e.play(0, y, "--down")
 	e.assertKubeGone("mine")
 }
+
+// play kube and generate kube run mydocker-kube from beside mydocker;
+// without it they say so in one line, exit 125 and leave nothing.
+func TestKubeCommandsNeedKubeProgram(t *testing.T) {
+	e := newEnv(t)
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside")
+	yaml := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(yaml, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: c, image: busybox, command: [sleep, \"1000\"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"play", "kube", yaml}, {"generate", "kube", "web"}} {
+		r := e.runWith(bin, args...)
+		if r.code != 125 || !strings.Contains(r.stderr, "mydocker-kube is not beside") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v without mydocker-kube: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+	if out := e.ok("ps", "-aq"); out != "" {
+		t.Errorf("left containers behind: %q", out)
+	}
+	// With it, the same command line works through it.
+	e.ok("play", "kube", yaml)
+	if out := e.ok("ps", "--format", "{{.Names}}"); !strings.Contains(out, "web") {
+		t.Errorf("play kube through mydocker-kube made: %q", out)
+	}
+}
