@@ -49,7 +49,8 @@ func execAction(ctx *cli.Context) error {
 	if _, err := security.ParseUserSpec(user); err != nil {
 		return errors.Wrap(err, "--user")
 	}
-	rec, err := runningContainer(container.NewStore(root(ctx)), ctx.Args().First())
+	store := container.NewStore(root(ctx))
+	rec, err := runningContainer(store, ctx.Args().First())
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Security, err = rec.Config.Security(); err != nil {
 		return err
 	}
-	code, err := container.Exec(rec, cfg, confine.Program)
+	code, err := container.Exec(rec, cfg, container.CachedSeccompProgram(store.Dir(rec.ID), confine.Program))
 	if err != nil {
 		return err
 	}
