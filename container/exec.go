@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,16 +121,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 		return 0, err
 	}
 
-	cmd := &exec.Cmd{
-		Path:       self.Path(),
-		Args:       []string{"mydocker-exec", spec.ExecCommand},
-		Env:        env,
-		ExtraFiles: extra,
-		// Its own process group: the caller's terminal signals us, and we
-		// pass them on once, instead of every process getting them twice.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-	}
-	relay, err := newExecRelay(cmd, cfg)
+	relay, err := newExecRelay(cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -138,16 +129,17 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 	defer signal.Stop(sigs)
 	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
 	done := trace.Begin(trace.Exec, "nsenter -t %d --%s %q: setns into each namespace (mount last), then fork", pid, strings.Join(names, " --"), cfg.Args)
-	err = cmd.Start()
+	child, err := startStub(self.Path(), []string{"mydocker-exec", spec.ExecCommand}, env, append(relay.stdio[:], extra...))
 	done(err)
 	if err != nil {
 		relay.abort()
 		return 0, errors.Wrap(err, "start nsexec")
 	}
+	defer child.release()
 	relay.started()
 	closeAll(extra...) // the child has its copies
 	extra = nil
-	go ForwardSignals(sigs, cmd.Process.Signal)
+	go ForwardSignals(sigs, child.signal)
 	if sock != nil {
 		// The pty master, or EOF if nsexec failed before it had one (its
 		// stderr, relayed, says why).
@@ -159,14 +151,83 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 			relay.attachPty(master, cfg.Interactive)
 		}
 	}
-	werr := cmd.Wait()
+	status, werr := child.wait()
 	if err := relay.finish(); err != nil {
 		log.Warn(err)
 	}
-	if cmd.ProcessState == nil {
+	if werr != nil {
 		return 0, errors.Wrap(werr, "wait for nsexec")
 	}
-	return ExitCode(cmd.ProcessState.Sys().(syscall.WaitStatus)), nil
+	return ExitCode(status), nil
+}
+
+// stubProcess is the started nsexec. It is forked and exec'd with
+// syscall.ForkExec, not os/exec: the first start of a process through
+// os.StartProcess probes pidfd support by forking a child of its own, a
+// quarter of a millisecond on every exec. A pidfd of its own signals the
+// stub safely, even once it is reaped and its pid reused.
+type stubProcess struct {
+	pid   int
+	mu    sync.Mutex
+	pidfd int // -1: none (a kernel without pidfd_open), or released
+}
+
+// startStub starts path with args and env; files become its fds 0, 1, 2,
+// 3, ... It runs in a process group of its own: the caller's terminal
+// signals us, and we pass them on once, instead of every process getting
+// them twice.
+func startStub(path string, args, env []string, files []*os.File) (*stubProcess, error) {
+	fds := make([]uintptr, len(files))
+	for i, f := range files {
+		fds[i] = f.Fd()
+	}
+	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{Env: env, Files: fds, Sys: &syscall.SysProcAttr{Setpgid: true}})
+	runtime.KeepAlive(files)
+	if err != nil {
+		return nil, err
+	}
+	// Only this process reaps the stub, so its pid is still its own here.
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		pidfd = -1
+	}
+	return &stubProcess{pid: pid, pidfd: pidfd}, nil
+}
+
+func (p *stubProcess) signal(sig os.Signal) error {
+	s, ok := sig.(syscall.Signal)
+	if !ok {
+		return errors.Errorf("cannot forward %v", sig)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pidfd >= 0 {
+		return unix.PidfdSendSignal(p.pidfd, s, nil, 0)
+	}
+	return syscall.Kill(p.pid, s)
+}
+
+// wait reaps the stub: its status is the command's.
+func (p *stubProcess) wait() (syscall.WaitStatus, error) {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(p.pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			return ws, err
+		}
+	}
+}
+
+// release closes the pidfd; a signal forwarded after it goes nowhere
+// rather than to whatever process has the pid by then.
+func (p *stubProcess) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pidfd >= 0 {
+		unix.Close(p.pidfd)
+	}
+	p.pidfd = -1
+	p.pid = -1
 }
 
 // cgroupJoinFds opens the files through which nsexec joins the
@@ -282,7 +343,8 @@ func recvPtyMaster(sock *os.File) (*os.File, error) {
 // tty, the pty master with one. It is the only holder of the caller's
 // descriptors; the command's side holds only pipe ends and its pty.
 type execRelay struct {
-	childEnds []*os.File // closed once the child has them
+	stdio     [3]*os.File // the child's stdin, stdout and stderr
+	childEnds []*os.File  // closed once the child has them
 	copies    sync.WaitGroup
 	// lastOutput (unix ns) and writing tell finish whether output is
 	// still flowing to the caller.
@@ -292,7 +354,7 @@ type execRelay struct {
 	master     *os.File
 }
 
-func newExecRelay(cmd *exec.Cmd, cfg *spec.ExecConfig) (*execRelay, error) {
+func newExecRelay(cfg *spec.ExecConfig) (*execRelay, error) {
 	r := &execRelay{detach: func() error { return nil }}
 	// Before the pty exists, nsexec's errors go to our stderr.
 	errR, errW, err := os.Pipe()
@@ -300,10 +362,18 @@ func newExecRelay(cmd *exec.Cmd, cfg *spec.ExecConfig) (*execRelay, error) {
 		return nil, errors.Wrap(err, "exec stderr pipe")
 	}
 	r.childEnds = append(r.childEnds, errW)
-	cmd.Stderr = errW
+	r.stdio[2] = errW
 	r.copyOut(os.Stderr, errR)
 	if cfg.Tty {
-		return r, nil // stdin and stdout: /dev/null until the pty
+		// stdin and stdout: /dev/null until the pty.
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			r.abort()
+			return nil, errors.Wrap(err, "open /dev/null for nsexec")
+		}
+		r.childEnds = append(r.childEnds, null)
+		r.stdio[0], r.stdio[1] = null, null
+		return r, nil
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -311,7 +381,7 @@ func newExecRelay(cmd *exec.Cmd, cfg *spec.ExecConfig) (*execRelay, error) {
 		return nil, errors.Wrap(err, "exec stdout pipe")
 	}
 	r.childEnds = append(r.childEnds, outW)
-	cmd.Stdout = outW
+	r.stdio[1] = outW
 	r.copyOut(os.Stdout, outR)
 	// Stdin passes through even without -i, as the blog uses it:
 	// echo 'cat a.txt' | mydocker exec C sh. Not waited for: our stdin
@@ -322,7 +392,7 @@ func newExecRelay(cmd *exec.Cmd, cfg *spec.ExecConfig) (*execRelay, error) {
 		return nil, errors.Wrap(err, "exec stdin pipe")
 	}
 	r.childEnds = append(r.childEnds, inR)
-	cmd.Stdin = inR
+	r.stdio[0] = inR
 	go func() {
 		defer inW.Close()
 		if _, err := io.Copy(inW, os.Stdin); err != nil && !errors.Is(err, unix.EPIPE) {
