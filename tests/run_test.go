@@ -320,6 +320,42 @@ func TestRunSignalsReachContainer(t *testing.T) {
 	e.assertNothingLeft()
 }
 
+// exec passes the signals it gets on to the command, once (the stub runs
+// in a process group of its own), and exits with the command's code.
+func TestExecSignalsReachCommand(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "c", "--network", "none", "busybox", "sleep", "1000")
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		c := e.cmd(ctx, "exec", "c", "sh", "-c",
+			`n=0; trap 'n=$((n+1))' HUP; trap 'echo caught $n; exit 9' TERM INT; echo ready; while :; do sleep 0.05; [ $n -gt 0 ] && echo hup $n && exit 7; done`)
+		stdout, err := c.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		rd := bufio.NewReader(stdout)
+		if line, err := rd.ReadString('\n'); err != nil || line != "ready\n" {
+			t.Fatalf("%v: first line %q, %v", sig, line, err)
+		}
+		if err := c.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		rest, _ := io.ReadAll(rd)
+		err = c.Wait()
+		cancel()
+		want, code := "caught 0\n", 9
+		if sig == syscall.SIGHUP {
+			want, code = "hup 1\n", 7
+		}
+		if c.ProcessState.ExitCode() != code || string(rest) != want {
+			t.Fatalf("%v: exit %d (%v), output %q; want %d and %q", sig, c.ProcessState.ExitCode(), err, rest, code, want)
+		}
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	e := newEnv(t)
 	notDir := filepath.Join(t.TempDir(), "file")
