@@ -293,31 +293,42 @@ func TestRunTty(t *testing.T) {
 func TestRunSignalsReachContainer(t *testing.T) {
 	e := newEnv(t)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		c := e.cmd(ctx, "run", "--rm", "busybox", "sh", "-c",
+		code, rest := signalWhenReady(t, e, sig, "run", "--rm", "busybox", "sh", "-c",
 			`trap 'echo caught; exit 9' TERM INT; echo ready; while :; do sleep 0.05; done`)
-		stdout, err := c.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		rd := bufio.NewReader(stdout)
-		if line, err := rd.ReadString('\n'); err != nil || line != "ready\n" {
-			t.Fatalf("%v: first line %q, %v", sig, line, err)
-		}
-		if err := c.Process.Signal(sig); err != nil {
-			t.Fatal(err)
-		}
-		rest, _ := io.ReadAll(rd)
-		err = c.Wait()
-		cancel()
-		if c.ProcessState.ExitCode() != 9 || string(rest) != "caught\n" {
-			t.Fatalf("%v: exit %d (%v), output %q; want 9 and caught", sig, c.ProcessState.ExitCode(), err, rest)
+		if code != 9 || rest != "caught\n" {
+			t.Fatalf("%v: exit %d, output %q; want 9 and caught", sig, code, rest)
 		}
 	}
 	e.assertNothingLeft()
+}
+
+// signalWhenReady runs mydocker with args, whose command prints "ready"
+// first, sends sig to mydocker once it has, and returns its exit code and
+// the output after "ready".
+func signalWhenReady(t *testing.T, e *env, sig syscall.Signal, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := e.cmd(ctx, args...)
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(stdout)
+	if line, err := rd.ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("%v: first line %q, %v", sig, line, err)
+	}
+	if err := c.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(rd)
+	if err := c.Wait(); err != nil && c.ProcessState == nil {
+		t.Fatal(err)
+	}
+	return c.ProcessState.ExitCode(), string(rest)
 }
 
 // exec passes the signals it gets on to the command, once (the stub runs
@@ -326,32 +337,14 @@ func TestExecSignalsReachCommand(t *testing.T) {
 	e := newEnv(t)
 	e.ok("run", "-d", "--name", "c", "--network", "none", "busybox", "sleep", "1000")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		c := e.cmd(ctx, "exec", "c", "sh", "-c",
+		code, rest := signalWhenReady(t, e, sig, "exec", "c", "sh", "-c",
 			`n=0; trap 'n=$((n+1))' HUP; trap 'echo caught $n; exit 9' TERM INT; echo ready; while :; do sleep 0.05; [ $n -gt 0 ] && echo hup $n && exit 7; done`)
-		stdout, err := c.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		rd := bufio.NewReader(stdout)
-		if line, err := rd.ReadString('\n'); err != nil || line != "ready\n" {
-			t.Fatalf("%v: first line %q, %v", sig, line, err)
-		}
-		if err := c.Process.Signal(sig); err != nil {
-			t.Fatal(err)
-		}
-		rest, _ := io.ReadAll(rd)
-		err = c.Wait()
-		cancel()
-		want, code := "caught 0\n", 9
+		want, wantCode := "caught 0\n", 9
 		if sig == syscall.SIGHUP {
-			want, code = "hup 1\n", 7
+			want, wantCode = "hup 1\n", 7
 		}
-		if c.ProcessState.ExitCode() != code || string(rest) != want {
-			t.Fatalf("%v: exit %d (%v), output %q; want %d and %q", sig, c.ProcessState.ExitCode(), err, rest, code, want)
+		if code != wantCode || rest != want {
+			t.Fatalf("%v: exit %d, output %q; want %d and %q", sig, code, rest, wantCode, want)
 		}
 	}
 }
