@@ -169,8 +169,12 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 type stubProcess struct {
 	pid   int
 	mu    sync.Mutex
-	pidfd int // -1: none (a kernel without pidfd_open), or released
+	pidfd int  // -1: none (a kernel without pidfd_open), or released
+	done  bool // reaped: its pid may be another process's now
 }
+
+// errStubDone is a signal for a stub already reaped.
+var errStubDone = errors.New("nsexec has exited")
 
 // startStub starts path with args and env; files become its fds 0, 1, 2,
 // 3, ... It runs in a process group of its own: the caller's terminal
@@ -194,6 +198,9 @@ func startStub(path string, args, env []string, files []*os.File) (*stubProcess,
 	return &stubProcess{pid: pid, pidfd: pidfd}, nil
 }
 
+// signal passes sig to the stub while it is ours to signal: never once it
+// is reaped, when its pid may name another process (or, cleared, every
+// process: kill(-1)).
 func (p *stubProcess) signal(sig os.Signal) error {
 	s, ok := sig.(syscall.Signal)
 	if !ok {
@@ -201,14 +208,33 @@ func (p *stubProcess) signal(sig os.Signal) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.pidfd >= 0 {
+	switch {
+	case p.done:
+		return errStubDone
+	case p.pidfd >= 0:
 		return unix.PidfdSendSignal(p.pidfd, s, nil, 0)
+	default:
+		return syscall.Kill(p.pid, s)
 	}
-	return syscall.Kill(p.pid, s)
 }
 
-// wait reaps the stub: its status is the command's.
+// wait reaps the stub: its status is the command's. It waits for the
+// exit without reaping first (WNOWAIT), so that signal, under the same
+// lock, never sends to the pid once the reap may have freed it.
 func (p *stubProcess) wait() (syscall.WaitStatus, error) {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err == nil {
+			break
+		}
+		if err != unix.EINTR {
+			return 0, err
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done = true
 	var ws syscall.WaitStatus
 	for {
 		_, err := syscall.Wait4(p.pid, &ws, 0, nil)
@@ -218,16 +244,15 @@ func (p *stubProcess) wait() (syscall.WaitStatus, error) {
 	}
 }
 
-// release closes the pidfd; a signal forwarded after it goes nowhere
-// rather than to whatever process has the pid by then.
+// release closes the pidfd.
 func (p *stubProcess) release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.done = true
 	if p.pidfd >= 0 {
 		unix.Close(p.pidfd)
 	}
 	p.pidfd = -1
-	p.pid = -1
 }
 
 // cgroupJoinFds opens the files through which nsexec joins the
