@@ -3,7 +3,6 @@ package container
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -57,30 +56,16 @@ func seccompCacheHeader(caps uint64, body []byte) []byte {
 	return fmt.Appendf(nil, "mydocker exec seccomp %s %x %s\n", spec.BuildID, caps, hex.EncodeToString(sum[:]))
 }
 
-// encodeSeccompCache is the header line, then each instruction's 8 bytes.
+// encodeSeccompCache is the header line, then the instructions.
 func encodeSeccompCache(prog []unix.SockFilter, caps uint64) []byte {
-	body := make([]byte, 0, 8*len(prog))
-	for _, f := range prog {
-		body = binary.LittleEndian.AppendUint16(body, f.Code)
-		body = append(body, f.Jt, f.Jf)
-		body = binary.LittleEndian.AppendUint32(body, f.K)
-	}
+	body := spec.FilterBytes(prog)
 	return append(seccompCacheHeader(caps, body), body...)
 }
 
 func decodeSeccompCache(data []byte, caps uint64) ([]unix.SockFilter, bool) {
 	nl := bytes.IndexByte(data, '\n')
-	if nl < 0 {
+	if nl < 0 || !bytes.Equal(data[:nl+1], seccompCacheHeader(caps, data[nl+1:])) {
 		return nil, false
 	}
-	body := data[nl+1:]
-	if len(body) == 0 || len(body)%8 != 0 || !bytes.Equal(data[:nl+1], seccompCacheHeader(caps, body)) {
-		return nil, false
-	}
-	prog := make([]unix.SockFilter, len(body)/8)
-	for i := range prog {
-		b := body[8*i:]
-		prog[i] = unix.SockFilter{Code: binary.LittleEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.LittleEndian.Uint32(b[4:])}
-	}
-	return prog, true
+	return spec.ParseFilterBytes(data[nl+1:])
 }

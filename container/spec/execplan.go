@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -85,12 +86,7 @@ func (p *ExecPlan) Encode() ([]byte, error) {
 		if len(p.Seccomp) > 0xffff {
 			return nil, errors.Errorf("seccomp filter of %d instructions is too long", len(p.Seccomp))
 		}
-		raw := make([]byte, 0, 8*len(p.Seccomp))
-		for _, f := range p.Seccomp {
-			raw = append(raw, byte(f.Code), byte(f.Code>>8), f.Jt, f.Jf,
-				byte(f.K), byte(f.K>>8), byte(f.K>>16), byte(f.K>>24))
-		}
-		put("seccomp", hex.EncodeToString(raw))
+		put("seccomp", hex.EncodeToString(FilterBytes(p.Seccomp)))
 	}
 	if p.Tty {
 		put("tty", "1")
@@ -112,4 +108,31 @@ func (p *ExecPlan) Encode() ([]byte, error) {
 		return nil, bad
 	}
 	return b.Bytes(), nil
+}
+
+// FilterBytes is a seccomp filter as the kernel reads struct sock_filter:
+// each instruction's code (2 bytes), jt, jf and k (4 bytes), little
+// endian (the filter is only ever built for amd64).
+func FilterBytes(prog []unix.SockFilter) []byte {
+	b := make([]byte, 0, 8*len(prog))
+	for _, f := range prog {
+		b = binary.LittleEndian.AppendUint16(b, f.Code)
+		b = append(b, f.Jt, f.Jf)
+		b = binary.LittleEndian.AppendUint32(b, f.K)
+	}
+	return b
+}
+
+// ParseFilterBytes reads what FilterBytes wrote; false for anything that
+// is not whole instructions.
+func ParseFilterBytes(b []byte) ([]unix.SockFilter, bool) {
+	if len(b) == 0 || len(b)%8 != 0 {
+		return nil, false
+	}
+	prog := make([]unix.SockFilter, len(b)/8)
+	for i := range prog {
+		in := b[8*i:]
+		prog[i] = unix.SockFilter{Code: binary.LittleEndian.Uint16(in), Jt: in[2], Jf: in[3], K: binary.LittleEndian.Uint32(in[4:])}
+	}
+	return prog, true
 }

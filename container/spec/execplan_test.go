@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -74,6 +75,19 @@ func TestExecPlanEncodeRefuses(t *testing.T) {
 	} {
 		if _, err := p.Encode(); err == nil {
 			t.Errorf("%s: encoded", name)
+		}
+	}
+}
+
+func TestFilterBytesRoundTrip(t *testing.T) {
+	prog := []unix.SockFilter{{Code: 0x20, K: 4}, {Code: 0x15, Jt: 1, Jf: 2, K: 0xc000003e}, {Code: 0x06, K: 0x7fff0000}}
+	got, ok := ParseFilterBytes(FilterBytes(prog))
+	if !ok || !reflect.DeepEqual(got, prog) {
+		t.Errorf("round trip: %v, %v", got, ok)
+	}
+	for _, bad := range [][]byte{nil, make([]byte, 7), make([]byte, 17)} {
+		if _, ok := ParseFilterBytes(bad); ok {
+			t.Errorf("%d bytes read as a filter", len(bad))
 		}
 	}
 }
