@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/cgroups"
-	"mydocker/constant"
 	"mydocker/container/accounts"
 	"mydocker/container/security"
 	"mydocker/container/spec"
@@ -297,13 +296,9 @@ func execPlan(root *os.File, cfg *spec.ExecConfig, program SeccompProgram) (*spe
 	}
 	permitted := uint64(caps[1].Permitted)<<32 | uint64(caps[0].Permitted)
 	env := accounts.WithHome(cfg.Env, u.Home)
-	path := lookupEnv(env, "PATH")
-	if path == "" {
-		path = constant.DefaultPath
-	}
 	plan := &spec.ExecPlan{
 		Build: spec.BuildID,
-		Args:  cfg.Args, Env: env, Cwd: cfg.Cwd, Path: path,
+		Args:  cfg.Args, Env: env, Cwd: cfg.Cwd, Path: spec.SearchPath(env),
 		UID: u.ID.UID, GID: u.ID.GID, Groups: u.ID.Groups,
 		Rlimits: cfg.Proc.Rlimits,
 		Caps:    security.CapMask(cfg.Security.Capabilities) & permitted,
@@ -318,16 +313,6 @@ func execPlan(root *os.File, cfg *spec.ExecConfig, program SeccompProgram) (*spe
 		}
 	}
 	return plan, nil
-}
-
-// lookupEnv finds key in a K=V list (the last one wins, as in a shell).
-func lookupEnv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, _ := strings.Cut(env[i], "="); k == key {
-			return v
-		}
-	}
-	return ""
 }
 
 // execPlanFile puts the encoded plan in a memfd for nsexec to read.

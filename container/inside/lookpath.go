@@ -39,7 +39,7 @@ func execCommand(args, env []string, user string, extras spec.ProcessExtras, rea
 		return err
 	}
 	env = accounts.WithHome(env, u.Home)
-	path, err := lookPath(args[0], lookupEnv(env, "PATH"))
+	path, err := lookPath(args[0], spec.SearchPath(env))
 	if err != nil {
 		return err
 	}
@@ -78,9 +78,6 @@ func lookPath(name, path string) (string, error) {
 			return "", execError(name, err)
 		}
 		return name, nil
-	}
-	if path == "" {
-		path = constant.DefaultPath
 	}
 	var denied error
 	for _, dir := range filepath.SplitList(path) {
@@ -141,14 +138,4 @@ func execError(name string, err error) error {
 		reason = err.Error()
 	}
 	return fail(code, fmt.Errorf("exec %q: %s", name, reason))
-}
-
-// lookupEnv finds key in a K=V list (the last one wins, as in a shell).
-func lookupEnv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, _ := strings.Cut(env[i], "="); k == key {
-			return v
-		}
-	}
-	return ""
 }

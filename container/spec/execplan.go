@@ -9,6 +9,8 @@ import (
 
 	"github.com/pkg/errors"
 	"golang.org/x/sys/unix"
+
+	"mydocker/constant"
 )
 
 // ExecPlan is everything the exec stub needs to become the command, worked
@@ -135,4 +137,20 @@ func ParseFilterBytes(b []byte) ([]unix.SockFilter, bool) {
 		prog[i] = unix.SockFilter{Code: binary.LittleEndian.Uint16(in), Jt: in[2], Jf: in[3], K: binary.LittleEndian.Uint32(in[4:])}
 	}
 	return prog, true
+}
+
+// SearchPath is the PATH a container's command is looked up in: the last
+// PATH of env, as a shell has it, or the default when that is empty or
+// there is none. Init
+// and the exec plan both search it.
+func SearchPath(env []string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(env[i], "="); k == "PATH" {
+			if v == "" {
+				break
+			}
+			return v
+		}
+	}
+	return constant.DefaultPath
 }

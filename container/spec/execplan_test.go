@@ -91,3 +91,20 @@ func TestFilterBytesRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchPath(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{nil, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		{[]string{"PATH=/a", "X=1", "PATH=/b:/c"}, "/b:/c"},
+		{[]string{"PATH="}, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		{[]string{"MYPATH=/x", "PATH=/y"}, "/y"},
+		{[]string{"PATH=/a", "PATH="}, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+	} {
+		if got := SearchPath(tc.env); got != tc.want {
+			t.Errorf("SearchPath(%q) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
