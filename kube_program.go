@@ -9,6 +9,8 @@ import (
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
+
+	"mydocker/container"
 )
 
 // kubeProgram is the CLI built with play kube and generate kube
@@ -22,13 +24,9 @@ func generateKube(*cli.Context) error { return execKubeProgram() }
 // the same CLI, so every flag reads the same, and as this process it has
 // the caller's stdin, terminal, signals and exit code.
 func execKubeProgram() error {
-	self, err := os.Executable()
-	if err != nil {
-		return errors.Wrap(err, "find mydocker's own binary")
-	}
-	p := filepath.Join(filepath.Dir(self), kubeProgram)
-	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
-		return errors.Errorf("%s is not beside %s: play kube and generate kube run it (make build and make install put it there)", kubeProgram, self)
+	p, ok := container.BesideSelf(kubeProgram)
+	if !ok {
+		return errors.Errorf("%s is not beside mydocker in %s: play kube and generate kube run it (make build and make install put it there)", kubeProgram, filepath.Dir(p))
 	}
 	args := append([]string{kubeProgram}, os.Args[1:]...)
 	return errors.Wrapf(syscall.Exec(p, args, os.Environ()), "run %s", p)

@@ -24,16 +24,16 @@ const InsideName = "mydocker-inside"
 // InsidePath is the file init and the exec stub are started from: the
 // companion beside our binary, or /proc/self/exe, our binary.
 var InsidePath = sync.OnceValue(func() string {
-	if p, ok := besideSelf(InsideName); ok {
+	if p, ok := BesideSelf(InsideName); ok {
 		return p
 	}
 	return "/proc/self/exe"
 })
 
-// besideSelf is the path of program name in the directory of our own
+// BesideSelf is the path of program name in the directory of our own
 // binary, where make install puts mydocker's programs, and whether a
 // regular file is there.
-func besideSelf(name string) (string, bool) {
+func BesideSelf(name string) (string, bool) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", false

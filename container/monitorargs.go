@@ -30,7 +30,7 @@ const MonitorName = "mydocker-monitor"
 // MonitorPath is the program StartMonitor runs: the lean monitor beside
 // our binary, else our binary itself.
 func MonitorPath() (string, error) {
-	if p, ok := besideSelf(MonitorName); ok {
+	if p, ok := BesideSelf(MonitorName); ok {
 		return p, nil
 	}
 	self, err := os.Executable()
