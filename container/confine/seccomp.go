@@ -2,6 +2,7 @@ package confine
 
 import (
 	"runtime"
+	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/moby/sys/capability"
@@ -200,16 +201,24 @@ func seccompPolicy(caps uint64) (*seccomp.Policy, error) {
 // allows the filter without it, and setuid programs in the image keep
 // working as in Docker.
 func installSeccomp(caps uint64) error {
-	policy, err := seccompPolicy(caps)
+	prog, err := Program(caps)
 	if err != nil {
 		return err
 	}
-	return errors.Wrap(seccomp.LoadFilter(seccomp.Filter{Policy: *policy}), "install seccomp filter")
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
+	runtime.KeepAlive(prog)
+	if errno != 0 {
+		return errors.Wrap(errno, "install seccomp filter")
+	}
+	return nil
 }
 
 // Program is the default filter for a process that keeps caps, assembled
-// into the instructions seccomp(2) loads: exec's stub, which runs no Go,
-// gets it ready-made from the host.
+// into the instructions seccomp(2) loads, with a search over the call's
+// number in front (searchTree) so the kernel loads it quickly: init
+// loads it, and exec's stub, which runs no Go, gets it ready-made from
+// the host.
 func Program(caps uint64) ([]unix.SockFilter, error) {
 	policy, err := seccompPolicy(caps)
 	if err != nil {
@@ -227,5 +236,5 @@ func Program(caps uint64) ([]unix.SockFilter, error) {
 	for i, r := range raw {
 		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
-	return prog, nil
+	return searchTree(prog, unix.AUDIT_ARCH_X86_64), nil
 }

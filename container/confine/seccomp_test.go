@@ -2,8 +2,10 @@ package confine
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
+	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -11,14 +13,31 @@ import (
 	"mydocker/container/security"
 )
 
-// seccompProgram assembles the default filter for a container holding
-// caps into the instructions the kernel gets.
-func seccompProgram(t *testing.T, caps []string) []unix.SockFilter {
+// seccompProgram is the default filter for a container holding caps, as
+// the kernel gets it.
+func seccompProgram(t testing.TB, caps []string) []unix.SockFilter {
+	t.Helper()
+	prog, err := Program(security.CapMask(caps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+// linearProgram is the same filter as the library assembles it, without
+// the search in front.
+func linearProgram(t testing.TB, caps []string) []unix.SockFilter {
 	t.Helper()
 	policy, err := seccompPolicy(security.CapMask(caps))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return linearOf(t, policy)
+}
+
+// linearOf assembles policy as the library does.
+func linearOf(t testing.TB, policy *seccomp.Policy) []unix.SockFilter {
+	t.Helper()
 	insts, err := policy.Assemble()
 	if err != nil {
 		t.Fatal(err)
@@ -38,19 +57,30 @@ func seccompProgram(t *testing.T, caps []string) []unix.SockFilter {
 // (absolute word loads, ja, jeq/jgt/jge/jset, ret) over one seccomp_data, the way
 // the kernel would, so the test checks what the filter decides rather
 // than how it looks.
-func runFilter(t *testing.T, prog []unix.SockFilter, arch uint32, nr int, arg0 uint64) uint32 {
+func runFilter(t testing.TB, prog []unix.SockFilter, arch uint32, nr int, arg0 uint64) uint32 {
 	t.Helper()
+	verdict, _, err := evalFilter(prog, arch, uint32(nr), arg0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return verdict
+}
+
+// evalFilter is runFilter's interpreter; it also counts the instructions
+// that ran.
+func evalFilter(prog []unix.SockFilter, arch, nr uint32, arg0 uint64) (verdict uint32, steps int, err error) {
 	var data [64]byte // struct seccomp_data: nr, arch, ip, args[6]
-	binary.LittleEndian.PutUint32(data[0:], uint32(nr))
+	binary.LittleEndian.PutUint32(data[0:], nr)
 	binary.LittleEndian.PutUint32(data[4:], arch)
 	binary.LittleEndian.PutUint64(data[16:], arg0)
 	var acc uint32
 	for pc := 0; pc < len(prog); pc++ {
+		steps++
 		ins := prog[pc]
 		switch ins.Code {
 		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
 			if ins.K+4 > uint32(len(data)) {
-				t.Fatalf("instruction %d loads past seccomp_data", pc)
+				return 0, steps, fmt.Errorf("instruction %d loads past seccomp_data", pc)
 			}
 			acc = binary.LittleEndian.Uint32(data[ins.K:])
 		case unix.BPF_JMP | unix.BPF_JA:
@@ -74,13 +104,12 @@ func runFilter(t *testing.T, prog []unix.SockFilter, arch uint32, nr int, arg0 u
 				pc += int(ins.Jf)
 			}
 		case unix.BPF_RET | unix.BPF_K:
-			return ins.K
+			return ins.K, steps, nil
 		default:
-			t.Fatalf("instruction %d: opcode %#x the interpreter does not know", pc, ins.Code)
+			return 0, steps, fmt.Errorf("instruction %d: opcode %#x the interpreter does not know", pc, ins.Code)
 		}
 	}
-	t.Fatal("the filter ran off its end without a verdict")
-	return 0
+	return 0, steps, fmt.Errorf("the filter ran off its end without a verdict")
 }
 
 // What Docker's default profile decides on amd64, written out here rather
