@@ -80,7 +80,7 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Security, err = rec.Config.Security(); err != nil {
 		return err
 	}
-	code, err := container.Exec(rec, cfg, container.CachedSeccompProgram(store.Dir(rec.ID), confine.Program))
+	code, err := container.Exec(rec, cfg, container.CachedSeccompProgram(container.SeccompCacheDir(store.Layout.Root), confine.Program))
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	log "github.com/sirupsen/logrus"
 
 	"mydocker/container"
+	"mydocker/container/confine"
 	"mydocker/container/inside"
 	// Joins a container's namespaces before the Go runtime starts, for exec.
 	_ "mydocker/container/nsenter"
@@ -33,6 +34,10 @@ func init() {
 		runtime.LockOSThread()
 	}
 }
+
+// The CLI links the seccomp assembler (package confine) for exec; init's
+// filter comes from it too, through the root's cache.
+func init() { container.AssembleSeccomp = confine.Program }
 
 func main() {
 	inside.RunRole(os.Args) // returns only for the CLI's own commands

@@ -280,6 +280,25 @@ func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
 // keeps the capabilities caps (confine.Program).
 type SeccompProgram func(caps uint64) ([]unix.SockFilter, error)
 
+// AssembleSeccomp is the assembler the CLI links (confine.Program) and
+// sets here; the monitor, which starts detached containers, leaves it
+// nil: it passes init a filter only from the cache (CachedSeccompProgram),
+// and init assembles its own on a miss.
+var AssembleSeccomp SeccompProgram
+
+// keptCaps are the capabilities a container's process keeps: those sec
+// asks for that this process holds (what mydocker lacks cannot be handed
+// on), as confine works them out inside.
+func keptCaps(sec *security.Security) (uint64, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var caps [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &caps[0]); err != nil {
+		return 0, errors.Wrap(err, "read capabilities")
+	}
+	permitted := uint64(caps[1].Permitted)<<32 | uint64(caps[0].Permitted)
+	return security.CapMask(sec.Capabilities) & permitted, nil
+}
+
 // execPlan works cfg out into what the stub does: the user resolved in
 // the container's files through root (its /proc/<pid>/root), HOME from
 // there, the capabilities kept (those this process holds: what mydocker
@@ -289,19 +308,17 @@ func execPlan(root *os.File, cfg *spec.ExecConfig, program SeccompProgram) (*spe
 	if err != nil {
 		return nil, err
 	}
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var caps [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &caps[0]); err != nil {
-		return nil, errors.Wrap(err, "read capabilities")
+	kept, err := keptCaps(&cfg.Security)
+	if err != nil {
+		return nil, err
 	}
-	permitted := uint64(caps[1].Permitted)<<32 | uint64(caps[0].Permitted)
 	env := accounts.WithHome(cfg.Env, u.Home)
 	plan := &spec.ExecPlan{
 		Build: spec.BuildID,
 		Args:  cfg.Args, Env: env, Cwd: cfg.Cwd, Path: spec.SearchPath(env),
 		UID: u.ID.UID, GID: u.ID.GID, Groups: u.ID.Groups,
 		Rlimits: cfg.Proc.Rlimits,
-		Caps:    security.CapMask(cfg.Security.Capabilities) & permitted,
+		Caps:    kept,
 		Tty:     cfg.Tty, ConsoleSize: cfg.ConsoleSize,
 	}
 	if plan.Cwd == "" {

@@ -377,6 +377,18 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 	if !l.proc.InCgroup {
 		cfg.CgroupFiles = l.cg.Placement().Tasks
 	}
+	if sec.Seccomp {
+		// Assembled once per capability set for the whole root, rather
+		// than by every init (about 0.5 ms and 360 KB of garbage).
+		if cfg.SeccompCaps, err = keptCaps(&sec); err != nil {
+			return nil, err
+		}
+		prog, err := CachedSeccompProgram(SeccompCacheDir(r.Store.Layout.Root), AssembleSeccomp)(cfg.SeccompCaps)
+		if err != nil {
+			return nil, err
+		}
+		cfg.SeccompFilter = spec.FilterBytes(prog)
+	}
 	return cfg, nil
 }
 

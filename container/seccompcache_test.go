@@ -31,18 +31,19 @@ func TestCachedSeccompProgram(t *testing.T) {
 		}
 		return prog
 	}
-	path := filepath.Join(dir, seccompCacheName)
+	path := filepath.Join(dir, "7")
 	for _, tc := range []struct {
 		name   string
 		before func()
 		caps   uint64
 		calls  int // assemblies so far
 	}{
-		{"first exec assembles", nil, 7, 1},
+		{"the first container assembles", nil, 7, 1},
 		{"the next reads the cache", nil, 7, 1},
 		{"other capabilities", nil, 9, 2},
-		{"back: the file now holds 9's", nil, 7, 3},
-		{"cached again", nil, 7, 3},
+		{"each set has its file", nil, 7, 2},
+		{"and 9 too", nil, 9, 2},
+		{"7's filter under 9's name", func() { copyTestFile(t, path, filepath.Join(dir, "9")) }, 9, 3},
 		{"a flipped byte", func() { flip(t, path, -1) }, 7, 4},
 		{"a torn write", func() { truncate(t, path, 10) }, 7, 5},
 		{"an empty file", func() { truncate(t, path, 0) }, 7, 6},
@@ -64,14 +65,41 @@ func TestCachedSeccompProgram(t *testing.T) {
 			t.Errorf("%s: filter %v, want %v", tc.name, got, w)
 		}
 	}
+	// Without an assembler (the monitor), a miss is no filter and no
+	// error, and a hit is the filter.
+	if prog, err := CachedSeccompProgram(dir, nil)(7); err != nil || !reflect.DeepEqual(prog, want) {
+		t.Errorf("read only, cached: %v, %v; want the filter", prog, err)
+	}
+	if prog, err := CachedSeccompProgram(dir, nil)(5); err != nil || prog != nil {
+		t.Errorf("read only, not cached: %v, %v; want nothing", prog, err)
+	}
+	// The directory is made when first needed.
+	fresh := filepath.Join(t.TempDir(), "seccomp")
+	if _, err := CachedSeccompProgram(fresh, assemble)(7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "7")); err != nil {
+		t.Errorf("nothing cached in a new directory: %v", err)
+	}
 	// A plain go build caches nothing.
 	spec.BuildID = ""
 	other := t.TempDir()
 	if _, err := CachedSeccompProgram(other, assemble)(7); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(other, seccompCacheName)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(other, "7")); !os.IsNotExist(err) {
 		t.Errorf("cache written without a build ID: %v", err)
+	}
+}
+
+func copyTestFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err == nil {
+		err = os.WriteFile(to, data, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -147,6 +147,87 @@ func TestSeccompRefusesEveryDangerousCall(t *testing.T) {
 	}
 }
 
+// The filter init loads comes from the root's cache, assembled by the
+// CLI for each capability set, or, when the monitor starts a container
+// and finds none, from init itself. Either way the container is under
+// it; a damaged cache file, or one holding another capability set's
+// filter, is assembled again, never loaded.
+func TestSeccompFilterCachedOrAssembled(t *testing.T) {
+	e := newEnv(t)
+	cache := filepath.Join(e.root, "seccomp")
+	probe := []string{"-v", sysprobe(t) + ":/probe:ro", "busybox", "/probe/sysprobe", "keyctl", "mount", "unshare"}
+	const refused = "keyctl 1\nmount 1\nunshare 1"
+	// Detached first, in a new root: the monitor has no filter to pass.
+	id := e.ok(append([]string{"run", "-d"}, probe...)...)
+	e.ok("wait", id)
+	if got := e.ok("logs", id); got != refused {
+		t.Errorf("detached container with no filter cached: %q, want %q", got, refused)
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) > 0 {
+		t.Errorf("the monitor or init wrote the cache: %v", entries)
+	}
+	// A foreground run assembles and keeps it.
+	if got := e.ok(append([]string{"run", "--rm"}, probe...)...); got != refused {
+		t.Errorf("first foreground run: %q, want %q", got, refused)
+	}
+	entries, err := os.ReadDir(cache)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("cache after a run: %v, %v; want one filter", entries, err)
+	}
+	file := filepath.Join(cache, entries[0].Name())
+	good := mustRead(t, file)
+	// From the cache, foreground and detached.
+	if got := e.ok(append([]string{"run", "--rm"}, probe...)...); got != refused {
+		t.Errorf("run from the cache: %q, want %q", got, refused)
+	}
+	id = e.ok(append([]string{"run", "-d"}, probe...)...)
+	e.ok("wait", id)
+	if got := e.ok("logs", id); got != refused {
+		t.Errorf("detached container from the cache: %q, want %q", got, refused)
+	}
+	// --cap-add SYS_ADMIN's filter lets mount and unshare through; put
+	// under the default set's name below, it is not taken for it.
+	for c, errno := range probeErrnos(t, e, []string{"--cap-add", "SYS_ADMIN"}, []string{"mount", "unshare"}) {
+		if errno == "1" {
+			t.Errorf("%s: EPERM with --cap-add SYS_ADMIN", c)
+		}
+	}
+	entries, _ = os.ReadDir(cache)
+	var other string
+	for _, en := range entries {
+		if p := filepath.Join(cache, en.Name()); p != file {
+			other = p
+		}
+	}
+	if other == "" {
+		t.Fatalf("no filter kept for --cap-add SYS_ADMIN: %v", entries)
+	}
+	for desc, data := range map[string][]byte{
+		"another capability set's filter": mustRead(t, other),
+		"a torn file":                     good[:len(good)-5],
+		"a flipped byte":                  append(append([]byte{}, good[:len(good)-1]...), good[len(good)-1]^0x10),
+	} {
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.ok(append([]string{"run", "--rm"}, probe...)...); got != refused {
+			t.Errorf("run with %s cached: %q, want %q", desc, got, refused)
+		}
+		if now := mustRead(t, file); string(now) != string(good) {
+			t.Errorf("%s was not replaced by the right filter", desc)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // exec joins every one of the container's namespaces: the same ns links
 // as the container's pid 1, the container's interfaces, its hostname.
 func TestExecJoinsEveryNamespace(t *testing.T) {

@@ -23,7 +23,12 @@ import (
 // seccomp filter (which needs CAP_SYS_ADMIN, so before it may be
 // dropped), then the user switch (which needs CAP_SETUID and CAP_SETGID),
 // then the final capability sets. Only execve follows.
-func Confine(sec *security.Security, id *security.Identity) error {
+//
+// filter, when not nil, is the seccomp filter the host assembled (and
+// keeps in its cache) for the capabilities it says: init then assembles
+// none. Capabilities other than those kept here mean the host worked
+// them out differently, and nothing is exec'd.
+func Confine(sec *security.Security, id *security.Identity, filter *Filter) error {
 	caps, err := capability.NewPid2(0)
 	if err == nil {
 		err = caps.Load()
@@ -46,7 +51,16 @@ func Confine(sec *security.Security, id *security.Identity) error {
 		return err
 	}
 	if sec.Seccomp {
-		if err := installSeccomp(keep); err != nil {
+		if filter == nil {
+			var err error
+			if filter, err = assemble(keep); err != nil {
+				return err
+			}
+		}
+		if filter.Caps != keep {
+			return errors.Errorf("the host's seccomp filter is for capabilities %#x, the process keeps %#x", filter.Caps, keep)
+		}
+		if err := filter.install(); err != nil {
 			return err
 		}
 	}

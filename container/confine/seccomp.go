@@ -195,23 +195,38 @@ func seccompPolicy(caps uint64) (*seccomp.Policy, error) {
 	}, nil
 }
 
-// installSeccomp installs the default filter for a container holding caps
-// on the calling thread; the command exec'd from it keeps it. No
+// install loads the filter on the calling thread; the command exec'd from
+// it keeps it. No
 // no_new_privs: the thread still holds CAP_SYS_ADMIN, so the kernel
 // allows the filter without it, and setuid programs in the image keep
 // working as in Docker.
-func installSeccomp(caps uint64) error {
-	prog, err := Program(caps)
-	if err != nil {
-		return err
+func (f *Filter) install() error {
+	if len(f.Prog) == 0 {
+		return errors.New("install seccomp filter: an empty filter")
 	}
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	fprog := unix.SockFprog{Len: uint16(len(f.Prog)), Filter: &f.Prog[0]}
 	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(prog)
+	runtime.KeepAlive(f.Prog)
 	if errno != 0 {
 		return errors.Wrap(errno, "install seccomp filter")
 	}
 	return nil
+}
+
+// Filter is the default seccomp filter for a process keeping the
+// capabilities Caps.
+type Filter struct {
+	Prog []unix.SockFilter
+	Caps uint64
+}
+
+// assemble is Program as a Filter.
+func assemble(caps uint64) (*Filter, error) {
+	prog, err := Program(caps)
+	if err != nil {
+		return nil, err
+	}
+	return &Filter{Prog: prog, Caps: caps}, nil
 }
 
 // Program is the default filter for a process that keeps caps, assembled

@@ -15,6 +15,7 @@ import (
 
 	"mydocker/cgroups"
 	"mydocker/constant"
+	"mydocker/container/confine"
 	"mydocker/container/spec"
 )
 
@@ -153,7 +154,15 @@ func runInit(sync *os.File) error {
 		return err
 	}
 	log.Debugf("init: capabilities %v, seccomp %v; exec %q as user %q", cfg.Security.Capabilities, cfg.Security.Seccomp, cfg.Args, cfg.User)
-	return execCommand(cfg.Args, cfg.Env, cfg.User, cfg.Proc, reaper, &cfg.Security, func() error {
+	var filter *confine.Filter
+	if len(cfg.SeccompFilter) > 0 {
+		prog, ok := spec.ParseFilterBytes(cfg.SeccompFilter)
+		if !ok {
+			return errors.New("the host's seccomp filter is not whole instructions")
+		}
+		filter = &confine.Filter{Prog: prog, Caps: cfg.SeccompCaps}
+	}
+	return execCommand(cfg.Args, cfg.Env, cfg.User, cfg.Proc, reaper, &cfg.Security, filter, func() error {
 		// The last step init can report: execve closes the socket.
 		steps.done(topicPipe, fmt.Sprintf("execve(%q) with env %s", cfg.Args, envNames(cfg.Env)), time.Now(), nil)
 		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)

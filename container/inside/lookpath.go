@@ -25,7 +25,7 @@ import (
 // the user and execs. It returns only on failure, with the contract's
 // exit code: 125 for a user that does not exist, 126 or 127 where the
 // command is at fault.
-func execCommand(args, env []string, user string, extras spec.ProcessExtras, reaper *os.File, sec *security.Security, ready func() error) error {
+func execCommand(args, env []string, user string, extras spec.ProcessExtras, reaper *os.File, sec *security.Security, filter *confine.Filter, ready func() error) error {
 	root, err := openRoot("/")
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func execCommand(args, env []string, user string, extras spec.ProcessExtras, rea
 	}
 	// Last: nothing done after this needs what it takes away, root
 	// included.
-	if err := confine.Confine(sec, &u.ID); err != nil {
+	if err := confine.Confine(sec, &u.ID, filter); err != nil {
 		return err
 	}
 	return execError(args[0], unix.Exec(path, args, env))

@@ -55,6 +55,12 @@ type InitConfig struct {
 	Debug       bool              `json:"debug"`
 	Trace       bool              `json:"trace,omitempty"` // report each step (MsgTrace)
 	Security    security.Security `json:"security"`
+	// SeccompFilter is the default filter (FilterBytes) the host
+	// assembled for the capabilities SeccompCaps, which init keeps;
+	// empty when the host had none at hand (the monitor, on a cache
+	// miss): init assembles it then.
+	SeccompFilter []byte `json:"seccompFilter,omitempty"`
+	SeccompCaps   uint64 `json:"seccompCaps,omitempty"`
 	// CgroupFiles are the v1 tasks files init writes "0" to, joining its
 	// cgroups itself before anything else (see cgroups.Placement).
 	CgroupFiles []string `json:"cgroupFiles,omitempty"`
