@@ -150,7 +150,6 @@ func (m *v1) Destroy() error {
 		if err := removeCgroup(dir, m.rmdir); err != nil {
 			return err
 		}
-		removeParent(dir, m.rmdir)
 	}
 	return nil
 }

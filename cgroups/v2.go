@@ -94,15 +94,9 @@ func (m *v2) Thaw() error { return thawV2(m.dir()) }
 
 func (m *v2) OOMKilled() (bool, error) { return oomKilled(m.dir(), "memory.events") }
 
-func (m *v2) Destroy() error {
-	if err := m.destroyOnly(); err != nil {
-		return err
-	}
-	removeParent(m.dir(), m.rmdir)
-	return nil
-}
+func (m *v2) Destroy() error { return m.destroyOnly() }
 
-// destroyOnly removes the cgroup, leaving its parent.
+// destroyOnly removes the cgroup, leaving its parent (see keepParent).
 func (m *v2) destroyOnly() error {
 	// v2 kills frozen tasks, but thawing first lets them exit as any
 	// other and keeps removal the same on both versions.

@@ -178,13 +178,17 @@ func TestV2DestroyIsIdempotent(t *testing.T) {
 	if len(removed) != 1 || !strings.HasSuffix(removed[0], filepath.Join("mydocker", "abc")) {
 		t.Fatalf("removed %v", removed)
 	}
-	// The last container's Destroy takes the parent with it.
+	// The last container's Destroy leaves the parent, as Docker leaves
+	// docker/: the next container finds it made, its controllers on.
 	other := NewV2(root, Name("other")).(*v2)
 	other.rmdir = fakeRmdir
 	if err := other.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "mydocker")); !os.IsNotExist(err) {
-		t.Fatalf("empty parent left: %v", err)
+	if _, err := os.Stat(filepath.Join(root, "mydocker")); err != nil {
+		t.Fatalf("the shared parent went with the last container: %v", err)
+	}
+	if len(removed) != 2 || !strings.HasSuffix(removed[1], filepath.Join("mydocker", "other")) {
+		t.Fatalf("removed %v", removed)
 	}
 }
