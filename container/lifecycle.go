@@ -170,24 +170,93 @@ func (s *Store) Remove(id string, force bool) error {
 	if err := killMonitor(&rec.State); err != nil {
 		return err
 	}
-	if err := s.release(rec); err != nil {
-		return err
+	return s.destroy(rec)
+}
+
+// RecordExit records that container id's init ended with code and
+// releases what the container held, under its lock; decide then sees the
+// record (the restart decision). A --rm container is removed instead:
+// its exit goes to the journal ("die", which wait reads), not to the
+// record about to be deleted, and decide is not called. removed says
+// which. A container removed while it ran (rm -f) is a NotFoundError.
+func (s *Store) RecordExit(id string, code int, decide func(*Record)) (rec *Record, removed bool, err error) {
+	lock, err := s.Lock(id)
+	if err != nil {
+		return nil, false, err
 	}
-	if err := (Workspace{Dir: s.WorkspaceDir(id)}).Remove(); err != nil {
+	defer lock.Unlock()
+	if rec, err = s.Load(id); err != nil {
+		return nil, false, err
+	}
+	rec.markExited(code, "", time.Now().UTC())
+	if cg, err := cgroups.New(rec.ID, rec.CgroupManager); err == nil {
+		if rec.State.OOMKilled, err = cg.OOMKilled(); err != nil {
+			log.Warnf("reading OOM events: %v", err)
+		}
+	}
+	if rec.Config.AutoRemove {
+		s.Emit("die", rec, exitAttrs(code))
+		return rec, true, s.destroy(rec)
+	}
+	decide(rec)
+	if err := s.release(rec); err != nil {
+		return rec, false, err
+	}
+	return rec, false, s.write(rec)
+}
+
+func exitAttrs(code int) map[string]string { return map[string]string{"exitCode": strconv.Itoa(code)} }
+
+// destroy removes a container that no longer runs: what it holds on the
+// host, its writable layer, its address, then its record. The caller
+// holds its lock.
+func (s *Store) destroy(rec *Record) error {
+	if err := s.releaseAndRemoveLayer(rec); err != nil {
 		return err
 	}
 	// Only a networked container holds an address (an unreadable record
 	// might): the common case takes no network lock.
 	if network.Bridged(rec.Config.Network) || rec.unreadable {
-		if err := network.NewStore(s.Layout.Root).Release(id); err != nil {
+		if err := network.NewStore(s.Layout.Root).Release(rec.ID); err != nil {
 			return err
 		}
 	}
-	if err := s.Delete(id, rec.Name); err != nil {
+	if err := s.Delete(rec.ID, rec.Name); err != nil {
 		return err
 	}
 	s.Emit("destroy", rec, nil)
 	return nil
+}
+
+// releaseAndRemoveLayer is release, then the removal of the writable
+// layer. The layer (unmounted, then removed) and the rest (cgroups, veth)
+// do not wait for each other: they go at once, on the machine's two CPUs
+// (the veth alone can take the kernel 10 ms), unless the trace is on,
+// which shows the steps one after another in the series' order.
+func (s *Store) releaseAndRemoveLayer(rec *Record) error {
+	ws := Workspace{Dir: s.WorkspaceDir(rec.ID)}
+	if trace.On() {
+		if err := s.release(rec); err != nil {
+			return err
+		}
+		return ws.Remove()
+	}
+	layer := make(chan error, 1)
+	go func() {
+		err := ws.Unmount()
+		if err == nil {
+			err = ws.Remove()
+		}
+		layer <- err
+	}()
+	err := s.releaseHost(rec)
+	if lerr := <-layer; lerr != nil {
+		if err == nil {
+			return lerr
+		}
+		return utils.JoinCleanup(lerr, "releasing its cgroups and network", err)
+	}
+	return err
 }
 
 // release frees what a container that is not running holds on the host:
@@ -199,6 +268,11 @@ func (s *Store) release(rec *Record) error {
 	if err := (Workspace{Dir: s.WorkspaceDir(rec.ID)}).Unmount(); err != nil {
 		return err
 	}
+	return s.releaseHost(rec)
+}
+
+// releaseHost is release but for the rootfs mount.
+func (s *Store) releaseHost(rec *Record) error {
 	// The containers sharing its ipc namespace hold their own binds of
 	// its /dev/shm, in their mount namespaces.
 	if rec.Config.IpcMode == ModeShareable || rec.unreadable {

@@ -5,10 +5,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
@@ -504,19 +502,10 @@ func (c *Running) WaitRestart(b *Backoff) (int, RestartDecision, error) {
 			log.Warn(err)
 		}
 	}()
-	var autoRemove bool
 	// `stop --trace` asks for the teardown done here, in its own file.
 	defer c.store.traceTeardown(c.ID)()
-	rec, err := c.store.Update(c.ID, func(rec *Record) error {
-		rec.markExited(code, "", time.Now().UTC())
-		autoRemove = rec.Config.AutoRemove
-		if cg, err := cgroups.New(rec.ID, rec.CgroupManager); err == nil {
-			if rec.State.OOMKilled, err = cg.OOMKilled(); err != nil {
-				log.Warnf("reading OOM events: %v", err)
-			}
-		}
+	rec, removed, err := c.store.RecordExit(c.ID, code, func(rec *Record) {
 		next = decideRestart(rec, b, code, c.stopRequested.Load())
-		return c.store.release(rec)
 	})
 	if err != nil {
 		if rec == nil {
@@ -526,14 +515,16 @@ func (c *Running) WaitRestart(b *Backoff) (int, RestartDecision, error) {
 		}
 		return code, RestartDecision{}, err
 	}
-	log.Debug("exit recorded, mounts and cgroups released")
-	c.store.Emit("die", rec, map[string]string{"exitCode": strconv.Itoa(code)})
-	if autoRemove {
-		if err := c.store.RemoveWithVolumes(c.ID, false); err != nil {
+	if removed {
+		// As RemoveWithVolumes, once the container is gone.
+		if err := c.store.Volumes().RemoveAnonymous(rec.Config.Volumes); err != nil {
 			return code, RestartDecision{}, err
 		}
 		log.Debug("container removed (--rm)")
+		return code, RestartDecision{}, werr
 	}
+	log.Debug("exit recorded, mounts and cgroups released")
+	c.store.Emit("die", rec, exitAttrs(code))
 	return code, next, werr
 }
 
