@@ -230,9 +230,9 @@ func (s *Store) destroy(rec *Record) error {
 
 // releaseAndRemoveLayer is release, then the removal of the writable
 // layer. The layer (unmounted, then removed) and the rest (cgroups, veth)
-// do not wait for each other: they go at once, on the machine's two CPUs
-// (the veth alone can take the kernel 10 ms), unless the trace is on,
-// which shows the steps one after another in the series' order.
+// do not wait for each other (concurrently: the veth alone can take the
+// kernel 10 ms). With the trace on, the steps keep the series' order:
+// unmount, cgroups and network, then the layer's removal.
 func (s *Store) releaseAndRemoveLayer(rec *Record) error {
 	ws := Workspace{Dir: s.WorkspaceDir(rec.ID)}
 	if trace.On() {
@@ -241,22 +241,12 @@ func (s *Store) releaseAndRemoveLayer(rec *Record) error {
 		}
 		return ws.Remove()
 	}
-	layer := make(chan error, 1)
-	go func() {
-		err := ws.Unmount()
-		if err == nil {
-			err = ws.Remove()
+	return concurrently(func() error {
+		if err := ws.Unmount(); err != nil {
+			return err
 		}
-		layer <- err
-	}()
-	err := s.releaseHost(rec)
-	if lerr := <-layer; lerr != nil {
-		if err == nil {
-			return lerr
-		}
-		return utils.JoinCleanup(lerr, "releasing its cgroups and network", err)
-	}
-	return err
+		return ws.Remove()
+	}, func() error { return s.releaseHost(rec) })
 }
 
 // release frees what a container that is not running holds on the host:

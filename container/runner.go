@@ -131,9 +131,15 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 
 	// The mounts init is told of exist before init does: its mount
 	// namespace is a copy of ours as it is at the clone, and a mount made
-	// later would not show in it.
+	// later would not show in it. So do the cgroups and their limits: on
+	// v2 init is created inside them, on v1 it joins them itself first
+	// thing. The two do not wait for each other (see concurrently).
 	ws := Workspace{Dir: r.Store.WorkspaceDir(id), Volatile: rec.Config.AutoRemove}
-	if err := ws.Mount(rec.Layers); err != nil {
+	var cg cgroups.Manager
+	if err := concurrently(
+		func() error { return ws.Mount(rec.Layers) },
+		func() (err error) { cg, err = makeCgroups(rec); return err },
+	); err != nil {
 		return nil, err
 	}
 	shm := j.shm
@@ -141,13 +147,6 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 		if shm, err = r.Store.mountShm(rec); err != nil {
 			return nil, err
 		}
-	}
-
-	// The cgroups and their limits exist before init does: on v2 init is
-	// created inside them, on v1 it joins them itself first thing.
-	cg, err := makeCgroups(rec)
-	if err != nil {
-		return nil, err
 	}
 	cgDir, err := cg.Placement().OpenDir()
 	if err != nil {
