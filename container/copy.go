@@ -42,7 +42,7 @@ func (s *Store) WithFS(id string, fn func(*FS) error) (err error) {
 	if err != nil {
 		return err
 	}
-	ws := Workspace{Dir: s.WorkspaceDir(id)}
+	ws := Workspace{Dir: s.WorkspaceDir(id), InitLayers: InitLayerDir(s.Layout.Root)}
 	if !rec.State.Alive() {
 		if err := ws.Mount(rec.Layers); err != nil {
 			return err

@@ -26,6 +26,9 @@ type Workspace struct {
 	// the state root's disk, everyone's dirty data), which was the
 	// slowest step of a run --rm teardown.
 	Volatile bool
+	// InitLayers is where the image's init layer is found or made
+	// (initlayer.go); empty: none, init makes its mount points itself.
+	InitLayers string
 }
 
 // Upper is where the container's own changes live.
@@ -79,6 +82,27 @@ func (w Workspace) Mount(layers []string) error {
 	}
 	if mounted, err := utils.IsMountRoot(w.Merged()); err != nil || mounted {
 		return err
+	}
+	err := w.mountMerged(lower)
+	if errors.Is(err, unix.ENOENT) && w.InitLayers != "" {
+		// An image prune removed the init layer between our look and
+		// the mount: made again.
+		err = w.mountMerged(lower)
+	}
+	return err
+}
+
+// mountMerged mounts the overlay of lower (top first), under the image's
+// init layer if it needs one, at merged.
+func (w Workspace) mountMerged(lower []string) error {
+	if w.InitLayers != "" {
+		init, err := initLayer(w.InitLayers, w.Lower(), lower)
+		if err != nil {
+			return err
+		}
+		if init != "" {
+			lower = append([]string{init}, lower...)
+		}
 	}
 	opts := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + w.Upper() + ",workdir=" + w.work()
 	if w.Volatile {

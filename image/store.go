@@ -387,6 +387,9 @@ func (s *Store) Collect(inUse []string) error {
 		}
 		freed = append(freed, "sha256:"+l.Name())
 	}
+	if err := s.removeInitLayers(overlays); err != nil {
+		return err
+	}
 	blobs, err := os.ReadDir(filepath.Join(s.blobDir(), "sha256"))
 	if err != nil && !os.IsNotExist(err) {
 		return errors.Wrap(err, "read blobs")
@@ -408,6 +411,32 @@ func (s *Store) Collect(inUse []string) error {
 		}
 		return nil
 	})
+}
+
+// removeInitLayers removes the init layers (<root>/layers/init, see
+// container/initlayer.go) that no mounted container uses. They are made
+// from an image's files by the start that needs one, so one removed here
+// is made again when needed; a start that loses its layer between its
+// look and its mount makes it again and retries.
+func (s *Store) removeInitLayers(overlays []*mountinfo.Info) error {
+	dir := filepath.Join(s.layout.LayerDir(), "init")
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return errors.Wrap(err, "read init layers")
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if mountedAsLower(overlays, p) {
+			continue
+		}
+		if err := s.removeLayer(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mountedAsLower reports whether layer is a lower directory of a mount.
