@@ -170,7 +170,7 @@ func (s *Store) Remove(id string, force bool) error {
 	if err := killMonitor(&rec.State); err != nil {
 		return err
 	}
-	return s.destroy(rec)
+	return s.destroy(rec, false)
 }
 
 // RecordExit records that container id's init ended with code and
@@ -196,7 +196,7 @@ func (s *Store) RecordExit(id string, code int, decide func(*Record)) (rec *Reco
 	}
 	if rec.Config.AutoRemove {
 		s.Emit("die", rec, exitAttrs(code))
-		return rec, true, s.destroy(rec)
+		return rec, true, s.destroy(rec, true)
 	}
 	decide(rec)
 	if err := s.release(rec); err != nil {
@@ -209,9 +209,13 @@ func exitAttrs(code int) map[string]string { return map[string]string{"exitCode"
 
 // destroy removes a container that no longer runs: what it holds on the
 // host, its writable layer, its address, then its record. The caller
-// holds its lock.
-func (s *Store) destroy(rec *Record) error {
-	if err := s.releaseAndRemoveLayer(rec); err != nil {
+// holds its lock. exited: its init has just been reaped here (a --rm
+// container's exit), so its veth is left to the kernel, which removes it
+// with the network namespace, and its address stays taken until then;
+// rm and stop wait for it (deleting it if the namespace is held), so
+// they return with the address free.
+func (s *Store) destroy(rec *Record, exited bool) error {
+	if err := s.releaseAndRemoveLayer(rec, exited); err != nil {
 		return err
 	}
 	// Only a networked container holds an address (an unreadable record
@@ -233,10 +237,13 @@ func (s *Store) destroy(rec *Record) error {
 // do not wait for each other (concurrently: the veth alone can take the
 // kernel 10 ms). With the trace on, the steps keep the series' order:
 // unmount, cgroups and network, then the layer's removal.
-func (s *Store) releaseAndRemoveLayer(rec *Record) error {
+func (s *Store) releaseAndRemoveLayer(rec *Record, leaveVeth bool) error {
 	ws := Workspace{Dir: s.WorkspaceDir(rec.ID)}
 	if trace.On() {
-		if err := s.release(rec); err != nil {
+		if err := ws.Unmount(); err != nil {
+			return err
+		}
+		if err := s.releaseHost(rec, leaveVeth); err != nil {
 			return err
 		}
 		return ws.Remove()
@@ -246,7 +253,7 @@ func (s *Store) releaseAndRemoveLayer(rec *Record) error {
 			return err
 		}
 		return ws.Remove()
-	}, func() error { return s.releaseHost(rec) })
+	}, func() error { return s.releaseHost(rec, leaveVeth) })
 }
 
 // release frees what a container that is not running holds on the host:
@@ -258,11 +265,12 @@ func (s *Store) release(rec *Record) error {
 	if err := (Workspace{Dir: s.WorkspaceDir(rec.ID)}).Unmount(); err != nil {
 		return err
 	}
-	return s.releaseHost(rec)
+	return s.releaseHost(rec, false)
 }
 
-// releaseHost is release but for the rootfs mount.
-func (s *Store) releaseHost(rec *Record) error {
+// releaseHost is release but for the rootfs mount; with leaveVeth the
+// veth is left to the kernel (network.Disconnect).
+func (s *Store) releaseHost(rec *Record, leaveVeth bool) error {
 	// The containers sharing its ipc namespace hold their own binds of
 	// its /dev/shm, in their mount namespaces.
 	if rec.Config.IpcMode == ModeShareable || rec.unreadable {
@@ -310,7 +318,7 @@ func (s *Store) releaseHost(rec *Record) error {
 		log.Warnf("not removing the veth of %s: another container's ID has the same prefix", utils.ShortID(rec.ID))
 		return nil
 	}
-	return network.Disconnect(rec.ID, len(rec.Config.Ports) > 0 || rec.unreadable)
+	return network.Disconnect(rec.ID, len(rec.Config.Ports) > 0 || rec.unreadable, leaveVeth)
 }
 
 // vethPrefix is how much of an ID network.Disconnect's veth name holds.

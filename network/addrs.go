@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/pkg/errors"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"mydocker/utils"
@@ -40,6 +41,20 @@ import (
 
 // slotSize is the size of a slot: a container ID, 64 hex digits.
 const slotSize = 64
+
+// departed starts a slot whose container is gone but whose veth the
+// kernel has not removed yet: it goes with the container's network
+// namespace, some milliseconds after its last process, and a --rm
+// container's exit does not wait for it (RecordExit). The slot holds the
+// mark and the ID (its first 63 characters), and the address stays taken
+// until that veth is gone, so no new container meets the dying interface
+// with its address: an allocation takes such a slot once it finds the
+// veth gone (allocate), and network rm waits for it.
+const departed = '~'
+
+// maxDeparted bounds how many departed slots below the lowest free one an
+// allocation looks at (one netlink request each).
+const maxDeparted = 64
 
 // addrSet is the allocation state of one network.
 type addrSet struct {
@@ -167,6 +182,15 @@ func (a *addrSet) open() (*os.File, error) {
 type scan struct {
 	held int64 // offset of owner's slot, or -1
 	free int64 // offset of the lowest free slot, or -1 if every one is taken
+	// departed are the departed slots below free (all of them when
+	// every slot is taken), lowest first, at most maxDeparted.
+	departed []departedSlot
+}
+
+// departedSlot is a slot holding a container whose veth may still exist.
+type departedSlot struct {
+	off  int64
+	veth string
 }
 
 // scan reads the slots of f once, looking for owner's and the lowest
@@ -185,6 +209,11 @@ func (a *addrSet) scan(f *os.File, owner string) (scan, error) {
 					if chunk[i] == 0 {
 						res.free = off + int64(i)
 						break
+					}
+					if chunk[i] == departed && len(res.departed) < maxDeparted {
+						if veth, ok := ownerVeth(slotOwner(chunk[i+1 : i+slotSize])); ok {
+							res.departed = append(res.departed, departedSlot{off + int64(i), veth})
+						}
 					}
 				}
 			}
@@ -315,14 +344,32 @@ func (a *addrSet) allocate(owner string, want net.IP) (net.IP, error) {
 		}
 		if o, err := readSlot(f, a.offset(v)); err != nil {
 			return nil, err
+		} else if o != "" && o[0] == departed {
+			if veth, ok := ownerVeth(o[1:]); ok {
+				if gone, err := linkGone(veth); err != nil {
+					return nil, err
+				} else if !gone {
+					return nil, errors.Errorf("address %s is still in use by the interface of removed container %s", uintToIP(v), shortID(o[1:]))
+				}
+			}
 		} else if o != "" {
 			return nil, errors.Errorf("address %s is already in use by container %s", uintToIP(v), shortID(o))
 		}
 	} else {
-		if sc.free < 0 {
+		free := sc.free
+		// A lower address whose departed holder's veth is gone is free.
+		for _, d := range sc.departed {
+			if gone, err := linkGone(d.veth); err != nil {
+				return nil, err
+			} else if gone {
+				free = d.off
+				break
+			}
+		}
+		if free < 0 {
 			return nil, errors.Wrapf(ErrFull, "subnet %s is full (%d addresses in use)", a.subnet, a.last-a.first+1)
 		}
-		v = a.first + uint32(sc.free/slotSize)
+		v = a.first + uint32(free/slotSize)
 	}
 	if err := writeSlot(f, a.offset(v), owner); err != nil {
 		return nil, err
@@ -367,37 +414,77 @@ func (a *addrSet) release(owner string) (bool, error) {
 	if err != nil || sc.held < 0 {
 		return false, err
 	}
+	// Its veth still there (a --rm container's exit leaves it to the
+	// kernel): the address stays taken until it is gone.
+	if veth, ok := ownerVeth(owner); ok {
+		gone, err := linkGone(veth)
+		if err != nil {
+			return true, err
+		}
+		if !gone {
+			return true, writeSlot(f, sc.held, string(departed)+owner[:min(len(owner), slotSize-1)])
+		}
+	}
 	return true, writeSlot(f, sc.held, "")
 }
 
 // owners lists the containers holding addresses, in address order
-// (network rm asks; it may list every one).
-func (a *addrSet) owners() ([]string, error) {
+// (network rm asks; it may list every one), and the veths of the departed
+// ones.
+func (a *addrSet) owners() (owners, veths []string, err error) {
 	f, err := os.Open(a.path)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, errors.Wrap(err, "read the address slots")
+		return nil, nil, errors.Wrap(err, "read the address slots")
 	}
 	defer f.Close()
-	var out []string
 	seen := map[string]bool{}
 	err = a.walk(f, func(_ int64, chunk []byte) bool {
 		for i := 0; i < len(chunk); i += slotSize {
 			slot := chunk[i : i+slotSize]
-			if slot[0] == 0 {
-				continue
+			switch o := slotOwner(slot); {
+			case slot[0] == 0 || seen[o]:
+			case slot[0] == departed:
+				if veth, ok := ownerVeth(o[1:]); ok {
+					veths = append(veths, veth)
+				}
+			default:
+				owners = append(owners, o)
 			}
-			if j := bytes.IndexByte(slot, 0); j >= 0 {
-				slot = slot[:j]
-			}
-			if o := string(slot); !seen[o] {
-				seen[o] = true
-				out = append(out, o)
-			}
+			seen[slotOwner(slot)] = true
 		}
 		return true
 	})
-	return out, err
+	return owners, veths, err
+}
+
+// slotOwner is what a slot holds, without its NUL padding.
+func slotOwner(slot []byte) string {
+	if j := bytes.IndexByte(slot, 0); j >= 0 {
+		slot = slot[:j]
+	}
+	return string(slot)
+}
+
+// ownerVeth is the veth of the container whose ID starts with id, if id
+// is long enough to name one (a container ID is).
+func ownerVeth(id string) (string, bool) {
+	if len(id) < 11 {
+		return "", false
+	}
+	return vethName(id), true
+}
+
+// linkGone says whether the link name does not exist.
+func linkGone(name string) (bool, error) {
+	_, err := netlink.LinkByName(name)
+	if _, ok := err.(netlink.LinkNotFoundError); ok {
+		return true, nil
+	}
+	if err != nil {
+		return false, errors.Wrapf(err, "find %s", name)
+	}
+	return false, nil
 }

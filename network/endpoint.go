@@ -283,12 +283,19 @@ func containsSeq(f []string, a, b string) bool {
 
 // Disconnect removes container id's veth and, if it may have published
 // ports, its port rules. The address stays reserved until Release. Parts
-// already gone are fine.
-func Disconnect(id string, ports bool) error {
+// already gone are fine. With leaveVeth (the container's last process
+// has just exited, and nothing waits on its removal), the veth is left
+// to the kernel, which removes it with the container's network namespace
+// some milliseconds later: Release then keeps the address taken until
+// it is gone (addrs.go's departed slots).
+func Disconnect(id string, ports, leaveVeth bool) error {
 	if ports {
 		if err := deleteRules(ctrComment(id), "nat"); err != nil {
 			return err
 		}
+	}
+	if leaveVeth {
+		return nil
 	}
 	return awaitLinkGone(vethName(id))
 }

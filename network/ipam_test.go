@@ -168,7 +168,7 @@ func heldIn(t *testing.T, root, name string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := a.owners()
+	held, _, err := a.owners()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestAddrsSparseSlots(t *testing.T) {
 	if found, err := a.release("low"); !found || err != nil {
 		t.Fatalf("release low: %v %v", found, err)
 	}
-	if held, err := a.owners(); err != nil || fmt.Sprint(held) != "[next other]" {
+	if held, _, err := a.owners(); err != nil || fmt.Sprint(held) != "[next other]" {
 		t.Fatalf("holders = %v, %v", held, err)
 	}
 	if ip, err := a.allocate("again", nil); err != nil || ip.String() != "10.9.0.2" {

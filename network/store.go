@@ -451,10 +451,10 @@ func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 	if p, err := s.loadPool(name); err == nil {
 		// The addresses go with the network: only holders still running
 		// keep it (an unusable pool, with a bad subnet, holds none).
-		var held []string
+		var held, departing []string
 		if a, err := s.addrs(name, p); err != nil {
 			log.Warnf("network %s: %v", name, err)
-		} else if held, err = a.owners(); err != nil {
+		} else if held, departing, err = a.owners(); err != nil {
 			// Who holds an address is unknown: a running holder
 			// would lose its network.
 			return errors.Wrapf(err, "network %s", name)
@@ -472,6 +472,13 @@ func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 				short[i] = utils.ShortID(o)
 			}
 			return errors.Errorf("network %s is in use by container(s) %s: remove them first", name, strings.Join(short, ", "))
+		}
+		// Removed containers whose veths the kernel has yet to take
+		// away with their namespaces: gone before their bridge is.
+		for _, veth := range departing {
+			if err := awaitLinkGone(veth); err != nil {
+				return errors.Wrapf(err, "network %s", name)
+			}
 		}
 	}
 	return s.destroy(n)

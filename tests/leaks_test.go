@@ -67,7 +67,7 @@ func (e *env) assertNoLeftovers() {
 			e.t.Errorf("cgroup left: %s", d)
 			removeCgroupDir(e.t, d)
 		}
-		if veth := "mdv" + id[:11]; linkExists(veth) {
+		if veth := "mdv" + id[:11]; vethLeft(veth) {
 			e.t.Errorf("veth left: %s", veth)
 			_ = exec.Command("ip", "link", "del", veth).Run()
 		}

@@ -63,7 +63,8 @@ func portsOn(t *testing.T, bridge string) []string {
 }
 
 // shortRun runs one run --rm on network name that pings the gateway, and
-// checks that when it has returned its veth is gone. It returns an error
+// checks that its veth goes (the kernel removes it with the container's
+// network namespace, once run --rm has returned). It returns an error
 // rather than failing, so goroutines can call it.
 func (e *env) shortRun(name, gw string) error {
 	r, err := e.exec(nil, "run", "--rm", "--network", name, "busybox", "sh", "-c",
@@ -76,16 +77,17 @@ func (e *env) shortRun(name, gw string) error {
 		return fmt.Errorf("gateway %s not reached: %q %s", gw, r.stdout, r.stderr)
 	}
 	// The hostname is the short ID, which names the veth.
-	if veth := "mdv" + f[0][:11]; linkExists(veth) {
-		return fmt.Errorf("veth %s still there after run --rm returned", veth)
+	if veth := "mdv" + f[0][:11]; vethLeft(veth) {
+		return fmt.Errorf("veth %s still there seconds after run --rm returned", veth)
 	}
 	return nil
 }
 
 // Short containers one after another and side by side each get a working
-// network, and none leaves an interface or an address: when run --rm
-// returns, the kernel has removed its veth (or mydocker has), so the
-// next container never meets a dying interface with its address.
+// network, and none leaves an interface or an address: the kernel removes
+// each one's veth with its network namespace, once run --rm has returned,
+// and its address is free again then (TestNetworkDepartedAddressKept
+// shows it is not before).
 func TestNetworkShortContainersInARowAndInParallel(t *testing.T) {
 	e := newEnv(t)
 	// 29 addresses: one lost per run would run out before the end.
@@ -130,6 +132,61 @@ func TestNetworkShortContainersInARowAndInParallel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A --rm container's exit leaves its veth to the kernel, which removes it
+// with the container's network namespace: while something still holds
+// that namespace (here a container joined to it), the veth stays, and so
+// does the address, taken: a new container gets another, and the joined
+// one keeps its network. Once the namespace goes, so do the veth and the
+// hold on the address.
+func TestNetworkDepartedAddressKept(t *testing.T) {
+	e := newEnv(t)
+	name, subnet := e.createNetwork(24)
+	gw := gatewayOf(t, subnet)
+	a := e.ok("run", "-d", "--rm", "--network", name, "busybox", "sleep", "1000")
+	ip := e.ip(a)
+	e.ok("run", "-d", "--name", "j", "--network", "container:"+a, "busybox", "sleep", "1000")
+	e.ok("stop", "-t", "0", a)
+	waitFor(t, "the --rm container to be removed", func() bool {
+		return !strings.Contains(e.ok("ps", "-a", "-q", "--no-trunc"), a)
+	})
+	veth := "mdv" + a[:11]
+	if !linkExists(veth) {
+		t.Fatalf("veth %s gone while a joined container holds its namespace", veth)
+	}
+	if got := e.ok("exec", "j", "sh", "-c", "ping -c 1 -W 10 "+gw+" >/dev/null && echo reached"); got != "reached" {
+		t.Errorf("the joined container lost its network: %q", got)
+	}
+	got := e.ok("run", "--rm", "--network", name, "busybox", "ip", "-4", "-o", "addr", "show", "eth0")
+	if strings.Contains(got, " "+ip+"/") {
+		t.Fatalf("a new container got %s, the address of the departed one's veth, still there: %q", ip, got)
+	}
+	r := e.run(125, "run", "--rm", "--network", name, "--ip", ip, "busybox", "true")
+	if !strings.Contains(r.stderr, "still in use") {
+		t.Errorf("--ip %s of the departing veth: %q", ip, r.stderr)
+	}
+	e.ok("rm", "-f", "j")
+	if vethLeft(veth) {
+		t.Fatalf("veth %s left after the namespace's last holder went", veth)
+	}
+	got = e.ok("run", "--rm", "--network", name, "busybox", "ip", "-4", "-o", "addr", "show", "eth0")
+	if !strings.Contains(got, " "+ip+"/") {
+		t.Errorf("once the veth went, a new container has %q, want the freed %s", got, ip)
+	}
+	// network rm does not count a departed container as a holder, and
+	// takes its veth away before the bridge, held namespace or not.
+	a = e.ok("run", "-d", "--rm", "--network", name, "busybox", "sleep", "1000")
+	e.ok("run", "-d", "--name", "j2", "--network", "container:"+a, "busybox", "sleep", "1000")
+	e.ok("stop", "-t", "0", a)
+	waitFor(t, "the --rm container to be removed", func() bool {
+		return !strings.Contains(e.ok("ps", "-a", "-q", "--no-trunc"), a)
+	})
+	e.ok("network", "rm", name)
+	if linkExists("mdv" + a[:11]) {
+		t.Errorf("veth of a departed container left by network rm")
+	}
+	e.ok("rm", "-f", "j2")
 }
 
 // A container whose network namespace someone outside still holds keeps

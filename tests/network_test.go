@@ -107,6 +107,19 @@ func linkExists(name string) bool {
 	return err == nil
 }
 
+// vethLeft reports whether the veth name is still there after the few
+// seconds the kernel may take to remove it: a --rm container's exit
+// leaves its veth to the kernel, which removes it with the container's
+// network namespace once that is freed.
+func vethLeft(name string) bool {
+	for deadline := time.Now().Add(5 * time.Second); linkExists(name); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return true
+		}
+	}
+	return false
+}
+
 const webScript = `mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www`
 
 func TestNetworkCreateListRemove(t *testing.T) {
