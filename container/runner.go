@@ -111,8 +111,10 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	}
 	// A previous run may have used up the space kept for recording its
 	// exit; without it this run's exit may go unrecorded on a full disk.
-	if err := r.Store.Reserve(id); err != nil {
-		log.Warn(err)
+	if needsReserve(rec) {
+		if err := r.Store.Reserve(id); err != nil {
+			log.Warn(err)
+		}
 	}
 	defer func() {
 		if err != nil {

@@ -280,6 +280,26 @@ func TestFullDiskLogKeepsContainerRunning(t *testing.T) {
 	if n := strings.Count(string(mon), "could not be written"); n != 1 {
 		t.Fatalf("monitor log: %q", mon)
 	}
+	e.ok("rm", id)
+
+	// --rm keeps no reserve (its exit is never written to its record,
+	// which goes at once): it exits 7 all the same, and leaves nothing.
+	r = e.run(7, append([]string{"run", "--rm"}, countingCmd...)...)
+	if got := strings.Count(r.stdout, "\n"); got != 2000 {
+		t.Fatalf("--rm output: %d lines", got)
+	}
+	if out := e.ok("ps", "-aq"); out != "" {
+		t.Fatalf("--rm container left: %q", out)
+	}
+	entries, err := os.ReadDir(filepath.Join(e.root, "containers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range entries {
+		if !strings.HasPrefix(en.Name(), ".") {
+			t.Errorf("left in containers/: %s", en.Name())
+		}
+	}
 }
 
 // waitRecorded waits until the monitor of id has written its exit to the
