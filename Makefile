@@ -137,16 +137,21 @@ demo: deps build image
 # conmon, ps and run with 100 containers present, IPAM with 1,000
 # addresses taken (BENCH=scale); pulling a 100 MB multi-layer image from
 # a local registry against skopeo and podman (BENCH=pull). Timings are
-# medians of BENCH_N runs, pulls of PULL_ROUNDS rounds; plus the Go
-# benchmarks of the hot pure pieces. It exits 0 when a target is missed
-# (the verdict says so), non-zero when a measurement fails.
+# medians of BENCH_N runs, pulls of PULL_ROUNDS rounds; then the Go
+# benchmarks of the hot pure pieces. Those come last: saving records and
+# addresses thousands of times makes and deletes thousands of files, and
+# on a file system without a journal (this VM's) ext4 then steps over
+# every inode freed in the last minutes for each file it makes, which
+# slowed the starts measured right after by a third. It exits 0 when a
+# target is missed (the verdict says so), non-zero when a measurement
+# fails.
 BENCH_N ?= 30
 PULL_ROUNDS ?= 5
 BENCH ?= all
 bench: deps build
 	@echo "make bench: missing peers (runc, skopeo, podman, docker-registry) were installed from Debian's packages above; it starts a registry on 127.0.0.1, runc and podman containers in private state roots, and bridges and NAT rules, all removed at its end" >&2
-	$(GO) test -run '^$$' -bench . -benchmem ./container ./network
 	$(GO) run ./bench -mydocker ./mydocker -n $(BENCH_N) -rounds $(PULL_ROUNDS) -what $(BENCH)
+	$(GO) test -run '^$$' -bench . -benchmem ./container ./network
 
 clean:
 	rm -rf mydocker mydocker-init mydocker-inside mydocker-monitor mydocker-kube .vmtest
