@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"mydocker/trace"
@@ -99,7 +100,10 @@ func makeInitLayer(path string, missing []string, mode, uid, gid uint32) (err er
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(tmp) //nolint:errcheck // never mounted: plain files
+			// Never mounted: plain files. What cannot be removed keeps
+			// its unpack- name, which the image store's sweep removes
+			// once this process is gone.
+			err = utils.JoinCleanup(err, "removing "+tmp, os.RemoveAll(tmp))
 		}
 	}()
 	if err := unix.Chmod(tmp, 0o755); err != nil {
@@ -127,7 +131,11 @@ func makeInitLayer(path string, missing []string, mode, uid, gid uint32) (err er
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		if fi, serr := os.Lstat(path); serr == nil && fi.IsDir() {
-			os.RemoveAll(tmp) //nolint:errcheck // another start made the same layer first
+			// Another start made the same layer first: ours goes, and
+			// the start goes on with theirs (a leftover is swept later).
+			if rerr := os.RemoveAll(tmp); rerr != nil {
+				log.Warnf("remove the spare init layer %s: %v", tmp, rerr)
+			}
 			return nil
 		}
 		return errors.Wrap(err, "create an init layer")
