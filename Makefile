@@ -27,6 +27,8 @@ LDFLAGS   ?= -s -w -extldflags "-static" -X main.gitCommit=$(GIT_COMMIT) -X mydo
 CGO_BUILD_CFLAGS := -O2 -g '-DMYDOCKER_BUILD_ID=\"$(BUILD_ID)\"'
 # mydocker-inside: the lean program init and exec run as inside a
 # container (cmd/mydocker-inside), beside mydocker, which finds it there;
+# built without the systemd cgroup driver (tag nosystemd), whose D-Bus
+# client it never uses and would initialise on every start;
 # mydocker-monitor: the lean program a detached container's monitor runs
 # (cmd/mydocker-monitor), found there too; mydocker-kube: the whole CLI
 # with play kube and generate kube (tag kube), which mydocker runs for
@@ -34,7 +36,7 @@ CGO_BUILD_CFLAGS := -O2 -g '-DMYDOCKER_BUILD_ID=\"$(BUILD_ID)\"'
 build: toolchain
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) kube' -ldflags '$(LDFLAGS)' -o mydocker-kube .
-	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
+	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) nosystemd' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-monitor ./cmd/mydocker-monitor
 	$(CC) -static -Os -s -Wall -o mydocker-init container/inside/reaper/reaper.c
 

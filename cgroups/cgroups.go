@@ -99,7 +99,7 @@ func New(id, driver string) (Manager, error) {
 		if l.mode != V2 {
 			return nil, errors.New("the systemd cgroup manager needs a cgroup v2 host")
 		}
-		return newSystemd(l.mounts[""], id), nil
+		return newSystemdManager(l.mounts[""], id)
 	}
 	if l.mode == V2 {
 		return NewV2(l.mounts[""], Name(id)), nil

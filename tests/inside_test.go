@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -60,6 +61,25 @@ func versionOf(t *testing.T, bin string) (build, inside string) {
 		t.Fatal(err)
 	}
 	return v.BuildID, v.Inside
+}
+
+// The companion make builds links none of the modules init never uses:
+// the systemd cgroup driver's D-Bus client (left out by the tag
+// nosystemd) would be initialised on every run. cmd/mydocker-inside's
+// own test walks the packages; this checks the binary the suite runs.
+func TestInsideBuiltWithoutSystemd(t *testing.T) {
+	info, err := buildinfo.ReadFile(filepath.Join(filepath.Dir(binary), "mydocker-inside"))
+	if err != nil {
+		t.Fatalf("%v (run make build)", err)
+	}
+	for _, dep := range info.Deps {
+		if strings.HasPrefix(dep.Path, "github.com/godbus/dbus") || strings.HasPrefix(dep.Path, "github.com/coreos/go-systemd") {
+			t.Errorf("mydocker-inside links %s", dep.Path)
+		}
+	}
+	if len(info.Deps) == 0 {
+		t.Fatal("mydocker-inside lists no modules: nothing was checked")
+	}
 }
 
 // A companion from another build refuses the config it is given, for run
