@@ -42,3 +42,18 @@ func FuzzIsLowerHex(f *testing.F) {
 		}
 	})
 }
+
+// NewID is 64 lowercase hex digits and never repeats.
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		id := NewID()
+		if len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("NewID() = %q: want 64 hex digits", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewID() repeated %q", id)
+		}
+		seen[id] = true
+	}
+}
