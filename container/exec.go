@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,7 +127,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 	defer signal.Stop(sigs)
 	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
 	done := trace.Begin(trace.Exec, "nsenter -t %d --%s %q: setns into each namespace (mount last), then fork", pid, strings.Join(names, " --"), cfg.Args)
-	child, err := startStub(self.Path(), []string{"mydocker-exec", spec.ExecCommand}, env, append(relay.stdio[:], extra...))
+	child, err := startChild(self.Path(), []string{"mydocker-exec", spec.ExecCommand}, env, append(relay.stdio[:], extra...), &syscall.SysProcAttr{Setpgid: true})
 	done(err)
 	if err != nil {
 		relay.abort()
@@ -158,100 +157,6 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 		return 0, errors.Wrap(werr, "wait for nsexec")
 	}
 	return ExitCode(status), nil
-}
-
-// stubProcess is the started nsexec. It is forked and exec'd with
-// syscall.ForkExec, not os/exec: the first start of a process through
-// os.StartProcess probes pidfd support by forking a child of its own, a
-// quarter of a millisecond on every exec. A pidfd of its own signals the
-// stub safely, even once it is reaped and its pid reused.
-type stubProcess struct {
-	pid   int
-	mu    sync.Mutex
-	pidfd int  // -1: none (a kernel without pidfd_open), or released
-	done  bool // reaped: its pid may be another process's now
-}
-
-// errStubDone is a signal for a stub already reaped.
-var errStubDone = errors.New("nsexec has exited")
-
-// startStub starts path with args and env; files become its fds 0, 1, 2,
-// 3, ... It runs in a process group of its own: the caller's terminal
-// signals us, and we pass them on once, instead of every process getting
-// them twice.
-func startStub(path string, args, env []string, files []*os.File) (*stubProcess, error) {
-	fds := make([]uintptr, len(files))
-	for i, f := range files {
-		fds[i] = f.Fd()
-	}
-	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{Env: env, Files: fds, Sys: &syscall.SysProcAttr{Setpgid: true}})
-	runtime.KeepAlive(files)
-	if err != nil {
-		return nil, err
-	}
-	// Only this process reaps the stub, so its pid is still its own here.
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		pidfd = -1
-	}
-	return &stubProcess{pid: pid, pidfd: pidfd}, nil
-}
-
-// signal passes sig to the stub while it is ours to signal: never once it
-// is reaped, when its pid may name another process (or, cleared, every
-// process: kill(-1)).
-func (p *stubProcess) signal(sig os.Signal) error {
-	s, ok := sig.(syscall.Signal)
-	if !ok {
-		return errors.Errorf("cannot forward %v", sig)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case p.done:
-		return errStubDone
-	case p.pidfd >= 0:
-		return unix.PidfdSendSignal(p.pidfd, s, nil, 0)
-	default:
-		return syscall.Kill(p.pid, s)
-	}
-}
-
-// wait reaps the stub: its status is the command's. It waits for the
-// exit without reaping first (WNOWAIT), so that signal, under the same
-// lock, never sends to the pid once the reap may have freed it.
-func (p *stubProcess) wait() (syscall.WaitStatus, error) {
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PID, p.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if err == nil {
-			break
-		}
-		if err != unix.EINTR {
-			return 0, err
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done = true
-	var ws syscall.WaitStatus
-	for {
-		_, err := syscall.Wait4(p.pid, &ws, 0, nil)
-		if err != syscall.EINTR {
-			return ws, err
-		}
-	}
-}
-
-// release closes the pidfd.
-func (p *stubProcess) release() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done = true
-	if p.pidfd >= 0 {
-		unix.Close(p.pidfd)
-	}
-	p.pidfd = -1
 }
 
 // cgroupJoinFds opens the files through which nsexec joins the

@@ -3,8 +3,8 @@ package container
 import (
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -62,7 +62,7 @@ func cloneFlags(namespaces []Namespace) (uintptr, []Namespace, error) {
 	return flags, join, nil
 }
 
-// joinAndStart starts cmd inside the namespaces of join: this thread
+// joinAndStart runs start inside the namespaces of join: this thread
 // enters them, forks init (a child inherits the namespaces of the thread
 // that forks it; for pid, setns only chooses the children's namespace,
 // which is why init is not made to join them itself), and goes back to
@@ -76,11 +76,12 @@ func cloneFlags(namespaces []Namespace) (uintptr, []Namespace, error) {
 // cannot go back to the host's namespaces it is not unlocked, so the
 // runtime ends it rather than reuse it; init is then killed (Pdeathsig
 // follows the thread that forked it) and the start fails.
-func joinAndStart(cmd *exec.Cmd, join []Namespace) (forkedBy int, err error) {
+func joinAndStart(start func() (*child, error), join []Namespace) (c *child, forkedBy int, err error) {
 	if len(join) == 0 {
 		// This thread forks init, if the caller's goroutine is locked to
 		// it: init's parent-death signal follows this thread.
-		return unix.Gettid(), cmd.Start()
+		c, err := start()
+		return c, unix.Gettid(), err
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -119,24 +120,29 @@ func joinAndStart(cmd *exec.Cmd, join []Namespace) (forkedBy int, err error) {
 					return errors.Wrapf(err, "join %s namespace", ns.Type)
 				}
 			}
-			startErr := cmd.Start()
+			started, startErr := start()
 			if err := back(); err != nil {
 				if startErr == nil {
-					cmd.Process.Kill() //nolint:errcheck // dying already: Pdeathsig
-					cmd.Wait()         //nolint:errcheck // its status is not the failure
+					started.signal(unix.SIGKILL) //nolint:errcheck // dying already: Pdeathsig
+					started.wait()               //nolint:errcheck // its status is not the failure
+					started.release()
 				}
 				return err
 			}
 			runtime.UnlockOSThread()
+			c = started
 			return startErr
 		}()
 	}()
-	return 0, <-errc
+	if err := <-errc; err != nil {
+		return nil, 0, err
+	}
+	return c, 0, nil
 }
 
 // Process is the parent's handle on a container's init process.
 type Process struct {
-	cmd        *exec.Cmd
+	init       *child   // nil when adopted
 	configPipe *os.File // parent's write end of spec.ConfigFd
 	syncSock   *os.File // parent's end of spec.SyncFd
 	Pid        int
@@ -210,16 +216,18 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 	childSock := os.NewFile(uintptr(fds[1]), "sync-child")
 	defer childSock.Close()
 
-	cmd := exec.Command(self.Path(), spec.InitCommand)
-	cmd.Args[0] = "mydocker-init"
-	cmd.Env = []string{} // init reads everything from its config, nothing from the environment
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
-	cmd.ExtraFiles = []*os.File{cfgR, childSock} // spec.ConfigFd, spec.SyncFd
+	args := []string{"mydocker-init", spec.InitCommand}
+	files := []*os.File{stdio.Stdin, stdio.Stdout, stdio.Stderr, cfgR, childSock} // spec.ConfigFd, spec.SyncFd
 	if logTo != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, logTo) // spec.LogFd
-		cmd.Args = append(cmd.Args, spec.LogArg)
+		files = append(files, logTo) // spec.LogFd
+		args = append(args, spec.LogArg)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
+	// Init reads everything from its config, nothing from the
+	// environment, and execs the command with the config's. One P is all
+	// it needs: it runs no goroutines, and each further P costs its Go
+	// runtime's start memory to set up and threads to spin.
+	env := []string{"GOMAXPROCS=1"}
+	sys := &syscall.SysProcAttr{
 		Cloneflags: flags,
 		// The container never outlives the process that watches it: if the
 		// monitor is killed, the kernel kills the container too, and rm -f
@@ -232,22 +240,22 @@ func newProcess(namespaces []Namespace, stdio Stdio, logTo, cgroupDir *os.File) 
 			// getppid with the parent's pid; in another pid namespace
 			// it sees 0 and kills itself (in a new one it is pid 1,
 			// immune to its own SIGKILL). Init sets the signal itself.
-			cmd.SysProcAttr.Pdeathsig = 0
+			sys.Pdeathsig = 0
 		}
 	}
 	if cgroupDir != nil {
-		cmd.SysProcAttr.UseCgroupFD = true
-		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
+		sys.UseCgroupFD = true
+		sys.CgroupFD = int(cgroupDir.Fd())
 	}
 	done := trace.Begin(trace.Namespaces, "clone(%s)%s%s: mydocker init", cloneFlagNames(flags), joinedNames(join), intoCgroup(cgroupDir))
-	forkedBy, err := joinAndStart(cmd, join)
+	c, forkedBy, err := joinAndStart(func() (*child, error) { return startChild(self.Path(), args, env, files, sys) }, join)
 	done(err)
 	if err != nil {
 		cfgW.Close()
 		parentSock.Close()
 		return nil, errors.Wrap(err, "start init in new namespaces")
 	}
-	return &Process{cmd: cmd, configPipe: cfgW, syncSock: parentSock, Pid: cmd.Process.Pid, forkedBy: forkedBy}, nil
+	return &Process{init: c, configPipe: cfgW, syncSock: parentSock, Pid: c.pid, forkedBy: forkedBy}, nil
 }
 
 // adoptProcess is the handle on init when this process inherited it, its
@@ -405,48 +413,61 @@ func (p *Process) readSync() error {
 
 // exitDetail describes how init ended, after it has been reaped.
 func (p *Process) exitDetail() string {
-	if err := p.cmd.Wait(); err != nil {
+	ws, err := p.init.wait()
+	switch {
+	case err != nil:
 		return " (" + err.Error() + ")"
+	case ws.Signaled():
+		return " (signal: " + ws.Signal().String() + ")"
+	case ws.ExitStatus() != 0:
+		return " (exit status " + strconv.Itoa(ws.ExitStatus()) + ")"
 	}
 	return ""
 }
 
 // kill stops an init that failed and reaps it.
 func (p *Process) kill() {
-	if p.cmd.ProcessState == nil {
-		if err := p.cmd.Process.Kill(); err == nil {
-			p.cmd.Wait() //nolint:errcheck // its status is not the failure being reported
-		}
+	if err := p.init.signal(unix.SIGKILL); err == nil {
+		p.init.wait() //nolint:errcheck // its status is not the failure being reported
 	}
+	p.init.release()
 	if p.PtyMaster != nil {
 		p.PtyMaster.Close()
 		p.PtyMaster = nil
 	}
 }
 
-// Signal sends sig to the container's first process.
+// Signal sends sig to the container's first process; once it is reaped,
+// os.ErrProcessDone.
 func (p *Process) Signal(sig os.Signal) error {
 	if p.adopted != nil {
 		return p.adopted.Signal(sig)
 	}
-	return p.cmd.Process.Signal(sig)
+	if err := p.init.signal(sig); err != nil {
+		if errors.Is(err, errChildDone) {
+			return os.ErrProcessDone
+		}
+		return err
+	}
+	return nil
 }
 
 // Wait waits for the container's first process and returns its exit code,
 // 128+N when killed by signal N, as a shell reports it.
 func (p *Process) Wait() (int, error) {
-	var st *os.ProcessState
-	var err error
 	if p.adopted != nil {
-		st, err = p.adopted.Wait()
-	} else {
-		err = p.cmd.Wait()
-		st = p.cmd.ProcessState
+		st, err := p.adopted.Wait()
+		if st == nil {
+			return -1, errors.Wrap(err, "wait for container")
+		}
+		return ExitCode(st.Sys().(syscall.WaitStatus)), nil
 	}
-	if st == nil {
+	ws, err := p.init.wait()
+	p.init.release()
+	if err != nil {
 		return -1, errors.Wrap(err, "wait for container")
 	}
-	return ExitCode(st.Sys().(syscall.WaitStatus)), nil
+	return ExitCode(ws), nil
 }
 
 // ExitCode turns a wait status into the code a shell would report.

@@ -9,18 +9,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The stub is signalled while it runs and never once it is reaped, with
-// or without a pidfd: its pid may then be another process's. (Signal 0
+// A child (exec's stub, a container's init) is signalled while it runs
+// and never once it is reaped, with or without a pidfd: its pid may then
+// be another process's. (Signal 0
 // probes: before this was guarded, a released stub's cleared pid made a
 // forwarded signal kill(-1), every process on the host.)
-func TestStubSignalsOnlyWhileOurs(t *testing.T) {
+func TestChildSignalsOnlyWhileOurs(t *testing.T) {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer null.Close()
 	for _, pidfd := range []bool{true, false} {
-		p, err := startStub("/bin/sleep", []string{"sleep", "100"}, nil, []*os.File{null, null, null})
+		p, err := startChild("/bin/sleep", []string{"sleep", "100"}, nil, []*os.File{null, null, null}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,12 +39,12 @@ func TestStubSignalsOnlyWhileOurs(t *testing.T) {
 		if err != nil || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
 			t.Fatalf("pidfd %v: wait: %v, %v", pidfd, ws, err)
 		}
-		if err := p.signal(syscall.Signal(0)); !errors.Is(err, errStubDone) {
-			t.Errorf("pidfd %v: signal after the reap: %v, want errStubDone", pidfd, err)
+		if err := p.signal(syscall.Signal(0)); !errors.Is(err, errChildDone) {
+			t.Errorf("pidfd %v: signal after the reap: %v, want errChildDone", pidfd, err)
 		}
 		p.release()
-		if err := p.signal(syscall.Signal(0)); !errors.Is(err, errStubDone) {
-			t.Errorf("pidfd %v: signal after release: %v, want errStubDone", pidfd, err)
+		if err := p.signal(syscall.Signal(0)); !errors.Is(err, errChildDone) {
+			t.Errorf("pidfd %v: signal after release: %v, want errChildDone", pidfd, err)
 		}
 	}
 }
