@@ -238,7 +238,7 @@ func (s *Store) destroy(rec *Record, exited bool) error {
 // kernel 10 ms). With the trace on, the steps keep the series' order:
 // unmount, cgroups and network, then the layer's removal.
 func (s *Store) releaseAndRemoveLayer(rec *Record, leaveVeth bool) error {
-	ws := Workspace{Dir: s.WorkspaceDir(rec.ID)}
+	ws := Workspace{Dir: s.WorkspaceDir(rec.ID), Spares: SpareWorkspaceDir(s.Layout.Root)}
 	if trace.On() {
 		if err := ws.Unmount(); err != nil {
 			return err

@@ -136,7 +136,7 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	// later would not show in it. So do the cgroups and their limits: on
 	// v2 init is created inside them, on v1 it joins them itself first
 	// thing. The two do not wait for each other (see concurrently).
-	ws := Workspace{Dir: r.Store.WorkspaceDir(id), Volatile: rec.Config.AutoRemove, InitLayers: InitLayerDir(r.Store.Layout.Root)}
+	ws := Workspace{Dir: r.Store.WorkspaceDir(id), Volatile: rec.Config.AutoRemove, InitLayers: InitLayerDir(r.Store.Layout.Root), Spares: SpareWorkspaceDir(r.Store.Layout.Root)}
 	var cg cgroups.Manager
 	if err := concurrently(
 		func() error { return ws.Mount(rec.Layers) },

@@ -29,6 +29,9 @@ type Workspace struct {
 	// InitLayers is where the image's init layer is found or made
 	// (initlayer.go); empty: none, init makes its mount points itself.
 	InitLayers string
+	// Spares is where empty workspaces are kept for the next container
+	// (spare.go); empty: none are taken or kept.
+	Spares string
 }
 
 // Upper is where the container's own changes live.
@@ -54,8 +57,14 @@ func (w Workspace) Mount(layers []string) error {
 	if err := os.MkdirAll(filepath.Dir(w.Dir), 0o700); err != nil {
 		return errors.Wrap(err, "create overlay dir")
 	}
+	spare := false
 	if _, err := os.Stat(w.Dir); os.IsNotExist(err) {
-		trace.Begin(trace.Layout, "mkdir -m 700 %s %s/{upper,work,merged}", w.Dir, w.Dir)(nil)
+		// With the trace on, the series' mkdir, as its readers follow it.
+		if trace.On() || w.Spares == "" {
+			trace.Begin(trace.Layout, "mkdir -m 700 %s %s/{upper,work,merged}", w.Dir, w.Dir)(nil)
+		} else {
+			spare = w.takeSpare()
+		}
 	}
 	for _, d := range []string{w.Dir, w.Upper(), w.work(), w.Merged(), w.Lower()} {
 		err := os.Mkdir(d, 0o700)
@@ -65,8 +74,9 @@ func (w Workspace) Mount(layers []string) error {
 		// A new upper dir takes the image's / (top layer) mode and owner:
 		// overlayfs shows the upper dir's as the container's /, and 0700
 		// there locks every non-root user in the container out of all
-		// of it. An existing one keeps what the container made of it.
-		if err == nil && d == w.Upper() {
+		// of it. An existing one keeps what the container made of it; a
+		// spare one is new to this container.
+		if (err == nil || spare) && d == w.Upper() {
 			if err := copyRootAttrs(layers[len(layers)-1], d); err != nil {
 				return errors.Wrap(err, "create workspace")
 			}
@@ -181,8 +191,13 @@ func (w Workspace) Unmount() error {
 }
 
 // Remove deletes the workspace, refusing while anything is mounted in it.
+// A workspace its container left empty is kept as a spare instead
+// (spare.go), but with the trace on, which shows the series' rm -rf.
 func (w Workspace) Remove() error {
 	if _, err := os.Lstat(w.Dir); os.IsNotExist(err) {
+		return nil
+	}
+	if !trace.On() && w.keepSpare() {
 		return nil
 	}
 	done := trace.Begin(trace.Rm, "rm -rf %s (nothing is mounted under it)", w.Dir)
