@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/pkg/errors"
+	"golang.org/x/sys/unix"
 )
 
 // WriteFileAtomic replaces path with data so that readers see either the old
@@ -52,6 +53,14 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, durable bool) e
 	if err := tmp.Close(); err != nil {
 		return errors.Wrapf(err, "close %s", tmpName)
 	}
+	if !durable {
+		if err := exchange(tmpName, path); err == nil {
+			ok = true
+			return nil
+		} else if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EINVAL) {
+			return errors.Wrapf(err, "exchange %s and %s", tmpName, path)
+		}
+	}
 	if err := os.Rename(tmpName, path); err != nil {
 		return errors.Wrapf(err, "rename %s to %s", tmpName, path)
 	}
@@ -60,6 +69,24 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, durable bool) e
 		return nil
 	}
 	return SyncDir(dir)
+}
+
+// exchange puts the file at tmp in place of the one at path, which must
+// exist (else ENOENT; EINVAL where the file system cannot exchange), and
+// removes the old one. Readers of path see the old or the new file, as
+// with a rename over it. A rename over an existing file makes ext4 write
+// the new one's data out at once (its auto_da_alloc, for programs that
+// rename without fsync); exchanging does not, so a file replaced and then
+// deleted within the writeback delay (a --rm container's record) never
+// gets disk blocks, and deleting it never waits for a discard.
+func exchange(tmp, path string) error {
+	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_EXCHANGE); err != nil {
+		return err
+	}
+	if err := os.Remove(tmp); err != nil {
+		return errors.Wrapf(err, "remove the replaced %s", path)
+	}
+	return nil
 }
 
 // SyncDir fsyncs a directory so a rename or create inside it is durable.
