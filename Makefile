@@ -32,9 +32,12 @@ CGO_BUILD_CFLAGS := -O2 -g '-DMYDOCKER_BUILD_ID=\"$(BUILD_ID)\"'
 # mydocker-monitor: the lean program a detached container's monitor runs
 # (cmd/mydocker-monitor), found there too; mydocker-kube: the whole CLI
 # with play kube and generate kube (tag kube), which mydocker runs for
-# those two, so that k8s.io's types are not in every other command's start.
+# those two, so that k8s.io's types are not in every other command's start,
+# and to assemble a seccomp filter the root's cache lacks: mydocker is
+# built without the seccomp library (tag noassembler), whose
+# initialisation cost every command's start more than the rest of it.
 build: toolchain
-	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker .
+	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) noassembler' -ldflags '$(LDFLAGS)' -o mydocker .
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) kube' -ldflags '$(LDFLAGS)' -o mydocker-kube .
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) nosystemd' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-monitor ./cmd/mydocker-monitor

@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli"
 
 	"mydocker/container"
-	"mydocker/container/confine"
 	"mydocker/container/security"
 	"mydocker/container/spec"
 )
@@ -80,7 +79,7 @@ func execAction(ctx *cli.Context) error {
 	if cfg.Security, err = rec.Config.Security(); err != nil {
 		return err
 	}
-	code, err := container.Exec(rec, cfg, container.CachedSeccompProgram(container.SeccompCacheDir(store.Layout.Root), confine.Program))
+	code, err := container.Exec(rec, cfg, container.CachedSeccompProgram(container.SeccompCacheDir(store.Layout.Root), container.AssembleSeccomp))
 	if err != nil {
 		return err
 	}

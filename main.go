@@ -17,7 +17,6 @@ import (
 	log "github.com/sirupsen/logrus"
 
 	"mydocker/container"
-	"mydocker/container/confine"
 	"mydocker/container/inside"
 	// Joins a container's namespaces before the Go runtime starts, for exec.
 	_ "mydocker/container/nsenter"
@@ -35,11 +34,12 @@ func init() {
 	}
 }
 
-// The CLI links the seccomp assembler (package confine) for exec; init's
-// filter comes from it too, through the root's cache.
-func init() { container.AssembleSeccomp = confine.Program }
-
 func main() {
+	if container.IsAssembler(os.Args) {
+		// mydocker-kube (or a plain go build) assembling a filter for a
+		// program without the assembler (seccomp_assembler.go).
+		os.Exit(container.RunAssembler(os.Args, inProcessAssembler))
+	}
 	inside.RunRole(os.Args) // returns only for the CLI's own commands
 	if container.IsMonitor(os.Args) {
 		// A detached container's monitor, when mydocker-monitor is missing.

@@ -182,13 +182,14 @@ func cgroupJoinFds(rec *Record, fdOf func(*os.File) string) ([]string, error) {
 }
 
 // SeccompProgram assembles the default seccomp filter for a process that
-// keeps the capabilities caps (confine.Program).
+// keeps the capabilities caps (profile.Program).
 type SeccompProgram func(caps uint64) ([]unix.SockFilter, error)
 
-// AssembleSeccomp is the assembler the CLI links (confine.Program) and
-// sets here; the monitor, which starts detached containers, leaves it
-// nil: it passes init a filter only from the cache (CachedSeccompProgram),
-// and init assembles its own on a miss.
+// AssembleSeccomp is how this program assembles the filter on a miss of
+// the cache (seccompcache.go): profile.Program where it links it (the
+// whole CLI: mydocker-kube, a plain go build), else AssemblerAt, which
+// asks mydocker-kube (the CLI make builds; a monitor sets it from the
+// CLI's place, RunMonitor). Init and exec's stub never assemble.
 var AssembleSeccomp SeccompProgram
 
 // keptCaps are the capabilities a container's process keeps: those sec

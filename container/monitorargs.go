@@ -3,6 +3,7 @@ package container
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -65,6 +66,11 @@ func RunMonitor(args []string) int {
 		reportReady(readyMsg{Code: constant.ExitMydocker, Message: err.Error()})
 		fmt.Fprintln(os.Stderr, MonitorName+": "+err.Error())
 		return constant.ExitMydocker
+	}
+	if AssembleSeccomp == nil {
+		// mydocker-monitor has no assembler: on a miss of the cache, the
+		// whole CLI beside the mydocker that started it assembles.
+		AssembleSeccomp = AssemblerAt(filepath.Join(filepath.Dir(a.CLI), AssemblerProgram))
 	}
 	if err := runMonitor(a); err != nil {
 		if msg := err.Error(); msg != "" {

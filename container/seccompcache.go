@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 
+	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -25,19 +28,81 @@ import (
 // SeccompCacheDir is where a state root keeps its assembled filters.
 func SeccompCacheDir(root string) string { return filepath.Join(root, "seccomp") }
 
+// AssemblerName is argv[0] of the whole CLI started to assemble a
+// filter (RunAssembler), and AssemblerProgram the program that has the
+// assembler, installed beside mydocker.
+const (
+	AssemblerName    = "mydocker-seccomp"
+	AssemblerProgram = "mydocker-kube"
+)
+
+// IsAssembler says whether this process was started to assemble a filter.
+func IsAssembler(args []string) bool { return len(args) == 2 && args[0] == AssemblerName }
+
+// RunAssembler is the main of the assembler role: args[1] is the
+// capability set in hex; the filter (spec.FilterBytes) goes to stdout.
+// program is nil in a program without the assembler. It returns the exit
+// code.
+func RunAssembler(args []string, program SeccompProgram) int {
+	caps, err := strconv.ParseUint(args[1], 16, 64)
+	var prog []unix.SockFilter
+	if err == nil && program == nil {
+		err = errors.New("this program has no seccomp assembler")
+	}
+	if err == nil {
+		prog, err = program(caps)
+	}
+	if err == nil {
+		_, err = os.Stdout.Write(spec.FilterBytes(prog))
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", AssemblerName, err)
+		return 1
+	}
+	return 0
+}
+
+// AssemblerAt is the assembler of the program at path (AssemblerProgram,
+// whole CLI), started for each filter. The lean programs on the path of
+// every run (the CLI make builds, the monitor) do not link the seccomp
+// library, whose initialisation would cost each of their starts more
+// than the rest of it; the cache makes this start rare: once per
+// capability set and build in each state root.
+func AssemblerAt(path string) SeccompProgram {
+	return func(caps uint64) ([]unix.SockFilter, error) {
+		var out, errb bytes.Buffer
+		cmd := exec.Command(path, strconv.FormatUint(caps, 16))
+		cmd.Args[0] = AssemblerName
+		cmd.Env = []string{}
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+				return nil, errors.Errorf("assemble the seccomp filter: %s is missing (make build and make install put it beside mydocker)", path)
+			}
+			return nil, errors.Errorf("assemble the seccomp filter with %s: %v: %s", path, err, strings.TrimSpace(errb.String()))
+		}
+		prog, ok := spec.ParseFilterBytes(out.Bytes())
+		if !ok || len(prog) == 0 {
+			return nil, errors.Errorf("assemble the seccomp filter with %s: %d bytes are not a filter", path, out.Len())
+		}
+		return prog, nil
+	}
+}
+
 // CachedSeccompProgram is program with its results kept in dir. A file
 // names the build and the capabilities it was assembled for, and the
 // checksum of its instructions: anything else (another build, a torn
 // write) is a miss, and the filter is assembled again. A plain `go
 // build` has no build ID to tell its filters apart, and caches nothing.
-// With a nil program (the monitor, which does not link the assembler),
-// a miss returns no filter and no error: init assembles it then.
+// A nil program fails a miss.
 func CachedSeccompProgram(dir string, program SeccompProgram) SeccompProgram {
+	if program == nil {
+		program = func(uint64) ([]unix.SockFilter, error) {
+			return nil, errors.New("this program cannot assemble the seccomp filter")
+		}
+	}
 	return func(caps uint64) ([]unix.SockFilter, error) {
 		if spec.BuildID == "" {
-			if program == nil {
-				return nil, nil
-			}
 			return program(caps)
 		}
 		path := filepath.Join(dir, strconv.FormatUint(caps, 16))
@@ -45,9 +110,6 @@ func CachedSeccompProgram(dir string, program SeccompProgram) SeccompProgram {
 			if prog, ok := decodeSeccompCache(data, caps); ok {
 				return prog, nil
 			}
-		}
-		if program == nil {
-			return nil, nil
 		}
 		prog, err := program(caps)
 		if err != nil {

@@ -65,13 +65,13 @@ func TestCachedSeccompProgram(t *testing.T) {
 			t.Errorf("%s: filter %v, want %v", tc.name, got, w)
 		}
 	}
-	// Without an assembler (the monitor), a miss is no filter and no
-	// error, and a hit is the filter.
+	// Without an assembler, a hit is the filter and a miss an error:
+	// init never gets to assemble one.
 	if prog, err := CachedSeccompProgram(dir, nil)(7); err != nil || !reflect.DeepEqual(prog, want) {
 		t.Errorf("read only, cached: %v, %v; want the filter", prog, err)
 	}
-	if prog, err := CachedSeccompProgram(dir, nil)(5); err != nil || prog != nil {
-		t.Errorf("read only, not cached: %v, %v; want nothing", prog, err)
+	if prog, err := CachedSeccompProgram(dir, nil)(5); err == nil || prog != nil {
+		t.Errorf("read only, not cached: %v, %v; want an error", prog, err)
 	}
 	// The directory is made when first needed.
 	fresh := filepath.Join(t.TempDir(), "seccomp")

@@ -63,22 +63,52 @@ func versionOf(t *testing.T, bin string) (build, inside string) {
 	return v.BuildID, v.Inside
 }
 
-// The companion make builds links none of the modules init never uses:
-// the systemd cgroup driver's D-Bus client (left out by the tag
-// nosystemd) would be initialised on every run. cmd/mydocker-inside's
-// own test walks the packages; this checks the binary the suite runs.
-func TestInsideBuiltWithoutSystemd(t *testing.T) {
-	info, err := buildinfo.ReadFile(filepath.Join(filepath.Dir(binary), "mydocker-inside"))
-	if err != nil {
-		t.Fatalf("%v (run make build)", err)
+// The programs make builds link none of the modules they never use on
+// the path of a run: mydocker-inside not the systemd cgroup driver's
+// D-Bus client (tag nosystemd), which would be initialised on every run;
+// neither it, mydocker (tag noassembler) nor mydocker-monitor the
+// seccomp library, whose initialisation cost each start more than the
+// rest of it. mydocker-kube, which assembles filters for them, has it.
+// The link checks of cmd/... and package main walk the packages; this
+// checks the binaries the suite runs.
+func TestProgramsBuiltLean(t *testing.T) {
+	deps := func(name string) []string {
+		info, err := buildinfo.ReadFile(filepath.Join(filepath.Dir(binary), name))
+		if err != nil {
+			t.Fatalf("%v (run make build)", err)
+		}
+		if len(info.Deps) == 0 {
+			t.Fatalf("%s lists no modules: nothing was checked", name)
+		}
+		var paths []string
+		for _, dep := range info.Deps {
+			paths = append(paths, dep.Path)
+		}
+		return paths
 	}
-	for _, dep := range info.Deps {
-		if strings.HasPrefix(dep.Path, "github.com/godbus/dbus") || strings.HasPrefix(dep.Path, "github.com/coreos/go-systemd") {
-			t.Errorf("mydocker-inside links %s", dep.Path)
+	links := func(name, module string) bool {
+		for _, p := range deps(name) {
+			if p == module || strings.HasPrefix(p, module+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range []string{"mydocker-inside"} {
+		for _, m := range []string{"github.com/godbus/dbus/v5", "github.com/coreos/go-systemd/v22"} {
+			if links(name, m) {
+				t.Errorf("%s links %s", name, m)
+			}
 		}
 	}
-	if len(info.Deps) == 0 {
-		t.Fatal("mydocker-inside lists no modules: nothing was checked")
+	const seccompLib = "github.com/elastic/go-seccomp-bpf"
+	for _, name := range []string{"mydocker", "mydocker-inside", "mydocker-monitor"} {
+		if links(name, seccompLib) {
+			t.Errorf("%s links %s", name, seccompLib)
+		}
+	}
+	if !links("mydocker-kube", seccompLib) {
+		t.Errorf("mydocker-kube lacks %s: nothing would assemble a filter", seccompLib)
 	}
 }
 
@@ -91,7 +121,7 @@ func TestInsideFromAnotherBuildIsRefused(t *testing.T) {
 	if build == "" || inside != filepath.Join(filepath.Dir(binary), "mydocker-inside") {
 		t.Fatalf("built mydocker: build ID %q, inside %q: want make build's ID and the companion beside it", build, inside)
 	}
-	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside")
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-kube")
 	// Another build: the same program with another ID stamped in.
 	companion := filepath.Join(filepath.Dir(bin), "mydocker-inside")
 	data, err := os.ReadFile(companion)
@@ -127,7 +157,7 @@ func TestInsideFromAnotherBuildIsRefused(t *testing.T) {
 // work the same.
 func TestInsideMissingFallsBackToMydocker(t *testing.T) {
 	e := newEnv(t)
-	bin := installCopy(t, "mydocker", "mydocker-init")
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-kube")
 	if _, inside := versionOf(t, bin); inside != "/proc/self/exe" {
 		t.Fatalf("inside without a companion: %q, want /proc/self/exe", inside)
 	}
@@ -146,7 +176,7 @@ func TestInsideMissingFallsBackToMydocker(t *testing.T) {
 // opened at its start, not the new one now beside the binary.
 func TestInsideUpgradeKeepsMonitorsCompanion(t *testing.T) {
 	e := newEnv(t)
-	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside")
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-kube")
 	id := strings.TrimSpace(e.runWith(bin, "run", "-d", "--restart", "always", "--network", "none", "busybox", "sleep", "1").stdout)
 	if id == "" {
 		t.Fatal("run -d printed no ID")

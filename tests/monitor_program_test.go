@@ -47,7 +47,7 @@ func TestMonitorIsTheLeanProgram(t *testing.T) {
 // the same name, and a container runs and stops the same.
 func TestMonitorMissingFallsBackToMydocker(t *testing.T) {
 	e := newEnv(t)
-	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside")
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-kube")
 	if got := monitorOf(t, bin); got != bin {
 		t.Fatalf("version's Monitor without the lean program: %q, want %q", got, bin)
 	}
@@ -77,7 +77,7 @@ func TestMonitorMissingFallsBackToMydocker(t *testing.T) {
 // and run -d says why in one line and leaves nothing behind.
 func TestMonitorFromAnotherBuildIsRefused(t *testing.T) {
 	e := newEnv(t)
-	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-monitor")
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-monitor", "mydocker-kube")
 	build, _ := versionOf(t, bin)
 	if build == "" {
 		t.Fatal("mydocker has no build ID: build it with make build")

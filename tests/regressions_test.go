@@ -147,35 +147,39 @@ func TestSeccompRefusesEveryDangerousCall(t *testing.T) {
 	}
 }
 
-// The filter init loads comes from the root's cache, assembled by the
-// CLI for each capability set, or, when the monitor starts a container
-// and finds none, from init itself. Either way the container is under
-// it; a damaged cache file, or one holding another capability set's
+// The filter init loads comes from the root's cache, filled on a miss by
+// mydocker-kube: neither the CLI make builds nor the monitor links the
+// seccomp library, and init never assembles. Either way the container is
+// under it; a damaged cache file, or one holding another capability set's
 // filter, is assembled again, never loaded.
 func TestSeccompFilterCachedOrAssembled(t *testing.T) {
 	e := newEnv(t)
 	cache := filepath.Join(e.root, "seccomp")
 	probe := []string{"-v", sysprobe(t) + ":/probe:ro", "busybox", "/probe/sysprobe", "keyctl", "mount", "unshare"}
 	const refused = "keyctl 1\nmount 1\nunshare 1"
-	// Detached first, in a new root: the monitor has no filter to pass.
+	// Detached first, in a new root: the monitor has the filter
+	// assembled, and keeps it.
 	id := e.ok(append([]string{"run", "-d"}, probe...)...)
 	e.ok("wait", id)
 	if got := e.ok("logs", id); got != refused {
 		t.Errorf("detached container with no filter cached: %q, want %q", got, refused)
 	}
-	if entries, _ := os.ReadDir(cache); len(entries) > 0 {
-		t.Errorf("the monitor or init wrote the cache: %v", entries)
-	}
-	// A foreground run assembles and keeps it.
-	if got := e.ok(append([]string{"run", "--rm"}, probe...)...); got != refused {
-		t.Errorf("first foreground run: %q, want %q", got, refused)
-	}
 	entries, err := os.ReadDir(cache)
 	if err != nil || len(entries) != 1 {
-		t.Fatalf("cache after a run: %v, %v; want one filter", entries, err)
+		t.Fatalf("cache after a detached run: %v, %v; want one filter", entries, err)
 	}
 	file := filepath.Join(cache, entries[0].Name())
 	good := mustRead(t, file)
+	// A foreground run on a miss has the same filter assembled and kept.
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.ok(append([]string{"run", "--rm"}, probe...)...); got != refused {
+		t.Errorf("first foreground run: %q, want %q", got, refused)
+	}
+	if now, err := os.ReadFile(file); err != nil || string(now) != string(good) {
+		t.Fatalf("the foreground run's filter (%v) differs from the monitor's", err)
+	}
 	// From the cache, foreground and detached.
 	if got := e.ok(append([]string{"run", "--rm"}, probe...)...); got != refused {
 		t.Errorf("run from the cache: %q, want %q", got, refused)
@@ -216,6 +220,33 @@ func TestSeccompFilterCachedOrAssembled(t *testing.T) {
 		if now := mustRead(t, file); string(now) != string(good) {
 			t.Errorf("%s was not replaced by the right filter", desc)
 		}
+	}
+}
+
+// Without mydocker-kube, which assembles the filter, a run that finds
+// none cached fails with one line naming it, and leaves nothing; init
+// never starts without a filter.
+func TestSeccompAssemblerMissing(t *testing.T) {
+	e := newEnv(t)
+	bin := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-monitor")
+	for _, args := range [][]string{
+		{"run", "--rm", "--network", "none", "busybox", "echo", "ran"},
+		{"run", "-d", "--network", "none", "busybox", "echo", "ran"},
+	} {
+		r := e.runWith(bin, args...)
+		if r.code != 125 || strings.Contains(r.stdout, "ran") || !strings.Contains(r.stderr, "mydocker-kube is missing") ||
+			strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v without mydocker-kube: code %d, stdout %q, stderr %q; want 125 and one line naming it", args, r.code, r.stdout, r.stderr)
+		}
+		e.assertNothingLeft()
+	}
+	// With it, the same run works and fills the cache.
+	bin = installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-monitor", "mydocker-kube")
+	if r := e.runWith(bin, "run", "--rm", "--network", "none", "busybox", "echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("with mydocker-kube: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if entries, err := os.ReadDir(filepath.Join(e.root, "seccomp")); err != nil || len(entries) != 1 {
+		t.Fatalf("cache: %v, %v; want one filter", entries, err)
 	}
 }
 

@@ -24,10 +24,11 @@ import (
 // dropped), then the user switch (which needs CAP_SETUID and CAP_SETGID),
 // then the final capability sets. Only execve follows.
 //
-// filter, when not nil, is the seccomp filter the host assembled (and
-// keeps in its cache) for the capabilities it says: init then assembles
-// none. Capabilities other than those kept here mean the host worked
-// them out differently, and nothing is exec'd.
+// filter is the seccomp filter the host assembled (and keeps in its
+// cache) for the capabilities it says; init assembles none (package
+// profile is the host's). Without one, or with capabilities other than
+// those kept here (the host worked them out differently), nothing is
+// exec'd.
 func Confine(sec *security.Security, id *security.Identity, filter *Filter) error {
 	caps, err := capability.NewPid2(0)
 	if err == nil {
@@ -52,10 +53,7 @@ func Confine(sec *security.Security, id *security.Identity, filter *Filter) erro
 	}
 	if sec.Seccomp {
 		if filter == nil {
-			var err error
-			if filter, err = assemble(keep); err != nil {
-				return err
-			}
+			return errors.New("no seccomp filter from the host")
 		}
 		if filter.Caps != keep {
 			return errors.Errorf("the host's seccomp filter is for capabilities %#x, the process keeps %#x", filter.Caps, keep)

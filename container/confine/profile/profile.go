@@ -1,8 +1,15 @@
-package confine
+// Package profile assembles Docker's default seccomp profile into the
+// filter the kernel loads. It is the only importer of the seccomp
+// library, whose package initialisation (its tables of every
+// architecture's system calls) cost each program linking it about as
+// much as the rest of its start: so only the host's full CLI links it
+// (mydocker-kube, and a plain go build), and the lean programs started
+// on every run get its filters from the root's cache, or from
+// mydocker-kube on a miss (container/seccompcache.go).
+package profile
 
 import (
 	"runtime"
-	"unsafe"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/moby/sys/capability"
@@ -195,45 +202,11 @@ func seccompPolicy(caps uint64) (*seccomp.Policy, error) {
 	}, nil
 }
 
-// install loads the filter on the calling thread; the command exec'd from
-// it keeps it. No
-// no_new_privs: the thread still holds CAP_SYS_ADMIN, so the kernel
-// allows the filter without it, and setuid programs in the image keep
-// working as in Docker.
-func (f *Filter) install() error {
-	if len(f.Prog) == 0 {
-		return errors.New("install seccomp filter: an empty filter")
-	}
-	fprog := unix.SockFprog{Len: uint16(len(f.Prog)), Filter: &f.Prog[0]}
-	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(f.Prog)
-	if errno != 0 {
-		return errors.Wrap(errno, "install seccomp filter")
-	}
-	return nil
-}
-
-// Filter is the default seccomp filter for a process keeping the
-// capabilities Caps.
-type Filter struct {
-	Prog []unix.SockFilter
-	Caps uint64
-}
-
-// assemble is Program as a Filter.
-func assemble(caps uint64) (*Filter, error) {
-	prog, err := Program(caps)
-	if err != nil {
-		return nil, err
-	}
-	return &Filter{Prog: prog, Caps: caps}, nil
-}
-
 // Program is the default filter for a process that keeps caps, assembled
 // into the instructions seccomp(2) loads, with a search over the call's
-// number in front (searchTree) so the kernel loads it quickly: init
-// loads it, and exec's stub, which runs no Go, gets it ready-made from
-// the host.
+// number in front (searchTree) so the kernel loads it quickly. Neither
+// init nor exec's stub assembles it: the host hands it to both ready-made
+// (container.CachedSeccompProgram).
 func Program(caps uint64) ([]unix.SockFilter, error) {
 	policy, err := seccompPolicy(caps)
 	if err != nil {
