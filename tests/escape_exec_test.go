@@ -216,8 +216,18 @@ func copyBinary(t *testing.T) (string, [32]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "mydocker")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "mydocker")
 	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// mydocker-kube assembles the seccomp filter on a miss of the cache
+	// (a new root's first run); the copy has no other companion.
+	kube, err := os.ReadFile(filepath.Join(filepath.Dir(binary), "mydocker-kube"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "mydocker-kube"), kube, 0o755)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p, sha256.Sum256(data)
