@@ -325,6 +325,7 @@ func importAction(ctx *cli.Context) error {
 		}
 		store.MaxSize = n
 	}
+	defer warmSeccompCache(root(ctx))()
 	img, err := store.Import(ctx.Args().Get(0), ctx.Args().Get(1))
 	if err != nil {
 		return err

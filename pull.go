@@ -72,6 +72,7 @@ func pullAction(ctx *cli.Context) error {
 		return errors.New(`"pull" requires exactly one image NAME`)
 	}
 	ref := ctx.Args().First()
+	defer warmSeccompCache(root(ctx))()
 	img, err := image.NewStore(root(ctx)).Pull(ref, pullOptions(ctx, os.Stdout))
 	if err != nil {
 		return err
@@ -122,6 +123,7 @@ func loadAction(ctx *cli.Context) error {
 		return errors.New("requested load from stdin, but stdin is a terminal: use -i FILE or a pipe")
 	}
 	prog := progress.New(os.Stdout, isTerminal(os.Stdout), ctx.Bool("quiet"))
+	defer warmSeccompCache(root(ctx))()
 	loaded, err := image.NewStore(root(ctx)).Load(input, in, image.LoadOptions{Progress: prog})
 	if err != nil {
 		return errors.Wrap(err, "load")

@@ -495,7 +495,7 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	img, err := findImage(image.NewStore(root(ctx)), o.image, o.pull)
+	img, err := findImage(root(ctx), o.image, o.pull)
 	if err != nil {
 		if courseMode(ctx) && o.image == courseImage {
 			err = fmt.Errorf("%w; course mode runs commands in the busybox image: put busybox.tar in %s (chapter 4)", err, constant.Layout{Root: root(ctx)}.ImageDir())
@@ -555,7 +555,8 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 // findImage finds ref in the store, pulling it as policy says: missing
 // pulls only what the store lacks (a blog tar in <root>/image is found and
 // never pulled), always pulls first, never only looks.
-func findImage(store *image.Store, ref, policy string) (*image.Image, error) {
+func findImage(stateRoot, ref, policy string) (*image.Image, error) {
+	store := image.NewStore(stateRoot)
 	if policy != pullAlways {
 		img, err := store.Get(ref)
 		if err == nil || policy == pullNever || errors.Cause(err) != image.ErrNotFound {
@@ -565,6 +566,7 @@ func findImage(store *image.Store, ref, policy string) (*image.Image, error) {
 		// shows with --log-level info.
 		log.Infof("Unable to find image '%s' locally", ref)
 	}
+	defer warmSeccompCache(stateRoot)()
 	return store.Pull(ref, image.PullOptions{Out: os.Stderr})
 }
 

@@ -15,6 +15,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"mydocker/container/security"
 	"mydocker/container/spec"
 	"mydocker/utils"
 )
@@ -143,4 +144,19 @@ func decodeSeccompCache(data []byte, caps uint64) ([]unix.SockFilter, bool) {
 		return nil, false
 	}
 	return spec.ParseFilterBytes(data[nl+1:])
+}
+
+// WarmSeccompCache assembles into root's cache, if it lacks it, the
+// filter of a container with Docker's default capabilities. A command
+// that brings an image in (pull, load, import) has it done meanwhile
+// (warmSeccompCache in package main), so that the first run in a new
+// root does not wait for mydocker-kube to start and assemble it.
+func WarmSeccompCache(root string) error {
+	sec := security.Security{Capabilities: security.DefaultCapabilities, Seccomp: true}
+	caps, err := keptCaps(&sec)
+	if err != nil {
+		return err
+	}
+	_, err = CachedSeccompProgram(SeccompCacheDir(root), AssembleSeccomp)(caps)
+	return err
 }

@@ -250,6 +250,28 @@ func TestSeccompAssemblerMissing(t *testing.T) {
 	}
 }
 
+// A command that brings an image in has the default seccomp filter
+// assembled meanwhile, so the first run in a new root finds it cached
+// rather than waiting for mydocker-kube.
+func TestImageCommandsWarmSeccompCache(t *testing.T) {
+	e := newEnv(t)
+	cache := filepath.Join(e.root, "seccomp")
+	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+		t.Fatalf("a new root has filters cached: %v", entries)
+	}
+	e.ok("import", filepath.Join(e.root, "image", "busybox.tar"), "warm:1")
+	entries, err := os.ReadDir(cache)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("cache after import: %v, %v; want the default filter", entries, err)
+	}
+	before := mustRead(t, filepath.Join(cache, entries[0].Name()))
+	// The first run uses it as it is: the default set's filter.
+	e.ok("run", "--rm", "--network", "none", "warm:1", "true")
+	if entries, _ := os.ReadDir(cache); len(entries) != 1 || string(mustRead(t, filepath.Join(cache, entries[0].Name()))) != string(before) {
+		t.Fatalf("the first run assembled another filter: %v", entries)
+	}
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
