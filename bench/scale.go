@@ -235,9 +235,7 @@ func conmonRSS(e *env, k int) (kbs []int, why string, err error) {
 		// podman's overlay driver leaves its storage bind-mounted on
 		// itself; that mount, under our own directory, is ours to undo.
 		if len(errs) == 0 {
-			if err := unmountUnder(dir); err != nil {
-				errs = append(errs, err)
-			} else if err := removeUnmounted(dir); err != nil {
+			if err := removeSettled(dir); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -460,4 +458,22 @@ func randomID() string {
 		panic(err) // crypto/rand does not fail on Linux
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// removeSettled unmounts and removes dir, again for a few seconds while
+// something still adds files or mounts there: each container podman
+// removes has a "podman container cleanup" of conmon's still at work in
+// the storage after rm returned.
+func removeSettled(dir string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := unmountUnder(dir)
+		if err == nil {
+			err = removeUnmounted(dir)
+		}
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
