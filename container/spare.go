@@ -38,11 +38,13 @@ func SpareWorkspaceDir(root string) string { return filepath.Join(root, "spare")
 
 // takeSpare renames one of the spare workspaces to w.Dir, which does not
 // exist yet. It reports whether it did; with none to take, the caller
-// makes the directories.
-func (w Workspace) takeSpare() bool {
+// makes the directories. A spare found with something in upper is
+// removed, and if that fails the start must not go on: w.Dir would then
+// hold another container's files.
+func (w Workspace) takeSpare() (bool, error) {
 	names, err := dirNames(w.Spares, 2*maxSpareWorkspaces)
 	if err != nil {
-		return false
+		return false, nil
 	}
 	for _, name := range names {
 		// RENAME_NOREPLACE: renaming a directory over an empty one would
@@ -54,17 +56,17 @@ func (w Workspace) takeSpare() bool {
 				// Never another container's files: start afresh.
 				log.Warnf("spare workspace %s: upper dir not empty; removing it", name)
 				if err := utils.RemoveAllUnmounted(w.Dir); err != nil {
-					log.Warnf("remove spare workspace: %v", err)
+					return false, errors.Wrap(err, "remove a spare workspace holding files")
 				}
-				return false
+				return false, nil
 			}
-			return true
+			return true, nil
 		}
-		if !errors.Is(err, unix.ENOENT) {
-			return false // another start took it, or renames fail here
+		if !errors.Is(err, unix.ENOENT) { // ENOENT: another start took it
+			return false, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // keepSpare moves the unmounted workspace to the spares if its container

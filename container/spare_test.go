@@ -152,8 +152,8 @@ func TestTakeSpare(t *testing.T) {
 		t.Fatal("empty workspace not kept")
 	}
 	next := Workspace{Dir: filepath.Join(root, "overlay2", "next"), Spares: w.Spares}
-	if !next.takeSpare() {
-		t.Fatal("no spare taken")
+	if ok, err := next.takeSpare(); !ok || err != nil {
+		t.Fatalf("no spare taken: %v", err)
 	}
 	if empty, err := isEmptyDir(next.Upper()); err != nil || !empty {
 		t.Fatalf("taken upper: empty %v, %v", empty, err)
@@ -162,8 +162,8 @@ func TestTakeSpare(t *testing.T) {
 		t.Fatalf("%d spares left after the only one was taken", n)
 	}
 	again := Workspace{Dir: filepath.Join(root, "overlay2", "again"), Spares: w.Spares}
-	if again.takeSpare() {
-		t.Fatal("a spare taken from an empty pool")
+	if ok, err := again.takeSpare(); ok || err != nil {
+		t.Fatalf("a spare taken from an empty pool (%v)", err)
 	}
 
 	// Tampered with while kept: never handed to a container.
@@ -175,8 +175,8 @@ func TestTakeSpare(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(w.Spares, kept[0], "upper", "planted"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if again.takeSpare() {
-		t.Fatal("a spare with a file in upper was taken")
+	if ok, err := again.takeSpare(); ok || err != nil {
+		t.Fatalf("a spare with a file in upper was taken (%v)", err)
 	}
 	if _, err := os.Lstat(again.Dir); !os.IsNotExist(err) {
 		t.Fatalf("the tampered spare is left at %s: %v", again.Dir, err)

@@ -62,8 +62,8 @@ func (w Workspace) Mount(layers []string) error {
 		// With the trace on, the series' mkdir, as its readers follow it.
 		if trace.On() || w.Spares == "" {
 			trace.Begin(trace.Layout, "mkdir -m 700 %s %s/{upper,work,merged}", w.Dir, w.Dir)(nil)
-		} else {
-			spare = w.takeSpare()
+		} else if spare, err = w.takeSpare(); err != nil {
+			return errors.Wrap(err, "create workspace")
 		}
 	}
 	for _, d := range []string{w.Dir, w.Upper(), w.work(), w.Merged(), w.Lower()} {
