@@ -313,7 +313,7 @@ func collectLayers(ctx *cli.Context, images *image.Store) error {
 	return errors.Wrap(images.Collect(inUse), "free unused layers")
 }
 
-func importAction(ctx *cli.Context) error {
+func importAction(ctx *cli.Context) (err error) {
 	if ctx.NArg() != 2 {
 		return errors.New(`"import" requires a FILE and an IMAGE name`)
 	}
@@ -325,7 +325,7 @@ func importAction(ctx *cli.Context) error {
 		}
 		store.MaxSize = n
 	}
-	defer warmSeccompCache(root(ctx))()
+	defer warmSeccompCache(root(ctx), &err)()
 	img, err := store.Import(ctx.Args().Get(0), ctx.Args().Get(1))
 	if err != nil {
 		return err

@@ -67,12 +67,12 @@ func pullOptions(ctx *cli.Context, out *os.File) image.PullOptions {
 	}
 }
 
-func pullAction(ctx *cli.Context) error {
+func pullAction(ctx *cli.Context) (err error) {
 	if ctx.NArg() != 1 {
 		return errors.New(`"pull" requires exactly one image NAME`)
 	}
 	ref := ctx.Args().First()
-	defer warmSeccompCache(root(ctx))()
+	defer warmSeccompCache(root(ctx), &err)()
 	img, err := image.NewStore(root(ctx)).Pull(ref, pullOptions(ctx, os.Stdout))
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func pushAction(ctx *cli.Context) error {
 	return nil
 }
 
-func loadAction(ctx *cli.Context) error {
+func loadAction(ctx *cli.Context) (err error) {
 	var in io.Reader = os.Stdin
 	input := ctx.String("input")
 	if input != "" {
@@ -123,7 +123,7 @@ func loadAction(ctx *cli.Context) error {
 		return errors.New("requested load from stdin, but stdin is a terminal: use -i FILE or a pipe")
 	}
 	prog := progress.New(os.Stdout, isTerminal(os.Stdout), ctx.Bool("quiet"))
-	defer warmSeccompCache(root(ctx))()
+	defer warmSeccompCache(root(ctx), &err)()
 	loaded, err := image.NewStore(root(ctx)).Load(input, in, image.LoadOptions{Progress: prog})
 	if err != nil {
 		return errors.Wrap(err, "load")

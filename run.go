@@ -555,7 +555,7 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 // findImage finds ref in the store, pulling it as policy says: missing
 // pulls only what the store lacks (a blog tar in <root>/image is found and
 // never pulled), always pulls first, never only looks.
-func findImage(stateRoot, ref, policy string) (*image.Image, error) {
+func findImage(stateRoot, ref, policy string) (img *image.Image, err error) {
 	store := image.NewStore(stateRoot)
 	if policy != pullAlways {
 		img, err := store.Get(ref)
@@ -566,7 +566,7 @@ func findImage(stateRoot, ref, policy string) (*image.Image, error) {
 		// shows with --log-level info.
 		log.Infof("Unable to find image '%s' locally", ref)
 	}
-	defer warmSeccompCache(stateRoot)()
+	defer warmSeccompCache(stateRoot, &err)()
 	return store.Pull(ref, image.PullOptions{Out: os.Stderr})
 }
 

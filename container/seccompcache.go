@@ -118,13 +118,19 @@ func CachedSeccompProgram(dir string, program SeccompProgram) SeccompProgram {
 		}
 		// The container goes on without the cache: it only costs the
 		// next one the assembly again.
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			log.Warnf("keep the seccomp filter for the next container: %v", err)
-		} else if err := utils.ReplaceFile(path, encodeSeccompCache(prog, caps), 0o600); err != nil {
+		if err := keepSeccompProgram(dir, caps, prog); err != nil {
 			log.Warnf("keep the seccomp filter for the next container: %v", err)
 		}
 		return prog, nil
 	}
+}
+
+// keepSeccompProgram writes prog, assembled for caps, into the cache dir.
+func keepSeccompProgram(dir string, caps uint64, prog []unix.SockFilter) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return utils.ReplaceFile(filepath.Join(dir, strconv.FormatUint(caps, 16)), encodeSeccompCache(prog, caps), 0o600)
 }
 
 func seccompCacheHeader(caps uint64, body []byte) []byte {
@@ -146,17 +152,35 @@ func decodeSeccompCache(data []byte, caps uint64) ([]unix.SockFilter, bool) {
 	return spec.ParseFilterBytes(data[nl+1:])
 }
 
-// WarmSeccompCache assembles into root's cache, if it lacks it, the
-// filter of a container with Docker's default capabilities. A command
-// that brings an image in (pull, load, import) has it done meanwhile
-// (warmSeccompCache in package main), so that the first run in a new
-// root does not wait for mydocker-kube to start and assemble it.
-func WarmSeccompCache(root string) error {
+// PrepareSeccompCache assembles, if root's cache lacks it, the filter of
+// a container with Docker's default capabilities, and returns keep,
+// which writes it into the cache. A command that brings an image in
+// (pull, load, import) has it assembled meanwhile and kept once it has
+// succeeded (warmSeccompCache in package main): a failed one leaves
+// nothing behind, and after a good one the first run in a new root does
+// not wait for mydocker-kube to start and assemble it.
+func PrepareSeccompCache(root string) (keep func() error, err error) {
+	none := func() error { return nil }
+	if spec.BuildID == "" {
+		return none, nil // no cache without a build ID
+	}
 	sec := security.Security{Capabilities: security.DefaultCapabilities, Seccomp: true}
 	caps, err := keptCaps(&sec)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = CachedSeccompProgram(SeccompCacheDir(root), AssembleSeccomp)(caps)
-	return err
+	dir := SeccompCacheDir(root)
+	if data, err := os.ReadFile(filepath.Join(dir, strconv.FormatUint(caps, 16))); err == nil {
+		if _, ok := decodeSeccompCache(data, caps); ok {
+			return none, nil
+		}
+	}
+	if AssembleSeccomp == nil {
+		return nil, errors.New("this program cannot assemble the seccomp filter")
+	}
+	prog, err := AssembleSeccomp(caps)
+	if err != nil {
+		return nil, err
+	}
+	return func() error { return keepSeccompProgram(dir, caps, prog) }, nil
 }

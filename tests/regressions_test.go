@@ -251,13 +251,18 @@ func TestSeccompAssemblerMissing(t *testing.T) {
 }
 
 // A command that brings an image in has the default seccomp filter
-// assembled meanwhile, so the first run in a new root finds it cached
-// rather than waiting for mydocker-kube.
+// assembled meanwhile and kept once it has succeeded, so the first run
+// in a new root finds it cached rather than waiting for mydocker-kube.
 func TestImageCommandsWarmSeccompCache(t *testing.T) {
 	e := newEnv(t)
 	cache := filepath.Join(e.root, "seccomp")
 	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
 		t.Fatalf("a new root has filters cached: %v", entries)
+	}
+	// A failed one leaves nothing, the filter included.
+	e.run(125, "import", filepath.Join(e.root, "nothing.tar"), "warm:1")
+	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+		t.Fatalf("a failed import kept a filter: %v", entries)
 	}
 	e.ok("import", filepath.Join(e.root, "image", "busybox.tar"), "warm:1")
 	entries, err := os.ReadDir(cache)
