@@ -87,6 +87,13 @@ if [ "$(id -u)" != 0 ]; then
 	[ -z "$missing" ] || echo "missing packages:$missing; as root: apt-get install$missing" >&2
 	exit 1
 fi
+# An install cut short (a killed apt-get, a machine stopped mid-upgrade)
+# leaves packages unpacked but not configured, and apt-get then refuses
+# every install until dpkg finishes the job; finish it first.
+if [ -n "$(dpkg --audit 2>/dev/null)" ]; then
+	echo "dpkg was interrupted before: finishing its configuration (dpkg --configure -a)" >&2
+	DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null
+fi
 [ -z "$need_go" ] || install_go
 if [ -z "$missing" ]; then
 	[ "${1:-}" = --build ] || containers_conf
