@@ -33,11 +33,15 @@ CGO_BUILD_CFLAGS := -O2 -g '-DMYDOCKER_BUILD_ID=\"$(BUILD_ID)\"'
 # (cmd/mydocker-monitor), found there too; mydocker-kube: the whole CLI
 # with play kube and generate kube (tag kube), which mydocker runs for
 # those two, so that k8s.io's types are not in every other command's start,
-# and to assemble a seccomp filter the root's cache lacks: mydocker is
-# built without the seccomp library (tag noassembler), whose
-# initialisation cost every command's start more than the rest of it.
+# to assemble a seccomp filter the root's cache lacks, and to move images
+# in and out of the store: mydocker is built without the seccomp library
+# (tag noassembler), whose initialisation cost every command's start more
+# than the rest of it, and without the registry client, TLS, compressors
+# and archive formats (tag notransfer), whose initialisation was half of
+# what was left (pull, push, load, save, import, commit, login, logout,
+# and a run that pulls or reads a new image tar, run mydocker-kube).
 build: toolchain
-	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) noassembler' -ldflags '$(LDFLAGS)' -o mydocker .
+	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) noassembler notransfer' -ldflags '$(LDFLAGS)' -o mydocker .
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) kube' -ldflags '$(LDFLAGS)' -o mydocker-kube .
 	CGO_CFLAGS="$(CGO_BUILD_CFLAGS)" $(GO) build -tags '$(BUILDTAGS) nosystemd' -ldflags '$(LDFLAGS)' -o mydocker-inside ./cmd/mydocker-inside
 	$(GO) build -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o mydocker-monitor ./cmd/mydocker-monitor
@@ -64,6 +68,7 @@ TEST_TIMEOUT ?= 40m
 test: deps build
 	$(GO) vet ./...
 	$(GO) vet -tags kube .
+	$(GO) vet -tags 'noassembler notransfer' .
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Unit tests (a few, such as packing across a mount, need root too).

@@ -1,3 +1,5 @@
+//go:build !notransfer
+
 package main
 
 import (
@@ -13,19 +15,6 @@ import (
 	"mydocker/image"
 	"mydocker/progress"
 )
-
-var commitCommand = cli.Command{
-	Name:      "commit",
-	Usage:     "make an image of a container's changes (not its volumes); IMAGE also goes to <root>/image/IMAGE.tar",
-	ArgsUsage: "CONTAINER [IMAGE[:TAG]]",
-	Flags: []cli.Flag{
-		cli.StringFlag{Name: "a, author", Usage: `author ("Name <email>")`},
-		cli.StringFlag{Name: "m, message", Usage: "commit message"},
-		cli.StringSliceFlag{Name: "c, change", Usage: "apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, STOPSIGNAL, VOLUME"},
-		cli.BoolTFlag{Name: "p, pause", Usage: "accepted for Docker's scripts; the upper layer is read as it is"},
-	},
-	Action: commitAction,
-}
 
 func commitAction(ctx *cli.Context) error {
 	if ctx.NArg() < 1 || ctx.NArg() > 2 {

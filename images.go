@@ -313,27 +313,6 @@ func collectLayers(ctx *cli.Context, images *image.Store) error {
 	return errors.Wrap(images.Collect(inUse), "free unused layers")
 }
 
-func importAction(ctx *cli.Context) (err error) {
-	if ctx.NArg() != 2 {
-		return errors.New(`"import" requires a FILE and an IMAGE name`)
-	}
-	store := image.NewStore(root(ctx))
-	if v := ctx.String("max-size"); v != "" {
-		n, err := utils.ParseSize(v)
-		if err != nil {
-			return errors.Wrap(err, "--max-size")
-		}
-		store.MaxSize = n
-	}
-	defer warmSeccompCache(root(ctx), &err)()
-	img, err := store.Import(ctx.Args().Get(0), ctx.Args().Get(1))
-	if err != nil {
-		return err
-	}
-	fmt.Println(img.ID)
-	return nil
-}
-
 func tagAction(ctx *cli.Context) error {
 	if ctx.NArg() != 2 {
 		return errors.New(`"tag" requires a SOURCE_IMAGE and a TARGET_IMAGE`)

@@ -13,21 +13,22 @@ import (
 	"mydocker/container"
 )
 
-// kubeProgram is the CLI built with play kube and generate kube
-// (kube.go), installed beside mydocker.
-const kubeProgram = "mydocker-kube"
+// wholeProgram is the whole CLI: built with play kube and generate kube
+// (kube.go), the seccomp assembler and the image transfer code, installed
+// beside mydocker.
+const wholeProgram = "mydocker-kube"
 
-func playKube(*cli.Context) error     { return execKubeProgram() }
-func generateKube(*cli.Context) error { return execKubeProgram() }
+func playKube(*cli.Context) error     { return execWholeProgram() }
+func generateKube(*cli.Context) error { return execWholeProgram() }
 
-// execKubeProgram becomes mydocker-kube with this command line: it is
+// execWholeProgram becomes mydocker-kube with this command line: it is
 // the same CLI, so every flag reads the same, and as this process it has
 // the caller's stdin, terminal, signals and exit code.
-func execKubeProgram() error {
-	p, ok := container.BesideSelf(kubeProgram)
+func execWholeProgram() error {
+	p, ok := container.BesideSelf(wholeProgram)
 	if !ok {
-		return errors.Errorf("%s is not beside mydocker in %s: play kube and generate kube run it (make build and make install put it there)", kubeProgram, filepath.Dir(p))
+		return errors.Errorf("%s is not beside mydocker in %s: play kube, generate kube and moving images in or out (pull, push, load, save, import, commit, login, logout, a new image tar) run it (make build and make install put it there)", wholeProgram, filepath.Dir(p))
 	}
-	args := append([]string{kubeProgram}, os.Args[1:]...)
+	args := append([]string{wholeProgram}, os.Args[1:]...)
 	return errors.Wrapf(syscall.Exec(p, args, os.Environ()), "run %s", p)
 }

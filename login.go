@@ -1,3 +1,5 @@
+//go:build !notransfer
+
 package main
 
 import (
@@ -15,26 +17,6 @@ import (
 
 	"mydocker/registry"
 )
-
-var loginCommand = cli.Command{
-	Name:      "login",
-	Usage:     "log in to a registry (Docker Hub if none is given); credentials go to $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json",
-	ArgsUsage: "[REGISTRY]",
-	Flags: []cli.Flag{
-		cli.StringFlag{Name: "u, username", Usage: "username"},
-		cli.StringFlag{Name: "p, password", Usage: "password (insecure: seen by every user in ps; prefer --password-stdin)"},
-		cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin"},
-		cli.BoolTFlag{Name: "tls-verify", Usage: "require HTTPS (--tls-verify=false allows plain HTTP; localhost needs no flag)"},
-	},
-	Action: loginAction,
-}
-
-var logoutCommand = cli.Command{
-	Name:      "logout",
-	Usage:     "remove a registry's stored credentials (Docker Hub if none is given)",
-	ArgsUsage: "[REGISTRY]",
-	Action:    logoutAction,
-}
 
 func loginAction(ctx *cli.Context) error {
 	if ctx.NArg() > 1 {

@@ -54,7 +54,7 @@ func main() {
 // run executes the CLI and turns its error into one line on stderr and the
 // contract's exit code.
 func run(args []string) int {
-	err := newApp().Run(args)
+	err := handOver(newApp().Run(args))
 	if err == nil {
 		return 0
 	}

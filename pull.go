@@ -1,3 +1,5 @@
+//go:build !notransfer
+
 package main
 
 import (
@@ -7,54 +9,16 @@ import (
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli"
-	"golang.org/x/term"
 
 	"mydocker/image"
 	"mydocker/progress"
+	"mydocker/utils"
 )
 
-var registryFlags = []cli.Flag{
-	cli.BoolFlag{Name: "q, quiet", Usage: "print only the reference"},
-	cli.BoolTFlag{Name: "tls-verify", Usage: "use HTTPS and verify certificates (--tls-verify=false for a plain HTTP registry; localhost and 127.0.0.1 need no flag)"},
-}
-
-var pullCommand = cli.Command{
-	Name:      "pull",
-	Usage:     "download an image from a registry",
-	ArgsUsage: "NAME[:TAG|@DIGEST]",
-	Flags:     append([]cli.Flag{cli.StringFlag{Name: "platform", Usage: "os/arch[/variant] of a multi-platform image (default: this machine's)"}}, registryFlags...),
-	Action:    pullAction,
-}
-
-var pushCommand = cli.Command{
-	Name:      "push",
-	Usage:     "upload an image to a registry",
-	ArgsUsage: "NAME[:TAG]",
-	Flags:     registryFlags,
-	Action:    pushAction,
-}
-
-var loadCommand = cli.Command{
-	Name:      "load",
-	Usage:     "load images from a docker-archive or OCI archive (docker save, podman save, skopeo)",
-	ArgsUsage: " ",
-	Flags: []cli.Flag{
-		cli.StringFlag{Name: "i, input", Usage: "read from this file (or OCI layout directory) instead of stdin"},
-		cli.BoolFlag{Name: "q, quiet", Usage: "no progress output"},
-	},
-	Action: loadAction,
-}
-
-var saveCommand = cli.Command{
-	Name:      "save",
-	Usage:     "write images as a docker-archive (docker load and podman load read it)",
-	ArgsUsage: "IMAGE...",
-	Flags:     []cli.Flag{cli.StringFlag{Name: "o, output", Usage: "write to this file instead of stdout"}},
-	Action:    saveAction,
-}
-
 // isTerminal reports whether f is a terminal: progress bars only there.
-func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+// handOver returns a command's error: this program is the whole CLI, with
+// no other to hand a command over to (transfer_program.go).
+func handOver(err error) error { return err }
 
 func pullOptions(ctx *cli.Context, out *os.File) image.PullOptions {
 	return image.PullOptions{
@@ -170,4 +134,32 @@ func saveAction(ctx *cli.Context) error {
 		return errors.Wrap(os.Rename(tmp, path), "write output")
 	}
 	return store.Save(out, ctx.Args(), nil)
+}
+
+// pullImage pulls ref for run and create when the store lacks it
+// (findImage).
+func pullImage(stateRoot, ref string) (img *image.Image, err error) {
+	defer warmSeccompCache(stateRoot, &err)()
+	return image.NewStore(stateRoot).Pull(ref, image.PullOptions{Out: os.Stderr})
+}
+
+func importAction(ctx *cli.Context) (err error) {
+	if ctx.NArg() != 2 {
+		return errors.New(`"import" requires a FILE and an IMAGE name`)
+	}
+	store := image.NewStore(root(ctx))
+	if v := ctx.String("max-size"); v != "" {
+		n, err := utils.ParseSize(v)
+		if err != nil {
+			return errors.Wrap(err, "--max-size")
+		}
+		store.MaxSize = n
+	}
+	defer warmSeccompCache(root(ctx), &err)()
+	img, err := store.Import(ctx.Args().Get(0), ctx.Args().Get(1))
+	if err != nil {
+		return err
+	}
+	fmt.Println(img.ID)
+	return nil
 }

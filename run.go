@@ -13,6 +13,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"mydocker/cgroups"
 	"mydocker/constant"
@@ -552,6 +553,9 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	return o, store, rec, nil
 }
 
+// isTerminal says whether f is a terminal.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
 // findImage finds ref in the store, pulling it as policy says: missing
 // pulls only what the store lacks (a blog tar in <root>/image is found and
 // never pulled), always pulls first, never only looks.
@@ -566,8 +570,7 @@ func findImage(stateRoot, ref, policy string) (img *image.Image, err error) {
 		// shows with --log-level info.
 		log.Infof("Unable to find image '%s' locally", ref)
 	}
-	defer warmSeccompCache(stateRoot, &err)()
-	return store.Pull(ref, image.PullOptions{Out: os.Stderr})
+	return pullImage(stateRoot, ref)
 }
 
 // removeAfterFailure removes a container whose start failed, so a failed

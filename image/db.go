@@ -159,3 +159,14 @@ func (d *db) add(e *imageEntry) *imageEntry {
 	d.Images = append(d.Images, e)
 	return e
 }
+
+// setLayerSize and layerSize keep the unpacked size of each layer, so an
+// image that shares a stored layer knows its size without unpacking it.
+func (d *db) setLayerSize(diffID string, n int64) {
+	if d.Layers == nil {
+		d.Layers = map[string]int64{}
+	}
+	d.Layers[diffID] = n
+}
+
+func (d *db) layerSize(diffID string) int64 { return d.Layers[diffID] }

@@ -1,3 +1,5 @@
+//go:build !notransfer
+
 package image
 
 import (
@@ -145,14 +147,3 @@ func (s *Store) fetchLayer(img v1.Image, desc v1.Descriptor, diffID v1.Hash, lim
 	}
 	return stored.DiffSize, nil
 }
-
-// setLayerSize and layerSize keep the unpacked size of each layer, so an
-// image that shares a stored layer knows its size without unpacking it.
-func (d *db) setLayerSize(diffID string, n int64) {
-	if d.Layers == nil {
-		d.Layers = map[string]int64{}
-	}
-	d.Layers[diffID] = n
-}
-
-func (d *db) layerSize(diffID string) int64 { return d.Layers[diffID] }

@@ -1,3 +1,5 @@
+//go:build !notransfer
+
 package image
 
 import (
@@ -15,16 +17,6 @@ import (
 	"github.com/pkg/errors"
 	log "github.com/sirupsen/logrus"
 )
-
-// LayerPath is the unpacked directory of the layer with diff ID diffID.
-func (s *Store) LayerPath(diffID v1.Hash) string {
-	return filepath.Join(s.layout.LayerDir(), diffID.Algorithm, diffID.Hex)
-}
-
-func (s *Store) hasLayer(diffID v1.Hash) bool {
-	_, err := os.Stat(s.LayerPath(diffID))
-	return err == nil
-}
 
 // maxTrailer bounds what may follow a tar's end-of-archive blocks.
 const maxTrailer = 1 << 20

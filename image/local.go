@@ -1,3 +1,5 @@
+//go:build !notransfer
+
 package image
 
 import (

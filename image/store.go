@@ -32,6 +32,12 @@ var ErrNotFound = errors.New("no such image")
 
 var nameRE = utils.LazyRegexp(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
+// ErrNeedsTransfer is returned by a program built without the code that
+// moves images (tag notransfer) for what needs it: here, reading a blog
+// tar in <root>/image that is new or changed. Nothing has been changed
+// when it is returned, so the whole program can do the command instead.
+var ErrNeedsTransfer = errors.New("this program has no image transfer code")
+
 // ValidateName checks a blog image name is a plain file name we can store
 // as <root>/image/<name>.tar.
 func ValidateName(name string) error {
@@ -343,19 +349,19 @@ func (s *Store) Collect(inUse []string) error {
 	for _, e := range d.Images {
 		keepBlob[e.ID] = true
 		keepBlob[e.Manifest] = true
-		li := &localImage{s: s}
 		// An entry that cannot be read keeps the collection from
 		// running at all: skipping it would free the layers it uses.
 		h, err := v1.NewHash(e.Manifest)
 		if err != nil {
 			return errors.Wrapf(err, "image %s: manifest", short(e.ID))
 		}
-		if li.manifest, err = s.readBlob(h); err != nil {
+		raw, err := s.readBlob(h)
+		if err != nil {
 			return errors.Wrapf(err, "image %s", short(e.ID))
 		}
-		m, err := li.parsed()
+		m, err := v1.ParseManifest(bytes.NewReader(raw))
 		if err != nil {
-			return err
+			return errors.Wrap(err, "parse manifest")
 		}
 		for _, l := range m.Layers {
 			keepBlob[l.Digest.String()] = true
@@ -487,4 +493,14 @@ func tarKey(name, tarPath string) (*tarSource, error) {
 		return nil, errors.Wrapf(err, "stat image %s", tarPath)
 	}
 	return &tarSource{Name: name, Size: st.Size(), MtimeN: st.ModTime().UnixNano(), Ino: st.Sys().(*syscall.Stat_t).Ino}, nil
+}
+
+// LayerPath is the unpacked directory of the layer with diff ID diffID.
+func (s *Store) LayerPath(diffID v1.Hash) string {
+	return filepath.Join(s.layout.LayerDir(), diffID.Algorithm, diffID.Hex)
+}
+
+func (s *Store) hasLayer(diffID v1.Hash) bool {
+	_, err := os.Stat(s.LayerPath(diffID))
+	return err == nil
 }

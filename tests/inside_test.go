@@ -68,7 +68,9 @@ func versionOf(t *testing.T, bin string) (build, inside string) {
 // D-Bus client (tag nosystemd), which would be initialised on every run;
 // neither it, mydocker (tag noassembler) nor mydocker-monitor the
 // seccomp library, whose initialisation cost each start more than the
-// rest of it. mydocker-kube, which assembles filters for them, has it.
+// rest of it; mydocker not the code that moves images (tag notransfer).
+// mydocker-kube, which assembles filters and moves images for them, has
+// both.
 // The link checks of cmd/... and package main walk the packages; this
 // checks the binaries the suite runs.
 func TestProgramsBuiltLean(t *testing.T) {
@@ -109,6 +111,15 @@ func TestProgramsBuiltLean(t *testing.T) {
 	}
 	if !links("mydocker-kube", seccompLib) {
 		t.Errorf("mydocker-kube lacks %s: nothing would assemble a filter", seccompLib)
+	}
+	// The image transfer code (tag notransfer): the whole CLI has it.
+	for _, m := range []string{"github.com/klauspost/compress", "github.com/vbauerster/mpb/v8", "github.com/docker/cli"} {
+		if links("mydocker", m) {
+			t.Errorf("mydocker links %s", m)
+		}
+		if !links("mydocker-kube", m) {
+			t.Errorf("mydocker-kube lacks %s: nothing would pull or load an image", m)
+		}
 	}
 }
 
@@ -200,4 +211,58 @@ func TestInsideUpgradeKeepsMonitorsCompanion(t *testing.T) {
 		t.Fatalf("a new run with the old mydocker and the new companion: code %d, %q; want the build mismatch", r.code, r.stderr)
 	}
 	e.run(0, "rm", "-f", id)
+}
+
+// mydocker is built without the code that moves images (tag notransfer):
+// a command that needs it runs mydocker-kube, the whole CLI, with the
+// same command line, as play kube does. Without mydocker-kube beside it,
+// each says so in one line, exits 125 and has read no image; with it,
+// the same command lines work, and the whole program's output and exit
+// code are the command's.
+func TestTransferCommandsRunWholeProgram(t *testing.T) {
+	e := newEnv(t)
+	lean := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-monitor")
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	for _, args := range [][]string{
+		// The root's blog tar is new: reading it needs the whole CLI.
+		{"run", "--rm", "--network", "none", "busybox", "echo", "ran"},
+		{"images"},
+		{"pull", "127.0.0.1:1/nothing"},
+		{"save", "-o", archive, "busybox"},
+		{"load", "-i", archive},
+		{"import", archive, "imported:1"},
+		{"commit", "nosuch", "committed:1"},
+		{"logout", "127.0.0.1:1"},
+	} {
+		r := e.runWith(lean, args...)
+		if r.code != 125 || strings.Contains(r.stdout, "ran") || !strings.Contains(r.stderr, "mydocker-kube is not beside") ||
+			strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v without mydocker-kube: exit %d, stdout %q, stderr %q; want 125 and one line naming it", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	e.assertNothingLeft()
+	if entries, _ := os.ReadDir(filepath.Join(e.root, "layers", "sha256")); len(entries) != 0 {
+		t.Errorf("layers read without mydocker-kube: %d", len(entries))
+	}
+
+	whole := installCopy(t, "mydocker", "mydocker-init", "mydocker-inside", "mydocker-monitor", "mydocker-kube")
+	if r := e.runWith(whole, "run", "--rm", "--network", "none", "busybox", "echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("first run of the blog tar: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// Read once, the image runs without the whole CLI.
+	if r := e.runWith(lean, "run", "--rm", "--network", "none", "busybox", "echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("second run, without mydocker-kube: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := e.runWith(whole, "save", "-o", archive, "busybox"); r.code != 0 {
+		t.Fatalf("save: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := e.runWith(whole, "load", "-i", archive); r.code != 0 || !strings.Contains(r.stdout, "busybox") {
+		t.Fatalf("load: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// A failure of the whole CLI is the command's: its one line, its code.
+	r := e.runWith(whole, "pull", "127.0.0.1:1/nothing")
+	if r.code != 125 || !strings.HasPrefix(r.stderr, "mydocker: ") || strings.Contains(r.stderr, "not beside") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("failed pull: exit %d, stderr %q; want 125 and the pull's one line", r.code, r.stderr)
+	}
 }
