@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pkg/errors"
@@ -420,12 +421,8 @@ func readLines(rd *bufio.Reader, partial *[]byte, fn func(LogEntry) error) error
 // cur is still path.K once the next file is open, that file is the one
 // written after cur; else the names have moved and we look again.
 func nextLog(cur *os.File, path string) (*os.File, error) {
-	fi, err := cur.Stat()
-	if err != nil {
-		return nil, errors.Wrap(err, "stat container log")
-	}
 	for {
-		next, moved, err := openNextLog(fi, path)
+		next, moved, err := openNextLog(cur, path)
 		if err != nil || !moved {
 			return next, err
 		}
@@ -437,13 +434,22 @@ func nextLog(cur *os.File, path string) (*os.File, error) {
 var rotationWindow = func() {}
 
 // openNextLog is one look of nextLog; moved says a rotation came between.
-func openNextLog(fi os.FileInfo, path string) (next *os.File, moved bool, err error) {
+//
+// A rotation under way leaves a gap for a moment (path.K already moved
+// to path.K+1, path.K-1 not yet to path.K), so the look goes on past a
+// missing name: stopping there would take a newer file for the oldest
+// and skip the files between.
+func openNextLog(cur *os.File, path string) (next *os.File, moved bool, err error) {
+	fi, err := cur.Stat()
+	if err != nil {
+		return nil, false, errors.Wrap(err, "stat container log")
+	}
 	oldest := ""
 	for k := 1; k <= maxLogFiles; k++ {
 		p := path + "." + strconv.Itoa(k)
 		st, err := os.Stat(p)
 		if err != nil {
-			break
+			continue
 		}
 		oldest = p
 		if !os.SameFile(fi, st) {
@@ -463,6 +469,11 @@ func openNextLog(fi os.FileInfo, path string) (next *os.File, moved bool, err er
 			return nil, true, nil
 		}
 		return next, false, nil
+	}
+	// cur is under none of the names. Still linked, it was passed over
+	// while a rotation moved it: look again after the next poll.
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 0 {
+		return nil, false, nil
 	}
 	if oldest == "" {
 		next, err = openIfExists(path)

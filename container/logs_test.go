@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -216,5 +217,62 @@ func TestFollowLogRotationWhileLookingForNext(t *testing.T) {
 	}
 	if len(got) != n {
 		t.Fatalf("%d lines, want %d: %q", len(got), n, got)
+	}
+}
+
+// A rotation under way leaves a gap among the names for a moment. The
+// follower must not take the file before the gap for the oldest: that
+// skips the files between.
+func TestNextLogAcrossRotationGap(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "container.log")
+	for _, name := range []string{"", ".1", ".3", ".4"} {
+		if err := os.WriteFile(path+name, []byte(name+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(f *os.File) string {
+		t.Helper()
+		if f == nil {
+			return "<none>"
+		}
+		defer f.Close()
+		b, err := io.ReadAll(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+
+	// cur is path.3; path.2, the file after it, is being renamed in.
+	cur, err := os.Open(path + ".3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+	next, err := nextLog(cur, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(next); got != "<none>" {
+		t.Fatalf("next after path.3 with path.2 missing: %q, want none yet", got)
+	}
+
+	// cur was rotated away entirely: the oldest file left is next, the
+	// one past the gap.
+	gone, err := os.Open(path + ".4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Close()
+	if err := os.Remove(path + ".4"); err != nil {
+		t.Fatal(err)
+	}
+	next, err = nextLog(gone, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(next); got != ".3" {
+		t.Fatalf("next after a removed file: %q, want path.3", got)
 	}
 }
