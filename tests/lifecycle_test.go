@@ -111,8 +111,12 @@ func TestDetachedReturnsAtOnceAndRecordsExit(t *testing.T) {
 	e := newEnv(t)
 	// $(...) reads stdout until every holder closes it: if the monitor or
 	// the container kept the caller's stdout, reading run -d's output
-	// would last as long as the container (here 1000 s, not 10).
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// would last as long as the container (here 1000 s, not 60). The
+	// image is read in first: the first use of the blog tar runs
+	// mydocker-kube, which under qemu's TCG can take longer than the
+	// start itself.
+	e.ok("images")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := e.cmd(ctx, "run", "-d", "busybox", "sleep", "1000")
 	out, err := c.Output()
