@@ -1,6 +1,7 @@
 package main
 
 import (
+	stderrors "errors"
 	"fmt"
 	"io"
 	"os"
@@ -114,7 +115,7 @@ func logsAction(ctx *cli.Context) error {
 }
 
 // errPastUntil ends the output at the first line logs --until excludes.
-var errPastUntil = errors.New("past --until")
+var errPastUntil = stderrors.New("past --until")
 
 // logWindow reads logs --since and --until (zero: not given).
 func logWindow(ctx *cli.Context) (since, until time.Time, err error) {

@@ -2,7 +2,7 @@
 
 package cgroups
 
-import "github.com/pkg/errors"
+import "errors"
 
 // errNoSystemd is every systemd call of a program built without the
 // driver (tag nosystemd: see systemd_dbus.go).

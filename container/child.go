@@ -1,6 +1,7 @@
 package container
 
 import (
+	stderrors "errors"
 	"os"
 	"runtime"
 	"sync"
@@ -25,7 +26,7 @@ type child struct {
 }
 
 // errChildDone is a signal for a child already reaped.
-var errChildDone = errors.New("the process has exited")
+var errChildDone = stderrors.New("the process has exited")
 
 // startChild starts path with args and env; files become its fds 0, 1,
 // 2, 3, ... (a nil file: that fd closed); sys is how it is cloned.

@@ -1,6 +1,7 @@
 package container
 
 import (
+	stderrors "errors"
 	"os"
 	"strconv"
 	"strings"
@@ -116,7 +117,7 @@ func (s *Store) Stop(id string, timeout time.Duration) error {
 }
 
 // ErrRunning refuses to remove a running container without force.
-var ErrRunning = errors.New("container is running")
+var ErrRunning = stderrors.New("container is running")
 
 // Remove deletes container id: it kills it first when force is set,
 // releases everything it holds and deletes its writable layer and record.

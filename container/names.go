@@ -19,11 +19,9 @@ import (
 // or reading every record, and it makes resolving a name one read.
 func (s *Store) namesDir() string { return filepath.Join(s.Layout.ContainerDir(), ".names") }
 
-var nameRE = utils.LazyRegexp(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-
 // ValidateName checks a container name as Docker does.
 func ValidateName(name string) error {
-	if !nameRE().MatchString(name) || len(name) > 128 {
+	if !utils.IsName(name) || len(name) > 128 {
 		return errors.Errorf("invalid container name %q: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
 	}
 	return nil
@@ -150,7 +148,7 @@ func (s *Store) releaseName(name, id string) {
 
 // nameOwner returns the ID holding name, if any.
 func (s *Store) nameOwner(name string) (string, bool) {
-	if !nameRE().MatchString(name) {
+	if !utils.IsName(name) {
 		return "", false
 	}
 	owner, err := os.ReadFile(filepath.Join(s.namesDir(), name))

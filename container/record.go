@@ -197,7 +197,7 @@ func (rec *Record) check(dirID string) error {
 		return errors.Errorf("record has Id %q, not its directory's", rec.ID)
 	case !ValidID(rec.ID):
 		return errors.Errorf("invalid Id %q", rec.ID)
-	case !nameRE().MatchString(rec.Name):
+	case !utils.IsName(rec.Name):
 		return errors.Errorf("invalid Name %q", rec.Name)
 	case len(rec.Config.Cmd) == 0 && len(rec.Config.Entrypoint) == 0:
 		return errors.New("no Cmd or Entrypoint")

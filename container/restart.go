@@ -1,6 +1,7 @@
 package container
 
 import (
+	stderrors "errors"
 	"os"
 	"strconv"
 	"strings"
@@ -185,7 +186,7 @@ func (rec *Record) ownedBySelf() bool {
 
 // errNotRestarting says the container's restart was called off (stop,
 // kill, rm, or another start) while the monitor waited.
-var errNotRestarting = errors.New("container is no longer restarting")
+var errNotRestarting = stderrors.New("container is no longer restarting")
 
 // restart starts container id again after the back-off, if it is still
 // this process's to restart.

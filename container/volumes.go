@@ -2,6 +2,7 @@ package container
 
 import (
 	"encoding/json"
+	stderrors "errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,20 +34,18 @@ type Volume struct {
 // AnonymousLabel marks a volume made for one container, as Docker marks it.
 const AnonymousLabel = "com.docker.volume.anonymous"
 
-// volumeNameRE is Docker's rule for a local volume's name. It also keeps
-// a name from being a path: no slash, never "." or "..".
-var volumeNameRE = utils.LazyRegexp(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-
-// ValidateVolumeName refuses a name Docker would refuse.
+// ValidateVolumeName refuses a name Docker would refuse:
+// [a-zA-Z0-9][a-zA-Z0-9_.-]+. It also keeps a name from being a path: no
+// slash, never "." or "..".
 func ValidateVolumeName(name string) error {
-	if !volumeNameRE().MatchString(name) || len(name) > 255 {
+	if !utils.IsName(name) || len(name) < 2 || len(name) > 255 {
 		return errors.Errorf("invalid volume name %q: it must match [a-zA-Z0-9][a-zA-Z0-9_.-]+", name)
 	}
 	return nil
 }
 
 // ErrVolumeInUse is returned when removing a volume a container uses.
-var ErrVolumeInUse = errors.New("volume is in use")
+var ErrVolumeInUse = stderrors.New("volume is in use")
 
 // VolumeNotFoundError is a volume name that names no volume.
 type VolumeNotFoundError struct{ Name string }

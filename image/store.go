@@ -10,6 +10,7 @@ package image
 
 import (
 	"bytes"
+	stderrors "errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,20 +29,18 @@ import (
 )
 
 // ErrNotFound is returned (wrapped) for an image that does not exist.
-var ErrNotFound = errors.New("no such image")
-
-var nameRE = utils.LazyRegexp(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var ErrNotFound = stderrors.New("no such image")
 
 // ErrNeedsTransfer is returned by a program built without the code that
 // moves images (tag notransfer) for what needs it: here, reading a blog
 // tar in <root>/image that is new or changed. Nothing has been changed
 // when it is returned, so the whole program can do the command instead.
-var ErrNeedsTransfer = errors.New("this program has no image transfer code")
+var ErrNeedsTransfer = stderrors.New("this program has no image transfer code")
 
 // ValidateName checks a blog image name is a plain file name we can store
 // as <root>/image/<name>.tar.
 func ValidateName(name string) error {
-	if !nameRE().MatchString(name) || len(name) > 128 {
+	if !utils.IsName(name) || len(name) > 128 {
 		return errors.Errorf("invalid image name %q: use letters, digits, '.', '_' and '-'", name)
 	}
 	return nil

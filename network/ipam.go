@@ -2,6 +2,7 @@ package network
 
 import (
 	"encoding/binary"
+	stderrors "errors"
 	"net"
 
 	"github.com/pkg/errors"
@@ -21,7 +22,7 @@ type Pool struct {
 }
 
 // ErrFull is returned (wrapped) when a subnet has no free address.
-var ErrFull = errors.New("no free address")
+var ErrFull = stderrors.New("no free address")
 
 func ipToUint(ip net.IP) uint32 { return binary.BigEndian.Uint32(ip.To4()) }
 

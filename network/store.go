@@ -64,7 +64,8 @@ func (s *Store) poolPath(name string) string { return filepath.Join(s.dir, "ipam
 // runs never get the same address.
 func (s *Store) lock() (*utils.FileLock, error) { return utils.Lock(filepath.Join(s.dir, ".lock")) }
 
-var nameRE = utils.LazyRegexp(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+// validName: [a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}
+func validName(name string) bool { return utils.IsName(name) && len(name) <= 64 }
 
 // Every mydocker bridge, of any state root, is named bridgePrefix and a
 // hash, so one iptables interface pattern matches them all: that is how a
@@ -91,7 +92,7 @@ func (s *Store) Get(name string) (*Network, error) {
 }
 
 func (s *Store) get(name string) (*Network, error) {
-	if !nameRE().MatchString(name) {
+	if !validName(name) {
 		return nil, errors.Errorf("no such network: %s", name)
 	}
 	data, err := os.ReadFile(s.netPath(name))
@@ -239,7 +240,7 @@ func (s *Store) destroy(n *Network) error {
 }
 
 func (s *Store) create(name, driver, subnet string) (*Network, error) {
-	if !nameRE().MatchString(name) {
+	if !validName(name) {
 		return nil, errors.Errorf("invalid network name %q: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
 	}
 	if driver != "bridge" {
@@ -434,7 +435,7 @@ func (s *Store) RemoveFreeing(name string, stopped func(id string) bool) error {
 	}
 	n, err := s.Get(name)
 	if err != nil {
-		if !nameRE().MatchString(name) {
+		if !validName(name) {
 			return err
 		}
 		// An unreadable record, or a bridge an older mydocker killed

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	stderrors "errors"
 	"net"
 	"net/http"
 	"strings"
@@ -14,11 +15,11 @@ import (
 
 // ErrNotLoggedIn is Logout's answer when there was nothing to remove;
 // Docker treats that as a note, not a failure.
-var ErrNotLoggedIn = errors.New("not logged in")
+var ErrNotLoggedIn = stderrors.New("not logged in")
 
 // ErrUnauthorized is Login's answer when the registry refused the
 // credentials.
-var ErrUnauthorized = errors.New("unauthorized: incorrect username or password")
+var ErrUnauthorized = stderrors.New("unauthorized: incorrect username or password")
 
 // Host turns what a user types for a registry into the host it names:
 // "" and Docker Hub's aliases become index.docker.io; a URL

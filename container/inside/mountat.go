@@ -1,6 +1,7 @@
 package inside
 
 import (
+	stderrors "errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -128,7 +129,7 @@ func (r *inRoot) notRoot(f *os.File) (*os.File, error) {
 }
 
 // errSymlink says an image put a symlink where the kernel's file systems go.
-var errSymlink = errors.New("is a symlink")
+var errSymlink = stderrors.New("is a symlink")
 
 // openNoSymlinks opens p inside the root refusing any symlink on the way,
 // for the places the kernel's file systems are mounted (/proc, /sys, /dev

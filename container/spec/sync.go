@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/binary"
 	"encoding/json"
+	stderrors "errors"
 	"io"
 	"os"
 
@@ -184,7 +185,7 @@ func Send(sock *os.File, msg Msg, fd *os.File) error {
 
 // ErrBadMessage is a message that is not a Msg, or a MsgPty without its
 // descriptor.
-var ErrBadMessage = errors.New("bad sync message")
+var ErrBadMessage = stderrors.New("bad sync message")
 
 // Recv reads one message (host side), with the descriptor MsgPty carries.
 // It returns io.EOF once every inside end is closed; flags may add
