@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"mydocker/utils"
 )
 
 // dockerHub is how Docker spells Docker Hub in stored and shown names;
@@ -150,15 +152,7 @@ func validDigest(d string) bool {
 		return false
 	}
 	want := map[string]int{"sha256": 64, "sha384": 96, "sha512": 128}[alg]
-	if want == 0 || len(hex) != want {
-		return false
-	}
-	for i := 0; i < len(hex); i++ {
-		if c := hex[i]; !('0' <= c && c <= '9') && !('a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return want != 0 && utils.IsLowerHex(hex, want, want)
 }
 
 // Repo is registry/repository, the name a tag or digest belongs to.
