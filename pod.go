@@ -150,12 +150,17 @@ func podCreateAction(ctx *cli.Context) error {
 		Config:        *infra,
 		State:         container.State{Status: container.StatusCreated},
 	}
+	// The infra container goes before the pod's record, for the reason
+	// the record came first: a kill or a failure between the two leaves
+	// a pod that pod rm -f finds, never a container naming a pod that is
+	// gone.
 	undo := func(cause error) error {
-		err := ps.Delete(p.ID)
 		if rec.ID != "" {
-			err = utils.JoinCleanup(cs.Remove(rec.ID, true), "removing the pod", err)
+			if err := cs.Remove(rec.ID, true); err != nil {
+				return utils.JoinCleanup(cause, "removing the infra container", err)
+			}
 		}
-		return utils.JoinCleanup(cause, "removing infra container", err)
+		return utils.JoinCleanup(cause, "removing the pod", ps.Delete(p.ID))
 	}
 	if err := cs.Create(rec); err != nil {
 		return undo(err)

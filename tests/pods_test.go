@@ -6,12 +6,15 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	mrand "math/rand"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -664,6 +667,85 @@ func TestKillPodCreateAtAnyPoint(t *testing.T) {
 			t.Errorf("port %d rules left", base+i)
 		}
 	}
+}
+
+// A pod create whose infra container cannot start (its host port is
+// taken) removes that container before the pod's record, the reverse of
+// how it made them: at no moment does a container name a pod that is
+// gone, which pod rm -f could not find and rm refuses to remove. The
+// test watches pod create's undo and, at the first such orphan it sees,
+// kills it there, as a kill or a failure at that point would leave it.
+func TestFailedPodCreateNeverOrphansItsInfra(t *testing.T) {
+	e := newEnv(t)
+	netName, _ := e.createNetwork(24)
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		c := e.cmd(ctx, "pod", "create", "--network", netName, "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+		var stderr bytes.Buffer
+		c.Stderr = &stderr
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- c.Wait() }()
+		var orphan string
+		var werr error
+	watch:
+		for {
+			select {
+			case werr = <-done:
+				break watch
+			default:
+			}
+			if orphan = e.orphanMember(); orphan != "" {
+				c.Process.Signal(syscall.SIGKILL) //nolint:errcheck // it may have just exited
+				werr = <-done
+				break
+			}
+		}
+		cancel()
+		e.noteState()
+		if orphan != "" {
+			t.Errorf("container %s named a pod that was gone", orphan)
+			e.ok("rm", "-f", orphan)
+			continue
+		}
+		code := -1
+		if ee, ok := werr.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != 125 || !strings.Contains(stderr.String(), "address already in use") {
+			t.Fatalf("pod create on a taken port: exit %d, %q; want 125 and address already in use", code, stderr.String())
+		}
+	}
+	e.assertNothingLeft()
+	e.assertNoPods()
+}
+
+// orphanMember is a container whose record names a pod without one, or "".
+// The container is read before its pod: a pod create makes the pod's
+// record first, so a container it has just made never looks orphaned.
+func (e *env) orphanMember() string {
+	for _, id := range e.containerIDs() {
+		data, err := os.ReadFile(filepath.Join(e.root, "containers", id, "config.json"))
+		if err != nil {
+			continue
+		}
+		var rec struct{ Config struct{ Pod string } }
+		if json.Unmarshal(data, &rec) != nil || rec.Config.Pod == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(e.root, "pods", rec.Config.Pod, "pod.json")); os.IsNotExist(err) {
+			return id
+		}
+	}
+	return ""
 }
 
 // pod logs -f follows every container of the pod until each has exited,
