@@ -179,8 +179,8 @@ func (s *Store) Load(id string) (*Pod, error) {
 	return &p, nil
 }
 
-// List reads every pod, oldest first. A pod directory without a record
-// (its making was killed half-way) is skipped: rm removes it by ID.
+// List reads every pod, oldest first. A pod directory whose record cannot
+// be read is skipped (Create and Delete never leave one without).
 func (s *Store) List() ([]*Pod, error) {
 	ents, err := os.ReadDir(s.Dir)
 	if os.IsNotExist(err) {
@@ -239,12 +239,22 @@ func (s *Store) Resolve(ref string) (*Pod, error) {
 	return nil, errors.Errorf("pod reference %q is ambiguous", ref)
 }
 
-// Delete removes pod id's record and directory.
+// Delete removes pod id's record and directory. The caller holds Lock.
+// The directory is renamed aside first, so the pod goes at once: a
+// delete killed half-way leaves what the next Create removes, never a
+// pod directory without its record, which no command could name.
 func (s *Store) Delete(id string) error {
 	if !isID(id) {
 		return errors.Errorf("invalid pod ID %q", id)
 	}
-	return errors.Wrap(os.RemoveAll(filepath.Join(s.Dir, id)), "remove pod record")
+	aside := filepath.Join(s.Dir, tmpPrefix+"rm-"+id)
+	if err := os.Rename(filepath.Join(s.Dir, id), aside); err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return errors.Wrap(err, "remove pod record")
+	}
+	return errors.Wrap(os.RemoveAll(aside), "remove pod record")
 }
 
 // NotFoundError says no pod is called Ref.

@@ -1,6 +1,8 @@
 package pod
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +131,19 @@ func TestStoreCreateResolveDelete(t *testing.T) {
 	}
 	if pods, err := s.List(); err != nil || len(pods) != 1 || pods[0].ID != b.ID {
 		t.Errorf("after delete: %v %v", pods, err)
+	}
+	if err := s.Delete(a.ID); err != nil {
+		t.Errorf("second Delete: %v", err)
+	}
+	// A delete killed after its rename leaves its directory aside, under
+	// the prefix the next Create removes.
+	if err := os.Mkdir(filepath.Join(s.Dir, tmpPrefix+"rm-"+a.ID), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(&Pod{ID: strings.Repeat("c", 64), Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(s.Dir, tmpPrefix+"*")); len(left) > 0 {
+		t.Errorf("Create left %v", left)
 	}
 }
