@@ -18,15 +18,13 @@ import (
 
 	"mydocker/container"
 	"mydocker/container/inside"
-	// Joins a container's namespaces before the Go runtime starts, for exec.
-	_ "mydocker/container/nsenter"
 	"mydocker/container/spec"
 )
 
 func init() {
 	// `mydocker init` becomes the container's first process when the
-	// companion mydocker-inside is missing (an exec'd one, `nsexec`, is
-	// the nsenter constructor's, in C, before this runs).
+	// companion mydocker-inside is missing (an exec'd one, `nsexec`, runs
+	// from mydocker-init, which is C).
 	// A monitor too: it forks init and may exec itself afresh from the
 	// main thread (container/respawn.go).
 	if inside.IsRole(os.Args) || container.IsMonitor(os.Args) {

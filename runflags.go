@@ -29,7 +29,7 @@ func parseRunFlags(ctx *cli.Context, o *runOptions) error {
 	c.ReadonlyRootfs = ctx.Bool("read-only")
 	if c.Init = ctx.Bool("init"); c.Init {
 		if _, err := container.ReaperPath(); err != nil {
-			return err
+			return errors.Wrap(err, "--init")
 		}
 	}
 	if v := ctx.String("shm-size"); ctx.IsSet("shm-size") {

@@ -37,8 +37,8 @@ var joinOrder = []string{"cgroup", "ipc", "uts", "net", "pid", "mnt"}
 // /proc ever holds a host descriptor, our binary or host capabilities:
 //
 //	mydocker exec (host: works out the plan; relay, signals, exit code)
-//	  └─ mydocker nsexec, from a read-only view of our binary
-//	     (C constructor, non-dumpable: joins the namespaces, then forks;
+//	  └─ mydocker-init nsexec, from a read-only view of that C program
+//	     (non-dumpable: joins the namespaces, then forks;
 //	      stays outside the container's pid namespace and waits)
 //	       └─ C, inside every namespace, still non-dumpable: pty,
 //	          workdir, the cgroups, PATH, capabilities, seccomp; then it
@@ -114,10 +114,11 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 		defer sock.Close()
 		env = append(env, spec.ExecSyncEnv+"="+fdOf(os.NewFile(uintptr(fds[1]), "exec-sync-child")))
 	}
-	self, err := Inside()
+	stub, err := OpenExecStub()
 	if err != nil {
-		return 0, err
+		return 0, errors.Wrap(err, "exec")
 	}
+	defer stub.Close()
 
 	relay, err := newExecRelay(cfg)
 	if err != nil {
@@ -127,7 +128,7 @@ func Exec(rec *Record, cfg *spec.ExecConfig, program SeccompProgram) (int, error
 	defer signal.Stop(sigs)
 	log.Debugf("exec: joining %s of pid %d", strings.Join(names, ", "), pid)
 	done := trace.Begin(trace.Exec, "nsenter -t %d --%s %q: setns into each namespace (mount last), then fork", pid, strings.Join(names, " --"), cfg.Args)
-	child, err := startChild(self.Path(), []string{"mydocker-exec", spec.ExecCommand}, env, append(relay.stdio[:], extra...), &syscall.SysProcAttr{Setpgid: true})
+	child, err := startChild(stub.Path(), []string{"mydocker-exec", spec.ExecCommand}, env, append(relay.stdio[:], extra...), &syscall.SysProcAttr{Setpgid: true})
 	done(err)
 	if err != nil {
 		relay.abort()

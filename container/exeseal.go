@@ -116,8 +116,22 @@ func adoptInside(f *os.File) {
 var openInside = OpenSealedSelf
 
 // OpenSealedSelf makes a new read-only view of InsidePath.
-func OpenSealedSelf() (*SealedSelf, error) {
-	path := InsidePath()
+func OpenSealedSelf() (*SealedSelf, error) { return openSealed(InsidePath()) }
+
+// OpenExecStub makes a read-only view of mydocker-init, which exec starts
+// as its stub (`mydocker-init nsexec`, container/nsenter). The stub runs
+// among the container's processes until it execs the command, so its
+// program, as init's, must be a file no one can write through.
+func OpenExecStub() (*SealedSelf, error) {
+	path, err := ReaperPath()
+	if err != nil {
+		return nil, err
+	}
+	return openSealed(path)
+}
+
+// openSealed makes a new read-only view of the program at path.
+func openSealed(path string) (*SealedSelf, error) {
 	f, err := readOnlyView(path)
 	if err == nil {
 		return &SealedSelf{f: f}, nil

@@ -66,7 +66,7 @@ func cloneFlags(namespaces []Namespace) (uintptr, []Namespace, error) {
 // enters them, forks init (a child inherits the namespaces of the thread
 // that forks it; for pid, setns only chooses the children's namespace,
 // which is why init is not made to join them itself), and goes back to
-// the host's. Doing it here rather than in nsenter's C constructor keeps
+// the host's. Doing it here rather than in C, as exec's stub does, keeps
 // init the direct child of this process, so Pdeathsig, Wait and the
 // recorded pid stay as for any container.
 //

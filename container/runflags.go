@@ -242,23 +242,25 @@ func (c *Config) StopWait() time.Duration {
 	return time.Duration(*c.StopTimeout) * time.Second
 }
 
-// ReaperName is the program --init runs as pid 1, installed beside
-// mydocker (make build, make install).
+// ReaperName is the program --init runs as pid 1, a pod's pause process
+// and exec's stub (container/nsenter), installed beside mydocker (make
+// build, make install).
 const ReaperName = "mydocker-init"
 
-// ReaperPath is where mydocker-init is: beside this mydocker binary.
+// ReaperPath is where mydocker-init is: beside this mydocker binary. It
+// is --init's reaper, a pod's pause process and exec's stub.
 func ReaperPath() (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", errors.Wrap(err, "--init: find mydocker's own binary")
+		return "", errors.Wrap(err, "find mydocker's own binary")
 	}
 	p := filepath.Join(filepath.Dir(exe), ReaperName)
 	fi, err := os.Stat(p)
 	if err != nil {
-		return "", errors.Errorf("--init: %s not found beside %s (make build and make install put it there)", ReaperName, exe)
+		return "", errors.Errorf("%s not found beside %s (make build and make install put it there)", ReaperName, exe)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", errors.Errorf("--init: %s is not a regular file", p)
+		return "", errors.Errorf("%s is not a regular file", p)
 	}
 	return p, nil
 }

@@ -370,7 +370,7 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 	}
 	if rec.Config.Init {
 		if cfg.InitBinary, err = ReaperPath(); err != nil {
-			return nil, err
+			return nil, errors.Wrap(err, "--init")
 		}
 	}
 	if !l.proc.InCgroup {

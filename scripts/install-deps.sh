@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install, from Debian's packages, whatever the build and the tests need
 # and this machine lacks: busybox-static (the test image), gcc and
-# libc6-dev (cgo for exec's nsenter; libc.a for the static build),
+# libc6-dev (mydocker-init, the static C program of --init and exec),
 # iptables (NAT and published ports), make, and the util-linux/procps
 # tools the tests call; and the peers the image tests and the pull
 # benchmark check mydocker against: podman with runc (crun cannot run on

@@ -4,15 +4,13 @@
 //
 //go:debug updatemaxprocs=0
 
-// Command mydocker-inside is what every process of mydocker that enters a
-// container runs as: the container's init until it execs the user's
-// command, and the exec stub that joins a running container (its C
-// constructor in container/nsenter joins the namespaces before the Go
-// runtime starts). It is mydocker's own code for those two roles, built
-// apart so that it links only the packages used inside: it starts on
-// every run and exec, and the whole CLI's package initialisation would
-// cost each of them several milliseconds for nothing. `make build` puts
-// it beside mydocker; container.OpenSealedSelf finds it there.
+// Command mydocker-inside is what a container's init runs as, until it
+// execs the user's command. It is mydocker's own code for that role,
+// built apart so that it links only the packages used inside: it starts
+// on every run, and the whole CLI's package initialisation would cost it
+// several milliseconds for nothing. (The exec stub that joins a running
+// container is C, in mydocker-init.) `make build` puts it beside
+// mydocker; container.OpenSealedSelf finds it there.
 package main
 
 import (
@@ -22,7 +20,6 @@ import (
 
 	"mydocker/constant"
 	"mydocker/container/inside"
-	_ "mydocker/container/nsenter"
 )
 
 func init() {
@@ -32,7 +29,7 @@ func init() {
 }
 
 func main() {
-	inside.RunRole(os.Args) // does not return for init and nsexec
-	fmt.Fprintln(os.Stderr, "mydocker-inside: started by mydocker run and exec, not by hand (try: mydocker --help)")
+	inside.RunRole(os.Args) // does not return for init
+	fmt.Fprintln(os.Stderr, "mydocker-inside: started by mydocker run, not by hand (try: mydocker --help)")
 	os.Exit(constant.ExitMydocker)
 }

@@ -8,12 +8,11 @@ import (
 
 // linkedElsewhere are packages the monitor must not link: the CLI's own
 // (images, registries, Kubernetes, pods, the flag parser), the inside's
-// (init, the seccomp library and the nsenter C constructor, which would
-// make the monitor a cgo program). Each would stay resident, initialised,
+// (init and the seccomp library). Each would stay resident, initialised,
 // in every monitor for as long as its container runs.
 var linkedElsewhere = []string{
 	"mydocker/image/...", "mydocker/registry/...", "mydocker/kube/...", "mydocker/pod/...", "mydocker/progress/...",
-	"mydocker/container/inside/...", "mydocker/container/confine/...", "mydocker/container/nsenter/...",
+	"mydocker/container/inside/...", "mydocker/container/confine/...",
 	"github.com/urfave/cli/...", "k8s.io/...", "github.com/elastic/go-seccomp-bpf/...",
 	"github.com/google/go-containerregistry/pkg/v1/remote/...", "net/http/...",
 }

@@ -106,8 +106,8 @@ func dropBoundingSet(keep uint64) error {
 // and the seccomp filter are in place and before the final capability
 // sets: CAP_SETUID and CAP_SETGID are still held even when the container
 // drops them. Raw per-thread system calls, as for capset: only this
-// thread execs the command (and Go's all-thread variants refuse to run
-// in a binary with cgo, which the nsenter constructor makes this one).
+// thread execs the command (and Go's all-thread variants would change
+// every thread, where only this one matters).
 //
 // Changing every uid to non-zero clears the permitted and effective
 // capabilities, so a non-root user starts with none, as in Docker; the

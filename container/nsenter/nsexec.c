@@ -1,8 +1,8 @@
 // The exec stub's second half: the child that nsenter.c forked, a member
 // of every namespace of the container, becomes the command by following
-// the plan the host worked out (spec.ExecPlan). No Go runtime starts on
-// the way: every exec would pay for it, and the plan leaves nothing that
-// needs it. See nsenter.go.
+// the plan the host worked out (spec.ExecPlan). It is C, in mydocker-init:
+// every exec would pay for a Go runtime's start, and the plan leaves
+// nothing that needs one. See nsenter.c.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,8 @@
 
 #define PLAN_VERSION "1" // spec.ExecPlanVersion
 // make build passes spec.BuildID, the ID it stamps into the Go side too;
-// plain go build leaves both empty, which is one build too.
+// a build without it (plain go build and cc) leaves both empty, which is
+// one build too.
 #ifndef MYDOCKER_BUILD_ID
 #define MYDOCKER_BUILD_ID ""
 #endif
@@ -190,11 +191,11 @@ static void read_plan(int fd, struct plan *p)
 		if (!version) {
 			// A stub of another build may read the plan differently.
 			if (strcmp(key, "plan") || strcmp(value, PLAN_VERSION))
-				die(EXIT_MYDOCKER, "exec: mydocker-inside is from another build of mydocker: reinstall both");
+				die(EXIT_MYDOCKER, "exec: mydocker-init is from another build of mydocker: reinstall both");
 			version = 1;
 		} else if (!strcmp(key, "build")) {
 			if (strcmp(value, MYDOCKER_BUILD_ID))
-				die(EXIT_MYDOCKER, "mydocker-inside is from another build than mydocker (build \"%s\", mydocker's \"%s\"): install both from one build (make build, make install)", MYDOCKER_BUILD_ID, value);
+				die(EXIT_MYDOCKER, "mydocker-init is from another build than mydocker (build \"%s\", mydocker's \"%s\"): install both from one build (make build, make install)", MYDOCKER_BUILD_ID, value);
 			build = 1;
 		} else if (!strcmp(key, "cwd")) {
 			p->cwd = value;

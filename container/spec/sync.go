@@ -42,16 +42,17 @@ import (
 // means init died. EOF on fd 3 instead of the go-ahead means the host
 // gave up: init exits without a word, the host knows why.
 //
-// `exec`: the host starts `mydocker nsexec`, whose C constructor
-// (container/nsenter) joins the namespaces, forks, and in the child
-// follows an ExecPlan to the command without starting Go. Its descriptors
+// `exec`: the host starts `mydocker-init nsexec`, C (container/nsenter),
+// which joins the namespaces, forks, and in the child follows an
+// ExecPlan to the command. Its descriptors
 // are named in the environment: ExecPlanEnv, a memfd holding the encoded
 // ExecPlan; with -t, ExecSyncEnv, a seqpacket socket on which nsexec
 // sends MsgPty with the pty master and then EOF; ExecCgroupsEnv, the
 // cgroups nsexec joins last. nsexec reports failures on its stderr and in
 // its exit code.
 
-// The hidden commands the host re-execs mydocker as.
+// The hidden commands the host starts mydocker-inside (init) and
+// mydocker-init (nsexec) as.
 const (
 	InitCommand = "init"   // the container's first process
 	ExecCommand = "nsexec" // a process exec'd into a running container
@@ -69,7 +70,7 @@ const (
 // Go runtime may itself have opened fd 5 (netpoll) by then.
 const LogArg = "--log-fd-5"
 
-// The environment of `mydocker nsexec` names its inherited descriptors.
+// The environment of `mydocker-init nsexec` names its inherited descriptors.
 const (
 	ExecPlanEnv = "_MYDOCKER_EXEC_PLAN_FD" // the ExecPlan, encoded
 	ExecSyncEnv = "_MYDOCKER_EXEC_SYNC_FD" // with a tty: where the pty master goes

@@ -17,6 +17,12 @@
  * mydocker-init --pause: the process of a pod's infra container. It only
  * holds the pod's namespaces: it reaps whatever ends up its child and
  * exits 0 on SIGTERM, SIGINT or SIGHUP (stop), as Kubernetes' pause.
+ *
+ * mydocker-init nsexec: the exec stub `mydocker exec` starts, from a
+ * read-only view of this file, with the container's namespaces and the
+ * exec plan as inherited descriptors (container/nsenter). It is here,
+ * not in a Go program, because it must join a mount namespace while it
+ * has one thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +32,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "nsexec.h"
 
 /* pause waits for a stopping signal, reaping children meanwhile. */
 static int pause_main(void)
@@ -62,6 +70,11 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--pause") == 0)
 		return pause_main();
+	if (argc == 2 && strcmp(argv[1], "nsexec") == 0) {
+		mydocker_nsenter(); /* does not return when mydocker exec started it */
+		fprintf(stderr, "mydocker-init: nsexec is started by mydocker exec, not by hand\n");
+		return 125;
+	}
 
 	if (argc < 3) {
 		fprintf(stderr, "mydocker-init: usage: mydocker-init PATH ARG0 [ARG...]\n");
