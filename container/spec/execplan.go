@@ -15,8 +15,9 @@ import (
 
 // ExecPlan is everything the exec stub needs to become the command, worked
 // out on the host: the stub is C only (container/nsenter, built into
-// mydocker-init), it joins the namespaces, follows the plan and execs. The user is already numbers (resolved in the container's
-// /etc/passwd through its root), the seccomp filter already instructions;
+// mydocker-init), it joins the namespaces, follows the plan and execs.
+// The user is already numbers (resolved in the container's /etc/passwd
+// through its root), the seccomp filter already instructions;
 // only what must be looked at from inside is left to the stub: the working
 // directory and the command's path in the container's PATH.
 type ExecPlan struct {

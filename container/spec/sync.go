@@ -44,8 +44,8 @@ import (
 //
 // `exec`: the host starts `mydocker-init nsexec`, C (container/nsenter),
 // which joins the namespaces, forks, and in the child follows an
-// ExecPlan to the command. Its descriptors
-// are named in the environment: ExecPlanEnv, a memfd holding the encoded
+// ExecPlan to the command. Its descriptors are named in the environment:
+// ExecPlanEnv, a memfd holding the encoded
 // ExecPlan; with -t, ExecSyncEnv, a seqpacket socket on which nsexec
 // sends MsgPty with the pty master and then EOF; ExecCgroupsEnv, the
 // cgroups nsexec joins last. nsexec reports failures on its stderr and in
