@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install, from Debian's packages, whatever the build and the tests need
-# and this machine lacks: busybox-static (the test image), gcc and
-# libc6-dev (mydocker-init, the static C program of --init and exec),
+# and this machine lacks: busybox-static (the test image), gcc,
+# libc6-dev and musl-tools (mydocker-init, the static C program of --init
+# and exec, linked with musl),
 # iptables (NAT and published ports), make, and the util-linux/procps
 # tools the tests call; and the peers the image tests and the pull
 # benchmark check mydocker against: podman with runc (crun cannot run on
@@ -17,18 +18,18 @@
 # run) with qemu to boot it, and cpio for its initramfs. Does nothing when
 # all are present.
 #
-# With --build, only what `make build` needs: gcc, libc6-dev and a Go
-# toolchain. Debian 12 ships Go 1.19, older than go.mod's; where no Go
+# With --build, only what `make build` needs: gcc, libc6-dev, musl-tools
+# and a Go toolchain. Debian 12 ships Go 1.19, older than go.mod's; where no Go
 # 1.21 or later is found, golang-go comes from bookworm-backports (the
 # backports source is added if missing), and GOTOOLCHAIN=auto (set by the
 # Makefile) then fetches the exact Go that go.mod names through the Go
 # module proxy, checked against Go's checksum database.
 set -eu
-packages="busybox-static gcc libc6-dev make util-linux procps iptables
+packages="busybox-static gcc libc6-dev musl-tools make util-linux procps iptables
 podman runc docker-registry skopeo apache2-utils mmdebstrap zsh man-db catatonit strace"
 case "${1:-}" in
 --vm) packages="$packages linux-image-amd64 qemu-system-x86 cpio" ;;
---build) packages="gcc libc6-dev" ;;
+--build) packages="gcc libc6-dev musl-tools" ;;
 esac
 
 # go_ok says whether a Go that can fetch go.mod's toolchain (1.21 or
