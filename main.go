@@ -43,7 +43,7 @@ func main() {
 		// A detached container's monitor, when mydocker-monitor is missing.
 		os.Exit(container.RunMonitor(os.Args[1:]))
 	}
-	go container.WarmRecordCodec()
+	go container.WarmRecordCodec() // on the other CPU, while the command line is parsed
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&log.TextFormatter{DisableTimestamp: true})
 	log.SetLevel(log.WarnLevel)
