@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mydocker/constant"
+	"mydocker/container/inroot"
 	"mydocker/container/security"
 	"mydocker/container/spec"
 )
@@ -296,7 +297,7 @@ func addGroups(u *User, names []string, groups []groupEntry) error {
 // O_PATH handle: a running container can mknod /etc/passwd, and the host
 // opening a device such as a watchdog would set it off.
 func readAccountFile(root *os.File, reopen func(*os.File, int) (*os.File, error), p string, parse func(io.Reader) error) error {
-	h, err := pathrs.OpenatInRoot(root, p)
+	h, err := inroot.Open(root, p)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		return nil
 	}

@@ -11,6 +11,8 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/pkg/errors"
 	"golang.org/x/sys/unix"
+
+	"mydocker/container/inroot"
 )
 
 // Every path init touches inside a rootfs comes from the image (or from a
@@ -62,7 +64,7 @@ func (r *inRoot) mkdirAll(p string) (*os.File, error) {
 // directories, and returns a handle on it. An existing file of any type is
 // used as it is (never opened for reading or writing: it may be a fifo).
 func (r *inRoot) mkfile(p string) (*os.File, error) {
-	f, err := pathrs.OpenatInRoot(r.f, p)
+	f, err := inroot.Open(r.f, p)
 	if err == nil {
 		return r.notRoot(f)
 	}
@@ -89,7 +91,7 @@ func (r *inRoot) mkfile(p string) (*os.File, error) {
 	if err == nil {
 		unix.Close(fd)
 	}
-	if f, err = pathrs.OpenatInRoot(r.f, rel); err != nil {
+	if f, err = inroot.Open(r.f, rel); err != nil {
 		return nil, err
 	}
 	return r.notRoot(f)
