@@ -63,8 +63,8 @@ build: toolchain
 		'-DMYDOCKER_BUILD_ID="$(BUILD_ID)"' -o mydocker-init \
 		container/inside/reaper/reaper.c container/nsenter/nsenter.c container/nsenter/nsexec.c
 
-# What the build needs (gcc, libc6-dev, Go 1.21 or later), installed if
-# missing; see scripts/install-deps.sh.
+# What the build needs (gcc, libc6-dev, musl-tools, Go 1.21 or later),
+# installed if missing; see scripts/install-deps.sh.
 toolchain:
 	sh scripts/install-deps.sh --build
 
