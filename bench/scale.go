@@ -7,6 +7,7 @@ package main
 // one).
 
 import (
+	"bytes"
 	cryptorand "crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -231,6 +232,12 @@ func conmonRSS(e *env, k int) (kbs []int, why string, err error) {
 		}
 		if c := pm("rmi", "-a", "-f"); c.Run() != nil {
 			errs = append(errs, cmdErr(c, fmt.Errorf("failed")))
+		}
+		// conmon runs `podman container cleanup` as each container exits,
+		// which may still be starting after rm has returned; it would
+		// mount the storage and make cgroups again after we removed them.
+		if err := waitUnused(dir, 10*time.Second); err != nil {
+			errs = append(errs, err)
 		}
 		// podman's overlay driver leaves its storage bind-mounted on
 		// itself; that mount, under our own directory, is ours to undo.
@@ -464,6 +471,38 @@ func randomID() string {
 // something still adds files or mounts there: each container podman
 // removes has a "podman container cleanup" of conmon's still at work in
 // the storage after rm returned.
+// waitUnused waits until no process names dir on its command line (a
+// podman or conmon working on the storage under it), for at most timeout.
+func waitUnused(dir string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		pid := processNaming(dir)
+		if pid == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d still uses %s after %v", pid, dir, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// processNaming returns a process whose command line contains s, or 0.
+func processNaming(s string) int {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte(s)) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err == nil && pid != os.Getpid() {
+			return pid
+		}
+	}
+	return 0
+}
+
 func removeSettled(dir string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
