@@ -321,7 +321,9 @@ func podmanOutput(c *exec.Cmd) (string, error) {
 // in the v1 hierarchies (and v2's), so that what podman creates for its
 // conmons can be removed again, while what was there before stays.
 func cgroupsToMake(name string) []string {
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/")
+	// Each v1 hierarchy's mount point, and the root for cgroup v2 (a
+	// pattern ending in "/" would match nothing: Glob lists no entry "").
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*")
 	dirs = append(dirs, "/sys/fs/cgroup")
 	var out []string
 	for _, d := range dirs {
