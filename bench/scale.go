@@ -469,10 +469,6 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// removeSettled unmounts and removes dir, again for a few seconds while
-// something still adds files or mounts there: each container podman
-// removes has a "podman container cleanup" of conmon's still at work in
-// the storage after rm returned.
 // waitUnused waits until no process names dir on its command line (a
 // podman or conmon working on the storage under it), for at most timeout.
 func waitUnused(dir string, timeout time.Duration) error {
@@ -505,6 +501,10 @@ func processNaming(s string) int {
 	return 0
 }
 
+// removeSettled unmounts and removes dir, again for a few seconds while
+// something still adds files or mounts there: each container podman
+// removes has a "podman container cleanup" of conmon's still at work in
+// the storage after rm returned.
 func removeSettled(dir string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
