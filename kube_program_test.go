@@ -34,3 +34,9 @@ func TestCLILeavesOutKubernetesAndTheAssembler(t *testing.T) {
 		"net/http/...", "crypto/tls/...", "compress/gzip/...",
 	}, "mydocker/pod")
 }
+
+// TestCLILinksHugeheap: it is imported for its init alone, so nothing
+// else would notice it gone.
+func TestCLILinksHugeheap(t *testing.T) {
+	linkcheck.Require(t, "mydocker", []string{"noassembler", "notransfer"}, "mydocker/internal/hugeheap")
+}

@@ -18,6 +18,9 @@ import (
 	"os"
 	"runtime"
 
+	// For its init: see main.go's imports.
+	_ "mydocker/internal/hugeheap"
+
 	"mydocker/constant"
 	"mydocker/container/inside"
 )

@@ -28,3 +28,9 @@ var hostOnly = []string{
 func TestInsideLinksOnlyWhatInitNeeds(t *testing.T) {
 	linkcheck.Forbid(t, "mydocker/cmd/mydocker-inside", []string{"nosystemd"}, hostOnly, "mydocker/container/inside")
 }
+
+// TestInsideLinksHugeheap: init starts on every run, and hugeheap is
+// imported for its init alone, so nothing else would notice it gone.
+func TestInsideLinksHugeheap(t *testing.T) {
+	linkcheck.Require(t, "mydocker/cmd/mydocker-inside", []string{"nosystemd"}, "mydocker/internal/hugeheap")
+}
