@@ -35,8 +35,9 @@ func TestCLILeavesOutKubernetesAndTheAssembler(t *testing.T) {
 	}, "mydocker/pod")
 }
 
-// TestCLILinksHugeheap: it is imported for its init alone, so nothing
-// else would notice it gone.
-func TestCLILinksHugeheap(t *testing.T) {
-	linkcheck.Require(t, "mydocker", []string{"noassembler", "notransfer"}, "mydocker/internal/hugeheap")
+// TestCLILinksItsStartTuning: hugeheap and sysmonslack are imported for
+// their init alone, so nothing else would notice them gone.
+func TestCLILinksItsStartTuning(t *testing.T) {
+	linkcheck.Require(t, "mydocker", []string{"noassembler", "notransfer"},
+		"mydocker/internal/hugeheap", "mydocker/internal/sysmonslack")
 }

@@ -5,10 +5,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/moby/sys/mountinfo"
+	"golang.org/x/sys/unix"
 )
 
 // syncCalls runs mydocker under strace and counts the calls that wait for
@@ -79,4 +81,40 @@ func TestRunRmOverlayIsVolatile(t *testing.T) {
 	if r := e.run(0, "start", "-a", id); r.stdout != "started\n" {
 		t.Fatalf("start with a volatile marker left: %q %q", r.stdout, r.stderr)
 	}
+}
+
+// A container's command starts with the kernel's default timer slack,
+// whatever the thread that ran mydocker had. mydocker's Go programs give
+// their runtime's sysmon a slack of 1 ms (internal/sysmonslack), which
+// the threads the runtime starts from sysmon inherit, and the processes
+// those threads start: init and exec's stub set the default before they
+// exec the command. mydocker runs here from a thread with a slack of its
+// own, so a command that inherited anything shows it.
+func TestContainersStartWithTheDefaultTimerSlack(t *testing.T) {
+	e := newEnv(t)
+	// Never unlocked: the thread ends with the test's goroutine, so its
+	// slack goes nowhere else.
+	runtime.LockOSThread()
+	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, 70000, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	const want = "50000"
+	slack := []string{"cat", "/proc/self/timerslack_ns"}
+	check := func(how string, args ...string) {
+		t.Helper()
+		if got := e.ok(args...); got != want {
+			t.Errorf("%s: timer slack %s ns, want the default %s", how, got, want)
+		}
+	}
+	check("run", append([]string{"run", "--rm", "--network", "none", "busybox"}, slack...)...)
+	check("run --init", append([]string{"run", "--rm", "--init", "--network", "none", "busybox"}, slack...)...)
+	// run -d: init is started by the container's monitor.
+	id := e.ok(append([]string{"run", "-d", "--network", "none", "busybox"}, slack...)...)
+	if code := e.ok("wait", id); code != "0" {
+		t.Fatalf("wait: exit %s", code)
+	}
+	check("run -d", "logs", id)
+	id = e.ok("run", "-d", "--network", "none", "busybox", "sleep", "100")
+	check("exec", append([]string{"exec", id}, slack...)...)
+	e.run(0, "rm", "-f", id)
 }

@@ -18,8 +18,9 @@ import (
 	"os"
 	"runtime"
 
-	// For its init: see main.go's imports.
+	// For their init: see main.go's imports.
 	_ "mydocker/internal/hugeheap"
+	_ "mydocker/internal/sysmonslack"
 
 	"mydocker/constant"
 	"mydocker/container/inside"

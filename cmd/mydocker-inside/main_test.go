@@ -29,8 +29,10 @@ func TestInsideLinksOnlyWhatInitNeeds(t *testing.T) {
 	linkcheck.Forbid(t, "mydocker/cmd/mydocker-inside", []string{"nosystemd"}, hostOnly, "mydocker/container/inside")
 }
 
-// TestInsideLinksHugeheap: init starts on every run, and hugeheap is
-// imported for its init alone, so nothing else would notice it gone.
-func TestInsideLinksHugeheap(t *testing.T) {
-	linkcheck.Require(t, "mydocker/cmd/mydocker-inside", []string{"nosystemd"}, "mydocker/internal/hugeheap")
+// TestInsideLinksItsStartTuning: init starts on every run, and hugeheap
+// and sysmonslack are imported for their init alone, so nothing else
+// would notice them gone.
+func TestInsideLinksItsStartTuning(t *testing.T) {
+	linkcheck.Require(t, "mydocker/cmd/mydocker-inside", []string{"nosystemd"},
+		"mydocker/internal/hugeheap", "mydocker/internal/sysmonslack")
 }

@@ -18,6 +18,10 @@ import (
 	"os"
 	"runtime"
 
+	// For its init: see main.go's imports. (Not hugeheap: its huge pages
+	// would stay resident for as long as the container runs.)
+	_ "mydocker/internal/sysmonslack"
+
 	"mydocker/container"
 )
 

@@ -24,3 +24,9 @@ var linkedElsewhere = []string{
 func TestMonitorLinksOnlyHostContainerCode(t *testing.T) {
 	linkcheck.Forbid(t, "mydocker/cmd/mydocker-monitor", nil, linkedElsewhere, "mydocker/container")
 }
+
+// TestMonitorLinksSysmonSlack: it is imported for its init alone, so
+// nothing else would notice it gone.
+func TestMonitorLinksSysmonSlack(t *testing.T) {
+	linkcheck.Require(t, "mydocker/cmd/mydocker-monitor", nil, "mydocker/internal/sysmonslack")
+}

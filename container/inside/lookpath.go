@@ -17,12 +17,16 @@ import (
 	"mydocker/utils"
 )
 
+// defaultTimerSlack is the kernel's default timer slack, in ns, which a
+// container's command starts with (exec's stub: DEFAULT_TIMER_SLACK_NS).
+const defaultTimerSlack = 50000
+
 // execCommand is how init and nsexec both end: it resolves user in the
 // container's /etc/passwd and /etc/group (HOME comes from there unless env
 // sets it), finds args[0] in env's PATH, from the working directory
 // already entered, closes every descriptor but 0-2, runs ready (init
-// tells the host it is about to exec), confines the thread, switches to
-// the user and execs. It returns only on failure, with the contract's
+// tells the host it is about to exec), sets the kernel's default timer
+// slack, confines the thread, switches to the user and execs. It returns only on failure, with the contract's
 // exit code: 125 for a user that does not exist, 126 or 127 where the
 // command is at fault.
 func execCommand(args, env []string, user string, extras spec.ProcessExtras, reaper *os.File, sec *security.Security, filter *confine.Filter, ready func() error) error {
@@ -59,6 +63,13 @@ func execCommand(args, env []string, user string, extras spec.ProcessExtras, rea
 		if err := ready(); err != nil {
 			return err
 		}
+	}
+	// The kernel's default timer slack, whichever thread of the CLI or the
+	// monitor started init: one the Go runtime started from its sysmon
+	// has sysmon's 1 ms (internal/sysmonslack), and init's main thread,
+	// which becomes the command, would have passed it on.
+	if err := unix.Prctl(unix.PR_SET_TIMERSLACK, defaultTimerSlack, 0, 0, 0); err != nil {
+		return fmt.Errorf("set timer slack: %w", err)
 	}
 	// Last: nothing done after this needs what it takes away, root
 	// included.

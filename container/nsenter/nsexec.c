@@ -38,6 +38,9 @@
 #define MYDOCKER_BUILD_ID ""
 #endif
 #define MAX_PLAN (64 << 20)
+// The kernel's default timer slack, which a container's command starts
+// with (init: container/inside's defaultTimerSlack).
+#define DEFAULT_TIMER_SLACK_NS 50000
 
 // die reports why the command could not be started, as the Go side's
 // errors read, and exits with the contract's code. Before the pty exists
@@ -464,6 +467,11 @@ void mydocker_nsexec(void)
 	// shell that ran mydocker left open.
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die(EXIT_MYDOCKER, "close descriptors: %s", errstr(errno));
+	// The kernel's default timer slack, whichever thread of the CLI forked
+	// this stub: one the Go runtime started from its sysmon has sysmon's
+	// 1 ms (internal/sysmonslack), which the command would inherit.
+	if (prctl(PR_SET_TIMERSLACK, DEFAULT_TIMER_SLACK_NS, 0, 0, 0) < 0)
+		die(EXIT_MYDOCKER, "set timer slack: %s", errstr(errno));
 	confine(&p);
 	// execve makes the process dumpable again, now that it runs only the
 	// user's program.
