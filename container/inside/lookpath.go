@@ -26,9 +26,9 @@ const defaultTimerSlack = 50000
 // sets it), finds args[0] in env's PATH, from the working directory
 // already entered, closes every descriptor but 0-2, runs ready (init
 // tells the host it is about to exec), sets the kernel's default timer
-// slack, confines the thread, switches to the user and execs. It returns only on failure, with the contract's
-// exit code: 125 for a user that does not exist, 126 or 127 where the
-// command is at fault.
+// slack, confines the thread, switches to the user and execs. It returns
+// only on failure, with the contract's exit code: 125 for a user that
+// does not exist, 126 or 127 where the command is at fault.
 func execCommand(args, env []string, user string, extras spec.ProcessExtras, reaper *os.File, sec *security.Security, filter *confine.Filter, ready func() error) error {
 	root, err := openRoot("/")
 	if err != nil {
