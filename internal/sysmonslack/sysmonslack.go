@@ -33,8 +33,8 @@ import (
 // Slack is the timer slack given to sysmon, in ns (the kernel's default is
 // 50 µs). A millisecond is a tenth of the time sysmon lets a goroutine run
 // before it preempts it; a P held by a blocked system call is taken back
-// up to a millisecond later, which these programs, whose work is one
-// goroutine at a time, do not notice (one run alone took as long).
+// up to a millisecond later, which the start did not show (one run alone
+// took as long).
 const Slack = 1000000
 
 func init() {
