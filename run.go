@@ -449,7 +449,16 @@ func runAction(ctx *cli.Context) error {
 	// From the first --trace line on: a run killed by SIGPIPE once it
 	// has made the record would leave the container behind.
 	container.PassBrokenPipes()
-	o, store, rec, err := createContainer(ctx)
+	o, err := parseRunOptions(ctx)
+	if err != nil {
+		return err
+	}
+	early, err := startInitEarly(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer early.Discard() // if the start did not take it
+	store, rec, err := createFromOptions(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -463,7 +472,26 @@ func runAction(ctx *cli.Context) error {
 		fmt.Println(rec.ID)
 		return nil
 	}
-	return runForeground(ctx, store, rec, o.config.OpenStdin, true, o.cidfile)
+	return runForeground(ctx, store, rec, o.config.OpenStdin, true, o.cidfile, early)
+}
+
+// startInitEarly starts the init of a foreground run's container as soon
+// as its flags are read, where it may (container.EarlyInitFor); nil
+// otherwise. Its runtime starts while this process finds the image and
+// makes the record, the rootfs and the cgroups.
+func startInitEarly(ctx *cli.Context, o *runOptions) (*container.EarlyInit, error) {
+	if o.detach || o.pod != "" {
+		return nil, nil
+	}
+	driver, err := cgroupDriver(ctx)
+	if err != nil {
+		return nil, err
+	}
+	namespaces, ok := container.EarlyInitFor(&o.config, driver)
+	if !ok {
+		return nil, nil
+	}
+	return container.StartEarlyInit(namespaces, o.config.Tty, o.config.OpenStdin, ctx.GlobalBool("debug"))
 }
 
 // checkTerminal refuses, as Docker does, a foreground run -it whose
@@ -496,6 +524,12 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	store, rec, err := createFromOptions(ctx, o)
+	return o, store, rec, err
+}
+
+// createFromOptions is createContainer once the command line is read.
+func createFromOptions(ctx *cli.Context, o *runOptions) (*container.Store, *container.Record, error) {
 	img, err := findImage(root(ctx), o.image, o.pull)
 	if err != nil {
 		if courseMode(ctx) && o.image == courseImage {
@@ -504,13 +538,13 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 			// `run -it ls -l`, the series' form before images.
 			err = fmt.Errorf("%w; if %s is a command: %s", err, o.image, runImageHint(ctx.Args()))
 		}
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := checkTerminal(ctx, o); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := o.config.ApplyImage(img.Config, o.overrides); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	o.config.MergeHealthcheck(img.Config.Healthcheck, o.health)
 	o.config.Image = o.image
@@ -518,18 +552,18 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 		o.config.Ports = network.PublishAll(o.config.Ports, o.config.ExposedPorts)
 	}
 	if err := applyJoins(ctx, o); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := checkNetwork(root(ctx), &o.config); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	driver, err := cgroupDriver(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	store := container.NewStore(root(ctx))
 	if err := store.Volumes().PrepareMounts(&o.config, img.Config.Volumes); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	rec := &container.Record{
 		CgroupManager: driver,
@@ -543,14 +577,14 @@ func createContainer(ctx *cli.Context) (*runOptions, *container.Store, *containe
 		State:         container.State{Status: container.StatusCreated},
 	}
 	if err := store.Create(rec); err != nil {
-		return nil, nil, nil, utils.JoinCleanup(err, "removing anonymous volumes", store.Volumes().RemoveAnonymous(o.config.Volumes))
+		return nil, nil, utils.JoinCleanup(err, "removing anonymous volumes", store.Volumes().RemoveAnonymous(o.config.Volumes))
 	}
 	if err := writeCIDFile(o.cidfile, rec.ID); err != nil {
-		return nil, nil, nil, removeAfterFailure(store, rec.ID, err, "")
+		return nil, nil, removeAfterFailure(store, rec.ID, err, "")
 	}
 	log.Infof("container %s (%s) created from %s", utils.ShortID(rec.ID), rec.Name, img.Name)
 	store.Emit("create", rec, nil)
-	return o, store, rec, nil
+	return store, rec, nil
 }
 
 // isTerminal says whether f is a terminal.
@@ -590,7 +624,7 @@ func removeAfterFailure(store *container.Store, id string, cause error, cidfile 
 // streams are attached to ours and its exit code becomes ours. stdin says
 // whether ours is passed on; removeOnFailure removes a container that
 // could not start (run's, which the user never saw; not start -a's).
-func runForeground(ctx *cli.Context, store *container.Store, rec *container.Record, stdin, removeOnFailure bool, cidfile string) error {
+func runForeground(ctx *cli.Context, store *container.Store, rec *container.Record, stdin, removeOnFailure bool, cidfile string, early *container.EarlyInit) error {
 	attach := container.Attach{Stdout: os.Stdout, Stderr: os.Stderr}
 	if stdin {
 		attach.Stdin = os.Stdin
@@ -602,7 +636,7 @@ func runForeground(ctx *cli.Context, store *container.Store, rec *container.Reco
 	defer signal.Stop(sigs)
 	container.PassBrokenPipes()
 
-	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug")}
+	runner := &container.Runner{Store: store, Debug: ctx.GlobalBool("debug"), Early: early}
 	c, err := runner.Start(rec.ID, attach)
 	if err != nil {
 		if !removeOnFailure {

@@ -79,7 +79,7 @@ func startAttached(ctx *cli.Context, store *container.Store, ref string) error {
 		return errors.Errorf("container %s is already running: use logs -f to follow it", rec.Name)
 	}
 	stdin := ctx.Bool("interactive") && rec.Config.OpenStdin
-	return runForeground(ctx, store, rec, stdin, false, "")
+	return runForeground(ctx, store, rec, stdin, false, "", nil)
 }
 
 // startRestartable is start --all-restartable, what the restart policies

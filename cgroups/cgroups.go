@@ -107,6 +107,16 @@ func New(id, driver string) (Manager, error) {
 	return NewV1(l.mounts, Name(id)), nil
 }
 
+// JoinsLate says whether a process started before its container's
+// cgroup exists can enter it once made without being moved from outside:
+// on v1 by joining itself through the tasks files (Placement). On v2 it
+// could only be moved (Apply), whose cost a process created inside the
+// cgroup never pays.
+func JoinsLate(driver string) bool {
+	l, err := hostLayout()
+	return err == nil && driver != DriverSystemd && l.mode != V2
+}
+
 type layout struct {
 	mode   Mode
 	mounts map[string]string

@@ -150,6 +150,9 @@ type Process struct {
 	PtyMaster *os.File
 	// InCgroup says init was created inside its cgroup (CLONE_INTO_CGROUP).
 	InCgroup bool
+	// rootfsSent: init, started before the rootfs was mounted, was sent
+	// a copy of the mount (sendRootfs).
+	rootfsSent bool
 	// forkedBy is the thread that forked init, as seen by the caller of
 	// NewProcess (exact when its goroutine is locked to its thread); 0
 	// when another thread did, to join namespaces. Init's parent-death
@@ -267,6 +270,24 @@ func adoptProcess(pid int, pty *os.File) (*Process, error) {
 		return nil, errors.Wrapf(err, "adopt container init %d", pid)
 	}
 	return &Process{Pid: pid, PtyMaster: pty, adopted: p}, nil
+}
+
+// sendRootfs sends an init started before its rootfs was mounted
+// (EarlyInit) a detached copy of the overlay mounted at merged, which
+// init attaches at the same path in its own mount namespace: a copy of
+// ours from before the mount. The copy is the same file system, not a
+// second one: what the container writes, the host sees in merged.
+func (p *Process) sendRootfs(merged string) error {
+	f, err := detachedRootfs(merged)
+	if err != nil {
+		return err
+	}
+	defer f.Close() // init holds it once sent
+	if err := spec.Send(p.syncSock, spec.Msg{Type: spec.MsgRootfs}, f); err != nil {
+		return err
+	}
+	p.rootfsSent = true
+	return nil
 }
 
 // SendConfig gives init its config as soon as it is started, so that init

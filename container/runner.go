@@ -38,6 +38,11 @@ type Runner struct {
 	// container runs (Running.respawn), so start leaves the copying of
 	// its output and its health checks to that new image.
 	Respawn bool
+	// Early is the container's init, started before its record was made
+	// (foreground run): the start takes it if it fits, else discards it
+	// and starts another. The caller still discards it after the start,
+	// in case the start failed before it got that far.
+	Early *EarlyInit
 }
 
 // Running is a started container being watched by this process.
@@ -136,6 +141,15 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	// later would not show in it. So do the cgroups and their limits: on
 	// v2 init is created inside them, on v1 it joins them itself first
 	// thing. The two do not wait for each other (see concurrently).
+	// An init started early, before the overlay, is sent a copy of it.
+	proc, parentEnds := r.Early.take(rec, j, a)
+	early := proc
+	defer func() {
+		if early != nil { // failed before it was handed on
+			closeAll(parentEnds...)
+			early.Cancel(nil) //nolint:errcheck // returns its argument
+		}
+	}()
 	ws := Workspace{Dir: r.Store.WorkspaceDir(id), Volatile: rec.Config.AutoRemove, InitLayers: InitLayerDir(r.Store.Layout.Root), Spares: SpareWorkspaceDir(r.Store.Layout.Root)}
 	var cg cgroups.Manager
 	if err := concurrently(
@@ -150,31 +164,25 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 			return nil, err
 		}
 	}
-	cgDir, err := cg.Placement().OpenDir()
-	if err != nil {
-		return nil, err
+	if early != nil {
+		if err := early.sendRootfs(ws.Merged()); err != nil {
+			// A kernel without open_tree (before 5.2), or init gone.
+			log.Debugf("%v: init started again", err)
+			closeAll(parentEnds...)
+			early.Cancel(nil) //nolint:errcheck // returns its argument
+			early, proc = nil, nil
+		}
 	}
-	defer closeAll(cgDir)
-
-	stdio, parentEnds, err := c.stdio(rec.Config.Tty, a)
-	if err != nil {
-		return nil, err
+	if proc == nil {
+		if proc, parentEnds, err = r.startInit(rec, j, a, cg); err != nil {
+			return nil, err
+		}
+		log.Debugf("init started as pid %d", proc.Pid)
+	} else {
+		log.Debugf("init started early as pid %d is the container's, sent its rootfs", proc.Pid)
 	}
-	var logTo *os.File
-	if r.Debug {
-		logTo = os.Stderr
-	}
-	// init starts now, and waits for its config: the log, the address and
-	// the /etc files are made meanwhile, while its runtime starts on the
-	// other CPU.
-	proc, err := NewProcess(j.namespaces, stdio, logTo, cgDir)
-	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr) // the container holds its own copies now
-	if err != nil {
-		closeAll(parentEnds...)
-		return nil, err
-	}
+	early = nil // from here on, the failures below handle proc
 	c.proc = proc
-	log.Debugf("init started as pid %d", proc.Pid)
 	l, err := r.prepare(c, rec, proc, j)
 	if err != nil {
 		closeAll(parentEnds...)
@@ -216,6 +224,34 @@ func (r *Runner) start(id string, a Attach, check func(*Record) error) (c *Runni
 	}
 	r.Store.Emit("start", rec, nil)
 	return c, nil
+}
+
+// startInit starts init for the container of rec now that its rootfs
+// and cgroups exist, and returns it with our ends of its stdio pipes.
+func (r *Runner) startInit(rec *Record, j *joins, a Attach, cg cgroups.Manager) (*Process, []*os.File, error) {
+	cgDir, err := cg.Placement().OpenDir()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeAll(cgDir)
+	stdio, parentEnds, err := newStdio(rec.Config.Tty, a.Stdin != nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var logTo *os.File
+	if r.Debug {
+		logTo = os.Stderr
+	}
+	// init starts now, and waits for its config: the log, the address and
+	// the /etc files are made meanwhile, while its runtime starts on the
+	// other CPU.
+	proc, err := NewProcess(j.namespaces, stdio, logTo, cgDir)
+	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr) // the container holds its own copies now
+	if err != nil {
+		closeAll(parentEnds...)
+		return nil, nil, err
+	}
+	return proc, parentEnds, nil
 }
 
 // prepare makes what init's config names but init does not need until it
@@ -376,6 +412,7 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 	if !l.proc.InCgroup {
 		cfg.CgroupFiles = l.cg.Placement().Tasks
 	}
+	cfg.RootfsMount = l.proc.rootfsSent
 	if sec.Seccomp {
 		// Assembled once per capability set for the whole root, rather
 		// than by every init (about 0.5 ms and 360 KB of garbage).
@@ -391,13 +428,13 @@ func (r *Runner) initConfig(l *launch) (*spec.InitConfig, error) {
 	return cfg, nil
 }
 
-// stdio makes the container's fds 0-2. Without a tty, stdout and stderr
+// newStdio makes the container's fds 0-2. Without a tty, stdout and stderr
 // are pipes that this process copies to the log (and the caller), and
 // with -i so is stdin: the caller's own file (a terminal, a host file)
 // never enters the container, where any process could reopen it through
 // /proc/1/fd/0, for writing too, and keep it after we have gone. The
 // parent's ends are stdout's, stderr's and, with -i, stdin's.
-func (c *Running) stdio(tty bool, a Attach) (Stdio, []*os.File, error) {
+func newStdio(tty, stdin bool) (Stdio, []*os.File, error) {
 	if tty {
 		return Stdio{}, nil, nil // init makes the pty the container's fds
 	}
@@ -412,7 +449,7 @@ func (c *Running) stdio(tty bool, a Attach) (Stdio, []*os.File, error) {
 	}
 	stdio := Stdio{Stdout: outW, Stderr: errW}
 	ends := []*os.File{outR, errR}
-	if a.Stdin != nil {
+	if stdin {
 		inR, inW, err := os.Pipe()
 		if err != nil {
 			closeAll(outR, outW, errR, errW)

@@ -118,3 +118,75 @@ func TestContainersStartWithTheDefaultTimerSlack(t *testing.T) {
 	check("exec", append([]string{"exec", id}, slack...)...)
 	e.run(0, "rm", "-f", id)
 }
+
+// earlyInit is the pid a --debug run's stderr says it started the
+// container's init as before anything else, "" if it did not.
+var earlyInit = regexp.MustCompile(`init started early as pid (\d+)"`)
+
+// A foreground run starts its container's init as soon as it has read
+// its flags, while it makes the record, the rootfs and the cgroups, and
+// then sends init the overlay it mounted (container.EarlyInit). The
+// command's / is that overlay: what it writes is in the container's
+// upper dir, as with an init started after the mount. On v2 init is
+// created inside its cgroup instead, once the cgroup exists.
+func TestRunStartsInitBeforeItsRootfs(t *testing.T) {
+	e := newEnv(t)
+	// The image is a tar yet: the run reads it with the whole program
+	// (mydocker-kube), which it execs in its place, and which starts an
+	// init early again; the first one must not outlive the exec.
+	r := e.run(0, "--debug", "run", "--name", "early", "--network", "none", "busybox", "sh", "-c", "echo written > /f && cat /f && grep ' / / ' /proc/self/mountinfo")
+	started := earlyInit.FindAllStringSubmatch(r.stderr, -1)
+	if cgroupV2() {
+		if started != nil {
+			t.Fatalf("v2: init started before its cgroup existed:\n%s", r.stderr)
+		}
+	} else {
+		if len(started) != 2 {
+			t.Fatalf("%d inits started early, want 2 (the CLI's, then the whole program's):\n%s", len(started), r.stderr)
+		}
+		if !strings.Contains(r.stderr, "init started early as pid "+started[1][1]+" is the container's") {
+			t.Fatalf("the init started early was not the container's:\n%s", r.stderr)
+		}
+		if cmdline, err := os.ReadFile("/proc/" + started[0][1] + "/cmdline"); err == nil && strings.Contains(string(cmdline), "mydocker-init") {
+			t.Errorf("the init started early by the CLI, pid %s, outlived its exec of the whole program", started[0][1])
+		}
+	}
+	if !strings.HasPrefix(r.stdout, "written\n") || !strings.Contains(r.stdout, " - overlay overlay ") {
+		t.Fatalf("the command's / is not the container's overlay: %q", r.stdout)
+	}
+	ids := e.containerIDs()
+	if len(ids) != 1 {
+		t.Fatalf("containers %v, want one", ids)
+	}
+	if data, err := os.ReadFile(filepath.Join(e.root, "overlay2", ids[0], "upper", "f")); err != nil || string(data) != "written\n" {
+		t.Fatalf("the container's write is not in its upper dir: %q, %v", data, err)
+	}
+	e.run(0, "rm", "early")
+}
+
+// An init started early goes with a run that fails before its start,
+// and none is started for a container that joins another's namespaces:
+// it has to be forked inside them.
+func TestEarlyInitOnlyWhereItCanServe(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(125, "--debug", "run", "--rm", "--network", "no-such-network", "busybox", "true")
+	started := earlyInit.FindStringSubmatch(r.stderr)
+	switch {
+	case cgroupV2() && started != nil:
+		t.Fatalf("v2: init started before its cgroup existed:\n%s", r.stderr)
+	case !cgroupV2() && started == nil:
+		t.Fatalf("no init started early:\n%s", r.stderr)
+	case started != nil:
+		if cmdline, err := os.ReadFile("/proc/" + started[1] + "/cmdline"); err == nil && strings.Contains(string(cmdline), "mydocker-init") {
+			t.Errorf("the init started early, pid %s, outlived the failed run", started[1])
+		}
+	}
+	e.assertNothingLeft()
+
+	id := e.ok("run", "-d", "--network", "none", "busybox", "sleep", "100")
+	r = e.run(0, "--debug", "run", "--rm", "--network", "container:"+id, "busybox", "true")
+	if earlyInit.MatchString(r.stderr) {
+		t.Errorf("an init started early for a container joining another's network:\n%s", r.stderr)
+	}
+	e.run(0, "rm", "-f", id)
+}

@@ -87,6 +87,12 @@ func runInit(sync *os.File) error {
 		steps.sync = sync
 	}
 	steps.done(topicPipe, fmt.Sprintf("read(%d): the config from the pipe, pid %d in new uts, pid, mount, ipc and net namespaces", spec.ConfigFd, os.Getpid()), start, nil)
+	var rootfs *os.File // with RootfsMount: the overlay, to attach
+	if cfg.RootfsMount {
+		if rootfs, err = receiveRootfs(sync); err != nil {
+			return err
+		}
+	}
 	// First, while the host's cgroup file systems are still in view: this
 	// thread, the one that will exec the user's command, joins its cgroups
 	// (v1). On v2 init was created in its cgroup, or the host moved it
@@ -114,7 +120,9 @@ func runInit(sync *os.File) error {
 		}
 	}
 	// Meanwhile the parent puts this process in its networks.
-	if err := setupRootfs(cfg, cgroupNS); err != nil {
+	err = setupRootfs(cfg, rootfs, cgroupNS)
+	closeFile(rootfs) // attached, or of no use
+	if err != nil {
 		return err
 	}
 	// A uts namespace shared with another container (or the host) keeps
@@ -167,6 +175,26 @@ func runInit(sync *os.File) error {
 		steps.done(topicPipe, fmt.Sprintf("execve(%q) with env %s", cfg.Args, envNames(cfg.Env)), time.Now(), nil)
 		return spec.Send(sync, spec.Msg{Type: spec.MsgExec}, nil)
 	})
+}
+
+// receiveRootfs takes the detached overlay mount the host sent on the
+// sync socket before the config (spec.MsgRootfs).
+func receiveRootfs(sync *os.File) (*os.File, error) {
+	msg, f, err := spec.Recv(sync, unix.MSG_DONTWAIT)
+	if err == nil && msg.Type != spec.MsgRootfs {
+		err = errors.Wrapf(spec.ErrBadMessage, "%s, not the rootfs", msg.Type)
+		closeFile(f)
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, "receive the rootfs mount")
+	}
+	return f, nil
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
 }
 
 // readInitConfig reads the config the host writes first on spec.ConfigFd.

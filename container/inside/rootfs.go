@@ -22,7 +22,7 @@ import (
 // With cgroupNS (init is in its own cgroup namespace) the container gets
 // its cgroups at /sys/fs/cgroup; without one it gets none, rather than
 // the host's whole tree.
-func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
+func setupRootfs(cfg *spec.InitConfig, rootfs *os.File, cgroupNS bool) error {
 	// Stop mount events travelling between host and container in either
 	// direction; the host's / is usually shared (systemd).
 	start := time.Now()
@@ -30,6 +30,16 @@ func setupRootfs(cfg *spec.InitConfig, cgroupNS bool) error {
 	steps.done(topicRootfs, "mount --make-rprivate /", start, err)
 	if err != nil {
 		return errors.Wrap(err, "make mounts private")
+	}
+	if rootfs != nil {
+		// Started before the host mounted the overlay, init has an empty
+		// directory at cfg.Rootfs: the host's mount goes there.
+		start := time.Now()
+		err := unix.MoveMount(int(rootfs.Fd()), "", unix.AT_FDCWD, cfg.Rootfs, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		steps.done(topicRootfs, "move_mount: the host's overlay onto "+cfg.Rootfs, start, err)
+		if err != nil {
+			return errors.Wrapf(err, "attach the rootfs at %s", cfg.Rootfs)
+		}
 	}
 	root, err := openRoot(cfg.Rootfs)
 	if err != nil {

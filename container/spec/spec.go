@@ -36,12 +36,16 @@ const (
 type InitConfig struct {
 	// Build is the host's BuildID: init refuses a config from another
 	// build of mydocker (see CheckBuild).
-	Build  string   `json:"build,omitempty"`
-	Rootfs string   `json:"rootfs"` // host path of the mounted overlay (merged)
-	Mounts []Mount  `json:"mounts"`
-	Args   []string `json:"args"`
-	Env    []string `json:"env"`
-	Cwd    string   `json:"cwd"`
+	Build  string `json:"build,omitempty"`
+	Rootfs string `json:"rootfs"` // host path of the mounted overlay (merged)
+	// RootfsMount: init was started before the overlay was mounted, so
+	// its mount namespace lacks it; MsgRootfs, sent on SyncFd before
+	// this config, carries a detached copy to attach at Rootfs.
+	RootfsMount bool     `json:"rootfsMount,omitempty"`
+	Mounts      []Mount  `json:"mounts"`
+	Args        []string `json:"args"`
+	Env         []string `json:"env"`
+	Cwd         string   `json:"cwd"`
 	// User is user[:group] as -u or the image gave it, resolved by init
 	// in the container's own /etc/passwd and /etc/group.
 	User string `json:"user,omitempty"`

@@ -20,6 +20,9 @@ import (
 // with --debug:
 //
 //	host                                          init (inside)
+//	 | fd 4, seqpacket: {"type":"rootfs"} -------> with RootfsMount: the
+//	 |                  + SCM_RIGHTS                overlay, detached, to
+//	 |                                              attach (started early)
 //	 | fd 3, pipe:   [len][InitConfig JSON] ------> readInitConfig
 //	 |                                              cgroup ns, mounts,
 //	 |  network (meanwhile)                         pivot_root, hostname, lo
@@ -87,12 +90,17 @@ const (
 	ExecNamespacesEnv = "_MYDOCKER_NSENTER"
 )
 
-// Messages the inside sends the host on the sync socket.
+// Messages on the sync socket: all from the inside to the host but
+// MsgRootfs.
 const (
 	MsgReady = "ready" // init is set up and waits for the go-ahead
 	MsgPty   = "pty"   // carries the pty master as SCM_RIGHTS
-	MsgExec  = "exec"  // init is about to exec the user's command
-	MsgError = "error" // setup or exec failed; Code is the exit code to report
+	// MsgRootfs, from the host, carries the container's overlay mount,
+	// detached (open_tree), to an init started before it was mounted
+	// (InitConfig.RootfsMount). It is sent before the config.
+	MsgRootfs = "rootfs"
+	MsgExec   = "exec"  // init is about to exec the user's command
+	MsgError  = "error" // setup or exec failed; Code is the exit code to report
 	// MsgTrace is one of init's kernel steps, timed, sent with --trace
 	// (InitConfig.Trace) as soon as it is done: the host prints it.
 	MsgTrace = "trace"
@@ -167,8 +175,8 @@ func WaitGoAhead(r io.Reader) bool {
 	return err == nil && b[0] == GoAhead
 }
 
-// Send writes one message to the host, with an optional descriptor
-// (inside).
+// Send writes one message, with an optional descriptor: to the host
+// (inside), or MsgRootfs to init (host side).
 func Send(sock *os.File, msg Msg, fd *os.File) error {
 	data, err := json.Marshal(msg)
 	if err != nil {
@@ -188,7 +196,8 @@ func Send(sock *os.File, msg Msg, fd *os.File) error {
 // descriptor.
 var ErrBadMessage = stderrors.New("bad sync message")
 
-// Recv reads one message (host side), with the descriptor MsgPty carries.
+// Recv reads one message, with the descriptor MsgPty or MsgRootfs
+// carries: the inside's (host side), or MsgRootfs (inside).
 // It returns io.EOF once every inside end is closed; flags may add
 // MSG_DONTWAIT, which then reports EAGAIN as io.EOF too.
 func Recv(sock *os.File, flags int) (Msg, *os.File, error) {
@@ -221,11 +230,11 @@ func Recv(sock *os.File, flags int) (Msg, *os.File, error) {
 			closeFile(f)
 			return Msg{}, nil, errors.Wrapf(ErrBadMessage, "%q: %v", buf[:n], err)
 		}
-		if msg.Type != MsgPty {
+		if msg.Type != MsgPty && msg.Type != MsgRootfs {
 			closeFile(f)
 			f = nil
 		} else if f == nil {
-			return Msg{}, nil, errors.Wrap(ErrBadMessage, "a pty message without a descriptor")
+			return Msg{}, nil, errors.Wrapf(ErrBadMessage, "a %s message without a descriptor", msg.Type)
 		}
 		return msg, f, nil
 	}
@@ -272,7 +281,7 @@ func fileFromRights(oob []byte) *os.File {
 		}
 		return nil
 	}
-	return os.NewFile(uintptr(fds[0]), "pty-master")
+	return os.NewFile(uintptr(fds[0]), "sync-rights")
 }
 
 func closeFile(f *os.File) {
