@@ -453,10 +453,7 @@ func runAction(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	early, err := startInitEarly(ctx, o)
-	if err != nil {
-		return err
-	}
+	early := startInitEarly(ctx, o)
 	defer early.Discard() // if the start did not take it
 	store, rec, err := createFromOptions(ctx, o)
 	if err != nil {
@@ -479,17 +476,17 @@ func runAction(ctx *cli.Context) error {
 // as its flags are read, where it may (container.EarlyInitFor); nil
 // otherwise. Its runtime starts while this process finds the image and
 // makes the record, the rootfs and the cgroups.
-func startInitEarly(ctx *cli.Context, o *runOptions) (*container.EarlyInit, error) {
+func startInitEarly(ctx *cli.Context, o *runOptions) *container.EarlyInit {
 	if o.detach || o.pod != "" {
-		return nil, nil
+		return nil
 	}
 	driver, err := cgroupDriver(ctx)
 	if err != nil {
-		return nil, err
+		return nil // createContainer says why
 	}
 	namespaces, ok := container.EarlyInitFor(&o.config, driver)
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	return container.StartEarlyInit(namespaces, o.config.Tty, o.config.OpenStdin, ctx.GlobalBool("debug"))
 }

@@ -29,10 +29,13 @@ import (
 // created: the same new namespaces, terminal and stdin. Otherwise, and
 // if the run fails before, Discard kills it.
 type EarlyInit struct {
-	proc       *Process
 	namespaces []string // the new ones, in DefaultNamespaces' order
 	tty, stdin bool
-	ends       []*os.File // our ends of its stdio pipes (stdio)
+	// started is closed once the start has returned; proc and ends are
+	// set then, unless it failed.
+	started chan struct{}
+	proc    *Process
+	ends    []*os.File // our ends of its stdio pipes (newStdio)
 }
 
 // EarlyInitFor says whether a container of cfg, with this cgroup driver,
@@ -62,11 +65,31 @@ func EarlyInitFor(cfg *Config, driver string) ([]string, bool) {
 
 // StartEarlyInit starts init in new namespaces of the given types, with
 // stdio as a container with tty and stdin gets it; debug passes init's
-// log to our stderr, as Runner.Debug does.
-func StartEarlyInit(namespaces []string, tty, stdin, debug bool) (*EarlyInit, error) {
+// log to our stderr, as Runner.Debug does. It returns at once: the clone
+// waits for the child's exec (CLONE_VFORK), over a millisecond with new
+// namespaces here, which the caller spends finding the image meanwhile.
+// A failure only means the start starts init itself, as without.
+func StartEarlyInit(namespaces []string, tty, stdin, debug bool) *EarlyInit {
+	e := &EarlyInit{namespaces: namespaces, tty: tty, stdin: stdin, started: make(chan struct{})}
+	go func() {
+		defer close(e.started)
+		var err error
+		if e.proc, e.ends, err = startEarly(namespaces, tty, stdin, debug); err != nil {
+			log.Debugf("init not started early: %v", err)
+			return
+		}
+		log.Debugf("init started early as pid %d", e.proc.Pid)
+	}()
+	return e
+}
+
+// startEarly is StartEarlyInit's start, on its goroutine. That goroutine
+// is not locked to its thread, which the Go runtime therefore keeps for
+// others: init's parent-death signal follows the thread that forked it.
+func startEarly(namespaces []string, tty, stdin, debug bool) (*Process, []*os.File, error) {
 	stdio, ends, err := newStdio(tty, stdin)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var logTo *os.File
 	if debug {
@@ -80,15 +103,18 @@ func StartEarlyInit(namespaces []string, tty, stdin, debug bool) (*EarlyInit, er
 	closeAll(stdio.Stdin, stdio.Stdout, stdio.Stderr)
 	if err != nil {
 		closeAll(ends...)
-		return nil, err
+		return nil, nil, err
 	}
-	log.Debugf("init started early as pid %d", proc.Pid)
-	return &EarlyInit{proc: proc, namespaces: namespaces, tty: tty, stdin: stdin, ends: ends}, nil
+	return proc, ends, nil
 }
 
 // Discard kills init unless a start has taken it; nil does nothing.
 func (e *EarlyInit) Discard() {
-	if e == nil || e.proc == nil {
+	if e == nil {
+		return
+	}
+	<-e.started
+	if e.proc == nil {
 		return
 	}
 	e.proc.Cancel(nil) //nolint:errcheck // returns its argument
@@ -100,7 +126,11 @@ func (e *EarlyInit) Discard() {
 // whose namespaces j opened and whose caller attaches a, if it fits;
 // otherwise it discards it and returns nil.
 func (e *EarlyInit) take(rec *Record, j *joins, a Attach) (*Process, []*os.File) {
-	if e == nil || e.proc == nil {
+	if e == nil {
+		return nil, nil
+	}
+	<-e.started
+	if e.proc == nil {
 		return nil, nil
 	}
 	if !e.fits(rec, j.namespaces, a.Stdin != nil) {
