@@ -482,7 +482,7 @@ func startInitEarly(ctx *cli.Context, o *runOptions) *container.EarlyInit {
 	}
 	driver, err := cgroupDriver(ctx)
 	if err != nil {
-		return nil // createContainer says why
+		return nil // createFromOptions reports it
 	}
 	namespaces, ok := container.EarlyInitFor(&o.config, driver)
 	if !ok {
