@@ -21,6 +21,9 @@ import (
 	// switches, on the path of every container start.
 	_ "mydocker/internal/hugeheap"
 	_ "mydocker/internal/sysmonslack"
+	// For its init, which starts a foreground run's init before the
+	// rest of the program is initialised (see package prestart).
+	_ "mydocker/internal/prestart/auto"
 
 	"mydocker/container"
 	"mydocker/container/inside"

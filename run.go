@@ -21,6 +21,7 @@ import (
 	"mydocker/container/security"
 	"mydocker/container/spec"
 	"mydocker/image"
+	"mydocker/internal/prestart"
 	"mydocker/network"
 	"mydocker/utils"
 )
@@ -451,6 +452,7 @@ func runAction(ctx *cli.Context) error {
 	container.PassBrokenPipes()
 	o, err := parseRunOptions(ctx)
 	if err != nil {
+		prestart.Discard()
 		return err
 	}
 	early := startInitEarly(ctx, o)
@@ -477,18 +479,31 @@ func runAction(ctx *cli.Context) error {
 // otherwise. Its runtime starts while this process finds the image and
 // makes the record, the rootfs and the cgroups.
 func startInitEarly(ctx *cli.Context, o *runOptions) *container.EarlyInit {
+	// The init package prestart may have started from the command line,
+	// unparsed: taken below if it is the one this run asks for.
+	pre := prestart.Take()
 	if o.detach || o.pod != "" {
+		discardPrestarted(pre)
 		return nil
 	}
 	driver, err := cgroupDriver(ctx)
 	if err != nil {
+		discardPrestarted(pre)
 		return nil // createFromOptions reports it
 	}
 	namespaces, ok := container.EarlyInitFor(&o.config, driver)
 	if !ok {
+		discardPrestarted(pre)
 		return nil
 	}
-	return container.StartEarlyInit(namespaces, o.config.Tty, o.config.OpenStdin, ctx.GlobalBool("debug"))
+	return container.StartEarlyInit(namespaces, o.config.Tty, o.config.OpenStdin, ctx.GlobalBool("debug"), pre)
+}
+
+func discardPrestarted(pre *prestart.Started) {
+	if pre != nil {
+		log.Debugf("init started before the command line was parsed (pid %d) is not wanted: discarded", pre.Pid)
+		pre.Discard()
+	}
 }
 
 // checkTerminal refuses, as Docker does, a foreground run -it whose

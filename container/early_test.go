@@ -2,10 +2,13 @@ package container
 
 import (
 	"os"
+	"os/exec"
 	"slices"
+	"syscall"
 	"testing"
 
 	"mydocker/cgroups"
+	"mydocker/internal/prestart"
 )
 
 // Which containers get their init started early, and in which new
@@ -81,6 +84,74 @@ func TestEarlyInitFits(t *testing.T) {
 			if got := e.fits(&Record{Config: c.cfg}, c.namespaces, c.stdin); got != c.want {
 				t.Errorf("fits = %v, want %v", got, c.want)
 			}
+		})
+	}
+}
+
+// An init started before the command line was parsed is taken only if
+// it is the one asked for; otherwise it is killed, reaped and closed.
+func TestAdoptPrestarted(t *testing.T) {
+	saved := inside.view
+	t.Cleanup(func() { inside.view = saved })
+	fresh := []string{"uts", "pid", "mnt", "ipc", "net"}
+	freshFlags, _, err := cloneFlags([]Namespace{{Type: "uts"}, {Type: "pid"}, {Type: "mnt"}, {Type: "ipc"}, {Type: "net"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		plan       prestart.Plan
+		namespaces []string
+		tty, stdin bool
+		debug      bool
+		taken      bool
+	}{
+		{"the same", prestart.Plan{Flags: freshFlags, Stdin: true}, fresh, false, true, false, true},
+		{"other namespaces", prestart.Plan{Flags: freshFlags}, fresh[:4], false, false, false, false},
+		{"no tty", prestart.Plan{Flags: freshFlags, Tty: true}, fresh, false, false, false, false},
+		{"stdin", prestart.Plan{Flags: freshFlags}, fresh, false, true, false, false},
+		{"its log", prestart.Plan{Flags: freshFlags}, fresh, false, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inside.view = nil
+			sleep := exec.Command("sleep", "100")
+			if err := sleep.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pid := sleep.Process.Pid
+			defer syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck // may be reaped already
+			var fds []int
+			for i := 0; i < 4; i++ {
+				fd, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fds = append(fds, fd)
+			}
+			pre := &prestart.Started{Plan: tt.plan, Pid: pid, Exe: fds[0], Config: fds[1], Sync: fds[2], Ends: fds[3:]}
+			proc, ends, ok := adoptPrestarted(pre, tt.namespaces, tt.tty, tt.stdin, tt.debug)
+			if ok != tt.taken {
+				t.Fatalf("taken = %v, want %v", ok, tt.taken)
+			}
+			if !ok {
+				if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+					t.Errorf("kill(%d, 0) = %v, want ESRCH: the init not taken was not killed and reaped", pid, err)
+				}
+				var st syscall.Stat_t
+				for _, fd := range fds {
+					if err := syscall.Fstat(fd, &st); err != syscall.EBADF {
+						t.Errorf("fd %d of the init not taken is still open", fd)
+					}
+				}
+				return
+			}
+			if proc.Pid != pid || proc.configPipe == nil || proc.syncSock == nil || len(ends) != 1 || inside.view == nil {
+				t.Fatalf("taken as %+v, ends %v, view %v", proc, ends, inside.view)
+			}
+			closeAll(append(ends, proc.configPipe, proc.syncSock, inside.view.f)...)
+			syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck // reaped next
+			sleep.Wait()                       //nolint:errcheck // killed
 		})
 	}
 }

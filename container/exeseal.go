@@ -112,6 +112,18 @@ func adoptInside(f *os.File) {
 	inside.view = &SealedSelf{f: f}
 }
 
+// adoptInsideIfNone makes f, a view of InsidePath made by package
+// prestart, the one Inside returns, unless Inside has one already.
+func adoptInsideIfNone(f *os.File) {
+	inside.Lock()
+	defer inside.Unlock()
+	if inside.view != nil {
+		f.Close()
+		return
+	}
+	inside.view = &SealedSelf{f: f}
+}
+
 // openInside opens the view for Inside; tests make it fail.
 var openInside = OpenSealedSelf
 

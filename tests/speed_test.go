@@ -121,7 +121,11 @@ func TestContainersStartWithTheDefaultTimerSlack(t *testing.T) {
 
 // earlyInit is the pid a --debug run's stderr says it started the
 // container's init as before anything else, "" if it did not.
-var earlyInit = regexp.MustCompile(`init started early as pid (\d+)"`)
+var earlyInit = regexp.MustCompile(`init started early as pid (\d+)(?: \(before the command line was parsed\))?"`)
+
+// prestarted is the debug line of an init started before the command line
+// was parsed (package prestart), once taken.
+var prestarted = regexp.MustCompile(`init started early as pid (\d+) \(before the command line was parsed\)"`)
 
 // A foreground run starts its container's init as soon as it has read
 // its flags, while it makes the record, the rootfs and the cgroups, and
@@ -150,6 +154,11 @@ func TestRunStartsInitBeforeItsRootfs(t *testing.T) {
 		if cmdline, err := os.ReadFile("/proc/" + started[0][1] + "/cmdline"); err == nil && strings.Contains(string(cmdline), "mydocker-init") {
 			t.Errorf("the init started early by the CLI, pid %s, outlived its exec of the whole program", started[0][1])
 		}
+		// Both were started before the command line was parsed (package
+		// prestart), each by the program that then took it.
+		if n := len(prestarted.FindAllString(r.stderr, -1)); n != 2 {
+			t.Errorf("%d of the inits started early were started before the command line was parsed, want both:\n%s", n, r.stderr)
+		}
 	}
 	if !strings.HasPrefix(r.stdout, "written\n") || !strings.Contains(r.stdout, " - overlay overlay ") {
 		t.Fatalf("the command's / is not the container's overlay: %q", r.stdout)
@@ -162,6 +171,26 @@ func TestRunStartsInitBeforeItsRootfs(t *testing.T) {
 		t.Fatalf("the container's write is not in its upper dir: %q, %v", data, err)
 	}
 	e.run(0, "rm", "early")
+
+	// The image is in the store now: the run is the CLI's alone, and its
+	// init is the one started before its command line was parsed, given
+	// the terminal-less stdin -i asks for.
+	r = e.runIn([]byte("from stdin\n"), 0, "--debug", "run", "--rm", "-i", "--network", "none", "busybox", "cat")
+	if r.stdout != "from stdin\n" {
+		t.Fatalf("stdin did not reach the container: %q", r.stdout)
+	}
+	if got := len(prestarted.FindAllString(r.stderr, -1)); cgroupV2() && got != 0 {
+		t.Fatalf("v2: init started before its cgroup existed:\n%s", r.stderr)
+	} else if !cgroupV2() && got != 1 {
+		t.Fatalf("%d inits started before the command line was parsed, want 1:\n%s", got, r.stderr)
+	}
+	// A detached run's init is started by its monitor: none is started
+	// before its command line is parsed, not even to be discarded.
+	r = e.run(0, "--debug", "run", "-d", "--network", "none", "busybox", "true")
+	if strings.Contains(r.stderr, "before the command line was parsed") {
+		t.Fatalf("a detached run started an init before its command line was parsed:\n%s", r.stderr)
+	}
+	e.run(0, "rm", "-f", strings.TrimSpace(r.stdout))
 }
 
 // An init started early goes with a run that fails before its start,
