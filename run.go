@@ -482,6 +482,9 @@ func startInitEarly(ctx *cli.Context, o *runOptions) *container.EarlyInit {
 	// The init package prestart may have started from the command line,
 	// unparsed: taken below if it is the one this run asks for.
 	pre := prestart.Take()
+	if err := prestart.Err(); err != nil {
+		log.Debugf("init not started before the command line was parsed: %v", err)
+	}
 	if o.detach || o.pod != "" {
 		discardPrestarted(pre)
 		return nil

@@ -62,9 +62,10 @@ type Started struct {
 }
 
 var (
-	done    chan struct{} // closed once Begin's start has finished
-	mu      sync.Mutex
-	started *Started
+	done     chan struct{} // closed once Begin's start has finished
+	mu       sync.Mutex
+	started  *Started
+	startErr error // why a planned start failed
 )
 
 // Begin starts init, on a goroutine of its own, if this process's command
@@ -86,11 +87,10 @@ func Begin() {
 	go func() {
 		defer close(done)
 		s, err := start(plan)
-		if err != nil {
-			return // the run starts init itself, later, as without this package
-		}
 		mu.Lock()
-		started = s
+		// On failure the run starts init itself, later, as without this
+		// package; Err says why, for its debug log.
+		started, startErr = s, err
 		mu.Unlock()
 	}()
 }
@@ -108,6 +108,18 @@ func Take() *Started {
 	s := started
 	started = nil
 	return s
+}
+
+// Err is why a start this package planned failed, nil if none did. It
+// waits for the start to finish.
+func Err() error {
+	if done == nil {
+		return nil
+	}
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	return startErr
 }
 
 // Discard kills and reaps the init started here unless it was taken.
@@ -210,7 +222,7 @@ func start(plan Plan) (s *Started, err error) {
 	pipe := func() (r, w int, err error) {
 		var p [2]int
 		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-			return -1, -1, err
+			return -1, -1, &opError{"pipe", err}
 		}
 		fds = append(fds, p[0], p[1])
 		return p[0], p[1], nil
@@ -222,7 +234,7 @@ func start(plan Plan) (s *Started, err error) {
 	}
 	sock, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &opError{"sync socket", err}
 	}
 	fds = append(fds, sock[0], sock[1])
 	// Without a terminal, fds 0-2 are pipes whose other ends the run
@@ -274,12 +286,12 @@ func start(plan Plan) (s *Started, err error) {
 	}
 	high, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(exe), syscall.F_DUPFD_CLOEXEC, uintptr(top+len(files)+2))
 	if e != 0 {
-		return nil, e
+		return nil, &opError{"move the view of " + insideName + " up", e}
 	}
 	fds = append(fds, int(high))
 	pid, err := syscall.ForkExec("/proc/self/fd/"+itoa(int(high)), argv, attr)
 	if err != nil {
-		return nil, err
+		return nil, &opError{"start init in new namespaces", err}
 	}
 	closeFds(append(theirs, cfgR, sock[1], exe)...)
 	return &Started{Plan: plan, Pid: pid, ForkedBy: syscall.Gettid(), Exe: int(high),
@@ -293,7 +305,7 @@ func insideView() (int, error) {
 	buf := make([]byte, 4096)
 	n, err := syscall.Readlink("/proc/self/exe", buf)
 	if err != nil {
-		return -1, err
+		return -1, &opError{"readlink /proc/self/exe", err}
 	}
 	self := string(buf[:n])
 	dir := self
@@ -303,10 +315,10 @@ func insideView() (int, error) {
 	path := dir + insideName
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {
-		return -1, err
+		return -1, &opError{"stat " + path, err}
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return -1, syscall.EINVAL
+		return -1, &opError{path, syscall.EINVAL}
 	}
 	p, err := syscall.BytePtrFromString(path)
 	if err != nil {
@@ -325,7 +337,7 @@ func insideView() (int, error) {
 	dirfd := atFdcwd
 	r, _, e := syscall.Syscall(sysOpenTree, uintptr(dirfd), uintptr(unsafe.Pointer(p)), openTreeClone|openTreeCloexec)
 	if e != 0 {
-		return -1, e
+		return -1, &opError{"open_tree " + path, e}
 	}
 	fd := int(r)
 	attr := [4]uint64{mountAttrRdonly} // attr_set, attr_clr, propagation, userns_fd
@@ -333,10 +345,20 @@ func insideView() (int, error) {
 	if _, _, e := syscall.Syscall6(sysMountSetattr, uintptr(fd), uintptr(unsafe.Pointer(&empty[0])), atEmptyPath,
 		uintptr(unsafe.Pointer(&attr[0])), mountAttrSize, 0); e != 0 {
 		syscall.Close(fd)
-		return -1, e
+		return -1, &opError{"mount_setattr read-only " + path, e}
 	}
 	return fd, nil
 }
+
+// opError is a step of the start that failed. (fmt would do, but it
+// imports os, and so would order this package's init after os's.)
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
 
 func closeFds(fds ...int) {
 	for _, fd := range fds {

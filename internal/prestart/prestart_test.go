@@ -38,6 +38,9 @@ func TestTakeWithoutBegin(t *testing.T) {
 	if s := prestart.Take(); s != nil {
 		t.Fatalf("Take = %+v, want nil", s)
 	}
+	if err := prestart.Err(); err != nil {
+		t.Fatalf("Err = %v, want nil", err)
+	}
 }
 
 // Discard kills and reaps the process and closes every descriptor.
