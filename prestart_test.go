@@ -33,3 +33,17 @@ func TestPrestartKnowsRunsBoolFlags(t *testing.T) {
 		}
 	}
 }
+
+// prestart.PlanFor reads the environment variables this program reads for
+// the trace and the mode by their names: they must be the same names.
+func TestPrestartReadsTheSameEnvironment(t *testing.T) {
+	args := []string{"mydocker", "run", "busybox", "true"}
+	if _, ok := prestart.PlanFor(args, func(string) string { return "" }); !ok {
+		t.Fatalf("PlanFor(%q) with no environment: no plan", args)
+	}
+	for _, env := range []map[string]string{{traceEnv: "1"}, {modeEnv: modeCourse}} {
+		if _, ok := prestart.PlanFor(args, func(k string) string { return env[k] }); ok {
+			t.Errorf("PlanFor(%q) with %v: a plan, where the trace or course mode rule it out", args, env)
+		}
+	}
+}
