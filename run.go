@@ -502,6 +502,8 @@ func startInitEarly(ctx *cli.Context, o *runOptions) *container.EarlyInit {
 	return container.StartEarlyInit(namespaces, o.config.Tty, o.config.OpenStdin, ctx.GlobalBool("debug"), pre)
 }
 
+// discardPrestarted kills the init package prestart started, if any, for
+// a run that starts no init early.
 func discardPrestarted(pre *prestart.Started) {
 	if pre != nil {
 		log.Debugf("init started before the command line was parsed (pid %d) is not wanted: discarded", pre.Pid)
