@@ -120,7 +120,7 @@ func PlanFor(args []string, getenv func(string) string) (Plan, bool) {
 			default:
 				p.Flags |= syscall.CLONE_NEWNET
 			}
-		case "ipc", "pid", "uts", "pod", "userns", "cgroupns":
+		case "ipc", "pid", "uts", "pod":
 			return p, false
 		}
 	}
