@@ -78,7 +78,27 @@ func (e *env) startWait(refs ...string) *waitCmd {
 			<-w.done
 		}
 	})
+	// Started means watching: a waiter that has not yet found the
+	// container (its name resolved, its record watched) when it is removed
+	// rightly says no such container, which is not what the tests ask.
+	waitFor(e.t, "wait to watch a record", func() bool { return !w.running() || watchesInotify(w.cmd.Process.Pid) })
 	return w
+}
+
+// watchesInotify says whether process pid holds an inotify descriptor
+// with a watch on it, as its fdinfo lists them.
+func watchesInotify(pid int) bool {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); l != "anon_inode:inotify" {
+			continue
+		}
+		info, _ := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, fd.Name()))
+		if bytes.Contains(info, []byte("inotify wd:")) {
+			return true
+		}
+	}
+	return false
 }
 
 // finish waits for the waiter (a minute at most: a waiter that never
