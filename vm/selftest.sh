@@ -32,6 +32,27 @@ expect "a failing first stage fails" 1 'reported no status' VMTEST_GUEST=/nonexi
 expect "a guest kernel crash fails" 1 'reported no status' \
 	VMTEST_CMD='echo c >/proc/sysrq-trigger; sleep 60'
 
+# A failed test's own lines reach the console (CI keeps only that): those
+# of the failed test, not of the tests around it.
+printf '%s\n' '=== RUN   TestA' '    a_test.go:1: fine' '--- PASS: TestA (1.00s)' \
+	'=== RUN   TestB' '    b_test.go:9: the reason' '=== RUN   TestB/sub' \
+	'    --- FAIL: TestB/sub (0.10s)' '--- FAIL: TestB (2.00s)' \
+	'=== RUN   TestC' '--- PASS: TestC (1.00s)' >"$log"
+got=$(awk -f vm/failures.awk "$log")
+want='vmtest: the output of TestB:
+=== RUN   TestB
+    b_test.go:9: the reason
+=== RUN   TestB/sub
+    --- FAIL: TestB/sub (0.10s)
+--- FAIL: TestB (2.00s)'
+if [ "$got" = "$want" ]; then
+	echo "ok   a failed test's output is printed"
+else
+	echo "FAIL a failed test's output is printed: got:"
+	echo "$got" | sed 's/^/	/'
+	failures=$((failures + 1))
+fi
+
 # A hung guest: qemu is killed at the timeout, and nothing of it is left.
 marker=vmtest_selftest=$$
 expect "a hung guest times out" 1 'timed out after 60s' \
