@@ -86,7 +86,8 @@ func (e *env) startWait(refs ...string) *waitCmd {
 }
 
 // watchesInotify says whether process pid holds an inotify descriptor
-// with a watch on it, as its fdinfo lists them.
+// with a watch on it, as its fdinfo lists them: wait sleeps on one
+// watching the record (container/wait.go).
 func watchesInotify(pid int) bool {
 	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	for _, fd := range fds {

@@ -33,25 +33,40 @@ expect "a guest kernel crash fails" 1 'reported no status' \
 	VMTEST_CMD='echo c >/proc/sysrq-trigger; sleep 60'
 
 # A failed test's own lines reach the console (CI keeps only that): those
-# of the failed test, not of the tests around it.
-printf '%s\n' '=== RUN   TestA' '    a_test.go:1: fine' '--- PASS: TestA (1.00s)' \
-	'=== RUN   TestB' '    b_test.go:9: the reason' '=== RUN   TestB/sub' \
-	'    --- FAIL: TestB/sub (0.10s)' '--- FAIL: TestB (2.00s)' \
-	'=== RUN   TestC' '--- PASS: TestC (1.00s)' >"$log"
-got=$(awk -f vm/failures.awk "$log")
-want='vmtest: the output of TestB:
+# of the failed test and a panic after its FAIL line, not of the tests
+# around it; and those of a test that never ended.
+# checkFailures NAME WANT LINES...: failures.awk on LINES prints WANT.
+checkFailures() {
+	name=$1 want=$2
+	shift 2
+	printf '%s\n' "$@" >"$log"
+	got=$(awk -f vm/failures.awk "$log")
+	if [ "$got" = "$want" ]; then
+		echo "ok   $name"
+	else
+		echo "FAIL $name: got:"
+		echo "$got" | sed 's/^/	/'
+		failures=$((failures + 1))
+	fi
+}
+checkFailures "a failed test's output is printed" 'vmtest: the output of TestB:
 === RUN   TestB
     b_test.go:9: the reason
 === RUN   TestB/sub
     --- FAIL: TestB/sub (0.10s)
---- FAIL: TestB (2.00s)'
-if [ "$got" = "$want" ]; then
-	echo "ok   a failed test's output is printed"
-else
-	echo "FAIL a failed test's output is printed: got:"
-	echo "$got" | sed 's/^/	/'
-	failures=$((failures + 1))
-fi
+--- FAIL: TestB (2.00s)
+panic: boom
+goroutine 7 [running]:' \
+	'=== RUN   TestA' '    a_test.go:1: fine' '--- PASS: TestA (1.00s)' \
+	'=== RUN   TestB' '    b_test.go:9: the reason' '=== RUN   TestB/sub' \
+	'    --- FAIL: TestB/sub (0.10s)' '--- FAIL: TestB (2.00s)' \
+	'panic: boom' 'goroutine 7 [running]:' \
+	'=== RUN   TestC' '--- PASS: TestC (1.00s)'
+checkFailures "a test that never ended is printed" 'vmtest: the output of TestD (it never ended):
+=== RUN   TestD
+panic: test timed out after 1s' \
+	'=== RUN   TestC' '--- PASS: TestC (1.00s)' \
+	'=== RUN   TestD' 'panic: test timed out after 1s'
 
 # A hung guest: qemu is killed at the timeout, and nothing of it is left.
 marker=vmtest_selftest=$$
